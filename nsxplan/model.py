@@ -1,0 +1,187 @@
+"""The configuration as frozen dataclasses, references resolved.
+
+Built from loaded documents by `build_config` (validation has already reported every problem).
+Values are kept as the user wrote them, except where this module says it normalizes; planning,
+checks and rendering read only these objects, never raw YAML.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from nsxplan.errors import Source
+
+OWNER_TAG_SCOPE = "nsxplan/owner"
+
+
+@dataclass(frozen=True)
+class Tag:
+    scope: str
+    tag: str
+
+
+@dataclass(frozen=True)
+class Target:
+    manager: str | None = None          # "https://host[:port]", "sim", "sim:FILE" (FILE resolved
+                                        # relative to the config file's directory)
+    verify_tls: bool = True
+    ca_bundle: str | None = None
+    auth: str = "basic"                 # basic | session | certificate
+    source: Source | None = None
+
+
+@dataclass(frozen=True)
+class NextHop:
+    ip: str
+    admin_distance: int | None = None   # None = not set by the user (server default 1)
+    source: Source | None = None
+
+
+@dataclass(frozen=True)
+class StaticRoute:
+    id: str
+    network: str
+    next_hops: tuple[NextHop, ...]
+    display_name: str | None = None     # None = not set (nsxplan sends the id on create)
+    description: str | None = None
+    tags: tuple[Tag, ...] = ()
+    adopt: bool = False
+    source: Source | None = None
+
+
+@dataclass(frozen=True)
+class NatRule:
+    id: str
+    action: str                          # SNAT | DNAT | REFLEXIVE | NO_SNAT | NO_DNAT
+    source_network: str | None = None    # None = Any
+    destination_network: str | None = None
+    translated_network: str | None = None
+    translated_ports: str | None = None
+    service: str | None = None
+    sequence_number: int | None = None
+    firewall_match: str | None = None
+    enabled: bool | None = None          # None = not set by the user (NSX default true)
+    logging: bool | None = None          # None = not set by the user (NSX default false)
+    display_name: str | None = None
+    description: str | None = None
+    tags: tuple[Tag, ...] = ()
+    adopt: bool = False
+    source: Source | None = None
+
+
+@dataclass(frozen=True)
+class DnsZone:
+    id: str
+    upstream_servers: tuple[str, ...]
+    domains: tuple[str, ...] = ()        # empty = default zone
+    source_ip: str | None = None
+    display_name: str | None = None
+    description: str | None = None
+    tags: tuple[Tag, ...] = ()
+    adopt: bool = False
+    source: Source | None = None
+
+    @property
+    def is_conditional(self) -> bool:
+        return bool(self.domains)
+
+
+@dataclass(frozen=True)
+class DnsForwarder:
+    listener_ip: str
+    default_zone: DnsZone                # resolved
+    conditional_zones: tuple[DnsZone, ...] = ()
+    enabled: bool | None = None
+    log_level: str | None = None
+    display_name: str | None = None
+    description: str | None = None
+    tags: tuple[Tag, ...] = ()
+    adopt: bool = False
+    source: Source | None = None
+
+
+@dataclass(frozen=True)
+class Tier0:
+    id: str
+    existing: bool = False
+    display_name: str | None = None
+    description: str | None = None
+    tags: tuple[Tag, ...] = ()
+    ha_mode: str | None = None           # None = not set (NSX default ACTIVE_ACTIVE)
+    failover_mode: str | None = None
+    edge_cluster: str | None = None      # policy path; manages locale-services "default"
+    static_routes: tuple[StaticRoute, ...] = ()
+    nat_rules: tuple[NatRule, ...] = ()
+    adopt: bool = False
+    source: Source | None = None
+
+    @property
+    def path(self) -> str:
+        return f"/infra/tier-0s/{self.id}"
+
+    @property
+    def effective_ha_mode(self) -> str:
+        return self.ha_mode or "ACTIVE_ACTIVE"
+
+
+@dataclass(frozen=True)
+class Tier1:
+    id: str
+    existing: bool = False
+    display_name: str | None = None
+    description: str | None = None
+    tags: tuple[Tag, ...] = ()
+    tier0: Tier0 | None = None           # resolved when the Tier-0 is in this configuration
+    tier0_path: str | None = None        # always set when `tier0` was given (config id or path)
+    route_advertisement: tuple[str, ...] | None = None
+    failover_mode: str | None = None
+    edge_cluster: str | None = None
+    static_routes: tuple[StaticRoute, ...] = ()
+    nat_rules: tuple[NatRule, ...] = ()
+    dns_forwarder: DnsForwarder | None = None
+    adopt: bool = False
+    source: Source | None = None
+
+    @property
+    def path(self) -> str:
+        return f"/infra/tier-1s/{self.id}"
+
+
+@dataclass(frozen=True)
+class DnsServerDependency:
+    address: str
+    clients: tuple[str, ...]
+    return_route: bool = False
+    source: Source | None = None
+
+
+@dataclass(frozen=True)
+class RoutedUpstream:
+    """An egress range the upstream network routes back without Tier-0 NAT (config extension:
+    `dependencies.routed_upstream: [CIDR, ...]`)."""
+
+    cidr: str
+    source: Source | None = None
+
+
+@dataclass(frozen=True)
+class Dependencies:
+    dns_servers: tuple[DnsServerDependency, ...] = ()
+    routed_upstream: tuple[RoutedUpstream, ...] = ()
+
+
+@dataclass(frozen=True)
+class Config:
+    version: int
+    owner: str
+    files: tuple[str, ...]               # the YAML files read, in order
+    target: Target = field(default_factory=Target)
+    tier0s: tuple[Tier0, ...] = ()
+    tier1s: tuple[Tier1, ...] = ()
+    dns_zones: tuple[DnsZone, ...] = ()
+    dependencies: Dependencies = field(default_factory=Dependencies)
+    digest: str = ""                     # sha256 of the canonical JSON of the loaded documents
+
+    @property
+    def owner_tag(self) -> Tag:
+        return Tag(OWNER_TAG_SCOPE, self.owner)
