@@ -1,0 +1,84 @@
+"""Pure unit tests of the client's mapping logic (no server needed): error bodies, URLs,
+realization aggregation, Retry-After parsing, auth selection."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from nsxplan.auth import BasicAuth, CertAuth, SessionAuth, make_auth, session_cookie
+from nsxplan.client import aggregate_realization, api_error_info, policy_url
+from nsxplan.errors import UsageError
+from nsxplan.ratelimit import RetryPolicy, parse_retry_after
+
+
+def test_policy_url_prefixes_only_infra() -> None:
+    assert policy_url("/infra/tier-0s/t0") == "/policy/api/v1/infra/tier-0s/t0"
+    assert policy_url("/infra") == "/policy/api/v1/infra"
+    assert policy_url("/api/v1/node/version") == "/api/v1/node/version"
+    assert policy_url("/policy/api/v1/infra/segments") == "/policy/api/v1/infra/segments"
+    assert policy_url("/infrastructure") == "/infrastructure"
+
+
+def test_error_code_int_and_string_both_become_strings() -> None:
+    r1 = httpx.Response(400, json={"error_code": 500030, "error_message": "has children",
+                                   "module_name": "Policy",
+                                   "related_errors": [{"error_code": 1, "error_message": "x"}]})
+    info = api_error_info(r1, "DELETE", "/infra/tier-0s/t0")
+    assert (info.error_code, info.message, info.module_name) == ("500030", "has children",
+                                                                 "Policy")
+    assert info.related == ["1: x"]
+    r2 = httpx.Response(429, json={"error_code": "102", "error_message": "rate"})
+    assert api_error_info(r2, "GET", "/infra").error_code == "102"
+
+
+def test_non_json_error_body_keeps_first_line() -> None:
+    r = httpx.Response(502, text="<html>Bad Gateway</html>\nmore")
+    info = api_error_info(r, "GET", "/infra")
+    assert info.error_code is None
+    assert info.message == "<html>Bad Gateway</html>"
+    empty = api_error_info(httpx.Response(503), "GET", "/infra")
+    assert empty.message == "Service Unavailable"
+
+
+@pytest.mark.parametrize("entities,expected", [
+    ([], ("UNKNOWN", None)),
+    ([{"state": "REALIZED"}, {"state": "REALIZED"}], ("REALIZED", None)),
+    ([{"state": "REALIZED"}, {"state": "UNREALIZED"}], ("UNREALIZED", None)),
+    ([{"state": "REALIZED"}, {"state": "ERROR", "runtime_error": "boom",
+                              "alarms": [{"message": "edge down"}, {"message": "boom"}]}],
+     ("ERROR", "boom; edge down")),
+    ([{"state": "ERROR"}], ("ERROR", "realization failed")),
+])
+def test_realization_aggregation(entities: list[dict], expected: tuple) -> None:
+    assert aggregate_realization(entities) == expected
+
+
+def test_retry_after_parsing_and_jitter_bounds() -> None:
+    assert parse_retry_after("1") == 1.0
+    assert parse_retry_after(" 2.5 ") == 2.5
+    assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") is None
+    assert parse_retry_after(None) is None
+    policy = RetryPolicy(base=0.5, cap=4.0)
+    for n in range(8):
+        assert 0 <= policy.delay(n, None) <= min(4.0, 0.5 * 2 ** n)
+    assert 3.0 <= policy.delay(0, 3.0) <= 3.5
+
+
+def test_auth_selection_and_no_secret_in_repr() -> None:
+    assert isinstance(make_auth("basic", "admin", "s3cret"), BasicAuth)
+    session = make_auth("session", "admin", "s3cret")
+    assert isinstance(session, SessionAuth)
+    assert "s3cret" not in repr(session) and "s3cret" not in repr(make_auth("basic", "a", "s3cret"))
+    assert isinstance(make_auth("basic", None, None, has_cert=True), CertAuth)
+    with pytest.raises(UsageError, match="no password"):
+        make_auth("basic", "admin", None)
+    with pytest.raises(UsageError, match="unknown auth"):
+        make_auth("kerberos", "admin", "x")
+
+
+def test_session_cookie_parsed_from_secure_set_cookie() -> None:
+    r = httpx.Response(200, headers=[("set-cookie", "other=1; Path=/"),
+                                     ("set-cookie", "JSESSIONID=ABC123; Path=/; Secure; HttpOnly")])
+    assert session_cookie(r) == "ABC123"
+    assert session_cookie(httpx.Response(200)) is None
