@@ -1,0 +1,64 @@
+"""Start the NSX simulator on a real socket (127.0.0.1, free port) from a test.
+
+    from tests.sim.helpers_socket import sim_server, client_for
+
+    with sim_server("demo", username="admin", password="pw") as (sim, server):
+        with client_for(server, auth=("admin", "pw")) as nsx:
+            nsx.get("/policy/api/v1/infra/tier-0s")
+
+`state`: None (empty infra), "demo" (the built-in demo state), a snapshot dict, or a path to a
+snapshot JSON file. Extra keywords go to `nsxplan.sim.compose.build_wsgi` (auth, limits, latency,
+faults, ...). The server is always stopped when the block exits.
+"""
+
+from __future__ import annotations
+
+import os
+import ssl
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import httpx
+
+from nsxplan.sim.server import RunningServer, serve_in_thread
+
+
+def make_simulator(state: Any = None, **sim_kw: Any) -> Any:
+    """A Simulator from None / "demo" / dict / path (imported lazily: the core is separate)."""
+    from nsxplan.sim import Simulator, demo_state
+
+    if isinstance(state, str) and state == "demo":
+        return Simulator(demo_state(), **sim_kw)
+    if isinstance(state, (str, os.PathLike)):
+        return Simulator.from_file(state, **sim_kw)
+    return Simulator(state, **sim_kw)
+
+
+@contextmanager
+def sim_server(state: Any = None, *, sim: Any = None, tls: bool = False,
+               realization_delay: float = 0.0, version: str | None = None,
+               clock: Callable[[], float] | None = None,
+               **build_wsgi_kw: Any) -> Iterator[tuple[Any, RunningServer]]:
+    """Yield (simulator, running server); pass `sim=` to serve an existing Simulator."""
+    from nsxplan.sim.compose import build_wsgi
+
+    if sim is None:
+        sim_kw: dict[str, Any] = {"realization_delay": realization_delay}
+        if version is not None:
+            sim_kw["version"] = version
+        if clock is not None:
+            sim_kw["clock"] = clock
+        sim = make_simulator(state, **sim_kw)
+    app = build_wsgi(sim, **build_wsgi_kw)
+    with serve_in_thread(app, tls=tls) as server:
+        yield sim, server
+
+
+def client_for(server: RunningServer, **kw: Any) -> httpx.Client:
+    """An httpx.Client on the server's URL, trusting its certificate when it serves TLS."""
+    if server.ca_file and "verify" not in kw:
+        # httpx 0.28 deprecates verify=<path>; an SSLContext is the supported form.
+        kw["verify"] = ssl.create_default_context(cafile=server.ca_file)
+    kw.setdefault("timeout", 10.0)
+    return httpx.Client(base_url=server.url, **kw)
