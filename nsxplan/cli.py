@@ -1,0 +1,344 @@
+"""The command line: the only composition root.
+
+It reads flags and the environment, builds the pieces (config, connection, plan, apply), prints
+artifacts to stdout and logs to stderr, and maps errors to Terraform's exit codes. Everything it
+calls returns values; nothing below it prints or exits.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import tempfile
+import traceback
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from nsxplan import __version__, commands
+from nsxplan.errors import (
+    EXIT_CHANGES,
+    EXIT_ERROR,
+    EXIT_OK,
+    NsxplanError,
+    UsageError,
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+log = logging.getLogger("nsxplan")
+
+FORMATS = click.Choice(["text", "json", "markdown"])
+
+
+def _use_color(no_color: bool) -> bool:
+    if no_color or os.environ.get("NO_COLOR"):
+        return False
+    return sys.stdout.isatty()
+
+
+def _setup_logging(verbose: int) -> None:
+    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger("nsxplan")
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+
+
+def _note(message: str) -> None:
+    click.echo(message, err=True)
+
+
+def common_options(func: F) -> F:
+    """--no-color and -v on every command, so they work after the verb as users type them."""
+
+    @click.option("--no-color", is_flag=True, help="No ANSI colours (also NO_COLOR=1).")
+    @click.option("-v", "--verbose", count=True, help="More logging on stderr (-vv: debug).")
+    @wraps(func)
+    def wrapper(*args: Any, no_color: bool, verbose: int, **kwargs: Any) -> Any:
+        ctx = click.get_current_context()
+        obj = ctx.find_root().obj or {}
+        verbose = max(verbose, obj.get("verbose", 0))
+        _setup_logging(verbose)
+        kwargs["color"] = _use_color(no_color or obj.get("no_color", False))
+        return func(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def target_options(func: F) -> F:
+    """How to reach NSX. Precedence: flag, then environment, then the configuration's target."""
+
+    @click.option("--manager", envvar="NSX_MANAGER", default=None,
+                  help="https://host[:port], sim (embedded simulator) or sim:FILE. Env NSX_MANAGER.")
+    @click.option("--username", envvar="NSX_USERNAME", default=None, help="Env NSX_USERNAME.")
+    @click.option("--insecure", is_flag=True,
+                  help="Skip TLS verification (refused for plain http:// to a non-loopback host).")
+    @click.option("--ca-bundle", type=click.Path(dir_okay=False), default=None,
+                  help="CA certificates to verify the manager's TLS certificate.")
+    @wraps(func)
+    def wrapper(*args: Any, manager: str | None, username: str | None, insecure: bool,
+                ca_bundle: str | None, **kwargs: Any) -> Any:
+        kwargs["conn_opts"] = commands.ConnectOptions(
+            manager=manager,
+            username=username,
+            password=os.environ.get("NSX_PASSWORD"),
+            client_cert=os.environ.get("NSX_CLIENT_CERT"),
+            client_key=os.environ.get("NSX_CLIENT_KEY"),
+            insecure=insecure,
+            ca_bundle=ca_bundle,
+            prompt=_prompt_password if sys.stdin.isatty() else None,
+        )
+        return func(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _prompt_password(user: str, manager: str) -> str:
+    return str(click.prompt(f"NSX password for {user} at {manager}", hide_input=True, err=True))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="nsxplan")
+@click.option("--no-color", is_flag=True, help="No ANSI colours (also NO_COLOR=1).")
+@click.option("-v", "--verbose", count=True, help="More logging on stderr.")
+@click.pass_context
+def cli(ctx: click.Context, no_color: bool, verbose: int) -> None:
+    """Plan and apply NSX-T Policy API changes from YAML, Terraform-style."""
+    ctx.obj = {"no_color": no_color, "verbose": verbose}
+
+
+# --------------------------------------------------------------------------- validate
+
+
+@cli.command()
+@click.argument("path", type=click.Path())
+@common_options
+def validate(path: str, color: bool) -> int:
+    """Check a configuration offline: YAML, schema, semantic rules, offline dependency checks."""
+    result = commands.validate(Path(path))
+    checks_text = commands.render_checks(result.checks, color=color)
+    if checks_text:
+        click.echo(checks_text, err=True)
+    click.echo(result.summary)
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------- plan / drift
+
+
+@cli.command()
+@click.argument("path", type=click.Path())
+@click.option("--out", "out", type=click.Path(dir_okay=False), default=None,
+              help="Save the plan (JSON) for `nsxplan apply PLANFILE`.")
+@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
+@click.option("--detailed-exitcode", is_flag=True, help="Exit 0 no changes, 2 changes, 1 error.")
+@click.option("--adopt", is_flag=True,
+              help="Take over existing unowned objects with the same ids (adds the owner tag).")
+@click.option("--fail-on-checks", type=click.Choice(["fail", "warn", "never"]), default="fail",
+              show_default=True, help="Which dependency checks make the plan fail.")
+@target_options
+@common_options
+def plan(path: str, out: str | None, fmt: str, detailed_exitcode: bool, adopt: bool,
+         fail_on_checks: str, conn_opts: commands.ConnectOptions, color: bool) -> int:
+    """Read live NSX state in bulk, diff it with the configuration and print the plan."""
+    result = commands.plan(Path(path), conn_opts, adopt_all=adopt, note=_note)
+    click.echo(commands.render(result.plan, fmt, color=color), nl=False)
+    if out:
+        commands.save_plan(result.plan, Path(out))
+        _note(f"Plan saved to {out}; apply it exactly with: nsxplan apply {out}")
+    commands.enforce_checks(result.plan, fail_on_checks)
+    if detailed_exitcode and result.plan.has_changes:
+        return EXIT_CHANGES
+    return EXIT_OK
+
+
+@cli.command()
+@click.argument("path", type=click.Path())
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+@click.option("--metrics", type=click.Path(dir_okay=False), default=None,
+              help="Write a Prometheus textfile (node_exporter textfile collector).")
+@target_options
+@common_options
+def drift(path: str, fmt: str, metrics: str | None, conn_opts: commands.ConnectOptions,
+          color: bool) -> int:
+    """For cron: compare live state with the configuration; change nothing. Exit 2 on drift."""
+    result = commands.plan(Path(path), conn_opts, note=_note)
+    click.echo(commands.render(result.plan, fmt, color=color), nl=False)
+    if metrics:
+        commands.write_drift_metrics(result.plan, Path(metrics))
+    return EXIT_CHANGES if result.plan.has_changes else EXIT_OK
+
+
+@cli.command()
+@click.argument("planfile", type=click.Path(dir_okay=False))
+@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
+@common_options
+def show(planfile: str, fmt: str, color: bool) -> int:
+    """Render a saved plan."""
+    saved = commands.load_plan(Path(planfile))
+    click.echo(commands.render(saved, fmt, color=color), nl=False)
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------- apply / rollback
+
+
+@cli.command()
+@click.argument("path", type=click.Path(), required=False, default=None)
+@click.option("--auto-approve", is_flag=True, help="Do not ask for `yes`.")
+@click.option("--parallelism", type=click.IntRange(1, 32), default=4, show_default=True,
+              help="Independent writes in flight at once.")
+@click.option("--no-rollback", is_flag=True,
+              help="On failure leave NSX as it is (restore later with `nsxplan rollback JOURNAL`).")
+@click.option("--journal", type=click.Path(dir_okay=False), default=None,
+              help="Journal file (default: .nsxplan/journal-<time>.jsonl beside the configuration).")
+@click.option("--adopt", is_flag=True, help="As for plan.")
+@click.option("--fail-on-checks", type=click.Choice(["fail", "warn", "never"]), default="fail",
+              show_default=True, help="Which dependency checks block the apply.")
+@click.option("--realization-timeout", type=click.FloatRange(0.1), default=120.0,
+              show_default=True, help="Seconds to wait for each object to realize.")
+@target_options
+@common_options
+def apply(path: str | None, auto_approve: bool, parallelism: int, no_rollback: bool,
+          journal: str | None, adopt: bool, fail_on_checks: str, realization_timeout: float,
+          conn_opts: commands.ConnectOptions, color: bool) -> int:
+    """Plan (or load a saved plan), confirm, then write in dependency order with rollback."""
+    source = Path(path) if path else Path(".")
+    prepared = commands.prepare_apply(source, conn_opts, adopt_all=adopt, note=_note)
+    try:
+        click.echo(commands.render(prepared.plan, "text", color=color), nl=False)
+        if not prepared.plan.has_changes:
+            click.echo("Nothing to apply.")
+            return EXIT_OK
+        commands.enforce_checks(prepared.plan, fail_on_checks)
+        if not auto_approve:
+            if not sys.stdin.isatty():
+                raise UsageError("refusing to apply without a terminal to confirm on",
+                                 hint="review the plan and pass --auto-approve (or apply a saved plan)")
+            answer = click.prompt("Apply these changes? Only 'yes' will be accepted",
+                                  default="", show_default=False, err=True)
+            if answer.strip() != "yes":
+                _note("Apply cancelled.")
+                return EXIT_ERROR
+        outcome = commands.run_apply(
+            prepared,
+            parallelism=parallelism,
+            rollback=not no_rollback,
+            journal=Path(journal) if journal else None,
+            realization_timeout=realization_timeout,
+            note=_note,
+            color=color,
+        )
+        click.echo(outcome.summary)
+        return EXIT_OK if outcome.ok else EXIT_ERROR
+    finally:
+        prepared.close()
+
+
+@cli.command()
+@click.argument("journal", type=click.Path(dir_okay=False))
+@target_options
+@common_options
+def rollback(journal: str, conn_opts: commands.ConnectOptions, color: bool) -> int:
+    """Restore the pre-apply state recorded in a journal (after a crash or --no-rollback)."""
+    outcome = commands.rollback(Path(journal), conn_opts, note=_note)
+    click.echo(outcome.summary)
+    return EXIT_OK if outcome.ok else EXIT_ERROR
+
+
+# --------------------------------------------------------------------------- import / export / graph
+
+
+@cli.command("export")
+@click.option("--out", type=click.Path(dir_okay=False), default=None)
+@target_options
+@common_options
+def export_cmd(out: str | None, conn_opts: commands.ConnectOptions, color: bool) -> int:
+    """Write a snapshot of the live policy tree (Hierarchical API format; the simulator's state)."""
+    text = commands.export(conn_opts, note=_note)
+    commands.write_output(text, out)
+    return EXIT_OK
+
+
+@cli.command("import")
+@click.option("--tier0", "tier0s", multiple=True, help="Tier-0 id to import (repeatable).")
+@click.option("--tier1", "tier1s", multiple=True, help="Tier-1 id to import (repeatable).")
+@click.option("--dns-zone", "zones", multiple=True, help="DNS forwarder zone id (repeatable).")
+@click.option("--owner", required=True, help="Owner name of the new stack.")
+@click.option("--out", type=click.Path(dir_okay=False), default=None)
+@target_options
+@common_options
+def import_cmd(tier0s: tuple[str, ...], tier1s: tuple[str, ...], zones: tuple[str, ...],
+               owner: str, out: str | None, conn_opts: commands.ConnectOptions,
+               color: bool) -> int:
+    """Write a configuration for existing live objects (brownfield adoption)."""
+    text = commands.import_config(conn_opts, owner=owner, tier0s=tier0s, tier1s=tier1s,
+                                  zones=zones, note=_note)
+    commands.write_output(text, out)
+    return EXIT_OK
+
+
+@cli.command()
+@click.argument("path", type=click.Path())
+@click.option("--format", "fmt", type=click.Choice(["dot"]), default="dot", show_default=True)
+@target_options
+@common_options
+def graph(path: str, fmt: str, conn_opts: commands.ConnectOptions, color: bool) -> int:
+    """The dependency order of a configuration's plan (or a saved plan) as Graphviz dot."""
+    click.echo(commands.graph(Path(path), conn_opts, note=_note), nl=False)
+    return EXIT_OK
+
+
+def _register_sim() -> None:
+    from nsxplan.sim.cli import sim  # the simulator's own command group
+
+    cli.add_command(sim)
+
+
+_register_sim()
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; returns (and exits with) Terraform-style codes, never a traceback for bad input."""
+    try:
+        code = cli.main(args=argv, prog_name="nsxplan", standalone_mode=False)
+    except click.exceptions.Abort:
+        _note("Aborted.")
+        code = EXIT_ERROR
+    except click.exceptions.ClickException as exc:  # usage errors: click says 2, Terraform 1
+        _note(f"Error: {exc.format_message()}")
+        ctx_hint = "run `nsxplan --help` or `nsxplan COMMAND --help`"
+        _note(f"  hint: {ctx_hint}")
+        code = EXIT_ERROR
+    except NsxplanError as exc:
+        _note(exc.format())
+        code = exc.exit_code
+    except KeyboardInterrupt:
+        _note("Interrupted.")
+        code = 130
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: say it is our bug
+        code = _internal_error(exc)
+    if code is None:
+        code = EXIT_OK
+    if argv is None:
+        sys.exit(code)
+    return int(code)
+
+
+def _internal_error(exc: BaseException) -> int:
+    fd, name = tempfile.mkstemp(prefix="nsxplan-crash-", suffix=".log")
+    with os.fdopen(fd, "w") as fh:
+        fh.write(f"nsxplan {__version__}\n")
+        traceback.print_exception(type(exc), exc, exc.__traceback__, file=fh)
+    _note(f"internal error: {type(exc).__name__}: {exc}")
+    _note(f"  hint: this is a bug in nsxplan; the details are in {name} - please attach it to a report")
+    return EXIT_ERROR

@@ -1,0 +1,361 @@
+"""One function per verb. They return values; they never print (a `note` callback carries
+progress lines to stderr) and never exit: the CLI decides both.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from nsxplan import __version__
+from nsxplan.errors import NsxplanError, PlanError, Problem, UsageError
+from nsxplan.model import Config
+from nsxplan.plan import Check, Plan
+
+Note = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    return None
+
+
+# --------------------------------------------------------------------------- connecting
+
+
+@dataclass(frozen=True)
+class ConnectOptions:
+    manager: str | None = None
+    username: str | None = None
+    password: str | None = None
+    client_cert: str | None = None
+    client_key: str | None = None
+    insecure: bool = False
+    ca_bundle: str | None = None
+    prompt: Callable[[str, str], str] | None = None   # (user, manager) -> password
+
+
+DEFAULT_TARGET = "sim"
+
+
+def connect(opts: ConnectOptions, config: Config | None = None, *, fallback: str | None = None,
+            base_dir: Path | None = None, note: Note = _quiet) -> Any:
+    """Open a Connection. Precedence: --manager/NSX_MANAGER, the config's target, `fallback`
+    (a saved plan's or journal's target), then the embedded simulator."""
+    from nsxplan.target import connect as open_target
+
+    manager = opts.manager
+    auth = "basic"
+    verify = True
+    ca_bundle = opts.ca_bundle
+    if not manager and config is not None and config.target.manager:
+        manager = config.target.manager
+    if config is not None:
+        auth = config.target.auth
+        verify = config.target.verify_tls
+        ca_bundle = ca_bundle or config.target.ca_bundle
+        base_dir = base_dir or Path(config.files[0]).parent if config.files else base_dir
+    if not manager:
+        manager = fallback or DEFAULT_TARGET
+        if manager == DEFAULT_TARGET:
+            note("target: sim (the embedded NSX simulator with its demo state; "
+                 "pass --manager or set target.manager for a real NSX Manager)")
+    password = opts.password
+    remote = manager.startswith(("https://", "http://"))
+    if remote and opts.username and not password and not opts.client_cert:
+        if opts.prompt is None:
+            raise UsageError(f"no password for {opts.username} at {manager}",
+                             hint="set NSX_PASSWORD (or NSX_CLIENT_CERT/NSX_CLIENT_KEY)")
+        password = opts.prompt(opts.username, manager)
+    if remote and not opts.username and not opts.client_cert:
+        raise UsageError(f"no credentials for {manager}",
+                         hint="set NSX_USERNAME and NSX_PASSWORD, or NSX_CLIENT_CERT and "
+                              "NSX_CLIENT_KEY (credentials are never read from the YAML)")
+    return open_target(
+        manager,
+        base_dir=base_dir,
+        username=opts.username,
+        password=password,
+        client_cert=opts.client_cert,
+        client_key=opts.client_key,
+        ca_bundle=ca_bundle,
+        insecure=opts.insecure or not verify,
+        auth="certificate" if opts.client_cert else auth,
+    )
+
+
+# --------------------------------------------------------------------------- validate
+
+
+@dataclass(frozen=True)
+class ValidateResult:
+    config: Config
+    checks: tuple[Check, ...]
+    summary: str
+
+
+def validate(path: Path) -> ValidateResult:
+    from nsxplan.checks import run_checks
+    from nsxplan.validate import load_config
+
+    config = load_config(path)
+    checks = run_checks(config, None)
+    objects = _count_objects(config)
+    files = len(config.files)
+    summary = (f"{path}: valid ({files} file{'s' if files != 1 else ''}, owner {config.owner}, "
+               f"{objects} object{'s' if objects != 1 else ''})")
+    return ValidateResult(config, checks, summary)
+
+
+def _count_objects(config: Config) -> int:
+    n = len(config.dns_zones)
+    for gw in (*config.tier0s, *config.tier1s):
+        n += (0 if gw.existing else 1) + len(gw.static_routes) + len(gw.nat_rules)
+        n += 1 if getattr(gw, "dns_forwarder", None) else 0
+    return n
+
+
+def render_checks(checks: Sequence[Check], *, color: bool = False) -> str:
+    lines = []
+    for c in checks:
+        if c.status == "ok":
+            continue
+        where = f"{c.source}: " if c.source else ""
+        lines.append(f"{where}{c.status}: {c.subject}: {c.message}")
+        if c.remediation:
+            lines.append(f"  fix: {c.remediation}")
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- plan
+
+
+@dataclass
+class PlanResult:
+    plan: Plan
+    config: Config
+    connection: Any
+    live: Any
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+def _make_plan(config: Config, conn: Any, *, adopt_all: bool) -> tuple[Plan, Any]:
+    from nsxplan.checks import run_checks
+    from nsxplan.live import read_live
+    from nsxplan.planner import make_plan
+
+    live = read_live(conn.client)
+    plan = make_plan(config, live, target=conn.label, adopt_all=adopt_all,
+                     now=datetime.now(timezone.utc))
+    plan = replace(plan, checks=tuple(run_checks(config, live)))
+    return plan, live
+
+
+def plan(path: Path, opts: ConnectOptions, *, adopt_all: bool = False,
+         note: Note = _quiet) -> PlanResult:
+    from nsxplan.validate import load_config
+
+    config = load_config(path)
+    conn = connect(opts, config, note=note)
+    try:
+        made, live = _make_plan(config, conn, adopt_all=adopt_all)
+    finally:
+        conn.close()
+    return PlanResult(made, config, conn, live)
+
+
+def enforce_checks(plan: Plan, level: str) -> None:
+    from nsxplan.checks import blocking
+
+    blockers = blocking(plan.checks, level)
+    if blockers:
+        raise PlanError([
+            Problem(f"dependency check {c.id} {c.status}s: {c.subject}: {c.message}", c.source,
+                    hint=c.remediation or "fix it, or pass --fail-on-checks never to proceed")
+            for c in blockers
+        ])
+
+
+def render(plan: Plan, fmt: str, *, color: bool = False) -> str:
+    from nsxplan import render as r
+
+    if fmt == "json":
+        return r.render_json(plan)
+    if fmt == "markdown":
+        return r.render_markdown(plan)
+    return r.render_text(plan, color=color)
+
+
+def save_plan(plan: Plan, path: Path) -> None:
+    from nsxplan.planfile import save_plan as save
+
+    save(plan, path)
+
+
+def load_plan(path: Path) -> Plan:
+    from nsxplan.planfile import load_plan as load
+
+    return load(path)
+
+
+def write_drift_metrics(plan: Plan, path: Path) -> None:
+    from nsxplan.metrics import drift_metrics, write_metrics
+
+    write_metrics(path, drift_metrics(plan, now=datetime.now(timezone.utc)))
+
+
+# --------------------------------------------------------------------------- apply
+
+
+@dataclass
+class PreparedApply:
+    plan: Plan
+    connection: Any
+    journal_dir: Path
+    saved: bool
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+def _is_plan_file(path: Path) -> bool:
+    if not path.is_file() or path.suffix.lower() in (".yaml", ".yml"):
+        return False
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(4096).lstrip()
+        return head.startswith(b"{") and b"format_version" in head
+    except OSError:
+        return False
+
+
+def prepare_apply(path: Path, opts: ConnectOptions, *, adopt_all: bool = False,
+                  note: Note = _quiet) -> PreparedApply:
+    """A saved plan is applied exactly (after the stale check in run_apply); a configuration is
+    planned now."""
+    if _is_plan_file(path):
+        saved = load_plan(path)
+        conn = connect(opts, None, fallback=saved.target, base_dir=path.parent, note=note)
+        return PreparedApply(saved, conn, path.parent, saved=True)
+    from nsxplan.validate import load_config
+
+    config = load_config(path)
+    conn = connect(opts, config, note=note)
+    try:
+        made, _ = _make_plan(config, conn, adopt_all=adopt_all)
+    except BaseException:
+        conn.close()
+        raise
+    base = path if path.is_dir() else path.parent
+    return PreparedApply(made, conn, base, saved=False)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    ok: bool
+    summary: str
+
+
+def default_journal(base: Path) -> Path:
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    return base / ".nsxplan" / f"journal-{stamp}-{os.getpid()}.jsonl"
+
+
+def run_apply(prepared: PreparedApply, *, parallelism: int, rollback: bool,
+              journal: Path | None, realization_timeout: float, note: Note = _quiet,
+              color: bool = False) -> Outcome:
+    from nsxplan.apply import apply_plan
+    from nsxplan.progress import LineReporter
+
+    journal_path = journal or default_journal(prepared.journal_dir)
+    journal_path.parent.mkdir(parents=True, exist_ok=True)
+    note(f"Journal: {journal_path}")
+    conn = prepared.connection
+    try:
+        result = apply_plan(
+            prepared.plan,
+            conn.client,
+            parallelism=parallelism,
+            rollback=rollback,
+            journal_path=journal_path,
+            reporter=LineReporter(note),
+            realization_timeout=realization_timeout,
+        )
+    finally:
+        # The simulator file is written even after a failed apply: it must show what NSX shows.
+        conn.persist()
+    return Outcome(bool(result.ok), result.summary)
+
+
+def rollback(journal: Path, opts: ConnectOptions, *, note: Note = _quiet) -> Outcome:
+    from nsxplan.journal import read_header
+    from nsxplan.rollback import rollback_journal
+
+    header = read_header(journal)
+    conn = connect(opts, None, fallback=header.get("target"), base_dir=journal.parent, note=note)
+    try:
+        result = rollback_journal(journal, conn.client)
+    finally:
+        conn.persist()
+        conn.close()
+    return Outcome(bool(result.ok), result.summary)
+
+
+# --------------------------------------------------------------------------- export / import / graph
+
+
+def export(opts: ConnectOptions, *, note: Note = _quiet) -> str:
+    from nsxplan.export import export_snapshot
+
+    conn = connect(opts, None, note=note)
+    try:
+        snapshot = export_snapshot(conn.client)
+    finally:
+        conn.close()
+    return json.dumps(snapshot, indent=1, sort_keys=True) + "\n"
+
+
+def import_config(opts: ConnectOptions, *, owner: str, tier0s: Sequence[str],
+                  tier1s: Sequence[str], zones: Sequence[str], note: Note = _quiet) -> str:
+    from nsxplan.importer import import_yaml
+    from nsxplan.live import read_live
+
+    conn = connect(opts, None, note=note)
+    try:
+        live = read_live(conn.client)
+    finally:
+        conn.close()
+    return import_yaml(live, owner=owner, tier0s=tier0s, tier1s=tier1s, zones=zones,
+                       target=opts.manager)
+
+
+def graph(path: Path, opts: ConnectOptions, *, note: Note = _quiet) -> str:
+    from nsxplan.graph import plan_to_dot
+
+    if _is_plan_file(path):
+        return plan_to_dot(load_plan(path))
+    result = plan(path, opts, note=note)
+    return plan_to_dot(result.plan)
+
+
+def write_output(text: str, out: str | None) -> None:
+    """Artifacts go to stdout unless --out names a file (written atomically)."""
+    if out is None:
+        import sys
+
+        sys.stdout.write(text)
+        return
+    target = Path(out)
+    tmp = target.with_name(target.name + ".tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, target)
+    except OSError as exc:
+        raise NsxplanError(f"cannot write {out}: {exc.strerror}",
+                           hint="check the directory exists and is writable") from exc
