@@ -1,0 +1,99 @@
+"""Plan -> terminal text: one line per change, changed fields, summary line, checks.
+
+Colour is a parameter, never a guess: the CLI decides (TTY, --no-color, NO_COLOR).
+"""
+
+from __future__ import annotations
+
+from nsxplan.plan import CREATE, DELETE, REPLACE, UPDATE, Action, Check, Plan, Unmanaged
+from nsxplan.render_common import (
+    CHECK_SYMBOLS,
+    SYMBOLS,
+    fmt_value,
+    listed_fields,
+    scrub_target,
+    summary_line,
+)
+
+_RESET = "\x1b[0m"
+_ANSI = {
+    CREATE: "\x1b[32m", UPDATE: "\x1b[33m", DELETE: "\x1b[31m", REPLACE: "\x1b[35m",
+    "ok": "\x1b[32m", "warn": "\x1b[33m", "fail": "\x1b[31m", "bold": "\x1b[1m",
+}
+_INDENT = "      "
+
+
+class _Paint:
+    def __init__(self, color: bool) -> None:
+        self.color = color
+
+    def __call__(self, key: str, text: str) -> str:
+        return f"{_ANSI[key]}{text}{_RESET}" if self.color else text
+
+
+def render_text(plan: Plan, color: bool = False) -> str:
+    paint = _Paint(color)
+    out: list[str] = [_header(plan), ""]
+    changes = plan.changes
+    if changes:
+        out.append("nsxplan will perform these actions:")
+        out.append("")
+        for action in changes:
+            out.extend(_action_lines(action, paint))
+        out.append("")
+    if plan.unmanaged:
+        out.append("Unmanaged, left alone:")
+        out.extend(_unmanaged_line(u) for u in plan.unmanaged)
+        out.append("")
+    out.append(paint("bold", summary_line(plan)))
+    if plan.checks:
+        out.append("")
+        out.append("Checks:")
+        for check in plan.checks:
+            out.extend(_check_lines(check, paint))
+    return "\n".join(out) + "\n"
+
+
+def _header(plan: Plan) -> str:
+    return (f"Plan for owner {plan.owner!s} on {scrub_target(plan.target)} "
+            f"(created {plan.created_at}, config {plan.config_digest})")
+
+
+def _action_lines(action: Action, paint: _Paint) -> list[str]:
+    symbol = SYMBOLS[action.action]
+    head = f"{paint(action.action, symbol.rjust(3))} {action.address} ({action.kind}) {action.path}"
+    if action.adopt:
+        head += " [adopt: adds the owner tag]"
+    if action.action == REPLACE:
+        head += " [replace: delete, then create]"
+    lines = [head]
+    if action.reason:
+        lines.append(f"{_INDENT}# {action.reason}")
+    for name, before, after in listed_fields(action):
+        if action.action == CREATE:
+            lines.append(f"{_INDENT}{name}: {fmt_value(after)}")
+        elif action.action == DELETE:
+            lines.append(f"{_INDENT}{name}: {fmt_value(before)}")
+        else:
+            lines.append(f"{_INDENT}{name}: {fmt_value(before)} → {fmt_value(after)}")
+    return lines
+
+
+def _unmanaged_line(u: Unmanaged) -> str:
+    line = f"    {u.path} ({u.kind}): {u.reason}"
+    if u.created_by and u.created_by not in u.reason:
+        line += f" [created by {u.created_by}]"
+    return line
+
+
+def _check_lines(check: Check, paint: _Paint) -> list[str]:
+    symbol = CHECK_SYMBOLS.get(check.status, "?")
+    label = f"{symbol} {check.status:<4}"
+    status = paint(check.status, label) if check.status in _ANSI else label
+    lines = [f"  {status} {check.subject}: {check.message}"]
+    if check.remediation:
+        lines.append(f"{_INDENT}fix: {check.remediation}")
+    if check.source is not None:
+        lines.append(f"{_INDENT}at: {check.source}")
+    return lines
+
