@@ -1,0 +1,118 @@
+"""IP address, CIDR and range helpers shared by validation, planning and checks.
+
+Parsers return an `AddressError` (message + hint) instead of raising, so callers can locate
+and collect problems. NSX NAT fields take "list-of-address-or-block-or-range": a single IP,
+a CIDR, a range `a-b`, or a comma-separated list of those.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from typing import Union
+
+IPAddress = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
+IPNetwork = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
+
+
+@dataclass(frozen=True)
+class AddressError:
+    message: str
+    hint: str | None = None
+
+
+@dataclass(frozen=True)
+class AddressRange:
+    first: IPAddress
+    last: IPAddress
+
+    def __str__(self) -> str:
+        return f"{self.first}-{self.last}"
+
+
+Block = Union[IPAddress, IPNetwork, AddressRange]
+
+
+def parse_ip(text: str) -> IPAddress | AddressError:
+    try:
+        return ipaddress.ip_address(text.strip())
+    except ValueError:
+        return AddressError(f"{text!r} is not an IP address",
+                            "write an IPv4 address like 10.0.0.1 or an IPv6 address like 2001:db8::1")
+
+
+def parse_cidr(text: str, *, allow_bare_ip: bool = False) -> IPNetwork | AddressError:
+    """A network in CIDR notation; host bits set is an error whose hint is the corrected network."""
+    text = text.strip()
+    if "/" not in text:
+        if allow_bare_ip and not isinstance(parse_ip(text), AddressError):
+            return ipaddress.ip_network(text)
+        return AddressError(f"{text!r} is not a CIDR",
+                            "write a network with its prefix length, like 10.0.0.0/24")
+    try:
+        return ipaddress.ip_network(text)
+    except ValueError:
+        pass
+    try:
+        corrected = ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        return AddressError(f"{text!r} is not a CIDR",
+                            "write a network with its prefix length, like 10.0.0.0/24")
+    return AddressError(f"{text!r} has host bits set", f"did you mean {corrected}?")
+
+
+def parse_block(text: str) -> Block | AddressError:
+    """One IP, CIDR or range `a-b` (same family, first <= last)."""
+    text = text.strip()
+    if not text:
+        return AddressError("empty address", "remove the stray comma or write an address")
+    if "-" in text:
+        first_text, _, last_text = text.partition("-")
+        first, last = parse_ip(first_text), parse_ip(last_text)
+        if isinstance(first, AddressError) or isinstance(last, AddressError):
+            return AddressError(f"{text!r} is not an IP range",
+                                "write a range as FIRST-LAST, like 10.0.0.10-10.0.0.20")
+        if first.version != last.version:
+            return AddressError(f"range {text!r} mixes IPv4 and IPv6")
+        if first > last:
+            return AddressError(f"range {text!r} ends before it starts", f"did you mean {last}-{first}?")
+        return AddressRange(first, last)
+    if "/" in text:
+        return parse_cidr(text)
+    return parse_ip(text)
+
+
+def parse_blocks(text: str, *, allow_list: bool = True) -> list[Block] | AddressError:
+    """A NAT network field: comma-separated blocks (or exactly one when `allow_list` is false)."""
+    parts = text.split(",")
+    if len(parts) > 1 and not allow_list:
+        return AddressError(f"{text!r} is a list, but this field takes one address",
+                            "use a single IP or CIDR, and one rule per address")
+    blocks: list[Block] = []
+    for part in parts:
+        block = parse_block(part)
+        if isinstance(block, AddressError):
+            return block
+        blocks.append(block)
+    return blocks
+
+
+def canonical_blocks(text: str | None) -> tuple[str, ...] | None:
+    """A comparable form of a NAT network field (None/empty = any), or None if unparsable."""
+    if text is None or not text.strip():
+        return ("any",)
+    blocks = parse_blocks(text)
+    if isinstance(blocks, AddressError):
+        return None
+    out = set()
+    for block in blocks:
+        if isinstance(block, (ipaddress.IPv4Network, ipaddress.IPv6Network)):
+            out.add("any" if block.prefixlen == 0 else
+                    str(block.network_address) if block.num_addresses == 1 else str(block))
+        else:
+            out.add(str(block))
+    return tuple(sorted(out))
+
+
+def block_family(block: Block) -> int:
+    return block.first.version if isinstance(block, AddressRange) else block.version

@@ -1,0 +1,224 @@
+"""Find the shipped JSON Schemas, and turn JSON Schema errors into located Problems.
+
+The canonical schemas live in the repository's `schemas/` (where editors and docs point); a
+byte-identical copy lives in `nsxplan/schemas/` so that it is package data inside the wheel.
+`python -m nsxplan.schemas` refreshes the copy; tests/test_wheel_schema.py fails when they differ.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import json
+import re
+import shutil
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+from jsonschema.exceptions import ValidationError, best_match
+
+from nsxplan.errors import Problem, Source
+from nsxplan.loader import MDict, MList, child_source, key_source, type_name
+
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,254}")
+PACKAGE_DIR = Path(__file__).resolve().parent / "schemas"
+SOURCE_DIR = Path(__file__).resolve().parent.parent / "schemas"
+
+
+def schema_path(name: str) -> Path:
+    """Path of a shipped schema ("nsxplan.schema.json", "plan.schema.json")."""
+    # The source tree wins in a checkout (its schemas/ is canonical); the guard keeps an unrelated
+    # top-level `schemas/` directory in site-packages from shadowing the packaged copy.
+    in_checkout = (SOURCE_DIR.parent / "pyproject.toml").is_file()
+    for directory in (SOURCE_DIR, PACKAGE_DIR) if in_checkout else (PACKAGE_DIR,):
+        candidate = directory / name
+        if candidate.is_file():
+            return candidate
+    raise FileNotFoundError(f"schema {name} not found in {SOURCE_DIR} or {PACKAGE_DIR}")
+
+
+@functools.lru_cache(maxsize=None)
+def load_schema(name: str) -> dict[str, Any]:
+    result: dict[str, Any] = json.loads(schema_path(name).read_text(encoding="utf-8"))
+    return result
+
+
+@functools.lru_cache(maxsize=None)
+def _fragment_validator() -> jsonschema.Draft202012Validator:
+    """The configuration schema for one file of a directory: `version`/`owner` may live in
+    another file, so the top-level `required` is checked on the merged documents instead."""
+    schema = dict(load_schema("nsxplan.schema.json"))
+    schema.pop("required", None)
+    return jsonschema.Draft202012Validator(schema)
+
+
+def sync(source_dir: Path = SOURCE_DIR, package_dir: Path = PACKAGE_DIR) -> list[Path]:
+    """Copy every canonical schema into the package; returns the files that changed."""
+    package_dir.mkdir(exist_ok=True)
+    changed = []
+    for src in sorted(source_dir.glob("*.json")):
+        dst = package_dir / src.name
+        if not dst.is_file() or dst.read_bytes() != src.read_bytes():
+            shutil.copyfile(src, dst)
+            changed.append(dst)
+    return changed
+
+
+def schema_problems(document: MDict, default: Source) -> list[Problem]:
+    """Every schema violation in one file's document, each located at the offending node."""
+    problems: list[Problem] = []
+    for error in _fragment_validator().iter_errors(document):
+        problems.extend(_describe(error, document, default))
+    return problems
+
+
+def _node_at(root: Any, path: Iterable[Any]) -> tuple[Any, Any, Any]:
+    """(parent, key, value) at a jsonschema path; parent is None at the root."""
+    parent, key, value = None, None, root
+    for step in path:
+        parent, key = value, step
+        try:
+            value = value[step]
+        except (KeyError, IndexError, TypeError):
+            break
+    return parent, key, value
+
+
+def dotted(root: Any, path: Iterable[Any]) -> str:
+    """`tier0s.vcf-t0.nat_rules.tkg-egress.action`: list items named by their id if they have one
+    (the plan's address style), else by index."""
+    parts: list[str] = []
+    node = root
+    for step in path:
+        child = node[step] if _indexable(node, step) else None
+        if isinstance(step, int):
+            item_id = child.get("id") if isinstance(child, dict) else None
+            named = isinstance(item_id, str) and _ID.fullmatch(item_id)
+            parts.append(item_id if named else f"[{step}]")
+        else:
+            parts.append(str(step))
+        node = child
+    return ".".join(parts).replace(".[", "[") or "top level"
+
+
+def _indexable(node: Any, step: Any) -> bool:
+    if isinstance(node, dict):
+        return step in node
+    return isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node)
+
+
+def _describe(error: ValidationError, root: MDict, default: Source) -> list[Problem]:
+    path = list(error.absolute_path)
+    parent, key, value = _node_at(root, path)
+    where = child_source(parent, key, default) if parent is not None else root.source
+    name = dotted(root, path)
+    validator = error.validator
+    schema: Any = error.schema
+    if validator == "additionalProperties" and isinstance(value, dict):
+        allowed = sorted(schema.get("properties", {}))
+        extra = [k for k in value if k not in schema.get("properties", {})]
+        result = []
+        for k in extra:
+            close = difflib.get_close_matches(k, allowed, n=1)
+            hint = f"did you mean `{close[0]}`?" if close else (
+                "allowed keys: " + ", ".join(allowed) if allowed else None)
+            result.append(Problem(f"{name}: unknown key `{k}`", key_source(value, k, where),
+                                  hint=hint))
+        return result
+    if validator == "required":
+        missing = error.message.split("'")[1] if "'" in error.message else str(error.validator_value)
+        return [Problem(f"{name}: missing required key `{missing}`", where,
+                        hint=_field_description(schema, missing))]
+    if validator in ("anyOf", "oneOf") and error.context:
+        return _describe_alternatives(error, root, default, name, where, value)
+    message, hint = _message(validator, error.validator_value, value, schema)
+    return [Problem(f"{name}: {message}", where, hint=hint)]
+
+
+def _describe_alternatives(error: ValidationError, root: MDict, default: Source, name: str,
+                           where: Source, value: Any) -> list[Problem]:
+    # When no alternative even has the right type, say which types are accepted; otherwise the
+    # alternative that got furthest explains the problem best.
+    context = error.context or []
+    if all(e.validator == "type" and not e.relative_path for e in context):
+        wanted = " or ".join(_type_phrase(e.validator_value) for e in context)
+        return [Problem(f"{name}: expected {wanted}, got {type_name(value)}", where,
+                        hint=_field_description(error.schema, None))]
+    best = best_match(context)
+    if best is None:  # pragma: no cover - context is non-empty here
+        return [Problem(f"{name}: invalid value", where)]
+    return _describe(best, root, default)
+
+
+def _type_phrase(value: Any) -> str:
+    names = {"object": "a mapping", "array": "a list", "string": "a string",
+             "integer": "an integer", "boolean": "true or false", "number": "a number",
+             "null": "null"}
+    if isinstance(value, list):
+        return " or ".join(names.get(v, v) for v in value)
+    return names.get(value, str(value))
+
+
+def _field_description(schema: Any, field: str | None) -> str | None:
+    if not isinstance(schema, dict):
+        return None
+    if field is not None:
+        prop = schema.get("properties", {}).get(field, {})
+        text = prop.get("description") if isinstance(prop, dict) else None
+        if text is None and isinstance(prop, dict) and "$ref" in prop:
+            target = load_schema("nsxplan.schema.json")["$defs"].get(prop["$ref"].split("/")[-1])
+            text = target.get("description") if isinstance(target, dict) else None
+        return f"`{field}`: {text}" if text else None
+    text = schema.get("description")
+    return text if isinstance(text, str) else None
+
+
+_BOUNDS = {
+    "minItems": "needs {word} {n} item(s), has {size}",
+    "maxItems": "needs {word} {n} item(s), has {size}",
+    "minProperties": "needs {word} {n} entries, has {size}",
+    "maxProperties": "needs {word} {n} entries, has {size}",
+    "minLength": "must have {word} {n} character(s)",
+    "maxLength": "must have {word} {n} character(s)",
+    "minimum": "{shown} must be {word} {n}",
+    "maximum": "{shown} must be {word} {n}",
+}
+
+
+def _message(validator: Any, expected: Any, value: Any, schema: Any) -> tuple[str, str | None]:
+    hint = _field_description(schema, None)
+    shown = json.dumps(value) if isinstance(value, (str, int, float, bool)) or value is None \
+        else type_name(value)
+    if validator == "type":
+        return f"expected {_type_phrase(expected)}, got {type_name(value)}", hint
+    if validator == "enum":
+        return f"{shown} is not one of {', '.join(map(str, expected))}", hint
+    if validator == "const":
+        return f"must be {json.dumps(expected)}, got {shown}", hint
+    if validator == "pattern":
+        return f"{shown} does not match the pattern {expected}", hint
+    bound = _BOUNDS.get(validator)
+    if bound is not None:
+        word = "at least" if validator.startswith("min") else "at most"
+        size = len(value) if isinstance(value, (list, dict, str)) else 0
+        return bound.format(word=word, n=expected, shown=shown, size=size), hint
+    if validator == "uniqueItems":
+        return "items must be unique", hint
+    return f"invalid value ({validator})", hint
+
+
+def main(argv: list[str] | None = None) -> int:
+    changed = sync()
+    for path in changed:
+        print(f"updated {path}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
+
+
+__all__ = ["MList", "dotted", "load_schema", "schema_path", "schema_problems", "sync"]

@@ -1,0 +1,159 @@
+"""Loader and load_config basics: marks, merging, digest, the unreadable-input cases."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from nsxplan.errors import ConfigError, Source
+from nsxplan.validate import load_config
+
+LAB = """\
+version: 1
+owner: tanzu-egress
+target:
+  manager: sim:lab.json
+tier0s:
+  - id: vcf-t0
+    existing: true
+    static_routes:
+      - id: default-route
+        network: 0.0.0.0/0
+        next_hops: [{ip: 10.27.51.1}]
+    nat_rules:
+      - id: supervisor-egress
+        action: REFLEXIVE
+        source: 30.0.0.5
+        translated: 10.27.51.145
+"""
+
+
+def write(tmp_path: Path, name: str, text: str | bytes) -> Path:
+    path = tmp_path / name
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
+def messages(path: Path | str) -> list[str]:
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    return [p.format() for p in info.value.problems]
+
+
+def test_marks_are_one_based_file_line_col(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, "lab.yaml", LAB))
+    t0 = config.tier0s[0]
+    name = str(tmp_path / "lab.yaml")
+    assert t0.source == Source(name, 6, 5)
+    assert t0.static_routes[0].source == Source(name, 9, 9)
+    assert t0.static_routes[0].next_hops[0].source == Source(name, 11, 21)
+    assert t0.nat_rules[0].source == Source(name, 13, 9)
+
+
+def test_sim_target_is_relative_to_the_declaring_file(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, "lab.yaml", LAB))
+    assert config.target.manager == f"sim:{tmp_path / 'lab.json'}"
+
+
+def test_digest_ignores_layout_but_not_content(tmp_path: Path) -> None:
+    a = load_config(write(tmp_path, "a.yaml", LAB))
+    b = load_config(write(tmp_path, "b.yaml", "# comment\n" + LAB.replace("version: 1\n", "")
+                          + "version: 1\n"))
+    c = load_config(write(tmp_path, "c.yaml", LAB.replace("30.0.0.5", "30.0.0.6")))
+    assert a.digest == b.digest != c.digest
+    assert len(a.digest) == 64
+
+
+def test_directory_merges_files_in_name_order(tmp_path: Path) -> None:
+    write(tmp_path, "a.yaml", "version: 1\nowner: lab\n")
+    write(tmp_path, "b.yml", "tier0s:\n  - id: t0-a\n")
+    write(tmp_path, "c.yaml", "tier0s:\n  - id: t0-b\n")
+    write(tmp_path, "notes.txt", "not: yaml: at all: [")
+    config = load_config(tmp_path)
+    assert [t.id for t in config.tier0s] == ["t0-a", "t0-b"]
+    assert config.files == tuple(str(tmp_path / n) for n in ("a.yaml", "b.yml", "c.yaml"))
+    assert config.tier0s[1].source == Source(str(tmp_path / "c.yaml"), 2, 5)
+
+
+def test_conflicting_single_values_across_files(tmp_path: Path) -> None:
+    write(tmp_path, "a.yaml", "version: 1\nowner: lab\n")
+    write(tmp_path, "b.yaml", "owner: other\n")
+    assert messages(tmp_path) == [
+        f"{tmp_path / 'b.yaml'}:1:1: `owner` is set again with a different value "
+        f"(first set at {tmp_path / 'a.yaml'}:2:1)\n  hint: set `owner` in one file only"]
+
+
+def test_missing_path_and_empty_directory(tmp_path: Path) -> None:
+    assert messages(tmp_path / "nope.yaml")[0].startswith(f"{tmp_path / 'nope.yaml'}: no such file")
+    assert "contains no *.yaml" in messages(tmp_path)[0]
+
+
+def test_empty_file(tmp_path: Path) -> None:
+    assert messages(write(tmp_path, "e.yaml", "# only a comment\n"))[0].startswith(
+        f"{tmp_path / 'e.yaml'}:1:1: empty configuration file")
+
+
+def test_binary_file(tmp_path: Path) -> None:
+    out = messages(write(tmp_path, "b.yaml", b"version: 1\nowner: \xff\xfe\x00\x81"))
+    assert out[0].startswith(f"{tmp_path / 'b.yaml'}:2:8: not a UTF-8 text file")
+
+
+def test_control_characters(tmp_path: Path) -> None:
+    out = messages(write(tmp_path, "c.yaml", "version: 1\nowner: a\x07b\n"))
+    assert out[0].startswith(f"{tmp_path / 'c.yaml'}:2:9: YAML: ")
+
+
+def test_yaml_syntax_error_is_located(tmp_path: Path) -> None:
+    out = messages(write(tmp_path, "s.yaml", "version: 1\nowner: [lab\n"))
+    assert out[0].startswith(f"{tmp_path / 's.yaml'}:3:1: YAML syntax error")
+
+
+def test_top_level_must_be_a_mapping(tmp_path: Path) -> None:
+    out = messages(write(tmp_path, "l.yaml", "- version: 1\n"))
+    assert out == [f"{tmp_path / 'l.yaml'}:1:1: the top level must be a mapping, not a list\n"
+                   "  hint: start the file with `version: 1` and `owner: NAME`"]
+
+
+def test_duplicate_keys(tmp_path: Path) -> None:
+    out = messages(write(tmp_path, "d.yaml", "version: 1\nowner: a\nowner: b\n"))
+    assert out[0].startswith(f"{tmp_path / 'd.yaml'}:3:1: duplicate key `owner` (first at line 2)")
+
+
+def test_non_string_keys_and_tags(tmp_path: Path) -> None:
+    out = messages(write(tmp_path, "k.yaml", "version: 1\nowner: a\n1: x\nx: !Ref y\n"))
+    assert [o.splitlines()[0].split(": ", 1)[1] for o in out] == [
+        "mapping key '1' is an integer, not a string", "unsupported YAML tag !Ref"]
+
+
+def test_alias_bomb_is_refused(tmp_path: Path) -> None:
+    lines = ["version: 1", "owner: a", 'l0: &l0 ["lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for i in range(1, 10):
+        refs = ",".join([f"*l{i - 1}"] * 10)
+        lines.append(f"l{i}: &l{i} [{refs}]")
+    out = messages(write(tmp_path, "bomb.yaml", "\n".join(lines) + "\n"))
+    assert len(out) == 1 and "an alias bomb?" in out[0]
+
+
+def test_recursive_alias_is_refused(tmp_path: Path) -> None:
+    out = messages(write(tmp_path, "r.yaml", "version: 1\nowner: a\nx: &a [*a]\n"))
+    assert "recursive YAML alias" in out[0]
+
+
+def test_deep_nesting_is_refused(tmp_path: Path) -> None:
+    out = messages(write(tmp_path, "n.yaml", "version: 1\nowner: a\nx: " + "[" * 5000))
+    assert "nesting too deep" in out[0] or "YAML syntax error" in out[0]
+
+
+def test_merge_keys_are_supported(tmp_path: Path) -> None:
+    text = LAB + """\
+tier1s:
+  - &base {id: t1-a, tier0: vcf-t0, description: shared}
+  - <<: *base
+    id: t1-b
+"""
+    config = load_config(write(tmp_path, "m.yaml", text))
+    assert [(t.id, t.description) for t in config.tier1s] == [("t1-a", "shared"), ("t1-b", "shared")]
