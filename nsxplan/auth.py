@@ -146,8 +146,9 @@ def make_auth(kind: str, username: str | None, password: str | None,
               has_cert: bool = False) -> Auth:
     """The auth flow for `--auth KIND`; a client certificate without credentials means cert."""
     kind = (kind or "basic").lower()
+    kind = {"certificate": "cert", "client_cert": "cert"}.get(kind, kind)
     if kind not in ("basic", "session", "cert", "none"):
-        raise UsageError(f"unknown auth method {kind!r}", hint="use basic, session or cert")
+        raise UsageError(f"unknown auth method {kind!r}", hint="use basic, session or certificate")
     if kind == "cert" or (has_cert and not username):
         if not has_cert:
             raise UsageError("--auth cert needs a client certificate and key",

@@ -38,8 +38,7 @@ REALIZATION_STATES = ("REALIZED", "UNREALIZED", "ERROR", "UNAVAILABLE", "UNKNOWN
 class NsxClient:
     def __init__(self, http: httpx.Client, *, auth: Auth | None = None,
                  rate_limit: float | None = DEFAULT_RATE, max_in_flight: int = DEFAULT_IN_FLIGHT,
-                 retry: RetryPolicy | None = None, sleep: Any = time.sleep,
-                 label: str | None = None):
+                 retry: RetryPolicy | None = None, label: str | None = None):
         self.http = http
         self.auth = auth or Auth()
         self.retry = retry or RetryPolicy()
@@ -48,7 +47,6 @@ class NsxClient:
         self._count_lock = threading.Lock()
         self._bucket = TokenBucket(rate_limit)
         self._in_flight = threading.BoundedSemaphore(max(1, max_in_flight))
-        self._sleep = sleep
         self._version: str | None = None
 
     # -- public API ---------------------------------------------------------------------------
@@ -202,7 +200,7 @@ class NsxClient:
                 if delay is None:
                     return response      # out of budget: the caller maps it to NsxApiError
                 log.debug("%s %s: %s, retry in %.2fs", method, path, status, delay)
-            self._sleep(delay)
+            self.retry.sleep(delay)
             waited += delay
             retries += 1
 

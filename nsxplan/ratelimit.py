@@ -66,6 +66,8 @@ class RetryPolicy:
     cap: float = 8.0
     max_total_wait: float = 30.0
     rng: random.Random = field(default_factory=random.Random)
+    # Injectable so tests can drive a fake clock shared with the simulator.
+    sleep: Callable[[float], None] = time.sleep
 
     def delay(self, retry_number: int, retry_after: float | None) -> float:
         """Seconds to wait before retry `retry_number` (0-based)."""

@@ -1,0 +1,100 @@
+"""Credential scrubbing for logs and vcrpy cassettes.
+
+Cassettes are attached to bug reports and committed as golden request sequences, so they must not
+carry the Authorization header, the session cookie, the XSRF token, the login form's password, or
+secrets inside objects (BGP neighbor passwords).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+REDACTED = "REDACTED"
+SENSITIVE_HEADERS = frozenset({"authorization", "cookie", "set-cookie", "x-xsrf-token",
+                               "proxy-authorization"})
+SECRET_FORM_FIELDS = frozenset({"j_password"})
+SECRET_JSON_KEYS = frozenset({"password", "j_password"})
+
+
+def scrub_headers(headers: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy with every credential-bearing header's value replaced (names kept, for logs)."""
+    return {k: (REDACTED if k.lower() in SENSITIVE_HEADERS else v) for k, v in headers.items()}
+
+
+def scrub_text(text: str, secrets: Iterable[str | None]) -> str:
+    """Replace known secret values anywhere in a string (last line of defence for messages)."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, REDACTED)
+    return text
+
+
+def scrub_body(body: bytes | str | None) -> bytes | str | None:
+    """Form bodies lose j_password's value; JSON bodies lose every `password` value."""
+    if not body:
+        return body
+    as_text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    scrubbed = _scrub_json(as_text)
+    if scrubbed is None:
+        scrubbed = _scrub_form(as_text)
+    if scrubbed is None:
+        return body
+    return scrubbed.encode() if isinstance(body, bytes) else scrubbed
+
+
+def _scrub_json(text: str) -> str | None:
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    return json.dumps(_scrub_value(data), sort_keys=False)
+
+
+def _scrub_value(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: (REDACTED if k in SECRET_JSON_KEYS and v not in (None, "") else
+                    _scrub_value(v)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_scrub_value(v) for v in value]
+    return value
+
+
+def _scrub_form(text: str) -> str | None:
+    if "=" not in text or not any(f + "=" in text for f in SECRET_FORM_FIELDS):
+        return None
+    pairs = parse_qsl(text, keep_blank_values=True)
+    return urlencode([(k, REDACTED if k in SECRET_FORM_FIELDS else v) for k, v in pairs])
+
+
+def before_record_request(request: Any) -> Any:
+    """vcrpy hook: drop credential headers, scrub the body. Returns the (mutated) request."""
+    for name in list(request.headers):
+        if name.lower() in SENSITIVE_HEADERS:
+            del request.headers[name]
+    request.body = scrub_body(request.body)
+    return request
+
+
+def before_record_response(response: dict[str, Any]) -> dict[str, Any]:
+    """vcrpy hook: responses are dicts {status, headers: {name: [values]}, body: {string}}."""
+    headers = response.get("headers") or {}
+    for name in list(headers):
+        if name.lower() in SENSITIVE_HEADERS:
+            del headers[name]
+    body = response.get("body")
+    if isinstance(body, dict) and body.get("string"):
+        body["string"] = scrub_body(body["string"])
+    return response
+
+
+def vcr_config() -> dict[str, Any]:
+    """Keyword arguments for vcr.VCR(...) / pytest-recording with the scrubbing hooks."""
+    return {
+        "before_record_request": before_record_request,
+        "before_record_response": before_record_response,
+        "filter_headers": sorted(SENSITIVE_HEADERS),
+        "decode_compressed_response": True,
+    }
