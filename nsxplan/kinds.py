@@ -1,0 +1,110 @@
+"""The NSX kinds nsxplan manages, as data.
+
+Everything the planner needs to know about an NSX resource type that is not in the configuration
+model lives here: where it sits in the policy tree, which fields point at other objects, which
+fields the server owns, which lists are really sets, and which changes NSX cannot apply in place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+OWNER_SCOPE = "nsxplan/owner"
+
+# Fields NSX computes or owns. They are never diffed and never sent back; `_revision` is kept
+# apart (Action.revision) because apply sends it as the optimistic-concurrency token.
+SERVER_FIELDS = frozenset({
+    "_self", "_links", "_schema", "_revision", "_create_time", "_create_user",
+    "_last_modified_time", "_last_modified_user", "_protection", "_system_owned",
+    "path", "parent_path", "relative_path", "unique_id", "realization_id", "owner_id",
+    "origin_site_id", "remote_path", "marked_for_delete", "overridden", "children",
+})
+
+
+@dataclass(frozen=True)
+class Kind:
+    resource_type: str
+    collection: str                    # path segment before the id ("tier-0s"); singleton: its id
+    singleton: bool = False            # path ends in `collection` itself (dns-forwarder)
+    references: tuple[str, ...] = ()   # fields holding policy paths of other objects
+    set_fields: frozenset[str] = frozenset()
+    replace_fields: frozenset[str] = frozenset()   # a change forces delete + create
+    managed: bool = True               # nsxplan plans actions for this kind
+
+
+# `tags` is set-like everywhere: NSX does not promise to keep their order.
+_TAGS = frozenset({"tags"})
+
+KINDS: dict[str, Kind] = {k.resource_type: k for k in (
+    Kind("Tier0", "tier-0s", set_fields=_TAGS),
+    Kind("Tier1", "tier-1s", references=("tier0_path",),
+         set_fields=_TAGS | {"route_advertisement_types"}),
+    Kind("LocaleServices", "locale-services", references=("edge_cluster_path",),
+         set_fields=_TAGS | {"preferred_edge_paths"}),
+    Kind("StaticRoutes", "static-routes", set_fields=_TAGS),
+    # A NAT rule's `action` decides which other fields are allowed (NO_SNAT forbids a translated
+    # network, REFLEXIVE forbids a destination). PATCH merges top-level fields, so changing SNAT ->
+    # NO_SNAT in place would keep the old translated_network and NSX would reject the object (or,
+    # worse, keep a rule that still translates). Delete + create sends a clean object.
+    Kind("PolicyNatRule", "nat-rules", references=("service",),
+         set_fields=_TAGS | {"scope"}, replace_fields=frozenset({"action"})),
+    Kind("PolicyDnsForwarder", "dns-forwarder", singleton=True,
+         references=("default_forwarder_zone_path", "conditional_forwarder_zone_paths"),
+         set_fields=_TAGS | {"conditional_forwarder_zone_paths"}),
+    Kind("PolicyDnsForwarderZone", "dns-forwarder-zones",
+         set_fields=_TAGS | {"dns_domain_names"}),
+    # Read so that the tree can be flattened and checks can see it; never planned.
+    Kind("PolicyNat", "nat", managed=False),
+    Kind("Tier0Interface", "interfaces", managed=False),
+    Kind("Tier1Interface", "interfaces", managed=False),
+    Kind("BgpRoutingConfig", "bgp", singleton=True, managed=False),
+    Kind("BgpNeighborConfig", "neighbors", managed=False),
+    Kind("Segment", "segments", managed=False),
+    Kind("IpAddressBlock", "ip-blocks", managed=False),
+    Kind("IpAddressPool", "ip-pools", managed=False),
+)}
+
+MANAGED_KINDS = tuple(k for k in KINDS.values() if k.managed)
+# Types asked for in the one Hierarchical API GET: what we plan, plus what the checks read
+# (interfaces, BGP) and the NAT sections that hold the rules. Segments and IP pools are left
+# out: an NCP cluster has thousands and nothing here reads them.
+LIVE_TYPES: tuple[str, ...] = (
+    "Tier0", "Tier1", "LocaleServices", "StaticRoutes", "PolicyNat", "PolicyNatRule",
+    "PolicyDnsForwarder", "PolicyDnsForwarderZone", "Tier0Interface", "Tier1Interface",
+    "BgpRoutingConfig", "BgpNeighborConfig",
+)
+
+GATEWAY_TYPES = frozenset({"Tier0", "Tier1"})
+
+
+def kind(resource_type: str) -> Kind:
+    return KINDS[resource_type]
+
+
+def child_path(parent_path: str, resource_type: str, obj_id: str) -> str:
+    """Policy path of an object from its parent's path (used when NSX omits `path`)."""
+    k = KINDS.get(resource_type)
+    if k is None:
+        # Unknown kinds still need a unique, stable path; NSX's convention is a plural
+        # collection segment, which we cannot guess, so the type name stands in.
+        return f"{parent_path.rstrip('/')}/{resource_type}/{obj_id}"
+    if k.singleton:
+        return f"{parent_path.rstrip('/')}/{k.collection}"
+    return f"{parent_path.rstrip('/')}/{k.collection}/{obj_id}"
+
+
+def reference_paths(obj: dict[str, object] | object) -> tuple[str, ...]:
+    """Policy paths an object (live or desired body) points at through its reference fields."""
+    if not isinstance(obj, dict):
+        return ()
+    k = KINDS.get(str(obj.get("resource_type")))
+    if k is None:
+        return ()
+    out: list[str] = []
+    for f in k.references:
+        v = obj.get(f)
+        if isinstance(v, str) and v:
+            out.append(v)
+        elif isinstance(v, (list, tuple)):
+            out.extend(x for x in v if isinstance(x, str) and x)
+    return tuple(out)

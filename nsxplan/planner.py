@@ -1,0 +1,351 @@
+"""make_plan: configuration + live state -> Plan. Pure: no I/O, no clock unless `now` is None.
+
+Steps: desired objects (desired.py) -> live checks and safety rails (every problem collected,
+raised together as one PlanError) -> one action per desired object (create/update/replace/no-op)
+-> deletes of owned objects the configuration no longer declares -> unmanaged objects under
+managed gateways -> dependency edges -> deterministic topological order.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from graphlib import TopologicalSorter
+from typing import Any
+
+from nsxplan import __version__
+from nsxplan.desired import Desired, desired_objects
+from nsxplan.diff import field_diff, object_diff
+from nsxplan.errors import PlanError, Problem
+from nsxplan.kinds import KINDS, OWNER_SCOPE, reference_paths
+from nsxplan.livestate import LiveState
+from nsxplan.model import Config, Tag, Tier0, Tier1
+from nsxplan.normalize import canonical, merged_tags, strip_server_fields
+from nsxplan.ownership import classify, creator, unmanaged_reason
+from nsxplan.plan import CREATE, DELETE, NOOP, REPLACE, UPDATE, Action, FieldDiff, Plan, Unmanaged
+
+_IDENTITY = ("resource_type", "id")
+
+
+def make_plan(config: Config, live: LiveState, *, target: str, adopt_all: bool = False,
+              now: datetime | None = None) -> Plan:
+    desired = desired_objects(config)
+    problems: list[Problem] = list(live_problems(config, live))
+    drafts: dict[str, Action] = {}
+    for d in desired:
+        action, problem = _plan_one(d, live, config.owner, adopt_all)
+        if problem is not None:
+            problems.append(problem)
+        elif action is not None:
+            drafts[d.address] = action
+    wanted = {d.path for d in desired}
+    kept = {gw.path for gw in (*config.tier0s, *config.tier1s)}   # existing gateways too
+    deletes, delete_problems = _deletes(live, config.owner, wanted | kept)
+    problems.extend(delete_problems)
+    if problems:
+        raise PlanError(problems)
+    for a in deletes:
+        drafts[a.address] = a
+    unmanaged = _unmanaged(config, live, wanted, {a.path for a in deletes})
+    actions = _order(_with_dependencies(drafts, desired, live))
+    return Plan(
+        target=target, owner=config.owner, config_digest=config.digest,
+        created_at=_timestamp(now), nsxplan_version=__version__, actions=actions,
+        unmanaged=unmanaged, config_files=tuple(config.files),
+        meta={"nsx_version": live.nsx_version, "refresh_requests": live.requests},
+    )
+
+
+def _timestamp(now: datetime | None) -> str:
+    moment = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# --- one desired object ---------------------------------------------------------------------
+
+def _plan_one(d: Desired, live: LiveState, owner: str, adopt_all: bool
+              ) -> tuple[Action | None, Problem | None]:
+    guard = _protected_ancestor(d, live)
+    if guard is not None:
+        return None, guard
+    obj = live.get(d.path)
+    user_tags = [{"scope": t.scope, "tag": t.tag} for t in (*d.tags, Tag(OWNER_SCOPE, owner))]
+    if obj is None:
+        after = {**d.create_extra, **d.body, "tags": user_tags}
+        return Action(d.address, d.kind, d.path, CREATE, None, after,
+                      _create_diff(after), None, d.source, (), "not in NSX"), None
+    o = classify(obj, owner)
+    if o.state == "protected":
+        return None, Problem(
+            f"{d.address}: would change {d.path}, which is {o.reason}; nsxplan never changes it",
+            d.source, "remove it from the configuration (it is managed by NCP or NSX itself)")
+    if o.state == "foreign":
+        return None, Problem(
+            f"{d.address}: {d.path} belongs to nsxplan owner {o.owner!r}, not {owner!r}",
+            d.source, "remove it from this configuration, or from the other owner's first")
+    adopting = o.state == "unowned"
+    if adopting and not (d.adopt or adopt_all):
+        made_by = f" (created by {creator(obj)})" if creator(obj) else ""
+        return None, Problem(
+            f"{d.address}: {d.path} already exists{made_by} and is not tagged "
+            f"{OWNER_SCOPE}={owner}", d.source,
+            "add `adopt: true` to it (or pass --adopt) to take it over; adoption only adds "
+            "the owner tag and applies the configured fields")
+    return _update(d, obj, user_tags, adopting), None
+
+
+def _update(d: Desired, obj: Mapping[str, Any], user_tags: list[dict[str, str]],
+            adopting: bool) -> Action:
+    before = strip_server_fields(obj)
+    revision = obj.get("_revision")
+    revision = int(revision) if isinstance(revision, int) else None
+    k = KINDS[d.kind]
+    canon_live = canonical(d.kind, obj)
+    canon_want = canonical(d.kind, d.body)
+    changed_forcing = sorted(f for f in k.replace_fields
+                             if f in canon_want and canon_want[f] != canon_live.get(f))
+    if changed_forcing:
+        after = {**d.create_extra, **d.body, "tags": merged_tags(user_tags, obj.get("tags"))}
+        diff = field_diff(_managed_view(obj, d.body, user_tags), _managed_view(after, d.body,
+                                                                                 user_tags))
+        reason = f"{', '.join(changed_forcing)} cannot change in place"
+        return Action(d.address, d.kind, d.path, REPLACE, before, after, diff, revision,
+                      d.source, (), reason, adopting)
+    after = {**d.body, "tags": merged_tags(user_tags, obj.get("tags"))}
+    diff = field_diff(_managed_view(obj, d.body, user_tags), _managed_view(after, d.body,
+                                                                             user_tags))
+    if not diff:
+        return Action(d.address, d.kind, d.path, NOOP, before, after, (), revision, d.source,
+                      (), "in sync", False)
+    if adopting:
+        others = [f.field for f in diff if f.field != "tags"]
+        reason = "adopt: add the owner tag" + (f" and change {', '.join(others)}"
+                                               if others else "")
+    else:
+        reason = "differs from the configuration"
+    return Action(d.address, d.kind, d.path, UPDATE, before, after, diff, revision, d.source,
+                  (), reason, adopting)
+
+
+def _managed_view(obj: Mapping[str, Any], body: Mapping[str, Any],
+                  user_tags: list[dict[str, str]]) -> dict[str, Any]:
+    """Canonical managed fields of an object; tags limited to the scopes we manage, so foreign
+    tags (ncp/…) never appear in a diff although they are kept in the body sent."""
+    kind = str(body.get("resource_type"))
+    fields = [f for f in body if f not in _IDENTITY]
+    view = canonical(kind, {f: obj.get(f) for f in fields})
+    scopes = {t["scope"] for t in user_tags}
+    view["tags"] = canonical(kind, {"tags": [t for t in obj.get("tags") or ()
+                                             if str(t.get("scope") or "") in scopes]})["tags"]
+    return view
+
+
+def _create_diff(after: Mapping[str, Any]) -> tuple[FieldDiff, ...]:
+    kind = str(after.get("resource_type"))
+    shown = canonical(kind, {k: v for k, v in after.items() if k not in _IDENTITY})
+    return field_diff({}, shown)
+
+
+def _protected_ancestor(d: Desired, live: LiveState) -> Problem | None:
+    """Creating or changing anything under an NCP/system object is refused like the object."""
+    p = d.parent_path
+    while p and p != "/infra" and p.startswith("/infra"):
+        parent = live.get(p)
+        if parent is not None:
+            o = classify(parent, "")
+            if o.state == "protected":
+                return Problem(
+                    f"{d.address}: would write {d.path} under {p}, which is {o.reason}; "
+                    "nsxplan never changes it", d.source,
+                    "manage NCP's gateways through vSphere with Tanzu; put nsxplan objects on "
+                    "a gateway an administrator created")
+        p = p.rsplit("/", 1)[0]
+    return None
+
+
+# --- deletes and unmanaged ------------------------------------------------------------------
+
+def _deletes(live: LiveState, owner: str, keep: set[str]) -> tuple[list[Action], list[Problem]]:
+    actions: list[Action] = []
+    problems: list[Problem] = []
+    for path in sorted(live.objects):
+        obj = live.objects[path]
+        k = KINDS.get(str(obj.get("resource_type")))
+        if k is None or not k.managed or path in keep:
+            continue
+        o = classify(obj, owner)
+        if o.owner != owner:
+            continue
+        if o.state == "protected":
+            problems.append(Problem(
+                f"{path} carries {OWNER_SCOPE}={owner} but is {o.reason}; nsxplan will not "
+                "delete it", None, "remove the owner tag from it in NSX, or delete it there"))
+            continue
+        rev = obj.get("_revision")
+        actions.append(Action(address_for_path(path), k.resource_type, path, DELETE,
+                              strip_server_fields(obj), None, (),
+                              rev if isinstance(rev, int) else None, None, (),
+                              f"owned by {owner}, not in the configuration"))
+    return actions, problems
+
+
+def _unmanaged(config: Config, live: LiveState, wanted: set[str],
+               deleted: set[str]) -> tuple[Unmanaged, ...]:
+    out: dict[str, Unmanaged] = {}
+    for gw in (*config.tier0s, *config.tier1s):
+        for obj in live.under(gw.path):
+            path = str(obj.get("path"))
+            k = KINDS.get(str(obj.get("resource_type")))
+            if (path == gw.path or k is None or not k.managed or path in wanted
+                    or path in deleted):
+                continue
+            out[path] = Unmanaged(path, k.resource_type, unmanaged_reason(obj, config.owner),
+                                  creator(obj))
+    return tuple(out[p] for p in sorted(out))
+
+
+_ADDRESS_SEGMENTS = {
+    "tier-0s": "tier0s", "tier-1s": "tier1s", "static-routes": "static_routes",
+    "nat-rules": "nat_rules", "locale-services": "locale_services",
+    "dns-forwarder-zones": "dns_zones",
+}
+
+
+def address_for_path(path: str) -> str:
+    """`/infra/tier-0s/t0/nat/USER/nat-rules/r` -> `tier0s.t0.nat_rules.r` (live-only objects)."""
+    parts = [p for p in path.split("/") if p][1:]   # drop "infra"
+    out: list[str] = []
+    i = 0
+    while i < len(parts):
+        seg = parts[i]
+        if seg == "nat" and i + 1 < len(parts):
+            i += 2                                     # the NAT section (USER) is implicit
+            continue
+        if seg == "dns-forwarder":
+            out.append("dns_forwarder")
+            i += 1
+            continue
+        out.append(_ADDRESS_SEGMENTS.get(seg, seg.replace("-", "_")))
+        if i + 1 < len(parts):
+            out.append(parts[i + 1])
+        i += 2
+    return ".".join(out)
+
+
+# --- dependencies and order -----------------------------------------------------------------
+
+def _with_dependencies(drafts: dict[str, Action], desired: list[Desired],
+                       live: LiveState) -> dict[str, tuple[Action, tuple[str, ...]]]:
+    """Each action with (depends_on for apply, order edges incl. no-ops for sorting)."""
+    by_path = {a.path: a for a in drafts.values()}
+    desired_by_addr = {d.address: d for d in desired}
+    referrers: dict[str, set[str]] = {}
+    for path, obj in live.objects.items():
+        for ref in reference_paths(dict(obj)):
+            referrers.setdefault(ref, set()).add(path)
+    out: dict[str, tuple[Action, tuple[str, ...]]] = {}
+    for addr, a in drafts.items():
+        edges: set[str] = set()
+        if a.action == DELETE:
+            prefix = a.path + "/"
+            edges |= {b.address for b in drafts.values()
+                      if b.action == DELETE and b.path.startswith(prefix)}
+            edges |= {by_path[r].address for r in referrers.get(a.path, ())
+                      if r in by_path}
+        else:
+            d = desired_by_addr[addr]
+            if d.parent_address and d.parent_address in drafts:
+                edges.add(d.parent_address)
+            for ref in d.references:
+                target = by_path.get(ref)
+                if target is not None and target.action != DELETE:
+                    edges.add(target.address)
+        edges.discard(addr)
+        depends = tuple(sorted(e for e in edges if drafts[e].action != NOOP))
+        out[addr] = (_replace_deps(a, depends), tuple(sorted(edges)))
+    return out
+
+
+def _replace_deps(a: Action, depends: tuple[str, ...]) -> Action:
+    return Action(a.address, a.kind, a.path, a.action, a.before, a.after, a.diff, a.revision,
+                  a.source, depends, a.reason, a.adopt)
+
+
+def _order(graph: dict[str, tuple[Action, tuple[str, ...]]]) -> tuple[Action, ...]:
+    """Topological order; among ready actions: non-deletes first, then by path (stable)."""
+    ts: TopologicalSorter[str] = TopologicalSorter()
+    for addr, (_, edges) in graph.items():
+        ts.add(addr, *edges)
+    ts.prepare()
+
+    def key(addr: str) -> tuple[bool, str, str]:
+        a = graph[addr][0]
+        return (a.action == DELETE, a.path, addr)
+
+    heap = [key(n) for n in ts.get_ready()]
+    heapq.heapify(heap)
+    out: list[Action] = []
+    while heap:
+        _, _, addr = heapq.heappop(heap)
+        out.append(graph[addr][0])
+        ts.done(addr)
+        for n in ts.get_ready():
+            heapq.heappush(heap, key(n))
+    return tuple(out)
+
+
+
+# --- live checks ----------------------------------------------------------------------------
+
+_STATEFUL = frozenset({"SNAT", "DNAT"})
+
+
+def live_problems(config: Config, live: LiveState) -> list[Problem]:
+    """Configuration rules that need the live state (validate checks the rest offline)."""
+    problems: list[Problem] = []
+    for gw in (*config.tier0s, *config.tier1s):
+        if gw.existing and gw.path not in live:
+            kind = "Tier-0" if isinstance(gw, Tier0) else "Tier-1"
+            problems.append(Problem(
+                f"{kind} {gw.id!r} is marked `existing: true` but {gw.path} does not exist",
+                gw.source, "fix the id, check the target manager, or remove `existing: true` "
+                "to let nsxplan create it"))
+    for t0 in config.tier0s:
+        problems.extend(_stateful_nat(t0, live))
+    for t1 in config.tier1s:
+        if t1.tier0 is None and t1.tier0_path and t1.tier0_path not in live:
+            problems.append(Problem(
+                f"Tier-1 {t1.id!r}: tier0 {t1.tier0_path} does not exist", t1.source,
+                "use the id of a Tier-0 in this configuration or the policy path of a live one"))
+        problems.extend(_nat_without_edge(t1, live))
+    return problems
+
+
+def _stateful_nat(t0: Tier0, live: LiveState) -> list[Problem]:
+    obj = live.get(t0.path)
+    if obj is None:
+        return []   # a Tier-0 nsxplan creates: `validate` checks its configured ha_mode
+    ha = (t0.ha_mode if not t0.existing and t0.ha_mode else None) or obj.get("ha_mode") \
+        or "ACTIVE_ACTIVE"
+    stateful = (obj.get("stateful_services") or {}).get("enabled") is True
+    if str(ha).upper() != "ACTIVE_ACTIVE" or stateful:
+        return []
+    return [Problem(
+        f"NAT rule {r.id!r}: {r.action.upper()} on Tier-0 {t0.id!r}, which is ACTIVE_ACTIVE on "
+        "the manager; NSX allows only stateless REFLEXIVE NAT there", r.source,
+        "use `action: REFLEXIVE` (needs source and translated), put the rule on a Tier-1, or "
+        "enable stateful active-active services on the Tier-0 (NSX 4.1+)")
+        for r in t0.nat_rules if r.action.upper() in _STATEFUL]
+
+
+def _nat_without_edge(t1: Tier1, live: LiveState) -> list[Problem]:
+    if not t1.nat_rules or t1.edge_cluster is not None:
+        return []
+    if any(ls.get("edge_cluster_path") for ls in live.children(t1.path, "LocaleServices")):
+        return []
+    first = t1.nat_rules[0]
+    return [Problem(
+        f"Tier-1 {t1.id!r} has NAT rules but no edge cluster (no locale-services with "
+        "edge_cluster_path on the manager); NAT needs a service router", first.source,
+        f"set `edge_cluster:` on Tier-1 {t1.id!r}")]

@@ -1,0 +1,90 @@
+"""read_live flattens one Hierarchical API answer; request count independent of size."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from nsxplan.kinds import LIVE_TYPES
+from nsxplan.live import flatten_infra, live_from_objects, read_live
+
+LAB = json.loads((Path(__file__).parent / "data" / "tanzu-bgp-lab.json").read_text())
+SUP = "/infra/tier-1s/t1-domain-c1006-supervisor"
+
+
+class FakeClient:
+    """Counts requests like NsxClient; answers the H-API GET from a tree."""
+
+    def __init__(self, tree: dict[str, Any]) -> None:
+        self.tree = tree
+        self.request_count = 0
+        self.calls: list[tuple[str, ...]] = []
+
+    def get_infra(self, types: Sequence[str], base_path: str | None = None) -> dict[str, Any]:
+        self.request_count += 1
+        self.calls.append(tuple(types))
+        return copy.deepcopy(self.tree)
+
+    def version(self) -> str:
+        self.request_count += 1
+        return "3.2.3.0.0"
+
+
+def _tree(n_rules: int) -> dict[str, Any]:
+    rules = [{"resource_type": "ChildPolicyNatRule",
+              "PolicyNatRule": {"resource_type": "PolicyNatRule", "id": f"r{i}",
+                                "action": "REFLEXIVE"}} for i in range(n_rules)]
+    nat = {"resource_type": "ChildPolicyNat",
+           "PolicyNat": {"resource_type": "PolicyNat", "id": "USER", "children": rules}}
+    return {"resource_type": "Infra", "id": "infra", "children": [
+        {"resource_type": "ChildTier0",
+         "Tier0": {"resource_type": "Tier0", "id": "t0", "children": [nat]}}]}
+
+
+def test_read_live_is_one_hapi_get_plus_version_whatever_the_size() -> None:
+    small, big = FakeClient(_tree(1)), FakeClient(_tree(500))
+    a, b = read_live(small), read_live(big)
+    assert a.requests == b.requests == 2
+    assert small.calls == [LIVE_TYPES]
+    assert len(b.of_type("PolicyNatRule")) == 500
+    assert b.nsx_version == "3.2.3.0.0"
+
+
+def test_flatten_fills_paths_and_drops_children() -> None:
+    flat = flatten_infra(_tree(2))
+    rule = flat["/infra/tier-0s/t0/nat/USER/nat-rules/r1"]
+    assert rule["parent_path"] == "/infra/tier-0s/t0/nat/USER"
+    assert "children" not in flat["/infra/tier-0s/t0/nat/USER"]
+    assert sorted(flat) == ["/infra/tier-0s/t0", "/infra/tier-0s/t0/nat/USER",
+                            "/infra/tier-0s/t0/nat/USER/nat-rules/r0",
+                            "/infra/tier-0s/t0/nat/USER/nat-rules/r1"]
+
+
+def test_flatten_keeps_paths_the_manager_sends_and_skips_marked_for_delete() -> None:
+    tree = _tree(2)
+    t0 = tree["children"][0]["Tier0"]
+    t0["path"] = "/infra/tier-0s/t0"
+    t0["children"][0]["PolicyNat"]["children"][0]["marked_for_delete"] = True
+    flat = flatten_infra(tree)
+    assert "/infra/tier-0s/t0/nat/USER/nat-rules/r0" not in flat
+    assert "/infra/tier-0s/t0/nat/USER/nat-rules/r1" in flat
+
+
+def test_fixture_flattens_with_singletons_and_ncp_metadata() -> None:
+    flat = flatten_infra(LAB)
+    assert "/infra/tier-0s/t0-edge/locale-services/default/bgp/neighbors/tor-a" in flat
+    rule = flat[f"{SUP}/nat/USER/nat-rules/snat-egress"]
+    assert rule["_protection"] == "REQUIRE_OVERRIDE"
+    assert rule["_create_user"].startswith("wcp-cluster-user-")
+
+
+def test_live_from_flat_list_derives_parent_paths() -> None:
+    state = live_from_objects([
+        {"resource_type": "PolicyDnsForwarder", "id": "dns-forwarder",
+         "path": "/infra/tier-1s/a/dns-forwarder"},
+        {"resource_type": "StaticRoutes", "id": "r", "path": "/infra/tier-1s/a/static-routes/r"},
+    ])
+    assert [o["id"] for o in state.children("/infra/tier-1s/a")] == ["dns-forwarder", "r"]
