@@ -1,0 +1,114 @@
+"""Saved plan files: atomic 0600 writes, scrubbed targets, clear errors on bad files."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import stat
+
+import pytest
+
+from nsxplan.errors import EXIT_ERROR, NsxplanError, PlanError
+from nsxplan.planfile import PlanFileError, load_plan, save_plan
+from nsxplan.render import render_json
+
+from .sample import sample_plan
+
+
+def _mode(path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_save_then_load_is_exact(tmp_path):
+    plan = sample_plan()
+    path = tmp_path / "plan.json"
+    save_plan(plan, path)
+    assert load_plan(path) == plan
+    assert path.read_text(encoding="utf-8") == render_json(plan)
+
+
+def test_file_is_private_even_when_overwriting_a_readable_file(tmp_path):
+    path = tmp_path / "plan.json"
+    path.write_text("old", encoding="utf-8")
+    path.chmod(0o644)
+    save_plan(sample_plan(), path)
+    assert _mode(path) == 0o600
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plan.json"]  # no temp file left
+
+
+def test_credentials_in_the_target_label_are_scrubbed(tmp_path):
+    plan = dataclasses.replace(sample_plan(), target="https://user:pw@nsx.example.com/")
+    path = tmp_path / "plan.json"
+    save_plan(plan, path)
+    raw = path.read_text(encoding="utf-8")
+    assert "user" not in raw.split('"target"')[1].splitlines()[0]
+    assert "pw@" not in raw
+    assert load_plan(path).target == "https://nsx.example.com/"
+    assert json.loads(render_json(plan))["target"] == "https://nsx.example.com/"
+
+
+def test_unwritable_destination_is_a_plan_error(tmp_path):
+    with pytest.raises(PlanFileError) as err:
+        save_plan(sample_plan(), tmp_path / "missing-dir" / "plan.json")
+    assert "cannot write" in err.value.format()
+    assert "hint:" in err.value.format()
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(PlanFileError) as err:
+        load_plan(tmp_path / "nope.json")
+    assert "no such plan file" in str(err.value)
+    assert isinstance(err.value, PlanError) and isinstance(err.value, NsxplanError)
+    assert err.value.exit_code == EXIT_ERROR
+
+
+def test_invalid_json_is_located(tmp_path):
+    path = tmp_path / "plan.json"
+    path.write_text('{\n  "format_version": 1,\n  oops\n}\n', encoding="utf-8")
+    with pytest.raises(PlanFileError) as err:
+        load_plan(path)
+    problem = err.value.problems[0]
+    assert problem.source is not None and problem.source.line == 3
+    assert "invalid JSON" in problem.message
+
+
+def test_not_a_plan(tmp_path):
+    path = tmp_path / "config.json"
+    path.write_text('{"version": 1, "owner": "x"}', encoding="utf-8")
+    with pytest.raises(PlanFileError) as err:
+        load_plan(path)
+    assert "not an nsxplan plan" in str(err.value)
+
+
+@pytest.mark.parametrize(("version", "hint"), [(99, "upgrade nsxplan"), (0, "with this version"),
+                                               ("1", "with this version")])
+def test_unknown_format_version_has_a_hint(tmp_path, version, hint):
+    data = json.loads(render_json(sample_plan()))
+    data["format_version"] = version
+    data["nsxplan_version"] = "9.9.9"
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(PlanFileError) as err:
+        load_plan(path)
+    problem = err.value.problems[0]
+    assert "unsupported plan format_version" in problem.message
+    assert problem.hint is not None and hint in problem.hint and "9.9.9" in problem.hint
+
+
+def test_schema_violations_are_all_reported_with_their_location(tmp_path):
+    data = json.loads(render_json(sample_plan()))
+    data["changes"][2]["action"] = "destroy"
+    data["checks"][0]["status"] = "maybe"
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(PlanFileError) as err:
+        load_plan(path)
+    messages = [p.message for p in err.value.problems]
+    assert any("/changes/2/action" in m and "destroy" in m for m in messages)
+    assert any("/checks/0/status" in m and "maybe" in m for m in messages)
+
+
+def test_directory_instead_of_file(tmp_path):
+    with pytest.raises(PlanFileError) as err:
+        load_plan(tmp_path)
+    assert "directory" in str(err.value)
