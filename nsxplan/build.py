@@ -139,6 +139,11 @@ def tier0_path_of(reference: str) -> str:
     return reference if reference.startswith("/") else TIER0_PATH_PREFIX + reference
 
 
+def _tier0_id(reference: str) -> str:
+    """A path to a Tier-0 declared in the configuration resolves to it like its id does."""
+    return reference[len(TIER0_PATH_PREFIX):] if reference.startswith(TIER0_PATH_PREFIX) else reference
+
+
 def build_tier1(doc: MDict, tier0s: dict[str, Tier0], zones: dict[str, DnsZone]) -> Tier1:
     reference = doc.get("tier0")
     forwarder = doc.get("dns_forwarder")
@@ -146,7 +151,7 @@ def build_tier1(doc: MDict, tier0s: dict[str, Tier0], zones: dict[str, DnsZone])
     return Tier1(
         id=doc["id"],
         existing=bool(doc.get("existing", False)),
-        tier0=tier0s.get(reference) if isinstance(reference, str) else None,
+        tier0=tier0s.get(_tier0_id(reference)) if isinstance(reference, str) else None,
         tier0_path=tier0_path_of(reference) if isinstance(reference, str) else None,
         route_advertisement=tuple(advertisement) if advertisement is not None else None,
         failover_mode=doc.get("failover_mode"),
