@@ -1,0 +1,41 @@
+"""Dependency checks: what NSX objects alone do not show (issue 6).
+
+`run_checks` judges the state AFTER the plan (live objects overridden by the configuration, see
+topology.py) and returns checks in a fixed order: DNS servers (config order), egress through
+Tier-0s without BGP (by path), DNS forwarders (config order). With `live=None` (offline, for
+`nsxplan validate`) only what the configuration alone decides is reported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from nsxplan.checks_dns import dns_checks
+from nsxplan.checks_egress import egress_checks
+from nsxplan.checks_forwarder import forwarder_checks
+from nsxplan.errors import UsageError
+from nsxplan.livestate import LiveState
+from nsxplan.model import Config
+from nsxplan.plan import Check
+from nsxplan.topology import TranslationPlanner, build_topology
+
+LEVELS = ("fail", "warn", "never")
+_BLOCKING = {"fail": {"fail"}, "warn": {"warn", "fail"}, "never": set[str]()}
+
+
+def run_checks(config: Config, live: LiveState | None) -> tuple[Check, ...]:
+    topo = build_topology(config, live)
+    # One planner for all checks: the egress and DNS checks must suggest the same REFLEXIVE rule
+    # (same translated address) for the same egress address.
+    planner = TranslationPlanner(topo)
+    egress = egress_checks(topo, planner)
+    dns = dns_checks(config, topo, planner)
+    return (*dns, *egress, *forwarder_checks(config, topo))
+
+
+def blocking(checks: Iterable[Check], level: str = "fail") -> list[Check]:
+    """The checks that block apply under `--fail-on-checks LEVEL` (fail | warn | never)."""
+    if level not in _BLOCKING:
+        raise UsageError(f"--fail-on-checks: unknown level {level!r}",
+                         hint=f"use one of: {', '.join(LEVELS)}")
+    return [c for c in checks if c.status in _BLOCKING[level]]

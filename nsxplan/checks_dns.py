@@ -1,0 +1,205 @@
+"""DNS server dependencies: can the egress ranges' lookups reach each declared DNS server, and can
+the answers come back?
+
+Per `dependencies.dns_servers[]` entry: one `dns.route` check (does a Tier-0 route toward the
+server) and, per client range, one check on the way back: `dns.egress-translation` when the
+Tier-0 translates the range (the server answers an uplink address) or `dns.return-route` when it
+does not (the server sees the egress range itself and must route it back through the Tier-0: the
+exact prerequisite outside NSX is named).
+"""
+
+from __future__ import annotations
+
+from nsxplan.model import Config, DnsServerDependency
+from nsxplan.plan import Check
+from nsxplan.topology import (
+    IPNet,
+    NatView,
+    Tier0View,
+    Topology,
+    TranslationPlanner,
+    as_network,
+    covers,
+    default_route_yaml,
+    fmt_net,
+    overlaps,
+    reflexive_rule_yaml,
+)
+
+ROUTE_ID = "dns.route"
+TRANSLATION_ID = "dns.egress-translation"
+RETURN_ID = "dns.return-route"
+
+
+def dns_checks(config: Config, topo: Topology, planner: TranslationPlanner) -> list[Check]:
+    relevant = topo.relevant_tier0s()
+    out: list[Check] = []
+    for dep in config.dependencies.dns_servers:
+        server = as_network(dep.address)
+        if server is None:
+            continue        # validate reports the bad address
+        route = _route_check(dep, server, relevant, topo)
+        if route is not None:
+            out.append(route)
+        for client_text in dep.clients:
+            client = as_network(client_text)
+            if client is None:
+                continue
+            check = _client_check(dep, server, client_text, client, relevant, topo, planner)
+            if check is not None:
+                out.append(check)
+    return out
+
+
+def _route_check(dep: DnsServerDependency, server: IPNet, relevant: list[Tier0View],
+                 topo: Topology) -> Check | None:
+    subject = f"DNS server {dep.address}"
+    for t0 in relevant:
+        iface = t0.connected(server)
+        if iface is not None:
+            subnet = next(s for _, s in iface.addresses if covers((s,), server))
+            return Check(ROUTE_ID, "ok", subject,
+                         f"{dep.address} is on {t0.id}'s connected subnet {subnet} "
+                         f"(interface {iface.id})", source=dep.source)
+        route = t0.route_to(server)
+        if route is not None:
+            return Check(ROUTE_ID, "ok", subject,
+                         f"{t0.id} reaches {dep.address} through static route {route.id} "
+                         f"({route.network_text} via {', '.join(route.next_hops) or '?'})",
+                         source=dep.source)
+        if t0.has_bgp_peer:
+            return Check(ROUTE_ID, "ok", subject,
+                         f"{t0.id} learns routes through BGP (neighbors "
+                         f"{', '.join(t0.bgp_neighbors)}); {dep.address} is assumed among them",
+                         source=dep.source)
+    if not topo.known_live:
+        return None     # interfaces and BGP are live-only facts
+    if not relevant:
+        return Check(ROUTE_ID, "fail", subject,
+                     f"no Tier-0 found: nothing routes toward {dep.address}",
+                     remediation="declare the Tier-0 under tier0s (existing: true if it exists)",
+                     source=dep.source)
+    names = ", ".join(t.id for t in relevant)
+    t0 = relevant[0]
+    return Check(
+        ROUTE_ID, "fail", subject,
+        f"no route from Tier-0 {names} toward {dep.address}: no static route covers it, it is "
+        f"on no connected interface subnet, and there is no BGP peer",
+        remediation=(f"add a static route on {t0.id} for {dep.address} (or a default route) "
+                     f"under tier0s[{t0.id}].static_routes:\n"
+                     f"  {default_route_yaml(t0)}"),
+        source=dep.source)
+
+
+def _tier0s_for(client: IPNet, relevant: list[Tier0View], topo: Topology) -> list[Tier0View]:
+    """With several Tier-0s, the range's egress lives behind the one(s) whose Tier-1s SNAT into
+    it or whose own NAT rules match it; fall back to all relevant Tier-0s."""
+    hits = [t0 for t0 in relevant
+            if any(covers((client,), n) for _, _, n in topo.egress_addresses(t0.path))
+            or any(r.action in ("SNAT", "REFLEXIVE") and r.source is not None
+                   and overlaps(r.source, client) for r in t0.nat)]
+    return hits or relevant
+
+
+def _units(client: IPNet, t0: Tier0View, topo: Topology) -> list[IPNet]:
+    """What must be translated for the range: the egress addresses the Tier-1s actually SNAT to
+    inside it (a /24 egress range used by NCP as 30.0.0.5 and 30.0.0.16 needs just those two), or
+    the whole range when no SNAT egress is known inside it."""
+    inside = [n for _, _, n in topo.egress_addresses(t0.path) if covers((client,), n)]
+    return list(dict.fromkeys(inside)) or [client]
+
+
+def _reachable(t0: Tier0View, topo: Topology, nets: tuple[IPNet, ...]) -> bool:
+    if t0.has_bgp_peer or not topo.known_live:
+        return True     # advertised; offline the uplink subnets are unknown
+    uplinks = t0.uplink_subnets()
+    return all(covers(uplinks, n) or topo.routed(n) for n in nets)
+
+
+def _client_check(dep: DnsServerDependency, server: IPNet, client_text: str, client: IPNet,
+                  relevant: list[Tier0View], topo: Topology,
+                  planner: TranslationPlanner) -> Check | None:
+    subject = f"DNS server {dep.address}"
+    tier0s = _tier0s_for(client, relevant, topo)
+    if not tier0s:
+        return None
+    # Judge on the first Tier-0 that translates every unit; else report on the first candidate.
+    best: tuple[Tier0View, list[tuple[IPNet, NatView, tuple[IPNet, ...]]], list[IPNet]] | None
+    best = None
+    for t0 in tier0s:
+        done: list[tuple[IPNet, NatView, tuple[IPNet, ...]]] = []
+        missing: list[IPNet] = []
+        for unit in _units(client, t0, topo):
+            rule = t0.nat_covering(unit)
+            mapped = rule.maps(unit) if rule is not None else None
+            if rule is None or not mapped:
+                missing.append(unit)
+            else:
+                done.append((unit, rule, mapped))
+        if best is None or not missing:
+            best = (t0, done, missing)
+        if not missing:
+            break
+    assert best is not None
+    t0, done, missing = best
+    if not missing:
+        return _translated(dep, subject, client_text, t0, topo, done)
+    return _untranslated(dep, server, subject, client_text, t0, topo, planner, missing)
+
+
+def _translated(dep: DnsServerDependency, subject: str, client_text: str, t0: Tier0View,
+                topo: Topology, done: list[tuple[IPNet, NatView, tuple[IPNet, ...]]]) -> Check:
+    unreachable = [(u, r, m) for u, r, m in done if not _reachable(t0, topo, m)]
+    as_ = ", ".join(dict.fromkeys(fmt_net(n) for _, _, m in done for n in m))
+    if not unreachable:
+        return Check(TRANSLATION_ID, "ok", subject,
+                     f"lookups from {client_text} reach {dep.address} as {as_} "
+                     f"(translated on {t0.id} by {', '.join(dict.fromkeys(r.id for _, r, _ in done))})",
+                     source=dep.source)
+    subnets = ", ".join(str(s) for s in t0.uplink_subnets()) or "none known"
+    bad = "; ".join(f"{fmt_net(u)} -> {', '.join(fmt_net(n) for n in m)} (rule {r.id})"
+                    for u, r, m in unreachable)
+    return Check(
+        TRANSLATION_ID, "fail", subject,
+        f"{client_text} is translated on {t0.id} to addresses the outside cannot reach: {bad}; "
+        f"they are outside {t0.id}'s uplink subnets ({subnets}) and not in "
+        f"dependencies.routed_upstream, so {dep.address}'s answers have no way back",
+        remediation=(f"translate to a free address of the uplink subnet in "
+                     f"tier0s[{t0.id}].nat_rules, or list the translated addresses under "
+                     f"dependencies.routed_upstream if the upstream routes them to {t0.id}"),
+        source=dep.source)
+
+
+def _untranslated(dep: DnsServerDependency, server: IPNet, subject: str, client_text: str,
+                  t0: Tier0View, topo: Topology, planner: TranslationPlanner,
+                  missing: list[IPNet]) -> Check | None:
+    if all(topo.routed(m) for m in missing):
+        return Check(RETURN_ID, "ok", subject,
+                     f"{client_text} is declared routed upstream (dependencies.routed_upstream): "
+                     f"{dep.address} answers it directly", source=dep.source)
+    if dep.return_route:
+        return Check(RETURN_ID, "ok", subject,
+                     f"{dep.address} sees lookups from {client_text} untranslated and routes them "
+                     f"back (return_route: true)", source=dep.source)
+    if not topo.known_live:
+        return None     # a live Tier-0 rule may translate the range: only a refresh can tell
+    uplink = t0.uplink_toward(server)
+    via = str(uplink) if uplink is not None else f"<an uplink of {t0.id}>"
+    fixes = "\n".join(f"  {reflexive_rule_yaml(m, planner.translated_for(t0, m))}"
+                      for m in missing)
+    missing_text = ", ".join(fmt_net(m) for m in missing)
+    # With a BGP peer the range is normally advertised upstream, so the server's router may
+    # well know it: still name the prerequisite, but as a warning the user confirms.
+    bgp = (f"{t0.id} advertises through BGP to {', '.join(t0.bgp_neighbors)}: if the server's "
+           f"network learns {client_text} from it, declare return_route: true. "
+           if t0.has_bgp_peer else "")
+    return Check(
+        RETURN_ID, "warn" if t0.has_bgp_peer else "fail", subject,
+        f"DNS server {dep.address} needs a route to {client_text} via {via}",
+        remediation=(
+            f"{bgp}{client_text} leaves {t0.id} untranslated ({missing_text} not covered by any "
+            f"Tier-0 SNAT/REFLEXIVE rule), so {dep.address} sees it as the source. Either add "
+            f"that route on the DNS server (or its router) and declare return_route: true for "
+            f"{dep.address} under dependencies.dns_servers, or translate on {t0.id} with "
+            f"REFLEXIVE rules under tier0s[{t0.id}].nat_rules:\n{fixes}"),
+        source=dep.source)

@@ -1,0 +1,512 @@
+"""Routing and NAT facts of the state AFTER the plan: live objects overridden by the config.
+
+The dependency checks (checks_*.py) ask questions such as "does vcf-t0 translate 30.0.0.5?" or
+"which uplink faces 10.27.51.10?". Answering them from raw LiveState dicts and model objects in
+every check would repeat the merge rules, so this module builds one read-only view:
+
+- a gateway's NAT rules and static routes are the live ones, replaced by the config's with the same
+  id, plus the config's new ones, minus live ones carrying this stack's owner tag that the config
+  no longer declares (the plan deletes those);
+- interfaces, BGP and segments exist only in live state (the configuration language has none);
+- `live=None` (offline, `nsxplan validate`) gives a view built from the config alone, with
+  `known_live=False` so checks can skip what they cannot decide.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import itertools
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Union
+
+from nsxplan.errors import Source
+from nsxplan.livestate import LiveState
+from nsxplan.model import OWNER_TAG_SCOPE, Config, NatRule, StaticRoute, Tier0, Tier1
+
+IPNet = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
+IPAddr = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
+
+
+# --- address arithmetic ------------------------------------------------------------------------
+
+def parse_networks(text: str | None) -> tuple[IPNet, ...] | None:
+    """NSX address strings: an IP, a CIDR, a range `a-b`, or a comma-separated list of those.
+
+    Returns None for "Any" (None/empty) and () for text that does not parse (checks then treat it
+    as covering nothing rather than crashing on a value NSX itself accepted)."""
+    if text is None or not str(text).strip() or str(text).strip().upper() == "ANY":
+        return None
+    nets: list[IPNet] = []
+    for part in str(text).split(","):
+        part = part.strip()
+        if not part:
+            continue
+        try:
+            if "-" in part:
+                lo, hi = (ipaddress.ip_address(x.strip()) for x in part.split("-", 1))
+                nets.extend(ipaddress.summarize_address_range(lo, hi))  # type: ignore[arg-type]
+            else:
+                nets.append(ipaddress.ip_network(part, strict=False))
+        except (ValueError, TypeError):
+            continue
+    return tuple(nets)
+
+
+def covers(container: Iterable[IPNet] | None, net: IPNet) -> bool:
+    """Is `net` entirely inside the union of `container` (None = Any covers everything)?"""
+    if container is None:
+        return True
+    remaining = [net]
+    for c in container:
+        if c.version != net.version:
+            continue
+        nxt: list[IPNet] = []
+        for r in remaining:
+            if r.subnet_of(c):  # type: ignore[arg-type]
+                continue
+            if c.subnet_of(r):  # type: ignore[arg-type]
+                nxt.extend(r.address_exclude(c))  # type: ignore[arg-type]
+            else:
+                nxt.append(r)
+        remaining = nxt
+        if not remaining:
+            return True
+    return not remaining
+
+
+def overlaps(a: Iterable[IPNet] | None, b: IPNet) -> bool:
+    if a is None:
+        return True
+    return any(n.version == b.version and n.overlaps(b) for n in a)  # type: ignore[arg-type]
+
+
+def as_network(text: str) -> IPNet | None:
+    try:
+        return ipaddress.ip_network(text.strip(), strict=False)
+    except (ValueError, AttributeError):
+        return None
+
+
+def fmt_net(net: IPNet) -> str:
+    """Host routes print as plain addresses (30.0.0.5, not 30.0.0.5/32), as users write them."""
+    return str(net.network_address) if net.num_addresses == 1 else str(net)
+
+
+# --- the merged view ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class NatView:
+    id: str
+    gateway_path: str
+    path: str
+    action: str
+    source: tuple[IPNet, ...] | None          # None = Any
+    translated_text: str | None
+    translated: tuple[IPNet, ...] | None
+    from_config: bool
+    config_source: Source | None = None
+
+    def maps(self, net: IPNet) -> tuple[IPNet, ...] | None:
+        """What `net` (covered by this rule's source) is translated to. A REFLEXIVE rule maps
+        one-to-one by offset when source and translation are equal-sized blocks; otherwise the
+        translated network as written (SNAT to one address)."""
+        if not self.translated:
+            return None
+        if (self.source and len(self.source) == 1 and len(self.translated) == 1
+                and self.source[0].num_addresses == self.translated[0].num_addresses > 1
+                and net.version == self.source[0].version == self.translated[0].version
+                and net.subnet_of(self.source[0])):  # type: ignore[arg-type]
+            offset = int(net.network_address) - int(self.source[0].network_address)
+            start = self.translated[0].network_address + offset
+            return (ipaddress.ip_network(f"{start}/{net.prefixlen}"),)
+        return self.translated
+
+
+@dataclass(frozen=True)
+class RouteView:
+    id: str
+    network: IPNet | None
+    network_text: str
+    next_hops: tuple[str, ...]
+    from_config: bool
+
+
+@dataclass(frozen=True)
+class InterfaceView:
+    id: str
+    path: str
+    type: str
+    addresses: tuple[tuple[IPAddr, IPNet], ...]   # (interface address, its subnet)
+
+
+@dataclass(frozen=True)
+class Tier0View:
+    id: str
+    path: str
+    ha_mode: str
+    routes: tuple[RouteView, ...] = ()
+    nat: tuple[NatView, ...] = ()
+    interfaces: tuple[InterfaceView, ...] = ()
+    bgp_enabled: bool = False
+    bgp_neighbors: tuple[str, ...] = ()
+    config: Tier0 | None = None
+    in_live: bool = False
+
+    @property
+    def has_bgp_peer(self) -> bool:
+        return self.bgp_enabled and bool(self.bgp_neighbors)
+
+    @property
+    def external(self) -> tuple[InterfaceView, ...]:
+        return tuple(i for i in self.interfaces if i.type == "EXTERNAL")
+
+    def uplink_subnets(self) -> tuple[IPNet, ...]:
+        return tuple(s for i in self.external for _, s in i.addresses)
+
+    def route_to(self, addr: IPNet) -> RouteView | None:
+        """Longest-prefix static route covering `addr`."""
+        best: RouteView | None = None
+        for r in self.routes:
+            if r.network is not None and covers((r.network,), addr) and (
+                    best is None or best.network is None
+                    or r.network.prefixlen > best.network.prefixlen):
+                best = r
+        return best
+
+    def connected(self, addr: IPNet) -> InterfaceView | None:
+        for i in self.interfaces:
+            if any(covers((s,), addr) for _, s in i.addresses):
+                return i
+        return None
+
+    def uplink_toward(self, addr: IPNet) -> IPAddr | None:
+        """The Tier-0 address the outside sees on `addr`'s side: the EXTERNAL interface whose
+        subnet holds `addr`, else the one holding the next hop of the route toward it, else the
+        first EXTERNAL interface (sorted by path)."""
+        for i in self.external:
+            for ip, subnet in i.addresses:
+                if covers((subnet,), addr):
+                    return ip
+        route = self.route_to(addr)
+        for hop in route.next_hops if route else ():
+            hop_net = as_network(hop)
+            for i in self.external:
+                for ip, subnet in i.addresses:
+                    if hop_net is not None and covers((subnet,), hop_net):
+                        return ip
+        for i in self.external:
+            for ip, _ in i.addresses:
+                return ip
+        return None
+
+    def nat_covering(self, net: IPNet) -> NatView | None:
+        """The first SNAT/REFLEXIVE rule (config order, then path) whose source covers `net`."""
+        for rule in self.nat:
+            if rule.action in ("SNAT", "REFLEXIVE") and covers(rule.source, net):
+                return rule
+        return None
+
+
+@dataclass(frozen=True)
+class Tier1View:
+    id: str
+    path: str
+    tier0_path: str | None
+    nat: tuple[NatView, ...] = ()
+    edge_cluster: str | None = None
+    route_advertisement: tuple[str, ...] = ()
+    segment_subnets: tuple[IPNet, ...] = ()
+    config: Tier1 | None = None
+    in_live: bool = False
+
+
+@dataclass(frozen=True)
+class Topology:
+    tier0s: Mapping[str, Tier0View]              # by path, sorted
+    tier1s: Mapping[str, Tier1View]              # by path, sorted
+    routed_upstream: tuple[IPNet, ...] = ()
+    known_live: bool = False
+    notes: tuple[str, ...] = field(default=())
+
+    def tier1s_behind(self, tier0_path: str) -> list[Tier1View]:
+        return [t for t in self.tier1s.values() if t.tier0_path == tier0_path]
+
+    def routed(self, net: IPNet) -> bool:
+        return bool(self.routed_upstream) and covers(self.routed_upstream, net)
+
+    def relevant_tier0s(self) -> list[Tier0View]:
+        """Tier-0s the dependencies are judged against. The config's Tier-0s when it names any
+        (the user told us which edge this stack is about); else the Tier-0s some Tier-1 hangs off
+        (the edges carrying workload egress); else every Tier-0 known."""
+        configured = [t for t in self.tier0s.values() if t.config is not None]
+        if configured:
+            return configured
+        used = {t.tier0_path for t in self.tier1s.values() if t.tier0_path}
+        behind = [t for p, t in self.tier0s.items() if p in used]
+        return behind or list(self.tier0s.values())
+
+    def egress_addresses(self, tier0_path: str) -> list[tuple[Tier1View, NatView, IPNet]]:
+        """Every (Tier-1, SNAT rule, translated network) of the Tier-1s behind a Tier-0."""
+        out: list[tuple[Tier1View, NatView, IPNet]] = []
+        for t1 in self.tier1s_behind(tier0_path):
+            for rule in t1.nat:
+                if rule.action == "SNAT":
+                    out.extend((t1, rule, n) for n in rule.translated or ())
+        return out
+
+
+def _owned_by(obj: Mapping[str, Any], owner: str) -> bool:
+    return any(isinstance(t, Mapping) and t.get("scope") == OWNER_TAG_SCOPE
+               and t.get("tag") == owner for t in obj.get("tags") or ())
+
+
+def _enabled(obj: Mapping[str, Any]) -> bool:
+    return obj.get("enabled") is not False
+
+
+def _live_nat(live: LiveState, gw_path: str, owner: str, declared: set[str]) -> list[NatView]:
+    out = []
+    for obj in live.under(gw_path + "/nat"):
+        if obj.get("resource_type") != "PolicyNatRule" or not _enabled(obj):
+            continue
+        path = str(obj.get("path"))
+        if path in declared or _owned_by(obj, owner):
+            # replaced by the config's rule, or ours and no longer declared: the plan deletes it
+            continue
+        out.append(NatView(
+            id=str(obj.get("id")), gateway_path=gw_path, path=path,
+            action=str(obj.get("action", "")), source=parse_networks(obj.get("source_network")),
+            translated_text=obj.get("translated_network"),
+            translated=parse_networks(obj.get("translated_network")) or None,
+            from_config=False))
+    return out
+
+
+def _config_nat(rules: Iterable[NatRule], gw_path: str) -> list[NatView]:
+    return [NatView(
+        id=r.id, gateway_path=gw_path, path=f"{gw_path}/nat/USER/nat-rules/{r.id}",
+        action=r.action, source=parse_networks(r.source_network),
+        translated_text=r.translated_network,
+        translated=parse_networks(r.translated_network) or None,
+        from_config=True, config_source=r.source)
+        for r in rules if r.enabled is not False]
+
+
+def _routes(live: LiveState | None, gw_path: str, cfg: Iterable[StaticRoute],
+            owner: str) -> tuple[RouteView, ...]:
+    cfg = list(cfg)
+    declared = {r.id for r in cfg}
+    out = [RouteView(r.id, as_network(r.network), r.network,
+                     tuple(h.ip for h in r.next_hops), True) for r in cfg]
+    # by path prefix, not parent_path: snapshots disagree on what the parent of a static route is
+    for obj in live.under(gw_path + "/static-routes") if live else ():
+        if obj.get("resource_type") != "StaticRoutes":
+            continue
+        if obj.get("id") in declared or _owned_by(obj, owner) or not _enabled(obj):
+            continue
+        hops = tuple(str(h.get("ip_address")) for h in obj.get("next_hops") or ()
+                     if isinstance(h, Mapping) and h.get("ip_address"))
+        out.append(RouteView(str(obj.get("id")), as_network(str(obj.get("network", ""))),
+                             str(obj.get("network", "")), hops, False))
+    return tuple(out)
+
+
+def _interfaces(live: LiveState, t0_path: str) -> tuple[InterfaceView, ...]:
+    out = []
+    for obj in live.under(t0_path + "/locale-services"):
+        if obj.get("resource_type") != "Tier0Interface":
+            continue
+        addrs: list[tuple[IPAddr, IPNet]] = []
+        for sn in obj.get("subnets") or ():
+            for ip in sn.get("ip_addresses") or ():
+                try:
+                    iface = ipaddress.ip_interface(f"{ip}/{sn.get('prefix_len')}")
+                except ValueError:
+                    continue
+                addrs.append((iface.ip, iface.network))
+        out.append(InterfaceView(str(obj.get("id")), str(obj.get("path")),
+                                 str(obj.get("type") or "EXTERNAL"), tuple(addrs)))
+    return tuple(out)
+
+
+def _bgp(live: LiveState, t0_path: str) -> tuple[bool, tuple[str, ...]]:
+    enabled, neighbors = False, []
+    for obj in live.under(t0_path + "/locale-services"):
+        rt = obj.get("resource_type")
+        # `enabled` absent: NSX treats BGP as on (the Terraform provider's default too); an empty
+        # local AS disables it.
+        if rt == "BgpRoutingConfig" and _enabled(obj) and obj.get("local_as_num", "x") != "":
+            enabled = True
+        elif rt == "BgpNeighborConfig" and obj.get("neighbor_address"):
+            neighbors.append(str(obj["neighbor_address"]))
+    return enabled, tuple(sorted(neighbors))
+
+
+def _edge_cluster(live: LiveState | None, gw_path: str) -> str | None:
+    for obj in live.under(gw_path + "/locale-services") if live else ():
+        if obj.get("resource_type") == "LocaleServices" and obj.get("edge_cluster_path"):
+            return str(obj["edge_cluster_path"])
+    return None
+
+
+def _segment_subnets(live: LiveState, t1_path: str) -> tuple[IPNet, ...]:
+    nets = []
+    for obj in live.of_type("Segment"):
+        if obj.get("connectivity_path") != t1_path and obj.get("parent_path") != t1_path:
+            continue
+        for sn in obj.get("subnets") or ():
+            try:
+                nets.append(ipaddress.ip_interface(str(sn.get("gateway_address"))).network)
+            except ValueError:
+                continue
+    return tuple(nets)
+
+
+def _tier0_view(path: str, cfg: Tier0 | None, live: LiveState | None, owner: str) -> Tier0View:
+    obj = live.get(path) if live else None
+    nat: list[NatView] = _config_nat(cfg.nat_rules, path) if cfg else []
+    if live:
+        nat += _live_nat(live, path, owner, {n.path for n in nat})
+    if cfg is not None and not cfg.existing and cfg.ha_mode:
+        ha = cfg.ha_mode
+    else:
+        ha = str((obj or {}).get("ha_mode") or (cfg.effective_ha_mode if cfg else "ACTIVE_ACTIVE"))
+    bgp = _bgp(live, path) if live else (False, ())
+    return Tier0View(
+        id=path.rsplit("/", 1)[-1], path=path, ha_mode=ha,
+        routes=_routes(live, path, cfg.static_routes if cfg else (), owner),
+        nat=tuple(nat), interfaces=_interfaces(live, path) if live else (),
+        bgp_enabled=bgp[0], bgp_neighbors=bgp[1], config=cfg, in_live=obj is not None)
+
+
+def _tier1_view(path: str, cfg: Tier1 | None, live: LiveState | None, owner: str) -> Tier1View:
+    obj = live.get(path) if live else None
+    nat: list[NatView] = _config_nat(cfg.nat_rules, path) if cfg else []
+    if live:
+        nat += _live_nat(live, path, owner, {n.path for n in nat})
+    # An `existing` gateway's own fields are never changed, so live wins for it; a managed one
+    # ends up with what the config says where the config says anything.
+    live_t0 = (obj or {}).get("tier0_path")
+    if cfg is not None and not cfg.existing and cfg.tier0_path:
+        t0 = cfg.tier0_path
+    else:
+        t0 = live_t0 or (cfg.tier0_path if cfg else None)
+    adv = (obj or {}).get("route_advertisement_types") or ()
+    if cfg is not None and not cfg.existing and cfg.route_advertisement is not None:
+        adv = cfg.route_advertisement
+    edge = (cfg.edge_cluster if cfg else None) or _edge_cluster(live, path)
+    return Tier1View(
+        id=path.rsplit("/", 1)[-1], path=path, tier0_path=str(t0) if t0 else None,
+        nat=tuple(nat), edge_cluster=edge, route_advertisement=tuple(adv),
+        segment_subnets=_segment_subnets(live, path) if live else (), config=cfg,
+        in_live=obj is not None)
+
+
+def build_topology(config: Config, live: LiveState | None) -> Topology:
+    t0_cfg = {t.path: t for t in config.tier0s}
+    t1_cfg = {t.path: t for t in config.tier1s}
+    t0_paths = set(t0_cfg) | {str(o["path"]) for o in (live.of_type("Tier0") if live else ())}
+    t1_paths = set(t1_cfg) | {str(o["path"]) for o in (live.of_type("Tier1") if live else ())}
+    tier0s = {p: _tier0_view(p, t0_cfg.get(p), live, config.owner) for p in sorted(t0_paths)}
+    tier1s = {p: _tier1_view(p, t1_cfg.get(p), live, config.owner) for p in sorted(t1_paths)}
+    routed = tuple(n for r in config.dependencies.routed_upstream
+                   for n in (parse_networks(r.cidr) or ()))
+    return Topology(tier0s=tier0s, tier1s=tier1s, routed_upstream=routed,
+                    known_live=live is not None)
+
+
+class TranslationPlanner:
+    """Suggests the translated address of a missing Tier-0 REFLEXIVE rule.
+
+    REFLEXIVE NAT is stateless 1:1, so every egress address needs its own translated address;
+    the suggestions must differ from each other and from what the Tier-0 already uses. The same
+    egress address always gets the same suggestion, so the egress and DNS checks name the same
+    rule. First choice is the uplink address itself (as the static-routing lab does), then the
+    next free addresses of the uplink subnet."""
+
+    _SCAN_LIMIT = 4096
+
+    def __init__(self, topology: Topology) -> None:
+        self._topology = topology
+        self._memo: dict[tuple[str, IPNet], str] = {}
+        self._taken: dict[str, set[IPAddr]] = {}
+
+    def _uplink(self, t0: Tier0View) -> tuple[IPAddr, IPNet] | None:
+        toward = t0.uplink_toward(ipaddress.ip_network("0.0.0.0/0"))
+        for i in t0.external:
+            for ip, subnet in i.addresses:
+                if toward is None or ip == toward:
+                    return ip, subnet
+        return None
+
+    def _taken_by(self, t0: Tier0View) -> set[IPAddr]:
+        if t0.path not in self._taken:
+            taken: set[IPAddr] = set()
+            for rule in t0.nat:
+                for n in rule.translated or ():
+                    if n.num_addresses <= 256:
+                        taken.update(n)
+            for route in t0.routes:
+                for hop in route.next_hops:
+                    hop_net = as_network(hop)
+                    if hop_net is not None:
+                        taken.add(hop_net.network_address)
+            self._taken[t0.path] = taken
+        return self._taken[t0.path]
+
+    def translated_for(self, t0: Tier0View, egress: IPNet) -> str:
+        key = (t0.path, egress)
+        if key in self._memo:
+            return self._memo[key]
+        uplink = self._uplink(t0)
+        if egress.num_addresses > 1:
+            choice = f"<a /{egress.prefixlen} the upstream routes to {t0.id}>"
+        elif uplink is None:
+            choice = f"<a free address in {t0.id}'s uplink subnet>"
+        else:
+            choice = self._free(t0, *uplink)
+        self._memo[key] = choice
+        return choice
+
+    def _free(self, t0: Tier0View, uplink_ip: IPAddr, subnet: IPNet) -> str:
+        taken = self._taken_by(t0)
+        interface_ips = {ip for i in t0.interfaces for ip, _ in i.addresses}
+        if uplink_ip not in taken:
+            taken.add(uplink_ip)
+            return str(uplink_ip)
+        reserved = {subnet.network_address, subnet.broadcast_address} | interface_ips
+        # scan upward from the uplink first (addresses next to it are the likely free ones in a
+        # lab), then the whole subnet; bounded so an IPv6 /64 cannot stall a plan
+        for ip in itertools.chain(_upward(uplink_ip, subnet),
+                                  itertools.islice(subnet.hosts(), self._SCAN_LIMIT)):
+            if ip not in taken and ip not in reserved:
+                taken.add(ip)
+                return str(ip)
+        return f"<a free address in {t0.id}'s uplink subnet {subnet}>"
+
+
+def _upward(start: IPAddr, subnet: IPNet) -> Iterator[IPAddr]:
+    ip = start
+    for _ in range(TranslationPlanner._SCAN_LIMIT):
+        try:
+            ip = ip + 1
+        except ipaddress.AddressValueError:
+            return
+        if ip not in subnet:
+            return
+        yield ip
+
+
+def reflexive_rule_yaml(egress: IPNet, translated: str) -> str:
+    """The config line a user pastes under tier0s[...].nat_rules."""
+    rid = "reflexive-" + fmt_net(egress).replace(".", "-").replace(":", "-").replace("/", "-")
+    return (f"- {{id: {rid}, action: REFLEXIVE, source: {fmt_net(egress)}, "
+            f"translated: {translated}}}")
+
+
+def default_route_yaml(t0: Tier0View) -> str:
+    """The static route line a user pastes under tier0s[...].static_routes."""
+    subnets = t0.uplink_subnets()
+    hop = f"<upstream router in {subnets[0]}>" if subnets else "<upstream router>"
+    return f"- {{id: default-route, network: 0.0.0.0/0, next_hops: [{{ip: {hop}}}]}}"
