@@ -1,0 +1,194 @@
+"""`nsxplan sim serve`: run the NSX Policy API simulator on a socket until SIGINT/SIGTERM.
+
+Output contract (scripts and tests read it): the first stdout line is the URL, flushed as soon as
+the socket listens; with TLS the second line is `CA bundle: <path>` (the certificate to trust).
+Everything else goes to stderr. Bad flags or unreadable files: one line `error: ...` plus a
+`hint:` line on stderr, exit 1, never a traceback.
+
+Standalone until the lead wires the group into nsxplan/cli.py:
+`python -m nsxplan.sim.cli serve --port 0`.
+"""
+
+from __future__ import annotations
+
+import signal
+import ssl
+import sys
+import threading
+from types import FrameType
+from typing import Any
+
+import click
+
+SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+class SimCliError(click.ClickException):
+    """A one-line error with a hint; exit 1 (ClickException's code)."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.hint = hint
+
+    def format_message(self) -> str:
+        return f"{self.message}\n  hint: {self.hint}" if self.hint else self.message
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"error: {self.format_message()}", err=True)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0]
+
+
+def _check_readable(path: str, what: str, hint: str) -> None:
+    try:
+        with open(path, "rb"):
+            pass
+    except OSError as exc:
+        raise SimCliError(f"{path}: cannot read {what}: {exc.strerror or exc}", hint) from None
+
+
+def _load_simulator(state: str | None, realization_delay: float, version: str | None) -> Any:
+    from nsxplan.sim import Simulator, demo_state
+
+    kw: dict[str, Any] = {"realization_delay": realization_delay}
+    if version:
+        kw["version"] = version
+    if state is None:
+        return Simulator(demo_state(), **kw)
+    _check_readable(state, "state file", "check the --state path (a JSON snapshot, as "
+                    "`nsxplan export` writes)")
+    try:
+        return Simulator.from_file(state, **kw)
+    except Exception as exc:  # any loader complaint is the file's fault, not a crash
+        raise SimCliError(f"{state}: not a valid simulator state: {_first_line(exc)}",
+                          'expected {"resource_type": "Infra", "children": [...]} '
+                          "(the Hierarchical API format)") from None
+
+
+@click.group("sim")
+def sim() -> None:
+    """The embedded NSX Policy API simulator."""
+
+
+@sim.command("serve")
+@click.option("--state", metavar="FILE", help="H-API snapshot to serve (default: the demo state).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("--port", type=click.IntRange(0, 65535),
+              help="Port to bind; 0 picks a free one.  [default: 8080, 8443 with TLS]")
+@click.option("--latency-ms", default=0.0, type=click.FloatRange(min=0),
+              help="Processing time added to every request.")
+@click.option("--rate-limit", type=click.FloatRange(min=0, min_open=True), metavar="N",
+              help="Requests per second per client before 429 (NSX default: 100).")
+@click.option("--concurrency-limit", type=click.IntRange(min=1), metavar="N",
+              help="Requests in flight per client before 503.")
+@click.option("--no-retry-after", is_flag=True, help="Omit Retry-After on 429/503.")
+@click.option("--faults", metavar="FILE", help="YAML list of fault rules.")
+@click.option("--seed", type=int, help="Seed for `rate:` fault rules without their own seed.")
+@click.option("--username", envvar="NSXSIM_USERNAME", help="Require this user (basic/session).")
+@click.option("--password", envvar="NSXSIM_PASSWORD",
+              help="Its password (or NSXSIM_PASSWORD, which keeps it out of `ps`).")
+@click.option("--session-timeout", default=1800.0, type=click.FloatRange(min=0, min_open=True),
+              show_default=True, help="Idle seconds before a session expires.")
+@click.option("--version", "product_version", metavar="V",
+              help="product_version reported by /api/v1/node/version.")
+@click.option("--realization-delay", default=0.0, type=click.FloatRange(min=0), metavar="S",
+              help="Seconds before a written object is REALIZED.")
+@click.option("--tls", is_flag=True, help="Serve HTTPS with a self-signed certificate.")
+@click.option("--cert", metavar="FILE", help="Serve HTTPS with this certificate (PEM)...")
+@click.option("--key", metavar="FILE", help="...and this private key (PEM).")
+@click.option("--save-on-exit", is_flag=True, help="Write the state back to --state on exit.")
+@click.option("-v", "--verbose", is_flag=True, help="Log every request to stderr.")
+def serve(state: str | None, host: str, port: int | None, latency_ms: float, rate_limit: float | None,
+          concurrency_limit: int | None, no_retry_after: bool, faults: str | None,
+          seed: int | None, username: str | None, password: str | None,
+          session_timeout: float, product_version: str | None, realization_delay: float,
+          tls: bool, cert: str | None, key: str | None, save_on_exit: bool,
+          verbose: bool) -> None:
+    """Run the simulator over HTTP(S) and print the URL it listens on."""
+    from nsxplan.sim.compose import build_wsgi
+    from nsxplan.sim.faults import FaultsError
+    from nsxplan.sim.server import start_server
+
+    if (username is None) != (password is None):
+        raise SimCliError("--username and --password go together",
+                          "give both to require authentication, or neither to allow everyone")
+    if (cert is None) != (key is None):
+        raise SimCliError("--cert and --key go together",
+                          "give both, or use --tls alone for a self-signed certificate")
+    if save_on_exit and state is None:
+        raise SimCliError("--save-on-exit needs --state FILE",
+                          "the state is written back to that file")
+    if port is None:
+        port = 8443 if (tls or cert) else 8080
+    for path, flag in ((cert, "--cert"), (key, "--key")):
+        if path is not None:
+            _check_readable(path, flag.lstrip("-"), f"check the {flag} path (PEM)")
+    simulator = _load_simulator(state, realization_delay, product_version)
+    try:
+        app = build_wsgi(simulator, username=username, password=password, rate_limit=rate_limit,
+                         concurrency_limit=concurrency_limit, latency_ms=latency_ms,
+                         faults=faults, seed=seed, session_timeout=session_timeout,
+                         retry_after=not no_retry_after)
+    except FaultsError as exc:
+        raise SimCliError(str(exc), exc.hint) from None
+    try:
+        server = start_server(app, host=host, port=port, tls=tls, cert=cert, key=key,
+                              verbose=verbose)
+    except ssl.SSLError as exc:
+        raise SimCliError(f"cannot use --cert/--key: {exc.reason or _first_line(exc)}",
+                          "give a PEM certificate and its matching PEM private key") from None
+    except OSError as exc:
+        raise SimCliError(f"cannot listen on {host}:{port}: {exc.strerror or exc}",
+                          "choose another --port (0 picks a free one) or --host") from None
+
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {s: signal.signal(s, on_signal) for s in SIGNALS}
+    try:
+        click.echo(server.url)
+        if server.ca_file:
+            click.echo(f"CA bundle: {server.ca_file}")
+        sys.stdout.flush()
+        click.echo(f"NSX simulator listening on {server.url} (Ctrl-C to stop)", err=True)
+        if host not in ("127.0.0.1", "localhost", "::1"):
+            click.echo(f"warning: bound to {host}: other machines can reach this simulator",
+                       err=True)
+        while not stop.wait(0.5):
+            pass
+    finally:
+        server.stop()
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+    if save_on_exit and state is not None:
+        try:
+            simulator.save(state)
+        except OSError as exc:
+            raise SimCliError(f"{state}: cannot save state: {exc.strerror or exc}",
+                              "check that the directory is writable") from None
+        click.echo(f"state saved to {state}", err=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Standalone entry point; usage errors exit 1 (click would use 2), as the CLI contract says."""
+    try:
+        sim.main(args=argv, prog_name="nsxplan sim", standalone_mode=False)
+    except click.UsageError as exc:
+        click.echo(f"error: {exc.format_message()}", err=True)
+        click.echo("  hint: see `nsxplan sim serve --help`", err=True)
+        return 1
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except click.Abort:
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
