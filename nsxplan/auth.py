@@ -30,17 +30,14 @@ class Auth:
 
     name = "none"
 
-    def headers(self, send: RawSend) -> dict[str, str]:
-        return {}
+    def headers(self, send: RawSend) -> tuple[dict[str, str], int]:
+        """Headers for the next request and the session generation they belong to."""
+        return {}, 0
 
     def relogin(self, send: RawSend, generation: int) -> bool:
         """Called after a 401/403; True if a fresh login happened and the request may be
-        retried. `generation` is what `generation` was when the failed request was sent."""
+        retried. `generation` is what headers() returned for the failed request."""
         return False
-
-    @property
-    def generation(self) -> int:
-        return 0
 
     def logout(self, send: RawSend) -> None:
         return None
@@ -62,8 +59,8 @@ class BasicAuth(Auth):
         token = base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
         self._header = {"Authorization": f"Basic {token}"}
 
-    def headers(self, send: RawSend) -> dict[str, str]:
-        return dict(self._header)
+    def headers(self, send: RawSend) -> tuple[dict[str, str], int]:
+        return dict(self._header), 0
 
 
 class SessionAuth(Auth):
@@ -83,18 +80,14 @@ class SessionAuth(Auth):
         self._xsrf: str | None = None
         self._generation = 0
 
-    @property
-    def generation(self) -> int:
-        return self._generation
-
-    def headers(self, send: RawSend) -> dict[str, str]:
+    def headers(self, send: RawSend) -> tuple[dict[str, str], int]:
         with self._lock:
             if self._cookie is None:
                 self._login(send)
             headers = {"Cookie": f"JSESSIONID={self._cookie}"}
             if self._xsrf:
                 headers["X-XSRF-TOKEN"] = self._xsrf
-            return headers
+            return headers, self._generation
 
     def relogin(self, send: RawSend, generation: int) -> bool:
         with self._lock:

@@ -171,10 +171,13 @@ class NsxClient:
         retries = 0
         waited = 0.0
         while True:
-            generation = self.auth.generation
             send_headers = {"Accept": "application/json"}
+            generation = 0
             if authed:
-                send_headers.update(self.auth.headers(self._raw_send))
+                # The generation of the very session these headers belong to (read atomically
+                # with them), so a 401 re-logs in only if nobody has done so since.
+                auth_headers, generation = self.auth.headers(self._raw_send)
+                send_headers.update(auth_headers)
             if headers:
                 send_headers.update(headers)
             try:
