@@ -1,0 +1,95 @@
+"""An embedded NSX-T Policy API simulator: a WSGI app over an in-memory policy tree.
+
+Independent of the planner (it imports nothing from the rest of nsxplan) so that a misreading
+of NSX in one cannot be cancelled out by the same misreading in the other. Served in-process via
+``httpx.WSGITransport(app=Simulator(...))`` or over a socket by ``nsxplan sim serve``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable
+from importlib import resources
+from typing import Any
+
+from nsxplan.sim import snapshot as _snapshot
+from nsxplan.sim.app import handle, wsgi_response
+from nsxplan.sim.snapshot import SnapshotError
+from nsxplan.sim.writes import RealizationRule
+
+__all__ = ["Simulator", "SnapshotError", "demo_state"]
+
+DEFAULT_VERSION = "3.2.3.0.0.21703624"
+
+
+def demo_state() -> dict[str, Any]:
+    """A fresh copy of the built-in demo snapshot (the static-routing lab)."""
+    text = resources.files("nsxplan.sim").joinpath("demo.json").read_text(encoding="utf-8")
+    data: dict[str, Any] = json.loads(text)
+    return data
+
+
+class Simulator:
+    """The NSX Policy API as a WSGI application.
+
+    ``state`` is an H-API snapshot (``{"resource_type": "Infra", "children": [...]}``) or None
+    for an empty infra. Writes realize after ``realization_delay`` seconds of ``clock``.
+    """
+
+    def __init__(
+        self,
+        state: dict[str, Any] | None = None,
+        *,
+        realization_delay: float = 0.0,
+        version: str = DEFAULT_VERSION,
+        clock: Callable[[], float] = time.monotonic,
+        _owned: bool = False,
+    ) -> None:
+        if state is not None and not _owned:
+            # The store keeps nested values of the state: copy so the caller's dict stays theirs.
+            state = json.loads(json.dumps(state))
+        self._store = _snapshot.load(state)
+        self._lock = threading.RLock()
+        self._clock = clock
+        self._realization_rules: list[RealizationRule] = []
+        self.realization_delay = realization_delay
+        self.version = version
+
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        return wsgi_response(handle(self, environ), start_response)
+
+    def snapshot(self) -> dict[str, Any]:
+        """The whole state in H-API format; loadable by ``Simulator(state=...)``."""
+        with self._lock:
+            tree = _snapshot.dump(self._store)
+        # Stored values are never mutated in place, so serializing outside the lock is safe;
+        # the round trip hands the caller a tree that shares nothing with the store.
+        data: dict[str, Any] = json.loads(json.dumps(tree))
+        return data
+
+    @classmethod
+    def from_file(cls, path: str | os.PathLike[str], **kw: Any) -> Simulator:
+        return cls(_snapshot.read_file(path), _owned=True, **kw)
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        with self._lock:
+            tree = _snapshot.dump(self._store)
+        _snapshot.write_file(path, tree)
+
+    def add_realization_rule(
+        self,
+        predicate: Callable[[str], bool],
+        state: str = "ERROR",
+        message: str = "injected realization error",
+    ) -> None:
+        """Objects written from now on whose intent path matches realize to ``state``."""
+        with self._lock:
+            self._realization_rules.append(RealizationRule(predicate, state, message))
+
+    def __len__(self) -> int:
+        return len(self._store)

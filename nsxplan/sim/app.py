@@ -1,0 +1,268 @@
+"""HTTP routing of the simulator: NSX paths and methods onto the store, ApiError bodies, lists.
+
+The WSGI entry point is ``Simulator.__call__``; ``handle`` maps one request to (status, headers,
+body) and never raises: every failure becomes an NSX-style ApiError body.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs
+
+from nsxplan.sim import realization
+from nsxplan.sim.apierror import METHOD_NOT_ALLOWED, ApiError, bad_request, not_found
+from nsxplan.sim.hierarchical import patch_tree, read_tree, type_predicate
+from nsxplan.sim.kinds import Target, resolve
+from nsxplan.sim.store import Obj
+from nsxplan.sim.writes import Caller, Transaction
+
+if TYPE_CHECKING:
+    from nsxplan.sim import Simulator
+
+POLICY = "/policy/api/v1"
+MAX_PAGE = 1000
+Response = tuple[int, list[tuple[str, str]], bytes]
+
+
+def _json(status: int, body: Any) -> Response:
+    data = json.dumps(body, separators=(",", ":")).encode()
+    return status, [("Content-Type", "application/json")], data
+
+
+def _empty(status: int = 200) -> Response:
+    return status, [("Content-Type", "application/json")], b""
+
+
+def error_response(err: ApiError) -> Response:
+    return _json(err.status, err.body())
+
+
+class Request:
+    def __init__(self, environ: dict[str, Any]) -> None:
+        self.environ = environ
+        self.method = environ.get("REQUEST_METHOD", "GET").upper()
+        self.path = environ.get("PATH_INFO", "") or "/"
+        self.query = {
+            k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", ""), True).items()
+        }
+        self.caller = Caller(
+            user=environ.get("nsxsim.user") or "admin",
+            allow_overwrite=environ.get("HTTP_X_ALLOW_OVERWRITE", "").lower() == "true",
+        )
+
+    def json_body(self) -> Obj:
+        try:
+            length = int(self.environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        raw = self.environ["wsgi.input"].read(length) if length > 0 else b""
+        if not raw.strip():
+            raise bad_request("The request body is missing: send a JSON object.")
+        try:
+            body = json.loads(raw)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise bad_request(f"The request body is not valid JSON: {exc}") from None
+        if not isinstance(body, dict):
+            raise bad_request("The request body must be a JSON object.")
+        return body
+
+    def flag(self, name: str, default: bool = False) -> bool:
+        value = self.query.get(name)
+        return default if value is None else value.lower() == "true"
+
+
+def handle(sim: Simulator, environ: dict[str, Any]) -> Response:
+    req = Request(environ)
+    try:
+        return _route(sim, req)
+    except ApiError as err:
+        return error_response(err)
+
+
+def _route(sim: Simulator, req: Request) -> Response:
+    path = req.path.rstrip("/") or "/"
+    if path in ("/api/v1/node/version", "/api/v1/node"):
+        _only(req, "GET")
+        return _json(200, {"node_version": sim.version, "product_version": sim.version})
+    if not path.startswith(POLICY + "/infra"):
+        raise not_found(req.path)
+    rel = path[len(POLICY) :]
+    if rel == "/infra":
+        return _infra(sim, req)
+    if rel.startswith("/infra/realized-state/"):
+        return _realized(sim, req, rel.removeprefix("/infra/realized-state/"))
+    target = resolve(rel)
+    if target is None:
+        raise not_found(rel)
+    if target.obj_id is None:
+        _only(req, "GET")
+        return _list(sim, req, target)
+    return _object(sim, req, target)
+
+
+def _only(req: Request, *methods: str) -> None:
+    if req.method not in methods:
+        raise ApiError(
+            405, METHOD_NOT_ALLOWED, f"Method {req.method} is not supported for {req.path}."
+        )
+
+
+def _transaction(sim: Simulator, req: Request, check_revision: bool = True) -> Transaction:
+    return Transaction(
+        sim._store, req.caller, sim._clock, sim._realization_rules, check_revision=check_revision
+    )
+
+
+def _caller_view(req: Request) -> Callable[[Obj], Obj]:
+    """``_protection`` is relative to the caller: an owner sees its own objects unprotected (§9)."""
+    user = req.caller.user
+
+    def view(obj: Obj) -> Obj:
+        if obj.get("_create_user") == user and obj.get("_protection") != "NOT_PROTECTED":
+            return {**obj, "_protection": "NOT_PROTECTED"}
+        return obj
+
+    return view
+
+
+def _object(sim: Simulator, req: Request, target: Target) -> Response:
+    path = target.path
+    if req.method == "GET":
+        with sim._lock:
+            node = sim._store.get(path)
+            if node is None:
+                raise not_found(path)
+            return _json(200, _caller_view(req)(node.obj))
+    if req.method in ("PATCH", "PUT"):
+        body = req.json_body()
+        with sim._lock:
+            txn = _transaction(sim, req)
+            try:
+                stored = txn.upsert(target, body, replace=req.method == "PUT")
+            except ApiError:
+                txn.rollback()
+                raise
+            txn.finish()
+        return _empty() if req.method == "PATCH" else _json(200, _caller_view(req)(stored))
+    if req.method == "DELETE":
+        with sim._lock:
+            txn = _transaction(sim, req)
+            try:
+                txn.delete(path, cascade=False)
+            except ApiError:
+                txn.rollback()
+                raise
+            txn.finish()
+        return _empty()
+    _only(req, "GET", "PATCH", "PUT", "DELETE")
+    raise AssertionError("unreachable")
+
+
+def _infra(sim: Simulator, req: Request) -> Response:
+    if req.method == "GET":
+        include = type_predicate(req.query.get("filter"), req.query.get("type_filter"))
+        base = (req.query.get("base_path") or "/infra").rstrip("/")
+        with sim._lock:
+            tree = read_tree(sim._store, base, include)
+        return _json(200, tree)
+    if req.method in ("PATCH", "PUT"):
+        # PUT /infra is treated like PATCH (documented choice: the simulator never wipes
+        # objects a body leaves out).
+        body = req.json_body()
+        with sim._lock:
+            txn = _transaction(sim, req, check_revision=req.flag("enforce_revision_check"))
+            patch_tree(txn, body)
+        return _empty()
+    _only(req, "GET", "PATCH", "PUT")
+    raise AssertionError("unreachable")
+
+
+def _realized(sim: Simulator, req: Request, what: str) -> Response:
+    _only(req, "GET")
+    intent = (req.query.get("intent_path") or "").rstrip("/")
+    if what not in ("realized-entities", "status"):
+        raise not_found(req.path)
+    if not intent:
+        raise bad_request("Query parameter intent_path is required.")
+    with sim._lock:
+        node = sim._store.get(intent)
+        now = sim._clock()
+        if what == "realized-entities":
+            return _json(200, realization.realized_entities(node, now, sim.realization_delay))
+        if node is None:
+            raise not_found(intent)
+        return _json(200, realization.consolidated_status(node, now, sim.realization_delay))
+
+
+# ---- lists --------------------------------------------------------------------------------------
+
+
+def _sort_key(field: str) -> Callable[[Obj], tuple[Any, ...]]:
+    def key(obj: Obj) -> tuple[Any, ...]:
+        value = obj.get(field)
+        if value is None:
+            return (1, "", "", obj.get("id", ""))
+        if isinstance(value, (dict, list)):
+            value = json.dumps(value, sort_keys=True)
+        # Group by type so mixed-type fields never compare int with str.
+        return (0, type(value).__name__, value, obj.get("id", ""))
+
+    return key
+
+
+def _page_params(req: Request) -> tuple[int, int]:
+    raw_size = req.query.get("page_size")
+    try:
+        size = MAX_PAGE if raw_size is None else int(raw_size)
+    except ValueError:
+        size = 0
+    if size < 1:
+        raise bad_request(f"page_size must be a positive integer, got {raw_size!r}.")
+    cursor = req.query.get("cursor")
+    offset = 0
+    if cursor:
+        try:
+            offset = int(base64.urlsafe_b64decode(cursor.encode()).decode())
+        except (ValueError, binascii.Error):
+            raise bad_request(f"Invalid cursor {cursor!r}.") from None
+    return min(size, MAX_PAGE), offset
+
+
+def _list(sim: Simulator, req: Request, target: Target) -> Response:
+    size, offset = _page_params(req)
+    sort_by = req.query.get("sort_by") or "display_name"
+    ascending = req.flag("sort_ascending", True)
+    with sim._lock:
+        parent = sim._store.get(target.parent_path)
+        if parent is None:
+            raise not_found(target.parent_path)
+        nodes = sim._store.nodes
+        items = [nodes[c].obj for c in parent.children if nodes[c].kind is target.kind]
+    items.sort(key=_sort_key(sort_by), reverse=not ascending)
+    page = items[offset : offset + size]
+    view = _caller_view(req)
+    fields = [f for f in (req.query.get("included_fields") or "").split(",") if f]
+    results = [view(obj) for obj in page]
+    if fields:
+        results = [{k: obj[k] for k in fields if k in obj} for obj in results]
+    body: dict[str, Any] = {
+        "results": results,
+        "result_count": len(items),
+        "sort_by": sort_by,
+        "sort_ascending": ascending,
+    }
+    if offset + size < len(items):
+        body["cursor"] = base64.urlsafe_b64encode(str(offset + size).encode()).decode()
+    return _json(200, body)
+
+
+def wsgi_response(response: Response, start_response: Callable[..., Any]) -> list[bytes]:
+    status, headers, body = response
+    headers = [*headers, ("Content-Length", str(len(body)))]
+    start_response(f"{status} {HTTPStatus(status).phrase}", headers)
+    return [body]

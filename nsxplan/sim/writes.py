@@ -1,0 +1,339 @@
+"""Writes to the policy tree as transactions: apply, check the final state, undo on failure.
+
+Single-object PATCH/PUT/DELETE and a whole Hierarchical API PATCH both run as one Transaction, so
+"validated whole before any write" holds for both: each step is applied to the live store (under
+the simulator's lock, invisible to readers), cross-object integrity is checked against the final
+state (so an H-API body may create a Tier-0 after the Tier-1 that references it, or delete a
+Tier-1 after its Tier-0), and any error undoes every step in reverse.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from nsxplan.sim import rules
+from nsxplan.sim.apierror import (
+    NAT_ACTIVE_ACTIVE,
+    PATH_INVALID,
+    PROTECTED,
+    STALE_REVISION,
+    SYSTEM_MANAGED,
+    ApiError,
+    bad_request,
+    delete_blocked,
+    invalid_path,
+)
+from nsxplan.sim.kinds import COMMON_DEFAULTS, KINDS, NAT_SECTIONS, Kind, Target, child_path
+from nsxplan.sim.store import Node, Obj, Store, ref_values
+
+# Fields the server owns: ignored when a client sends them (reference §2).
+SERVER_FIELDS = frozenset({
+    "_revision", "_create_time", "_create_user", "_last_modified_time", "_last_modified_user",
+    "_protection", "_system_owned", "_self", "_links", "_schema", "path", "parent_path",
+    "relative_path", "unique_id", "realization_id", "marked_for_delete", "overridden",
+    "owner_id", "origin_site_id", "remote_path", "resource_type", "id", "children",
+})  # fmt: skip
+PROTECTED_STATES = ("REQUIRE_OVERRIDE", "PROTECTED")
+
+
+@dataclass
+class RealizationRule:
+    predicate: Callable[[str], bool]
+    state: str
+    message: str
+
+
+@dataclass
+class Caller:
+    user: str = "admin"
+    allow_overwrite: bool = False  # request header X-Allow-Overwrite: true
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def server_fields(
+    kind: Kind, path: str, parent_path: str, obj_id: str, user: str, stamp: int
+) -> Obj:
+    """Server-managed fields of a newly created object."""
+    uid = str(uuid.uuid4())
+    return {
+        "resource_type": kind.resource_type,
+        "id": obj_id,
+        "path": path,
+        "parent_path": parent_path,
+        "relative_path": obj_id,
+        "unique_id": uid,
+        "realization_id": uid,
+        "marked_for_delete": False,
+        "overridden": False,
+        "_system_owned": False,
+        "_protection": "NOT_PROTECTED",
+        "_create_user": user,
+        "_create_time": stamp,
+        "_last_modified_user": user,
+        "_last_modified_time": stamp,
+        "_revision": 0,
+    }
+
+
+def with_defaults(kind: Kind, obj: Obj) -> Obj:
+    for key, value in COMMON_DEFAULTS.items():
+        obj.setdefault(key, list(value) if isinstance(value, list) else value)
+    if kind.resource_type == "PolicyNatRule" and obj.get("action") in ("NO_SNAT", "NO_DNAT"):
+        # NO_SNAT/NO_DNAT accept only BYPASS (reference §4.7), so the schema default
+        # MATCH_INTERNAL_ADDRESS cannot be what NSX stores for them.
+        obj.setdefault("firewall_match", "BYPASS")
+    for key, value in kind.defaults.items():
+        obj.setdefault(key, list(value) if isinstance(value, list) else value)
+    if kind.resource_type == "StaticRoutes" and isinstance(obj.get("next_hops"), list):
+        obj["next_hops"] = [
+            {"admin_distance": 1, **hop} if isinstance(hop, dict) else hop
+            for hop in obj["next_hops"]
+        ]
+    obj.setdefault("display_name", obj["id"])
+    return obj
+
+
+@dataclass
+class Transaction:
+    store: Store
+    caller: Caller
+    clock: Callable[[], float]
+    realization_rules: list[RealizationRule]
+    check_revision: bool = True
+    _undo: list[Callable[[], None]] = field(default_factory=list)
+    _upserted: dict[str, None] = field(default_factory=dict)
+    _removed: dict[str, None] = field(default_factory=dict)
+
+    # ---- public steps -------------------------------------------------------------------------
+
+    def upsert(self, target: Target, body: Obj, replace: bool) -> Obj:
+        """PATCH (top-level merge) or PUT (replace) one object; returns the stored object."""
+        kind, obj_id, path = target.kind, target.obj_id, target.path
+        assert obj_id is not None
+        rules.check_id(obj_id)
+        rules.reject_bad_type(kind, body)
+        parent = self.store.get(target.parent_path)
+        if parent is None:
+            # Documented choice (brief): 404 with the "path is invalid" code, naming the parent.
+            raise ApiError(
+                404,
+                PATH_INVALID,
+                f"The path=[{target.parent_path}] is invalid: the parent object of {path} "
+                "does not exist.",
+            )
+        if kind.fixed_ids is not None:
+            raise bad_request(
+                f"The NAT section path=[{path}] is managed by the system: its sections "
+                f"{sorted(kind.fixed_ids)} exist with every gateway and cannot be written.",
+                SYSTEM_MANAGED,
+            )
+        existing = self.store.get(path)
+        self._check_protection(path, existing)
+        if existing is not None and self.check_revision and body.get("_revision") is not None:
+            if body["_revision"] != existing.obj.get("_revision"):
+                raise ApiError(
+                    412,
+                    STALE_REVISION,
+                    f"The object {path} was modified by somebody else (given _revision "
+                    f"{body['_revision']}, current {existing.obj.get('_revision')}). "
+                    "Fetch the latest copy of the object and retry.",
+                )
+        user_fields = {k: v for k, v in body.items() if k not in SERVER_FIELDS}
+        stamp = now_ms()
+        if existing is None:
+            new = server_fields(kind, path, target.parent_path, obj_id, self.caller.user, stamp)
+        else:
+            old = existing.obj
+            new = {k: v for k, v in old.items() if k in SERVER_FIELDS}
+            if not replace:
+                new.update((k, v) for k, v in old.items() if k not in SERVER_FIELDS)
+            new["_revision"] = int(old.get("_revision", 0)) + 1
+            new["_last_modified_user"] = self.caller.user
+            new["_last_modified_time"] = stamp
+        new.update(user_fields)
+        new = {k: v for k, v in new.items() if v is not None}
+        with_defaults(kind, new)
+        rules.check_object(kind, new, parent_id=target.parent_path.rsplit("/", 1)[-1])
+        self._put(path, target.parent_path, kind, new)
+        if existing is None and kind.key in ("Tier0", "Tier1"):
+            self._create_nat_sections(kind, path, stamp)
+        return new
+
+    def delete(self, path: str, cascade: bool) -> None:
+        """DELETE one object (absent: no-op); ``cascade`` removes its subtree (H-API)."""
+        node = self.store.get(path)
+        if node is None or path == "/infra":
+            return
+        if node.kind.fixed_ids is not None:
+            raise bad_request(
+                f"The NAT section path=[{path}] is managed by the system and cannot be deleted.",
+                SYSTEM_MANAGED,
+            )
+        self._check_protection(path, node)
+        if cascade:
+            for sub in self.store.subtree(path):
+                self._check_protection(sub, self.store.nodes[sub], ancestors=False)
+        else:
+            blocker = self._blocking_child(node)
+            if blocker is not None:
+                raise delete_blocked(path, blocker)
+        parent_path = node.obj["parent_path"]
+        parent = self.store.nodes[parent_path]
+        order = dict(parent.children)
+        saved = [(p, self.store.nodes[p].copy()) for p in self.store.subtree(path)]
+        removed = self.store.remove(path)
+        self._removed.update(dict.fromkeys(removed))
+
+        def undo() -> None:
+            for sub, copy in saved:
+                self.store.put(sub, copy.obj["parent_path"], copy.kind, copy.obj,
+                               copy.written_at, copy.realization)  # fmt: skip
+            self.store.nodes[parent_path].children = order
+
+        self._undo.append(undo)
+
+    def walk_into(self, target: Target) -> Node:
+        """H-API ChildResourceReference / NAT section wrapper: the node must already exist."""
+        node = self.store.get(target.path)
+        if node is None:
+            raise invalid_path(target.path, "the referenced object does not exist")
+        return node
+
+    def finish(self) -> None:
+        """Check cross-object integrity on the final state; undo everything on failure."""
+        try:
+            self._check_final()
+        except ApiError:
+            self.rollback()
+            raise
+
+    def rollback(self) -> None:
+        while self._undo:
+            self._undo.pop()()
+
+    # ---- helpers ------------------------------------------------------------------------------
+
+    def _put(self, path: str, parent_path: str, kind: Kind, obj: Obj) -> None:
+        old = self.store.get(path)
+        if old is None:
+            self._undo.append(lambda: self.store.remove(path))
+        else:
+            saved = old.copy()
+            self._undo.append(lambda: self.store.put(path, parent_path, kind, saved.obj,
+                                                     saved.written_at, saved.realization))  # fmt: skip
+        self.store.put(path, parent_path, kind, obj, self.clock(), self._realization_for(path))
+        self._upserted[path] = None
+
+    def _realization_for(self, path: str) -> tuple[str, str] | None:
+        for rule in self.realization_rules:
+            if rule.predicate(path):
+                return rule.state, rule.message
+        return None
+
+    def _create_nat_sections(self, gw_kind: Kind, gw_path: str, stamp: int) -> None:
+        kind = KINDS[f"{gw_kind.key}/PolicyNat"]
+        for section in sorted(NAT_SECTIONS):
+            path = child_path(gw_path, kind, section)
+            obj = server_fields(kind, path, gw_path, section, "system", stamp)
+            obj["nat_type"] = section
+            self._put(path, gw_path, kind, with_defaults(kind, obj))
+
+    def _check_protection(self, path: str, node: Node | None, ancestors: bool = True) -> None:
+        """Objects of a protected principal identity (and their subtrees) resist other callers.
+
+        Creating a child under a protected parent follows the parent's rule (documented choice):
+        NCP owns the whole subtree of its Tier-1s.
+        """
+        cur: Node | None = node
+        cur_path = path
+        if cur is None and ancestors:
+            cur_path = path.rsplit("/", 1)[0]
+            cur = self.store.get(cur_path)
+        while cur is not None and cur_path != "/infra":
+            prot = cur.obj.get("_protection")
+            owner = cur.obj.get("_create_user", "")
+            if prot in PROTECTED_STATES and owner != self.caller.user:
+                if prot == "PROTECTED" or not self.caller.allow_overwrite:
+                    hint = (
+                        "" if prot == "PROTECTED"
+                        else " Send the header X-Allow-Overwrite: true to override as a superuser."
+                    )  # fmt: skip
+                    raise ApiError(
+                        403,
+                        PROTECTED,
+                        f"The object path=[{cur_path}] is owned by principal identity "
+                        f"'{owner}' and its protection is {prot}: it cannot be modified or "
+                        f"deleted by '{self.caller.user}'.{hint}",
+                    )
+            if not ancestors:
+                return
+            cur_path = cur.obj.get("parent_path", "/infra")
+            cur = self.store.get(cur_path)
+
+    def _blocking_child(self, node: Node) -> str | None:
+        for child in node.children:
+            child_node = self.store.nodes[child]
+            if child_node.kind.fixed_ids is None:
+                return child
+            if child_node.children:  # a NAT section with rules
+                return next(iter(child_node.children))
+        return None
+
+    def _check_final(self) -> None:
+        nodes = self.store.nodes
+        for path in self._upserted:
+            node = nodes.get(path)
+            if node is None:
+                continue
+            for _field, target in ref_values(node.kind, node.obj):
+                ref_node = nodes.get(target)
+                accepted = next(r.targets for r in node.kind.refs if r.field == _field)
+                if ref_node is None or ref_node.kind.resource_type not in accepted:
+                    raise invalid_path(target)
+            self._check_nat_ha(path, node)
+        for path in self._removed:
+            if path in nodes:
+                continue
+            referrers = self.store.referrers(path)
+            if referrers:
+                raise delete_blocked(path, sorted(referrers)[0])
+
+    def _check_nat_ha(self, path: str, node: Node) -> None:
+        """SNAT/DNAT need an ACTIVE_STANDBY Tier-0 unless stateful A/A services are on (§4.7)."""
+        if node.kind.key == "Tier0":
+            t0_path, t0 = path, node.obj
+        elif node.kind.key == "Tier0/PolicyNatRule":
+            t0_path = path.split("/nat/")[0]
+            t0 = self.store.nodes[t0_path].obj
+        else:
+            return
+        if t0.get("ha_mode") != "ACTIVE_ACTIVE" or (t0.get("stateful_services") or {}).get(
+            "enabled"
+        ):
+            return
+        rules_to_check = (
+            [path]
+            if node.kind.key != "Tier0"
+            else [
+                rule
+                for section in node.children
+                if self.store.nodes[section].kind.fixed_ids is not None
+                for rule in self.store.nodes[section].children
+            ]
+        )
+        for rule_path in rules_to_check:
+            action = self.store.nodes[rule_path].obj.get("action")
+            if action in ("SNAT", "DNAT"):
+                raise bad_request(
+                    f"{action} rule path=[{rule_path}] is not supported on Tier-0 {t0_path} "
+                    "whose ha_mode is ACTIVE_ACTIVE: use a stateless REFLEXIVE rule, or an "
+                    "ACTIVE_STANDBY Tier-0, or enable stateful_services on the Tier-0.",
+                    NAT_ACTIVE_ACTIVE,
+                )
