@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from helpers import T0, config, live, obj, owned, plan, src, tier0
+from tests.plan.helpers import T0, config, live, obj, owned, plan, src, tier0
 
 from nsxplan.diff import field_diff, object_diff
 from nsxplan.model import DnsForwarder, DnsZone, NatRule, NextHop, StaticRoute, Tier0, Tier1

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from helpers import NOW, OWNER, T0, by_address, config, live, obj, owned, plan, src, tier0
+from tests.plan.helpers import NOW, OWNER, T0, by_address, config, live, obj, owned, plan, src, tier0
 
 from nsxplan.model import (
     DnsForwarder,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from helpers import NCP_USER, OWNER, T0, by_address, config, live, obj, owned, plan, src, tier0
+from tests.plan.helpers import NCP_USER, OWNER, T0, by_address, config, live, obj, owned, plan, src, tier0
 
 from nsxplan.errors import PlanError
 from nsxplan.model import NatRule, NextHop, StaticRoute, Tier0, Tier1
