@@ -27,7 +27,8 @@ MAX_CHARS = 65_000
 _CHECKS_BUDGET = 15_000
 _UNMANAGED_BUDGET = 8_000
 _RESERVE = 600            # the truncation line and the closing tags it may need
-_MAX_CELL = 300           # one huge value must not eat the whole comment
+_MAX_VALUE = 300          # one huge value must not eat the whole comment
+_MAX_PROSE = 2_000        # messages and remediations: long on purpose (they quote YAML to add)
 _MAX_ROWS = 60            # field rows per action
 _BANNER_ADDRESSES = 15
 
@@ -136,13 +137,19 @@ def _action_block(action: Action) -> str:
         lines += [f"_{_text(action.reason)}_", ""]
     rows = listed_fields(action)
     if rows:
-        lines += ["| Field | Before | After |", "|---|---|---|"]
+        # A create lists what it sets and a delete what goes: one value column, not an empty one.
+        single = action.action in (CREATE, DELETE)
+        lines += (["| Field | Value |", "|---|---|"] if single
+                  else ["| Field | Before | After |", "|---|---|---|"])
         for name, before, after in rows[:_MAX_ROWS]:
-            b = "" if action.action == CREATE else _cell_code(fmt_value(before))
-            a = "" if action.action == DELETE else _cell_code(fmt_value(after))
-            lines.append(f"| {_cell_code(name)} | {b} | {a} |")
+            cells = [_cell_code(name)]
+            if action.action != CREATE:
+                cells.append(_cell_code(fmt_value(before)))
+            if action.action != DELETE:
+                cells.append(_cell_code(fmt_value(after)))
+            lines.append(f"| {' | '.join(cells)} |")
         if len(rows) > _MAX_ROWS:
-            lines.append(f"| … {len(rows) - _MAX_ROWS} more fields | | |")
+            lines.append(f"| … {len(rows) - _MAX_ROWS} more fields |{' |' * (1 if single else 2)}")
         lines.append("")
     return "\n".join(lines)
 
@@ -170,9 +177,9 @@ def _checks_section(checks: Sequence[Check]) -> str:
 
     def row(c: Check) -> str:
         icon = f"{_CHECK_ICON.get(c.status, CHECK_SYMBOLS.get(c.status, '?'))} {c.status}"
-        where = f" ({_text(str(c.source))})" if c.source else ""
-        return (f"| {icon} | {_cell_code(c.id)} | {_text(c.subject)} | "
-                f"{_text(c.message)}{where} | {_text(c.remediation or '')} |")
+        where = f" ({_cell_text(str(c.source))})" if c.source else ""
+        return (f"| {icon} | {_cell_code(c.id)} | {_cell_text(c.subject)} | "
+                f"{_cell_text(c.message)}{where} | {_cell_text(c.remediation or '')} |")
 
     body = _bounded([row(c) for c in checks], _CHECKS_BUDGET,
                     lambda n: f"| … | | | {n} more checks; see the JSON plan | |")
@@ -193,18 +200,23 @@ def _bounded(lines: list[str], budget: int, more: Callable[[int], str]) -> list[
 # -- escaping -----------------------------------------------------------------------------------
 
 
-def _clip(text: str) -> str:
-    return text if len(text) <= _MAX_CELL else text[:_MAX_CELL - 1] + "…"
+def _clip(text: str, limit: int = _MAX_VALUE) -> str:
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def _html(text: str) -> str:
     return html.escape(text, quote=False)
 
 
-def _text(text: str) -> str:
-    """Prose outside tables: HTML and Markdown specials neutralized."""
-    escaped = _html(_clip(text).replace("\n", " "))
-    return re.sub(r"([\\`*_\[\]|])", r"\\\1", escaped)
+def _text(text: str, newline: str = " ") -> str:
+    """Prose: HTML and Markdown specials neutralized, newlines replaced by `newline`."""
+    escaped = _html(_clip(text, _MAX_PROSE))
+    return re.sub(r"([\\`*_\[\]|])", r"\\\1", escaped).replace("\n", newline)
+
+
+def _cell_text(text: str) -> str:
+    # A table row is one line: keep a multi-line message's lines apart with <br>.
+    return _text(text, "<br>")
 
 
 def _code(text: str) -> str:

@@ -21,6 +21,7 @@ _ANSI = {
     "ok": "\x1b[32m", "warn": "\x1b[33m", "fail": "\x1b[31m", "bold": "\x1b[1m",
 }
 _INDENT = "      "
+_DIGEST_CHARS = 12
 
 
 class _Paint:
@@ -55,8 +56,20 @@ def render_text(plan: Plan, color: bool = False) -> str:
 
 
 def _header(plan: Plan) -> str:
-    return (f"Plan for owner {plan.owner!s} on {scrub_target(plan.target)} "
-            f"(created {plan.created_at}, config {plan.config_digest})")
+    # The digest is shortened like a git hash: enough to tell plans apart at a glance; the full
+    # value is in the JSON plan.
+    return (f"Plan for owner {plan.owner} on {scrub_target(plan.target)}, "
+            f"config {_short_digest(plan.config_digest)}, created {plan.created_at}")
+
+
+def _short_digest(digest: str) -> str:
+    algorithm, sep, value = digest.rpartition(":")
+    return f"{algorithm}{sep}{value[:_DIGEST_CHARS]}"
+
+
+def _hang(text: str, indent: str) -> str:
+    """Multi-line messages (remediations quote YAML snippets) keep the block's indentation."""
+    return text.replace("\n", "\n" + indent)
 
 
 def _action_lines(action: Action, paint: _Paint) -> list[str]:
@@ -68,7 +81,7 @@ def _action_lines(action: Action, paint: _Paint) -> list[str]:
         head += " [replace: delete, then create]"
     lines = [head]
     if action.reason:
-        lines.append(f"{_INDENT}# {action.reason}")
+        lines.append(f"{_INDENT}# {_hang(action.reason, _INDENT + '# ')}")
     for name, before, after in listed_fields(action):
         if action.action == CREATE:
             lines.append(f"{_INDENT}{name}: {fmt_value(after)}")
@@ -90,9 +103,9 @@ def _check_lines(check: Check, paint: _Paint) -> list[str]:
     symbol = CHECK_SYMBOLS.get(check.status, "?")
     label = f"{symbol} {check.status:<4}"
     status = paint(check.status, label) if check.status in _ANSI else label
-    lines = [f"  {status} {check.subject}: {check.message}"]
+    lines = [f"  {status} {check.subject}: {_hang(check.message, _INDENT)}"]
     if check.remediation:
-        lines.append(f"{_INDENT}fix: {check.remediation}")
+        lines.append(f"{_INDENT}fix: {_hang(check.remediation, _INDENT + '     ')}")
     if check.source is not None:
         lines.append(f"{_INDENT}at: {check.source}")
     return lines

@@ -107,7 +107,8 @@ def sample_plan() -> Plan:
                   source=Source("desired.yaml", 12, 7)),
             Check(id="dns.upstream", status="fail", subject="DNS server 10.99.0.53",
                   message="no route from the Tier-1 to 10.99.0.53 | unreachable `here`",
-                  remediation="add a static route for 10.99.0.0/16 on vcf-t0"),
+                  remediation="add a static route for 10.99.0.0/16 on vcf-t0:\n"
+                              "  - {id: dns-99, network: 10.99.0.0/16}"),
         ),
         config_files=("desired.yaml",),
         meta={"nsx_version": "4.1.2"},

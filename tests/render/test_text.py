@@ -79,7 +79,9 @@ def test_checks_after_summary_with_symbols_and_remediation():
     assert "  ✓ ok   DNS server 10.27.51.10: reachable" in checks
     assert "  ! warn Tier-0 vcf-t0: SNAT" in checks
     assert "  ✗ fail DNS server 10.99.0.53: no route" in checks
-    assert "      fix: add a static route for 10.99.0.0/16 on vcf-t0" in checks
+    # a multi-line remediation keeps the block's indentation
+    assert ("      fix: add a static route for 10.99.0.0/16 on vcf-t0:\n"
+            "             - {id: dns-99, network: 10.99.0.0/16}\n") in checks
 
 
 def test_colour_off_has_no_escape_codes():
