@@ -1,0 +1,198 @@
+"""`apply`: execute a Plan against NSX so that it ends fully applied or exactly restored.
+
+    stale check (one bulk re-read; refuse with exit 3, nothing written)
+    -> safety rails (protected / system-owned objects: refuse, nothing written)
+    -> journal header -> ordered, parallel writes with realization waits (executor.py)
+    -> on failure: undo the started steps newest first and verify (rollback.py), unless
+       rollback=False, in which case say what is left and how to restore it.
+
+The caller (the CLI) owns prompting, plan display and printing the journal path; this module
+returns an ApplyResult and never prints except through the reporter it is given.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nsxplan import __version__
+from nsxplan.errors import EXIT_ERROR, EXIT_OK, ApplyError, Problem
+from nsxplan.executor import Client, Executor, StepResult, build_steps, is_protected, read_object
+from nsxplan.journal import Journal, utc_now
+from nsxplan.livestate import LiveState
+from nsxplan.plan import CREATE, DELETE, REPLACE, UPDATE, Plan
+from nsxplan.progress import Reporter, Reporters
+from nsxplan.rollback import RollbackResult, UndoItem, undo
+from nsxplan.stale import check_stale
+
+__all__ = ["ApplyResult", "apply_plan", "plan_digest"]
+
+APPLIED = "applied"
+NOTHING = "nothing-to-do"
+ROLLED_BACK = "rolled-back"
+ROLLBACK_INCOMPLETE = "rollback-incomplete"
+FAILED = "failed"      # failed with rollback=False: left as is
+
+
+@dataclass
+class ApplyResult:
+    status: str
+    results: list[StepResult] = field(default_factory=list)
+    total_steps: int = 0
+    rollback: RollbackResult | None = None
+    journal_path: Path | None = None
+    elapsed: float = 0.0
+    requests: int = 0
+    counts: Mapping[str, int] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.status in (APPLIED, NOTHING)
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_OK if self.ok else EXIT_ERROR
+
+    @property
+    def failures(self) -> list[StepResult]:
+        return [r for r in self.results if not r.ok]
+
+    @property
+    def not_run(self) -> int:
+        return self.total_steps - len(self.results)
+
+    def headline(self) -> str:
+        if self.status == NOTHING:
+            return "Nothing to apply: the plan has no changes."
+        if self.status == APPLIED:
+            c = self.counts
+            return (f"Apply complete: {c.get(CREATE, 0)} created, {c.get(UPDATE, 0)} updated, "
+                    f"{c.get(DELETE, 0)} deleted, {c.get(REPLACE, 0)} replaced "
+                    f"({self.total_steps} steps, {self.elapsed:.1f}s, {self.requests} requests).")
+        first = self.failures[0] if self.failures else None
+        failed = (f"Apply FAILED at {first.step.address}: {first.error}" if first
+                  else "Apply FAILED")
+        done = sum(1 for r in self.results if r.ok)
+        if self.status == ROLLED_BACK:
+            return (f"{failed}. Rolled back: NSX matches its pre-apply state on every touched "
+                    f"object (verified).")
+        if self.status == ROLLBACK_INCOMPLETE:
+            assert self.rollback is not None
+            return (f"{failed}. Rollback INCOMPLETE: {len(self.rollback.left)} object(s) differ "
+                    f"from their pre-apply state.")
+        return (f"{failed}. Left as is (--no-rollback): {done} of {self.total_steps} step(s) "
+                f"applied.")
+
+    def lines(self) -> list[str]:
+        out = [self.headline()]
+        for r in self.failures[1:]:
+            out.append(f"  also failed: {r.step.address}: {r.error}")
+        if self.not_run and not self.ok:
+            out.append(f"  {self.not_run} step(s) not started.")
+        if self.rollback is not None:
+            out.extend(self.rollback.lines()[1:])
+        if self.status in (FAILED, ROLLBACK_INCOMPLETE) and self.journal_path:
+            out.append(f"  restore the pre-apply state with: nsxplan rollback {self.journal_path}")
+        return out
+
+    def problems(self) -> list[Problem]:
+        return [Problem(line.strip()) for line in self.lines()]
+
+    def raise_for_status(self) -> None:
+        if not self.ok:
+            raise ApplyError(self.problems())
+
+
+def plan_digest(plan: Plan) -> str:
+    """A fingerprint of what the plan writes (journal header; ties a journal to its plan)."""
+    content = [[a.address, a.action, a.path, a.after, a.revision] for a in plan.changes]
+    raw = json.dumps([plan.target, plan.owner, plan.config_digest, content], sort_keys=True,
+                     default=str)
+    return "sha256:" + hashlib.sha256(raw.encode()).hexdigest()
+
+
+def _read_live_for(plan: Plan, client: Client) -> LiveState:
+    try:
+        from nsxplan.live import read_live
+    except ImportError:  # the planner's bulk reader is absent: per-object GETs still work
+        return _read_plan_objects(client, plan)
+    return read_live(client)  # type: ignore[arg-type]
+
+
+def _read_plan_objects(client: Client, plan: Plan) -> LiveState:
+    objects: dict[str, Mapping[str, Any]] = {}
+    for action in plan.actions:
+        obj = read_object(client, action.path)
+        if obj is not None:
+            objects[action.path] = obj
+    return LiveState(objects=objects)
+
+
+def refuse_protected(plan: Plan, live: LiveState) -> None:
+    """Defence in depth behind the planner: never write a protected or system-owned object."""
+    problems = []
+    for action in plan.changes:
+        for obj in (action.before, live.get(action.path)):
+            if is_protected(obj):
+                assert obj is not None
+                problems.append(Problem(
+                    f"{action.address} ({action.path}) is protected (_protection "
+                    f"{obj.get('_protection')}, _system_owned {obj.get('_system_owned')}, "
+                    f"created by {obj.get('_create_user')}); refusing to {action.action} it",
+                    hint="objects owned by NSX or a principal identity such as NCP are never "
+                         "changed by nsxplan; remove them from the configuration"))
+                break
+    if problems:
+        raise ApplyError(problems)
+
+
+def apply_plan(plan: Plan, client: Client, *, parallelism: int = 4, rollback: bool = True,
+               journal_path: Path | str, reporter: Reporter | None = None,
+               realization_timeout: float = 60.0, poll_interval: float = 0.2,
+               read_live: Callable[[Any], LiveState] | None = None) -> ApplyResult:
+    """Apply `plan`. Raises StalePlanError (exit 3) or ApplyError (protected object, cyclic
+    plan) before any write; otherwise returns an ApplyResult (see `status`, `exit_code`)."""
+    started = time.monotonic()
+    first_request = getattr(client, "request_count", 0)
+    steps = build_steps(plan)
+    counts = {k: sum(1 for a in plan.changes if a.action == k)
+              for k in (CREATE, UPDATE, DELETE, REPLACE)}
+    if not steps:
+        return ApplyResult(NOTHING, counts=counts)
+
+    live = read_live(client) if read_live is not None else _read_live_for(plan, client)
+    check_stale(plan, live)
+    refuse_protected(plan, live)
+
+    journal_file = Path(journal_path)
+    with Journal(journal_file) as journal:
+        rep = Reporters([journal, reporter])
+        rep.start({"nsxplan_version": __version__, "target": plan.target, "owner": plan.owner,
+                   "plan_digest": plan_digest(plan), "config_digest": plan.config_digest,
+                   "started": utc_now(), "journal": str(journal_file)}, len(steps))
+        executor = Executor(client, rep, parallelism=parallelism,
+                            realization_timeout=realization_timeout, poll_interval=poll_interval)
+        results = executor.run(steps)
+        result = ApplyResult(APPLIED, results=results, total_steps=len(steps),
+                             journal_path=journal_file, counts=counts)
+        if result.failures:
+            result.status = FAILED
+            if rollback:
+                items = [UndoItem(r.step.seq, r.step.address, r.step.path, r.step.op,
+                                  r.pre_image, r.step.body)
+                         for r in executor.started_results() if r.landed is not False]
+                first = result.failures[0]
+                result.rollback = undo(
+                    items, client, rep, reason=f"{first.step.address} failed: {first.error}",
+                    realization_timeout=realization_timeout, poll_interval=poll_interval,
+                    journal_path=journal_file)
+                result.status = ROLLED_BACK if result.rollback.restored else ROLLBACK_INCOMPLETE
+        result.elapsed = time.monotonic() - started
+        result.requests = getattr(client, "request_count", 0) - first_request
+        rep.summary(result)
+    return result

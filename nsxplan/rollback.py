@@ -1,0 +1,274 @@
+"""Undo: put back the pre-images of the steps an apply started, newest first, then verify.
+
+Every inverse is decided against the object as it is NOW, which makes undo idempotent (run it
+twice: the second run finds nothing to do) and lets one code path serve both the automatic
+rollback after a failed apply and `nsxplan rollback JOURNAL` after a crash, where a step may have
+`begin` but no `end`:
+
+  pre-image absent  (the step created it)   -> DELETE if it exists
+  object now absent (the step deleted it)   -> PATCH the pre-image minus server fields (re-create)
+  both present, different                   -> PUT the pre-image minus server fields, with the
+                                               CURRENT `_revision`
+  same as the pre-image                     -> nothing to undo
+
+Why PUT for updates: PATCH is a top-level merge, so a field the apply added that the pre-image
+lacks (a description set for the first time, say) would survive a PATCH of the pre-image. PUT
+replaces the object with exactly the pre-image, which is what "restored" means. The pre-image
+is the complete object as GET returned it just before the write, so PUT loses nothing.
+
+Verification re-reads every touched path and compares it with its earliest pre-image on the
+fields that matter: every field of the pre-image plus every field the apply wrote (server
+bookkeeping fields excluded), so a field the server fills in by default does not count as a
+difference but anything nsxplan changed does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nsxplan.errors import NsxplanError, Problem
+from nsxplan.executor import Client, is_protected, read_object, wait_realization
+from nsxplan.journal import Journal, read_journal
+from nsxplan.plan import CREATE, DELETE
+from nsxplan.progress import Reporter, Reporters
+
+# Fields NSX owns: never sent back, never compared (reference §2 + architecture "normalization").
+SERVER_FIELDS = frozenset({
+    "_revision", "_create_time", "_create_user", "_last_modified_time", "_last_modified_user",
+    "_protection", "_system_owned", "_self", "_links", "_schema", "path", "parent_path",
+    "relative_path", "unique_id", "realization_id", "owner_id", "origin_site_id", "remote_path",
+    "marked_for_delete", "overridden", "children",
+})
+
+
+def strip_server_fields(obj: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in obj.items() if k not in SERVER_FIELDS}
+
+
+def _norm(field_name: str, value: Any) -> Any:
+    # Tag order carries no meaning in NSX; everything else compares as is.
+    if field_name == "tags" and isinstance(value, list):
+        return sorted(value, key=lambda t: (str(t.get("scope", "")), str(t.get("tag", "")))
+                      if isinstance(t, Mapping) else ("", str(t)))
+    return value
+
+
+def differences(expected: Mapping[str, Any] | None, actual: Mapping[str, Any] | None,
+                fields: Iterable[str] = ()) -> list[str]:
+    """What differs between the expected object (None = absent) and the live one, one phrase
+    each. Compared: the expected object's own fields plus `fields`, server fields excluded."""
+    if expected is None and actual is None:
+        return []
+    if expected is None:
+        return ["exists, but did not before the apply"]
+    if actual is None:
+        return ["is missing, but existed before the apply"]
+    keys = (set(expected) | set(fields)) - SERVER_FIELDS
+    found = []
+    for key in sorted(keys):
+        before, now = _norm(key, expected.get(key)), _norm(key, actual.get(key))
+        if before != now:
+            found.append(f"{key}: live {now!r}, before {before!r}")
+    return found
+
+
+@dataclass(frozen=True)
+class UndoItem:
+    """One started write, as far as undo needs it (built from a StepResult or a journal)."""
+
+    seq: int
+    address: str
+    path: str
+    op: str                                  # create | update | delete (what the write did)
+    pre_image: Mapping[str, Any] | None      # the object just before the write; None = absent
+    body: Mapping[str, Any] | None = None    # what was written (None for a DELETE)
+
+
+@dataclass
+class UndoResult:
+    item: UndoItem
+    operation: str          # delete | restore | re-create | none
+    outcome: str            # ok | failed | skipped
+    error: str | None = None
+    realized: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome != "failed"
+
+
+@dataclass(frozen=True)
+class Leftover:
+    path: str
+    address: str
+    differences: list[str]
+
+
+@dataclass
+class RollbackResult:
+    restored: bool
+    undone: list[UndoResult] = field(default_factory=list)
+    left: list[Leftover] = field(default_factory=list)
+    journal_path: Path | None = None
+
+    @property
+    def status(self) -> str:
+        return "restored" if self.restored else "incomplete"
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.restored else 1
+
+    def headline(self) -> str:
+        acted = sum(1 for u in self.undone if u.operation != "none" and u.outcome == "ok")
+        if self.restored:
+            return (f"Rollback complete: {acted} step(s) undone; every touched object matches its "
+                    f"pre-apply state (verified).")
+        return (f"Rollback INCOMPLETE: {len(self.left)} object(s) differ from their pre-apply "
+                f"state.")
+
+    def lines(self) -> list[str]:
+        out = [self.headline()]
+        for u in self.undone:
+            if u.outcome == "failed":
+                out.append(f"  undo {u.operation} {u.item.path} failed: {u.error}")
+            elif u.error:
+                out.append(f"  undo {u.operation} {u.item.path}: {u.error}")
+        for lo in self.left:
+            out.append(f"  left: {lo.path} ({lo.address}): " + "; ".join(lo.differences))
+        if not self.restored and self.journal_path:
+            out.append(f"  to retry: nsxplan rollback {self.journal_path}")
+        return out
+
+    def problems(self) -> list[Problem]:
+        hint = (f"run `nsxplan rollback {self.journal_path}` to retry" if self.journal_path
+                else None)
+        return [Problem(f"{lo.path} not restored: " + "; ".join(lo.differences), hint=hint)
+                for lo in self.left]
+
+
+def undo(items: Sequence[UndoItem], client: Client, reporter: Reporter, *, reason: str,
+         realization_timeout: float = 60.0, poll_interval: float = 0.2,
+         journal_path: Path | None = None) -> RollbackResult:
+    """Undo `items` (given in the order they were started) newest first, then verify."""
+    reporter.rollback_started(len(items), reason)
+    # One inverse per path, back to the path's EARLIEST pre-image: a replace (DELETE then PATCH
+    # of one path) is undone by one restore, and a second run finds nothing to do. Paths are
+    # undone in reverse order of their last write, so children go before parents on the way
+    # back from creates and parents before children on the way back from deletes.
+    groups = _by_path(items)
+    order = sorted(groups, key=lambda p: max(items.index(i) for i in groups[p]), reverse=True)
+    undone = [_undo_one(groups[path][0], _written_fields(groups[path]), client, reporter,
+                        realization_timeout, poll_interval) for path in order]
+    left = verify(items, client)
+    result = RollbackResult(restored=not left, undone=undone, left=left,
+                            journal_path=journal_path)
+    reporter.rollback_finished(result)
+    return result
+
+
+def _by_path(items: Sequence[UndoItem]) -> dict[str, list[UndoItem]]:
+    groups: dict[str, list[UndoItem]] = {}
+    for item in items:
+        groups.setdefault(item.path, []).append(item)
+    return groups
+
+
+def _undo_one(item: UndoItem, fields: set[str], client: Client, reporter: Reporter,
+              timeout: float, poll_interval: float) -> UndoResult:
+    operation = "none"
+    try:
+        current = read_object(client, item.path)
+        if not differences(item.pre_image, current, fields):
+            result = UndoResult(item, "none", "skipped")
+            reporter.rollback_step_finished(result)
+            return result
+        if is_protected(current):
+            result = UndoResult(item, "none", "failed",
+                                f"{item.path} is now protected; nsxplan never writes it")
+            reporter.rollback_step_finished(result)
+            return result
+        body: dict[str, Any] | None
+        if item.pre_image is None:
+            operation, body = "delete", None
+        elif current is None:
+            operation, body = "re-create", strip_server_fields(item.pre_image)
+        else:
+            operation = "restore"
+            body = {**strip_server_fields(item.pre_image), "_revision": current.get("_revision")}
+        reporter.rollback_step_started(item, operation, body)
+        if operation == "delete":
+            client.delete(item.path)
+        elif operation == "re-create":
+            client.patch(item.path, body or {})
+        else:
+            client.put(item.path, body or {})
+        ok, state, message = wait_realization(
+            client, item.path, deleted=operation == "delete", timeout=timeout,
+            poll_interval=poll_interval)
+        # The intent is what rollback restores; a realization problem is reported, and
+        # verification (on intent) decides whether the object counts as restored.
+        result = UndoResult(item, operation, "ok", None if ok else f"realization: {message}",
+                            state)
+    except NsxplanError as exc:
+        result = UndoResult(item, operation, "failed",
+                            exc.problems[0].message if exc.problems else str(exc))
+    reporter.rollback_step_finished(result)
+    return result
+
+
+def _written_fields(items: Iterable[UndoItem]) -> set[str]:
+    written: set[str] = set()
+    for item in items:
+        written.update(item.body or {})
+    return written - {"_revision"}
+
+
+def verify(items: Sequence[UndoItem], client: Client) -> list[Leftover]:
+    """Re-read every touched path; compare with its state before the apply's first write."""
+    left = []
+    for path, group in _by_path(items).items():
+        earliest = group[0]
+        try:
+            current = read_object(client, path)
+        except NsxplanError as exc:
+            left.append(Leftover(path, earliest.address, [f"could not re-read: {exc}"]))
+            continue
+        diff = differences(earliest.pre_image, current, _written_fields(group))
+        if diff:
+            left.append(Leftover(path, earliest.address, diff))
+    return left
+
+
+def items_from_journal(records: Iterable[Mapping[str, Any]]) -> list[UndoItem]:
+    """Steps whose write may have reached NSX, in the order they were started: `begin` without
+    `end` (crash: checked against live state by undo) and `end` with landed true/unknown."""
+    begins: list[Mapping[str, Any]] = []
+    landed: dict[int, Any] = {}
+    for r in records:
+        if r.get("type") == "begin":
+            begins.append(r)
+        elif r.get("type") == "end":
+            landed[int(r["seq"])] = r.get("landed")
+    return [UndoItem(int(b["seq"]), str(b.get("address", "")), str(b["path"]),
+                     str(b.get("op", CREATE if b.get("pre_image") is None else DELETE)),
+                     b.get("pre_image"), b.get("body"))
+            for b in begins if landed.get(int(b["seq"]), None) is not False]
+
+
+def rollback_journal(journal_path: Path | str, client: Client, *, reporter: Reporter | None = None,
+                     realization_timeout: float = 60.0, poll_interval: float = 0.2
+                     ) -> RollbackResult:
+    """Restore the pre-apply state recorded in a journal; appends its own records to it."""
+    contents = read_journal(journal_path)
+    items = items_from_journal(contents.records)
+    with Journal(contents.path) as journal:
+        rep = Reporters([journal, reporter])
+        result = undo(items, client, rep, reason=f"nsxplan rollback {contents.path}",
+                      realization_timeout=realization_timeout, poll_interval=poll_interval,
+                      journal_path=contents.path)
+        rep.summary(result)
+    return result
