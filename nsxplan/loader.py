@@ -400,7 +400,7 @@ def merge_documents(files: list[LoadedFile]) -> tuple[MDict, list[Problem]]:
                     _merge_dependencies(merged, value, doc)
             elif key not in merged:
                 _take(merged, key, value, doc)
-            elif merged[key] != value and key != "$schema":
+            elif merged[key] != value and key != "$schema" and not key.startswith("x-"):
                 first = merged.key_sources[key]
                 problems.append(Problem(
                     f"`{key}` is set again with a different value (first set at {first})",

@@ -192,6 +192,8 @@ def _message(validator: Any, expected: Any, value: Any, schema: Any) -> tuple[st
     hint = _field_description(schema, None)
     shown = json.dumps(value) if isinstance(value, (str, int, float, bool)) or value is None \
         else type_name(value)
+    if len(shown) > 60:  # a 10 kB string would drown the message
+        shown = shown[:45] + f"...\" ({len(value) if isinstance(value, str) else len(shown)} chars)"
     if validator == "type":
         return f"expected {_type_phrase(expected)}, got {type_name(value)}", hint
     if validator == "enum":
@@ -199,6 +201,9 @@ def _message(validator: Any, expected: Any, value: Any, schema: Any) -> tuple[st
     if validator == "const":
         return f"must be {json.dumps(expected)}, got {shown}", hint
     if validator == "pattern":
+        wanted = schema.get("x-message") if isinstance(schema, dict) else None
+        if wanted:
+            return f"{shown} is not {wanted}", hint
         return f"{shown} does not match the pattern {expected}", hint
     bound = _BOUNDS.get(validator)
     if bound is not None:
