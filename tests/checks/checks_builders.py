@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from nsxplan.errors import Source
+from nsxplan.live import flatten_infra
 from nsxplan.livestate import LiveState
 from nsxplan.model import (
     Config,
@@ -86,33 +87,9 @@ def live(objects: Mapping[str, Mapping[str, Any]] | None = None,
     return LiveState(objects=objs, nsx_version="3.2.3")
 
 
-# collection segment per kind, for snapshots that omit `path` (the fixture does); None = singleton
-_COLLECTION: dict[str, str | None] = {
-    "Tier0": "tier-0s", "Tier1": "tier-1s", "LocaleServices": "locale-services",
-    "Tier0Interface": "interfaces", "Tier1Interface": "interfaces", "BgpRoutingConfig": None,
-    "BgpNeighborConfig": "neighbors", "PolicyNat": "nat", "PolicyNatRule": "nat-rules",
-    "StaticRoutes": "static-routes", "Segment": "segments", "PolicyDnsForwarder": None,
-    "PolicyDnsForwarderZone": "dns-forwarder-zones",
-}
-
-
 def flatten(doc: Mapping[str, Any]) -> LiveState:
-    """An H-API snapshot (GET /infra shape) as the path -> object map read_live produces."""
-    out: dict[str, dict[str, Any]] = {}
-
-    def walk(node: Mapping[str, Any], parent: str) -> None:
-        for child in node.get("children") or ():
-            inner = next(v for k, v in child.items()
-                         if isinstance(v, dict) and "resource_type" in v)
-            o = {k: v for k, v in inner.items() if k != "children"}
-            o.setdefault("parent_path", parent)
-            coll = _COLLECTION.get(o["resource_type"], "")
-            o.setdefault("path", f"{parent}/{coll}/{o['id']}" if coll else f"{parent}/{o['id']}")
-            out[o["path"]] = o
-            walk(inner, o["path"])
-
-    walk(doc, "/infra")
-    return LiveState(objects=out)
+    """An H-API snapshot (GET /infra shape) flattened by the refresh path's own code."""
+    return LiveState(objects=flatten_infra(doc))
 
 
 def fixture_live() -> LiveState:
