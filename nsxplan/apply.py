@@ -100,6 +100,10 @@ class ApplyResult:
             out.append(f"  restore the pre-apply state with: nsxplan rollback {self.journal_path}")
         return out
 
+    @property
+    def summary(self) -> str:
+        return "\n".join(self.lines())
+
     def problems(self) -> list[Problem]:
         return [Problem(line.strip()) for line in self.lines()]
 

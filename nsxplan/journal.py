@@ -167,3 +167,10 @@ def read_journal(path: Path | str) -> JournalContents:
         raise UsageError(Problem(f"{p}: not an nsxplan journal (no `{FORMAT}` header)",
                                  hint="pass the journal path `nsxplan apply` printed"))
     return contents
+
+
+def read_header(path: Path | str) -> dict[str, Any]:
+    """The journal's header record (target, owner, plan digest, ...)."""
+    header = read_journal(path).header
+    assert header is not None  # read_journal refuses a journal without one
+    return header

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sys
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -94,18 +94,19 @@ class LineReporter(Reporter):
         [ 3/12] + tier0s.vcf-t0.static_routes.x ... ok (0.4s)
     """
 
-    def __init__(self, stream: IO[str] | None = None):
-        self._stream = stream
+    def __init__(self, out: IO[str] | Callable[[str], None] | None = None):
+        """`out`: a text stream, a function taking one line (the CLI's note), or None for
+        stderr (resolved at each line, so a swapped sys.stderr is honoured)."""
+        self._out = out
         self._total = 0
 
-    @property
-    def stream(self) -> IO[str]:
-        # Resolved late so that pytest's capsys (which swaps sys.stderr) sees the output.
-        return self._stream if self._stream is not None else sys.stderr
-
     def _line(self, text: str) -> None:
-        self.stream.write(text + "\n")
-        self.stream.flush()
+        if callable(self._out):
+            self._out(text)
+            return
+        stream = self._out if self._out is not None else sys.stderr
+        stream.write(text + "\n")
+        stream.flush()
 
     def _prefix(self, step: Step) -> str:
         width = len(str(self._total))

@@ -119,8 +119,16 @@ class RollbackResult:
         return "restored" if self.restored else "incomplete"
 
     @property
+    def ok(self) -> bool:
+        return self.restored
+
+    @property
     def exit_code(self) -> int:
         return 0 if self.restored else 1
+
+    @property
+    def summary(self) -> str:
+        return "\n".join(self.lines())
 
     def headline(self) -> str:
         acted = sum(1 for u in self.undone if u.operation != "none" and u.outcome == "ok")
