@@ -194,14 +194,22 @@ def _unmanaged(config: Config, live: LiveState, wanted: set[str],
                deleted: set[str]) -> tuple[Unmanaged, ...]:
     out: dict[str, Unmanaged] = {}
     for gw in (*config.tier0s, *config.tier1s):
+        gw_obj = live.get(gw.path)
+        gw_guard = classify(gw_obj, config.owner) if gw_obj is not None else None
         for obj in live.under(gw.path):
             path = str(obj.get("path"))
             k = KINDS.get(str(obj.get("resource_type")))
             if (path == gw.path or k is None or not k.managed or path in wanted
                     or path in deleted):
                 continue
-            out[path] = Unmanaged(path, k.resource_type, unmanaged_reason(obj, config.owner),
-                                  creator(obj))
+            reason = unmanaged_reason(obj, config.owner)
+            made_by = creator(obj)
+            if gw_guard is not None and gw_guard.state == "protected" and \
+                    classify(obj, config.owner).state != "protected":
+                # NCP does not stamp every child (locale-services): the gateway's rule covers it.
+                reason = f"under {gw.path}, which is {gw_guard.reason}"
+                made_by = made_by or creator(gw_obj or {})
+            out[path] = Unmanaged(path, k.resource_type, reason, made_by)
     return tuple(out[p] for p in sorted(out))
 
 

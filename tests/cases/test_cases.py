@@ -1,0 +1,77 @@
+"""Case directories: desired.yaml + live.json -> expected plan.{txt,json,md} or error.txt.
+
+Adding a regression test means adding a directory, not Python. Goldens are rendered with colour
+off, a fixed `now` and the nsxplan version substituted; regenerate them only with
+NSXPLAN_UPDATE_GOLDEN=1. Every case that plans also converges: writing the plan into the
+simulator and planning again shows no changes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from nsxplan.errors import PlanError
+from nsxplan.live import live_from_objects
+from nsxplan.plan import Plan
+from nsxplan.planner import make_plan
+from nsxplan.render import render_json, render_markdown, render_text
+from nsxplan.schemas import schema_path
+from nsxplan.validate import load_config
+from tests.plan.converge import converge
+from tests.plan.helpers import NOW
+
+CASES = sorted(p for p in Path(__file__).parent.iterdir() if (p / "desired.yaml").exists())
+UPDATE = os.environ.get("NSXPLAN_UPDATE_GOLDEN") == "1"
+GOLDEN_VERSION = "0.0.0+golden"
+
+
+def _golden(path: Path, actual: str) -> None:
+    if UPDATE:
+        path.write_text(actual, encoding="utf-8")
+    assert path.exists(), f"{path} missing: run with NSXPLAN_UPDATE_GOLDEN=1 to create it"
+    assert actual == path.read_text(encoding="utf-8")
+
+
+def _load(case: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[object, dict]:
+    # Relative paths keep sources and file names in the goldens independent of the checkout.
+    monkeypatch.chdir(case)
+    return load_config("desired.yaml"), json.loads(Path("live.json").read_text())
+
+
+def _plan(case: Path, monkeypatch: pytest.MonkeyPatch) -> Plan:
+    config, tree = _load(case, monkeypatch)
+    plan = make_plan(config, live_from_objects(tree, nsx_version="3.2.3.0.0"),  # type: ignore[arg-type]
+                     target="sim:live.json", now=NOW)
+    return dataclasses.replace(plan, nsxplan_version=GOLDEN_VERSION)
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda p: p.name)
+def test_case_golden(case: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    if (case / "error.txt").exists():
+        with pytest.raises(PlanError) as exc:
+            _plan(case, monkeypatch)
+        _golden(case / "error.txt", exc.value.format() + "\n")
+        return
+    plan = _plan(case, monkeypatch)
+    _golden(case / "plan.txt", render_text(plan, color=False))
+    rendered = render_json(plan)
+    jsonschema.validate(json.loads(rendered), json.loads(schema_path("plan.schema.json")
+                                                        .read_text(encoding="utf-8")))
+    _golden(case / "plan.json", rendered)
+    _golden(case / "plan.md", render_markdown(plan))
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if not (c / "error.txt").exists()],
+                         ids=lambda p: p.name)
+def test_case_converges(case: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config, tree = _load(case, monkeypatch)
+    first, second = converge(config, tree)  # type: ignore[arg-type]
+    assert [(a.address, a.action, a.diff) for a in second.changes] == []
+    assert len(second.actions) == len(first.actions) - sum(
+        1 for a in first.actions if a.action == "delete")
