@@ -43,7 +43,7 @@ def drift_metrics(plan: Plan, *, now: datetime | float) -> str:
         f'nsxplan_drift_detected{{owner="{owner}"}} {int(plan.has_changes)}',
         "# HELP nsxplan_drift_unchanged_objects Managed objects in sync with the configuration.",
         "# TYPE nsxplan_drift_unchanged_objects gauge",
-        f'nsxplan_drift_unchanged_objects{{owner="{owner}"}} {len(plan.actions) - len(plan.changes)}',
+        f'nsxplan_drift_unchanged_objects{{owner="{owner}"}} {plan.summary()["unchanged"]}',
         "# HELP nsxplan_drift_unmanaged_objects Objects under managed gateways left alone.",
         "# TYPE nsxplan_drift_unmanaged_objects gauge",
         f'nsxplan_drift_unmanaged_objects{{owner="{owner}"}} {len(plan.unmanaged)}',

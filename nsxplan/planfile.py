@@ -81,7 +81,8 @@ def plan_from_document(data: Any, where: str = "<plan>") -> Plan:
                             hint=f"the file was edited or damaged; {_REPLAN}")
                     for e in errors[:_MAX_PROBLEMS]]
         if len(errors) > _MAX_PROBLEMS:
-            problems.append(Problem(f"{where}: … and {len(errors) - _MAX_PROBLEMS} more problems"))
+            more = len(errors) - _MAX_PROBLEMS
+            problems.append(Problem(f"{where}: … and {more} more problems"))
         raise PlanFileError(problems)
     return plan_from_dict(data)
 

@@ -90,7 +90,7 @@ def summary_line(plan: Plan) -> str:
 
 
 def group_key(address: str) -> str:
-    """The gateway (or top-level collection) an address belongs to: tier0s.X, tier1s.Y, dns_zones."""
+    """The gateway (or collection) of an address: tier0s.X, tier1s.Y, dns_zones."""
     parts = address.split(".")
     if parts[0] in ("tier0s", "tier1s") and len(parts) >= 2:
         return f"{parts[0]}.{parts[1]}"

@@ -69,7 +69,8 @@ def _head(plan: Plan) -> str:
         lines += ["> [!CAUTION]", f"> This plan {what}: {names}.", ""]
     s = plan.summary()
     lines += [
-        "| Create | Update | Delete | Replace | Unchanged | Unmanaged | Checks failed | Checks warned |",
+        "| Create | Update | Delete | Replace | Unchanged | Unmanaged | Checks failed "
+        "| Checks warned |",
         "|---:|---:|---:|---:|---:|---:|---:|---:|",
         f"| {s['create']} | {s['update']} | {s['delete']} | {s['replace']} | {s['unchanged']} "
         f"| {s['unmanaged']} | {s['checks_failed']} | {s['checks_warned']} |",
@@ -111,24 +112,30 @@ def _changes_section(plan: Plan, budget: int) -> str:
     if rest:
         fields = sum(max(1, len(listed_fields(a))) for a in rest)
         out.append(f"… and {fields} more changes to {len(rest)} objects; see the JSON plan "
-                   "(`nsxplan plan --format json` or `nsxplan show PLANFILE --format json`).")
+                   "(`nsxplan plan --format json` or `nsxplan show PLANFILE --format json`). "
+                   f"Not shown: {_action_counts(rest)}.")
         out.append("")
     return "\n".join(out)
 
 
-def _group_opener(key: str, actions: Sequence[Action]) -> str:
+def _action_counts(actions: Sequence[Action]) -> str:
     counts: dict[str, int] = {}
     for a in actions:
         counts[a.action] = counts.get(a.action, 0) + 1
-    parts = ", ".join(f"{counts[k]} to {v}" for k, v in _VERBS.items() if k in counts)
+    return ", ".join(f"{counts[k]} to {v}" for k, v in _VERBS.items() if k in counts)
+
+
+def _group_opener(key: str, actions: Sequence[Action]) -> str:
     # Open by default when the group destroys something: reviewers must not miss it.
-    attr = " open" if DELETE in counts or REPLACE in counts else ""
-    return f"<details{attr}><summary><b>{_html(key)}</b>: {_html(parts)}</summary>\n"
+    destroys = any(a.action in (DELETE, REPLACE) for a in actions)
+    attr = " open" if destroys else ""
+    return (f"<details{attr}><summary><b>{_html(key)}</b>: {_html(_action_counts(actions))}"
+            "</summary>\n")
 
 
 def _action_block(action: Action) -> str:
     verb = _VERBS.get(action.action, action.action)
-    head = (f"**{_code(SYMBOLS[action.action])} {verb} {_code(action.address)}** "
+    head = (f"**{_code(SYMBOLS.get(action.action, '?'))} {verb} {_code(action.address)}** "
             f"({_text(action.kind)}) {_code(action.path)}")
     if action.adopt:
         head += " — adopt: adds the owner tag"
@@ -149,7 +156,8 @@ def _action_block(action: Action) -> str:
                 cells.append(_cell_code(fmt_value(after)))
             lines.append(f"| {' | '.join(cells)} |")
         if len(rows) > _MAX_ROWS:
-            lines.append(f"| … {len(rows) - _MAX_ROWS} more fields |{' |' * (1 if single else 2)}")
+            empty = " |" * (1 if single else 2)
+            lines.append(f"| … {len(rows) - _MAX_ROWS} more fields |{empty}")
         lines.append("")
     return "\n".join(lines)
 

@@ -29,7 +29,7 @@ class _Paint:
         self.color = color
 
     def __call__(self, key: str, text: str) -> str:
-        return f"{_ANSI[key]}{text}{_RESET}" if self.color else text
+        return f"{_ANSI[key]}{text}{_RESET}" if self.color and key in _ANSI else text
 
 
 def render_text(plan: Plan, color: bool = False) -> str:
@@ -73,7 +73,7 @@ def _hang(text: str, indent: str) -> str:
 
 
 def _action_lines(action: Action, paint: _Paint) -> list[str]:
-    symbol = SYMBOLS[action.action]
+    symbol = SYMBOLS.get(action.action, "?")
     head = f"{paint(action.action, symbol.rjust(3))} {action.address} ({action.kind}) {action.path}"
     if action.adopt:
         head += " [adopt: adds the owner tag]"
@@ -101,8 +101,7 @@ def _unmanaged_line(u: Unmanaged) -> str:
 
 def _check_lines(check: Check, paint: _Paint) -> list[str]:
     symbol = CHECK_SYMBOLS.get(check.status, "?")
-    label = f"{symbol} {check.status:<4}"
-    status = paint(check.status, label) if check.status in _ANSI else label
+    status = paint(check.status, f"{symbol} {check.status:<4}")
     lines = [f"  {status} {check.subject}: {_hang(check.message, _INDENT)}"]
     if check.remediation:
         lines.append(f"{_INDENT}fix: {_hang(check.remediation, _INDENT + '     ')}")

@@ -119,6 +119,7 @@ def test_five_thousand_actions_stay_under_the_limit_and_summarize_the_tail():
     assert tail is not None
     assert int(tail.group(2)) == 5000 - shown
     assert int(tail.group(1)) == 5000 - shown  # one field changes per object here
+    assert f"Not shown: {5000 - shown} to update." in md
     assert md.count("<details") == md.count("</details>")
     _assert_tables_well_formed(md)
 

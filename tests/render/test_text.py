@@ -69,7 +69,8 @@ def test_unmanaged_section_lists_reason_and_creator():
     text = render_text(sample_plan())
     assert "Unmanaged, left alone:\n" in text
     assert ("/infra/tier-0s/vcf-t0/nat/USER/nat-rules/ncp-snat-1a2b (PolicyNatRule): created by "
-            "NCP (principal identity), protected [created by wcp-cluster-user-domain-c8-1234]") in text
+            "NCP (principal identity), protected "
+            "[created by wcp-cluster-user-domain-c8-1234]") in text
 
 
 def test_checks_after_summary_with_symbols_and_remediation():
