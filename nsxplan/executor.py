@@ -138,7 +138,9 @@ def read_object(client: Client, path: str) -> dict[str, Any] | None:
 
 
 def is_protected(obj: Mapping[str, Any] | None) -> bool:
-    return bool(obj) and (obj.get("_protection") in PROTECTED or obj.get("_system_owned") is True)
+    if not obj:
+        return False
+    return obj.get("_protection") in PROTECTED or obj.get("_system_owned") is True
 
 
 def who(obj: Mapping[str, Any]) -> str:

@@ -16,8 +16,8 @@ from nsxplan.rollback import rollback_journal
 from tests.apply.helpers import (
     FAST,
     OWNER_TAG,
-    P,
     T0,
+    P,
     make,
     managed,
     mixed_plan,
