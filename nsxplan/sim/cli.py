@@ -101,8 +101,9 @@ def sim() -> None:
 @click.option("--key", metavar="FILE", help="...and this private key (PEM).")
 @click.option("--save-on-exit", is_flag=True, help="Write the state back to --state on exit.")
 @click.option("-v", "--verbose", is_flag=True, help="Log every request to stderr.")
-def serve(state: str | None, host: str, port: int | None, latency_ms: float, rate_limit: float | None,
-          concurrency_limit: int | None, no_retry_after: bool, faults: str | None,
+def serve(state: str | None, host: str, port: int | None, latency_ms: float,
+          rate_limit: float | None, concurrency_limit: int | None, no_retry_after: bool,
+          faults: str | None,
           seed: int | None, username: str | None, password: str | None,
           session_timeout: float, product_version: str | None, realization_delay: float,
           tls: bool, cert: str | None, key: str | None, save_on_exit: bool,

@@ -44,7 +44,7 @@ class FaultsError(ValueError):
 
     def __init__(self, message: str, hint: str | None = None) -> None:
         super().__init__(message)
-        self.hint = hint or "see the faults file format in the docs (match/respond/times/after/rate)"
+        self.hint = hint or "a rule is match/respond/times/after/rate/seed/realization/..."
 
 
 def api_error(start_response: Callable[..., Any], status: int, message: str, *,
@@ -123,8 +123,8 @@ def _int(where: str, value: Any, low: int, high: int | None = None) -> int:
     return value
 
 
-def _validate_rule(rule: Any, where: str) -> dict[str, Any]:
-    rule = dict(_check_keys(where, rule, _RULE_KEYS))
+def _validate_rule(raw: Any, where: str) -> dict[str, Any]:
+    rule: dict[str, Any] = dict(_check_keys(where, raw, _RULE_KEYS))
     match = dict(_check_keys(f"{where}: match", rule.get("match", {}), _MATCH_KEYS))
     for key in ("method", "path"):
         if key in match and not isinstance(match[key], str):
@@ -241,8 +241,8 @@ class FaultInjector:
         if by_state and sim is None:
             raise FaultsError("realization faults need the simulator",
                               "pass sim= to FaultInjector (build_wsgi does)")
-        for state, rules in by_state.items():
-            sim.add_realization_rule(self._predicate(state, rules), state=state,
+        for state, state_rules in by_state.items():
+            sim.add_realization_rule(self._predicate(state, state_rules), state=state,
                                      message="injected realization fault")
 
     def _predicate(self, state: str, rules: list[_Rule]) -> Callable[[str], bool]:

@@ -14,7 +14,12 @@ faults, ...). The server is always stopped when the block exits.
 from __future__ import annotations
 
 import os
+import queue
+import signal
 import ssl
+import subprocess
+import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -40,7 +45,10 @@ def sim_server(state: Any = None, *, sim: Any = None, tls: bool = False,
                realization_delay: float = 0.0, version: str | None = None,
                clock: Callable[[], float] | None = None,
                **build_wsgi_kw: Any) -> Iterator[tuple[Any, RunningServer]]:
-    """Yield (simulator, running server); pass `sim=` to serve an existing Simulator."""
+    """Yield (simulator, running server); pass `sim=` to serve an existing Simulator.
+
+    `clock` (a fake one, in tests) drives both the simulator's realization and the edge's rate
+    limiter and session expiry."""
     from nsxplan.sim.compose import build_wsgi
 
     if sim is None:
@@ -50,6 +58,8 @@ def sim_server(state: Any = None, *, sim: Any = None, tls: bool = False,
         if clock is not None:
             sim_kw["clock"] = clock
         sim = make_simulator(state, **sim_kw)
+    if clock is not None:
+        build_wsgi_kw.setdefault("clock", clock)
     app = build_wsgi(sim, **build_wsgi_kw)
     with serve_in_thread(app, tls=tls) as server:
         yield sim, server
@@ -62,3 +72,52 @@ def client_for(server: RunningServer, **kw: Any) -> httpx.Client:
         kw["verify"] = ssl.create_default_context(cafile=server.ca_file)
     kw.setdefault("timeout", 10.0)
     return httpx.Client(base_url=server.url, **kw)
+
+
+class OutputLines:
+    """A child process's stdout lines, read by a thread so that waiting for one can time out."""
+
+    def __init__(self, proc: subprocess.Popen[str]) -> None:
+        self._queue: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=self._pump, args=(proc,), daemon=True).start()
+
+    def _pump(self, proc: subprocess.Popen[str]) -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            self._queue.put(line.rstrip("\n"))
+
+    def next(self, timeout: float = 30) -> str:
+        """The next line; raises queue.Empty after `timeout` seconds."""
+        return self._queue.get(timeout=timeout)
+
+
+@contextmanager
+def sim_process(*args: str, command: list[str] | None = None,
+                env: dict[str, str] | None = None
+                ) -> Iterator[tuple[subprocess.Popen[str], OutputLines]]:
+    """Run `nsxplan sim serve --port 0 ARGS...` as a child process (killed on exit).
+
+    Read the URL with `lines.next()` (and with --tls the `CA bundle: PATH` line after it).
+    `command` replaces the default `python -m nsxplan.sim.cli serve --port 0`.
+    """
+    argv = command or [sys.executable, "-m", "nsxplan.sim.cli", "serve", "--port", "0"]
+    proc = subprocess.Popen([*argv, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env={**os.environ, **(env or {})})
+    try:
+        yield proc, OutputLines(proc)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(timeout=10)
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
+
+
+def stop_process(proc: subprocess.Popen[str], sig: int = signal.SIGTERM,
+                 timeout: float = 20) -> tuple[int, str]:
+    """Signal the simulator process, wait for it; return (exit code, its stderr)."""
+    proc.send_signal(sig)
+    code = proc.wait(timeout=timeout)
+    assert proc.stderr is not None
+    return code, proc.stderr.read()

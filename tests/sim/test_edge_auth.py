@@ -38,7 +38,7 @@ def session_headers(response: httpx.Response) -> dict[str, str]:
 
 def assert_api_error(r: httpx.Response, status: int) -> dict[str, Any]:
     assert r.status_code == status
-    body = r.json()
+    body: dict[str, Any] = r.json()
     assert set(body) >= {"httpStatus", "error_code", "module_name", "error_message",
                          "related_errors"}
     return body

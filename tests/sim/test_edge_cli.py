@@ -5,14 +5,8 @@ from __future__ import annotations
 
 import json
 import os
-import queue
 import signal
 import ssl
-import subprocess
-import sys
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -21,45 +15,9 @@ import pytest
 from nsxplan.sim import demo_state
 from nsxplan.sim.cli import main
 from nsxplan.sim.server import serve_in_thread
+from tests.sim.helpers_socket import sim_process, stop_process
 
 P = "/policy/api/v1"
-
-
-class Lines:
-    """stdout lines of a child process, read by a thread so a read can time out."""
-
-    def __init__(self, proc: subprocess.Popen[str]) -> None:
-        self.queue: queue.Queue[str] = queue.Queue()
-        threading.Thread(target=self._pump, args=(proc,), daemon=True).start()
-
-    def _pump(self, proc: subprocess.Popen[str]) -> None:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            self.queue.put(line.strip())
-
-    def next(self, timeout: float = 30) -> str:
-        return self.queue.get(timeout=timeout)
-
-
-@contextmanager
-def sim_process(*args: str, env: dict[str, str] | None = None
-                ) -> Iterator[tuple[subprocess.Popen[str], Lines]]:
-    proc = subprocess.Popen([sys.executable, "-m", "nsxplan.sim.cli", "serve", "--port", "0",
-                             *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, **(env or {})})
-    try:
-        yield proc, Lines(proc)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait(timeout=10)
-
-
-def stop(proc: subprocess.Popen[str], sig: int = signal.SIGTERM) -> tuple[int, str]:
-    proc.send_signal(sig)
-    assert proc.stderr is not None
-    code = proc.wait(timeout=20)
-    return code, proc.stderr.read()
 
 
 def test_serves_the_demo_state_and_exits_cleanly_on_sigterm() -> None:
@@ -69,7 +27,7 @@ def test_serves_the_demo_state_and_exits_cleanly_on_sigterm() -> None:
         assert httpx.get(url + "/api/v1/node/version").json()["product_version"] == "4.1.2.0.0.1"
         ids = {t["id"] for t in httpx.get(url + P + "/infra/tier-1s").json()["results"]}
         assert {"domain-c8", "vnet-domain-c8"} <= ids
-        code, err = stop(proc)
+        code, err = stop_process(proc)
     assert code == 0
     assert "Traceback" not in err
 
@@ -90,7 +48,7 @@ def test_tls_auth_and_rate_limit_from_flags_then_sigint() -> None:
                               auth=("admin", "pw-from-env")).status_code == 200
             r = client.get(P + "/infra/tier-0s", auth=("admin", "pw-from-env"))
             assert r.status_code == 429 and r.json()["error_code"] == "102"
-        code, err = stop(proc, signal.SIGINT)
+        code, err = stop_process(proc, signal.SIGINT)
     assert code == 0 and "Traceback" not in err and "pw-from-env" not in err
     assert not os.path.exists(ca_file)
 
@@ -103,7 +61,7 @@ def test_state_file_is_served_and_saved_on_exit(tmp_path: Path) -> None:
         r = httpx.patch(url + P + "/infra/dns-forwarder-zones/corp",
                         json={"upstream_servers": ["10.0.0.53"]})
         assert r.status_code == 200
-        code, _ = stop(proc)
+        code, _ = stop_process(proc)
     assert code == 0
     saved = json.dumps(json.loads(state.read_text()))
     assert "/infra/dns-forwarder-zones/corp" in saved

@@ -59,7 +59,7 @@ def test_the_issue_example_file_loads(tmp_path: Path) -> None:
 
 
 def test_respond_times_after_over_the_socket() -> None:
-    faults = [
+    faults: list[dict[str, Any]] = [
         {"match": {"method": "patch", "path": "/policy/api/v1/infra/tier-1s/*/dns-forwarder"},
          "respond": {"status": 500, "error_code": 99, "message": "injected"}, "times": 1},
         {"match": {"method": "DELETE"}, "after": 2,
@@ -114,7 +114,7 @@ def test_drop_connection_in_process_is_an_httpx_transport_error() -> None:
 
 def test_realization_faults_mark_written_objects() -> None:
     sim = FakeSim()
-    faults = [
+    faults: list[dict[str, Any]] = [
         {"match": {"path": "*/static-routes/*"}, "realization": "ERROR"},
         {"match": {"method": "PATCH", "path": "*/segments/*"}, "realization": "ERROR",
          "times": 1},
@@ -181,7 +181,7 @@ def test_missing_faults_file(tmp_path: Path) -> None:
 
 
 def test_rules_are_normalized_copies() -> None:
-    original = [{"match": {"method": "get"}, "respond": {"status": 500}}]
+    original: list[dict[str, Any]] = [{"match": {"method": "get"}, "respond": {"status": 500}}]
     rules = validate_faults(original)
     assert rules[0]["match"]["method"] == "GET" and original[0]["match"]["method"] == "get"
     assert json.loads(json.dumps(rules)) == rules
