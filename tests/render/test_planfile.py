@@ -10,7 +10,7 @@ import pytest
 
 from nsxplan.errors import EXIT_ERROR, NsxplanError, PlanError
 from nsxplan.planfile import PlanFileError, load_plan, save_plan
-from nsxplan.render import render_json
+from nsxplan.render import plan_from_dict, render_json
 
 from .sample import sample_plan
 
@@ -112,3 +112,32 @@ def test_directory_instead_of_file(tmp_path):
     with pytest.raises(PlanFileError) as err:
         load_plan(tmp_path)
     assert "directory" in str(err.value)
+
+
+@pytest.mark.parametrize(("label", "clean"), [
+    ("https://user:pw@host", "https://host"),
+    ("https://admin@nsx.example.com:443/", "https://nsx.example.com:443/"),
+    ("http://u:p%40ss@127.0.0.1:8080", "http://127.0.0.1:8080"),
+    ("https://nsx.example.com", "https://nsx.example.com"),
+    ("sim", "sim"),
+    ("sim:/tmp/state@v2.json", "sim:/tmp/state@v2.json"),
+])
+def test_scrub_target(label, clean, tmp_path):
+    path = tmp_path / "plan.json"
+    save_plan(dataclasses.replace(sample_plan(), target=label), path)
+    assert load_plan(path).target == clean
+    assert json.loads(path.read_text(encoding="utf-8"))["target"] == clean
+
+
+@pytest.mark.parametrize("document", [[1, 2], {"format_version": 1}, "plan"])
+def test_garbage_documents_are_plan_errors_not_tracebacks(tmp_path, document):
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    with pytest.raises(PlanFileError):
+        load_plan(path)
+
+
+def test_plan_from_dict_reports_a_malformed_dict_as_a_plan_error():
+    with pytest.raises(PlanError) as err:
+        plan_from_dict({"format_version": 1, "target": "sim"})
+    assert "not a valid nsxplan plan" in str(err.value)

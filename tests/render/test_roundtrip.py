@@ -45,13 +45,13 @@ plans = st.builds(
 )
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(plans)
 def test_dict_round_trip_is_exact(plan):
     assert plan_from_dict(plan_to_dict(plan)) == plan
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(plans)
 def test_json_text_round_trip_is_exact_and_clean(plan):
     text_ = render_json(plan)
