@@ -90,8 +90,11 @@ def _changes_section(plan: Plan, budget: int) -> str:
         return ""
     out: list[str] = ["### Changes", ""]
     used = len(out[0]) + 2
+    groups = grouped(changes)
+    # Groups reorder the plan (Tier-0s, Tier-1s, zones): what is left out is counted in that order.
+    in_group_order = [a for _, actions in groups for a in actions]
     shown = 0
-    for key, actions in grouped(changes):
+    for key, actions in groups:
         opener = _group_opener(key, actions)
         closer = "</details>\n"
         blocks: list[str] = []
@@ -108,7 +111,7 @@ def _changes_section(plan: Plan, budget: int) -> str:
             shown += len(blocks)
         if len(blocks) < len(actions):
             break
-    rest = changes[shown:]
+    rest = in_group_order[shown:]
     if rest:
         fields = sum(max(1, len(listed_fields(a))) for a in rest)
         out.append(f"… and {fields} more changes to {len(rest)} objects; see the JSON plan "

@@ -147,3 +147,18 @@ def test_one_enormous_value_is_clipped():
     md = render_markdown(plan)
     assert len(md) < 10_000
     assert "…" in md
+
+
+def test_the_tail_is_counted_in_group_order_not_plan_order():
+    # The planner may order zone deletes before Tier-0 updates; groups show Tier-0s first.
+    deletes = tuple(Action(address=f"dns_zones.z{i:04d}", kind="PolicyDnsForwarderZone",
+                           path=f"/infra/dns-forwarder-zones/z{i:04d}", action="delete",
+                           before={"upstream_servers": ["10.0.0.1"], "tags": [OWNER_TAG]})
+                    for i in range(2500))
+    updates = tuple(_nat_update(i, "vcf-t0") for i in range(100))
+    md = render_markdown(dataclasses.replace(sample_plan(), actions=deletes + updates))
+    assert len(md) < MAX_CHARS
+    assert md.count("**`~` update ") == 100
+    shown_deletes = md.count("**`-` delete ")
+    assert f"Not shown: {2500 - shown_deletes} to delete." in md
+    assert "> This plan **deletes 2500 objects**" in md
