@@ -47,9 +47,7 @@ class Request:
         self.environ = environ
         self.method = environ.get("REQUEST_METHOD", "GET").upper()
         self.path = environ.get("PATH_INFO", "") or "/"
-        self.query = {
-            k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", ""), True).items()
-        }
+        self.query = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", ""), True).items()}
         self.caller = Caller(
             user=environ.get("nsxsim.user") or "admin",
             allow_overwrite=environ.get("HTTP_X_ALLOW_OVERWRITE", "").lower() == "true",
@@ -114,7 +112,12 @@ def _only(req: Request, *methods: str) -> None:
 
 def _transaction(sim: Simulator, req: Request, check_revision: bool = True) -> Transaction:
     return Transaction(
-        sim._store, req.caller, sim._clock, sim._realization_rules, check_revision=check_revision
+        sim._store,
+        req.caller,
+        sim._clock,
+        sim._realization_rules,
+        check_revision=check_revision,
+        delete_delay=sim.realization_delay,
     )
 
 
@@ -243,6 +246,13 @@ def _list(sim: Simulator, req: Request, target: Target) -> Response:
             raise not_found(target.parent_path)
         nodes = sim._store.nodes
         items = [nodes[c].obj for c in parent.children if nodes[c].kind is target.kind]
+        if req.flag("include_mark_for_delete_objects"):
+            now = sim._clock()
+            items += [
+                obj
+                for obj, kind, expiry in sim._store.tombstones.values()
+                if kind is target.kind and obj["parent_path"] == target.parent_path and expiry > now
+            ]
     items.sort(key=_sort_key(sort_by), reverse=not ascending)
     page = items[offset : offset + size]
     view = _caller_view(req)

@@ -208,4 +208,3 @@ def patch_tree(txn: Transaction, body: Obj) -> None:
         txn.rollback()
         raise
     txn.finish()
-

@@ -1,7 +1,8 @@
 """The simulator's own table of NSX policy kinds: where each lives in the tree and its defaults.
 
-Deliberately independent of the planner's kind table (nsxplan/kinds.py): the simulator is written
-from the NSX API reference alone, so a mistake in one table cannot hide the same mistake in the other.
+Deliberately independent of the planner's kind table (nsxplan/kinds.py): the simulator is
+written from the NSX API reference alone, so a mistake in one table cannot hide the same
+mistake in the other.
 
 A kind is identified by a key unique in the tree ("Tier0/LocaleServices" and
 "Tier1/LocaleServices" share a resource_type but not a parent). Paths are built as

@@ -66,8 +66,9 @@ def load(state: dict[str, Any] | None) -> Store:
                 if target.path not in store.nodes:
                     raise SnapshotError(f"{target.path}: referenced but not defined")
                 continue
-            obj = _stored(target.kind, target.path, target.parent_path, target.obj_id or "",
-                          step.obj, stamp)  # fmt: skip
+            obj = _stored(
+                target.kind, target.path, target.parent_path, target.obj_id or "", step.obj, stamp
+            )
             store.put(target.path, target.parent_path, target.kind, obj)
     except ApiError as exc:
         raise SnapshotError(exc.message) from None

@@ -1,8 +1,7 @@
-"""The in-memory policy tree: objects by path, children in insertion order, a reverse-reference index.
+"""The in-memory policy tree: objects by path, ordered children, a reverse-reference index.
 
-Stored object dicts are never mutated in place (every write stores a new dict), so a clone only
-copies the index structures, which is what lets a Hierarchical API PATCH run against a clone and
-be discarded whole when any part fails.
+Stored object dicts are never mutated in place (every write stores a new dict): readers may
+serialize them outside the lock, and a transaction's undo log only needs to keep references.
 """
 
 from __future__ import annotations
@@ -54,14 +53,11 @@ class Store:
     def __init__(self, infra: Obj | None = None) -> None:
         self.nodes: dict[str, Node] = {}
         self.refs: dict[str, set[str]] = {}  # referenced path -> referrer paths
+        # Deleted objects still "marked_for_delete" until realization catches up (reference §2):
+        # path -> (object as listed with include_mark_for_delete_objects, kind, expiry on clock).
+        self.tombstones: dict[str, tuple[Obj, Kind, float]] = {}
         if infra is not None:
             self.nodes["/infra"] = Node(INFRA, infra)
-
-    def clone(self) -> Store:
-        other = Store()
-        other.nodes = {path: node.copy() for path, node in self.nodes.items()}
-        other.refs = {path: set(refs) for path, refs in self.refs.items()}
-        return other
 
     def get(self, path: str) -> Node | None:
         return self.nodes.get(path)

@@ -13,7 +13,6 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from nsxplan.sim import rules
 from nsxplan.sim.apierror import (
@@ -31,12 +30,33 @@ from nsxplan.sim.kinds import COMMON_DEFAULTS, KINDS, NAT_SECTIONS, Kind, Target
 from nsxplan.sim.store import Node, Obj, Store, ref_values
 
 # Fields the server owns: ignored when a client sends them (reference §2).
-SERVER_FIELDS = frozenset({
-    "_revision", "_create_time", "_create_user", "_last_modified_time", "_last_modified_user",
-    "_protection", "_system_owned", "_self", "_links", "_schema", "path", "parent_path",
-    "relative_path", "unique_id", "realization_id", "marked_for_delete", "overridden",
-    "owner_id", "origin_site_id", "remote_path", "resource_type", "id", "children",
-})  # fmt: skip
+SERVER_FIELDS = frozenset(
+    {
+        "_revision",
+        "_create_time",
+        "_create_user",
+        "_last_modified_time",
+        "_last_modified_user",
+        "_protection",
+        "_system_owned",
+        "_self",
+        "_links",
+        "_schema",
+        "path",
+        "parent_path",
+        "relative_path",
+        "unique_id",
+        "realization_id",
+        "marked_for_delete",
+        "overridden",
+        "owner_id",
+        "origin_site_id",
+        "remote_path",
+        "resource_type",
+        "id",
+        "children",
+    }
+)
 PROTECTED_STATES = ("REQUIRE_OVERRIDE", "PROTECTED")
 
 
@@ -107,9 +127,10 @@ class Transaction:
     clock: Callable[[], float]
     realization_rules: list[RealizationRule]
     check_revision: bool = True
+    delete_delay: float = 0.0  # how long deleted objects stay listed as marked_for_delete
     _undo: list[Callable[[], None]] = field(default_factory=list)
     _upserted: dict[str, None] = field(default_factory=dict)
-    _removed: dict[str, None] = field(default_factory=dict)
+    _removed: dict[str, tuple[Obj, Kind]] = field(default_factory=dict)
 
     # ---- public steps -------------------------------------------------------------------------
 
@@ -135,7 +156,10 @@ class Transaction:
                 SYSTEM_MANAGED,
             )
         existing = self.store.get(path)
-        self._check_protection(path, existing)
+        if existing is None:
+            self._check_protection(target.parent_path, parent)
+        else:
+            self._check_protection(path, existing)
         if existing is not None and self.check_revision and body.get("_revision") is not None:
             if body["_revision"] != existing.obj.get("_revision"):
                 raise ApiError(
@@ -188,13 +212,19 @@ class Transaction:
         parent = self.store.nodes[parent_path]
         order = dict(parent.children)
         saved = [(p, self.store.nodes[p].copy()) for p in self.store.subtree(path)]
-        removed = self.store.remove(path)
-        self._removed.update(dict.fromkeys(removed))
+        self.store.remove(path)
+        self._removed.update((p, (copy.obj, copy.kind)) for p, copy in saved)
 
         def undo() -> None:
             for sub, copy in saved:
-                self.store.put(sub, copy.obj["parent_path"], copy.kind, copy.obj,
-                               copy.written_at, copy.realization)  # fmt: skip
+                self.store.put(
+                    sub,
+                    copy.obj["parent_path"],
+                    copy.kind,
+                    copy.obj,
+                    copy.written_at,
+                    copy.realization,
+                )
             self.store.nodes[parent_path].children = order
 
         self._undo.append(undo)
@@ -213,6 +243,8 @@ class Transaction:
         except ApiError:
             self.rollback()
             raise
+        self._undo.clear()
+        self._update_tombstones()
 
     def rollback(self) -> None:
         while self._undo:
@@ -220,14 +252,36 @@ class Transaction:
 
     # ---- helpers ------------------------------------------------------------------------------
 
+    def _update_tombstones(self) -> None:
+        tombstones, now = self.store.tombstones, self.clock()
+        for path in [p for p, (_o, _k, expiry) in tombstones.items() if expiry <= now]:
+            del tombstones[path]
+        for path in self._upserted:
+            tombstones.pop(path, None)
+        if self.delete_delay <= 0:
+            return
+        for path, (obj, kind) in self._removed.items():
+            if path not in self.store.nodes:
+                marked = {**obj, "marked_for_delete": True}
+                tombstones[path] = (marked, kind, now + self.delete_delay)
+
     def _put(self, path: str, parent_path: str, kind: Kind, obj: Obj) -> None:
         old = self.store.get(path)
         if old is None:
-            self._undo.append(lambda: self.store.remove(path))
+
+            def undo_create() -> None:
+                self.store.remove(path)
+
+            self._undo.append(undo_create)
         else:
             saved = old.copy()
-            self._undo.append(lambda: self.store.put(path, parent_path, kind, saved.obj,
-                                                     saved.written_at, saved.realization))  # fmt: skip
+
+            def undo() -> None:
+                self.store.put(
+                    path, parent_path, kind, saved.obj, saved.written_at, saved.realization
+                )
+
+            self._undo.append(undo)
         self.store.put(path, parent_path, kind, obj, self.clock(), self._realization_for(path))
         self._upserted[path] = None
 
@@ -245,26 +299,25 @@ class Transaction:
             obj["nat_type"] = section
             self._put(path, gw_path, kind, with_defaults(kind, obj))
 
-    def _check_protection(self, path: str, node: Node | None, ancestors: bool = True) -> None:
+    def _check_protection(self, path: str, node: Node, ancestors: bool = True) -> None:
         """Objects of a protected principal identity (and their subtrees) resist other callers.
 
-        Creating a child under a protected parent follows the parent's rule (documented choice):
-        NCP owns the whole subtree of its Tier-1s.
+        ``node`` (at ``path``) and, with ``ancestors``, every ancestor below Infra are checked:
+        creating or changing a child under a protected parent follows the parent's rule
+        (documented choice: NCP owns the whole subtree of its Tier-1s).
         """
         cur: Node | None = node
         cur_path = path
-        if cur is None and ancestors:
-            cur_path = path.rsplit("/", 1)[0]
-            cur = self.store.get(cur_path)
         while cur is not None and cur_path != "/infra":
             prot = cur.obj.get("_protection")
             owner = cur.obj.get("_create_user", "")
             if prot in PROTECTED_STATES and owner != self.caller.user:
                 if prot == "PROTECTED" or not self.caller.allow_overwrite:
                     hint = (
-                        "" if prot == "PROTECTED"
+                        ""
+                        if prot == "PROTECTED"
                         else " Send the header X-Allow-Overwrite: true to override as a superuser."
-                    )  # fmt: skip
+                    )
                     raise ApiError(
                         403,
                         PROTECTED,

@@ -4,19 +4,31 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from core_support import P, client_for, err, ok
 
 from nsxplan.sim import Simulator
-
-from core_support import P, client_for, err, ok
 
 T0 = f"{P}/infra/tier-0s/t0a"
 T1 = f"{P}/infra/tier-1s/t1a"
 
 SERVER_FIELDS = {
-    "_revision", "_create_time", "_create_user", "_last_modified_time", "_last_modified_user",
-    "path", "parent_path", "relative_path", "unique_id", "realization_id", "marked_for_delete",
-    "overridden", "_system_owned", "_protection", "resource_type", "id",
-}  # fmt: skip
+    "_revision",
+    "_create_time",
+    "_create_user",
+    "_last_modified_time",
+    "_last_modified_user",
+    "path",
+    "parent_path",
+    "relative_path",
+    "unique_id",
+    "realization_id",
+    "marked_for_delete",
+    "overridden",
+    "_system_owned",
+    "_protection",
+    "resource_type",
+    "id",
+}
 
 
 def test_patch_creates_with_server_fields_and_defaults(empty_client: httpx.Client) -> None:
@@ -80,12 +92,18 @@ def test_read_only_fields_from_client_are_ignored(empty_client: httpx.Client) ->
         empty_client.patch(
             T0,
             json={
-                "_revision": 7, "_create_user": "mallory", "path": "/infra/x", "unique_id": "u",
-                "_protection": "PROTECTED", "_system_owned": True, "id": "other",
-                "marked_for_delete": True, "_create_time": 1,
+                "_revision": 7,
+                "_create_user": "mallory",
+                "path": "/infra/x",
+                "unique_id": "u",
+                "_protection": "PROTECTED",
+                "_system_owned": True,
+                "id": "other",
+                "marked_for_delete": True,
+                "_create_time": 1,
             },
         )
-    )  # fmt: skip
+    )
     t0 = empty_client.get(T0).json()
     assert t0["_revision"] == 0 and t0["_create_user"] == "admin"
     assert t0["path"] == "/infra/tier-0s/t0a" and t0["id"] == "t0a"
@@ -124,7 +142,11 @@ def test_user_from_environ_is_recorded() -> None:
 
 def test_static_route_defaults(client: httpx.Client) -> None:
     route = f"{P}/infra/tier-0s/vcf-t0/static-routes/default-route"
-    ok(client.patch(route, json={"network": "0.0.0.0/0", "next_hops": [{"ip_address": "10.27.51.1"}]}))
+    ok(
+        client.patch(
+            route, json={"network": "0.0.0.0/0", "next_hops": [{"ip_address": "10.27.51.1"}]}
+        )
+    )
     body = client.get(route).json()
     assert body["next_hops"] == [{"ip_address": "10.27.51.1", "admin_distance": 1}]
     assert body["enabled_on_secondary"] is False
@@ -136,10 +158,13 @@ def test_nat_rule_defaults_and_sections(client: httpx.Client) -> None:
     ok(
         client.patch(
             rule,
-            json={"action": "REFLEXIVE", "source_network": "30.0.0.5",
-                  "translated_network": "10.27.51.145"},
+            json={
+                "action": "REFLEXIVE",
+                "source_network": "30.0.0.5",
+                "translated_network": "10.27.51.145",
+            },
         )
-    )  # fmt: skip
+    )
     body = client.get(rule).json()
     assert body["enabled"] is True and body["logging"] is False
     assert body["firewall_match"] == "MATCH_INTERNAL_ADDRESS"
@@ -176,15 +201,27 @@ def test_nat_sections_exist_with_new_gateway_and_are_system_managed(
 @pytest.mark.parametrize(
     ("path", "body", "resource_type"),
     [
-        ("/infra/tier-0s/vcf-t0/locale-services/default/bgp",
-         {"local_as_num": "65010"}, "BgpRoutingConfig"),
-        ("/infra/tier-1s/t1a/dns-forwarder",
-         {"listener_ip": "10.96.10.53", "default_forwarder_zone_path":
-          "/infra/dns-forwarder-zones/corp"}, "PolicyDnsForwarder"),
+        (
+            "/infra/tier-0s/vcf-t0/locale-services/default/bgp",
+            {"local_as_num": "65010"},
+            "BgpRoutingConfig",
+        ),
+        (
+            "/infra/tier-1s/t1a/dns-forwarder",
+            {
+                "listener_ip": "10.96.10.53",
+                "default_forwarder_zone_path": "/infra/dns-forwarder-zones/corp",
+            },
+            "PolicyDnsForwarder",
+        ),
     ],
-)  # fmt: skip
+)
 def test_singletons(client: httpx.Client, path: str, body: dict, resource_type: str) -> None:
-    ok(client.patch(f"{P}/infra/dns-forwarder-zones/corp", json={"upstream_servers": ["10.0.0.53"]}))
+    ok(
+        client.patch(
+            f"{P}/infra/dns-forwarder-zones/corp", json={"upstream_servers": ["10.0.0.53"]}
+        )
+    )
     ok(client.patch(T1, json={"tier0_path": "/infra/tier-0s/vcf-t0"}))
     ok(client.patch(P + path, json=body))
     got = client.get(P + path).json()
@@ -195,8 +232,12 @@ def test_singletons(client: httpx.Client, path: str, body: dict, resource_type: 
 def test_bgp_neighbor_and_interfaces(client: httpx.Client) -> None:
     ls = f"{P}/infra/tier-0s/vcf-t0/locale-services/default"
     ok(client.patch(f"{ls}/bgp", json={"local_as_num": "65010"}))
-    ok(client.patch(f"{ls}/bgp/neighbors/tor", json={"neighbor_address": "10.27.51.1",
-                                                      "remote_as_num": "65000"}))  # fmt: skip
+    ok(
+        client.patch(
+            f"{ls}/bgp/neighbors/tor",
+            json={"neighbor_address": "10.27.51.1", "remote_as_num": "65000"},
+        )
+    )
     nb = client.get(f"{ls}/bgp/neighbors/tor").json()
     assert nb["resource_type"] == "BgpNeighborConfig"
     assert (nb["keep_alive_time"], nb["hold_down_time"], nb["maximum_hop_limit"]) == (60, 180, 1)
@@ -206,19 +247,36 @@ def test_bgp_neighbor_and_interfaces(client: httpx.Client) -> None:
     ok(client.patch(T1, json={"tier0_path": "/infra/tier-0s/vcf-t0"}))
     ok(client.patch(f"{T1}/locale-services/default", json={}))
     ok(client.patch(f"{P}/infra/segments/web", json={"connectivity_path": "/infra/tier-1s/t1a"}))
-    ok(client.patch(f"{T1}/locale-services/default/interfaces/svc", json={
-        "segment_path": "/infra/segments/web",
-        "subnets": [{"ip_addresses": ["10.1.1.1"], "prefix_len": 24}]}))  # fmt: skip
+    ok(
+        client.patch(
+            f"{T1}/locale-services/default/interfaces/svc",
+            json={
+                "segment_path": "/infra/segments/web",
+                "subnets": [{"ip_addresses": ["10.1.1.1"], "prefix_len": 24}],
+            },
+        )
+    )
     t1if = client.get(f"{T1}/locale-services/default/interfaces/svc").json()
     assert t1if["resource_type"] == "Tier1Interface"
     err(client.patch(f"{T1}/locale-services/default/bgp", json={}), 404)  # no BGP on a Tier-1
 
 
 def test_dns_zone_and_forwarder_defaults(client: httpx.Client) -> None:
-    ok(client.patch(f"{P}/infra/dns-forwarder-zones/corp", json={"upstream_servers": ["10.0.0.53"]}))
+    ok(
+        client.patch(
+            f"{P}/infra/dns-forwarder-zones/corp", json={"upstream_servers": ["10.0.0.53"]}
+        )
+    )
     ok(client.patch(T1, json={"tier0_path": "/infra/tier-0s/vcf-t0"}))
-    ok(client.patch(f"{T1}/dns-forwarder", json={
-        "listener_ip": "10.96.10.53", "default_forwarder_zone_path": "/infra/dns-forwarder-zones/corp"}))  # fmt: skip
+    ok(
+        client.patch(
+            f"{T1}/dns-forwarder",
+            json={
+                "listener_ip": "10.96.10.53",
+                "default_forwarder_zone_path": "/infra/dns-forwarder-zones/corp",
+            },
+        )
+    )
     fwd = client.get(f"{T1}/dns-forwarder").json()
     assert fwd["enabled"] is True and fwd["log_level"] == "INFO"
     zone = client.get(f"{P}/infra/dns-forwarder-zones/corp").json()

@@ -31,7 +31,9 @@ def test_get_infra_without_filter_returns_only_infra(client: httpx.Client) -> No
 
 
 def test_get_infra_filter_returns_wrapped_tree(client: httpx.Client) -> None:
-    body = ok(client.get(INFRA, params={"filter": "Type-Tier0|LocaleServices|Tier0Interface"})).json()
+    body = ok(
+        client.get(INFRA, params={"filter": "Type-Tier0|LocaleServices|Tier0Interface"})
+    ).json()
     t0s = [w["Tier0"] for w in body["children"] if w["resource_type"] == "ChildTier0"]
     assert len(t0s) == 1
     # the Tier-1s' locale services match too: their Tier-1s appear as references on the way
@@ -58,14 +60,27 @@ def test_filter_reaches_nested_types_through_references(client: httpx.Client) ->
 
 
 def test_type_filter_and_base_path(client: httpx.Client) -> None:
-    body = ok(client.get(INFRA, params={"base_path": "/infra/tier-1s/domain-c8",
-                                        "type_filter": "Tier1;PolicyNat;PolicyNatRule"})).json()  # fmt: skip
+    body = ok(
+        client.get(
+            INFRA,
+            params={
+                "base_path": "/infra/tier-1s/domain-c8",
+                "type_filter": "Tier1;PolicyNat;PolicyNatRule",
+            },
+        )
+    ).json()
     assert len(body["children"]) == 1
     t1 = body["children"][0]["Tier1"]
     assert t1["id"] == "domain-c8"
     sections = ids(t1["children"], "PolicyNat")
-    assert sections == ["USER", "DEFAULT", "INTERNAL"] or set(sections) == {"USER", "DEFAULT", "INTERNAL"}
-    deep = ok(client.get(INFRA, params={"base_path": "/infra/tier-0s/vcf-t0/locale-services/default"})).json()
+    assert sections == ["USER", "DEFAULT", "INTERNAL"] or set(sections) == {
+        "USER",
+        "DEFAULT",
+        "INTERNAL",
+    }
+    deep = ok(
+        client.get(INFRA, params={"base_path": "/infra/tier-0s/vcf-t0/locale-services/default"})
+    ).json()
     ref = deep["children"][0]
     assert ref["resource_type"] == "ChildResourceReference" and ref["target_type"] == "Tier0"
     assert ref["children"][0]["LocaleServices"]["id"] == "default"
@@ -74,25 +89,86 @@ def test_type_filter_and_base_path(client: httpx.Client) -> None:
 
 def test_patch_creates_nested_tree(empty_client: httpx.Client) -> None:
     body = infra(
-        child("Tier1", {"id": "t1", "tier0_path": "/infra/tier-0s/t0",
-                        "children": [child("StaticRoutes", {"id": "r", "network": "10.0.0.0/8",
-                                           "next_hops": [{"ip_address": "192.0.2.1"}]})]}),
-        child("Tier0", {"id": "t0", "ha_mode": "ACTIVE_STANDBY", "children": [
-            child("LocaleServices", {"id": "default", "children": [
-                child("BgpRoutingConfig", {"local_as_num": "65001", "children": [
-                    child("BgpNeighborConfig", {"id": "tor", "neighbor_address": "192.0.2.1",
-                                                "remote_as_num": "65000"})]})]}),
-            child("PolicyNat", {"id": "USER", "children": [
-                child("PolicyNatRule", {"id": "snat", "action": "SNAT", "source_network": "10.0.0.0/8",
-                                        "translated_network": "192.0.2.10"})]})]}),
-    )  # fmt: skip
+        child(
+            "Tier1",
+            {
+                "id": "t1",
+                "tier0_path": "/infra/tier-0s/t0",
+                "children": [
+                    child(
+                        "StaticRoutes",
+                        {
+                            "id": "r",
+                            "network": "10.0.0.0/8",
+                            "next_hops": [{"ip_address": "192.0.2.1"}],
+                        },
+                    )
+                ],
+            },
+        ),
+        child(
+            "Tier0",
+            {
+                "id": "t0",
+                "ha_mode": "ACTIVE_STANDBY",
+                "children": [
+                    child(
+                        "LocaleServices",
+                        {
+                            "id": "default",
+                            "children": [
+                                child(
+                                    "BgpRoutingConfig",
+                                    {
+                                        "local_as_num": "65001",
+                                        "children": [
+                                            child(
+                                                "BgpNeighborConfig",
+                                                {
+                                                    "id": "tor",
+                                                    "neighbor_address": "192.0.2.1",
+                                                    "remote_as_num": "65000",
+                                                },
+                                            )
+                                        ],
+                                    },
+                                )
+                            ],
+                        },
+                    ),
+                    child(
+                        "PolicyNat",
+                        {
+                            "id": "USER",
+                            "children": [
+                                child(
+                                    "PolicyNatRule",
+                                    {
+                                        "id": "snat",
+                                        "action": "SNAT",
+                                        "source_network": "10.0.0.0/8",
+                                        "translated_network": "192.0.2.10",
+                                    },
+                                )
+                            ],
+                        },
+                    ),
+                ],
+            },
+        ),
+    )
     resp = ok(empty_client.patch(INFRA, json=body))
     assert resp.content == b""
     # the Tier-1 came first in the body and references the Tier-0 created after it
-    assert empty_client.get(f"{P}/infra/tier-1s/t1/static-routes/r").json()["network"] == "10.0.0.0/8"
+    assert (
+        empty_client.get(f"{P}/infra/tier-1s/t1/static-routes/r").json()["network"] == "10.0.0.0/8"
+    )
     nb = empty_client.get(f"{P}/infra/tier-0s/t0/locale-services/default/bgp/neighbors/tor")
     assert ok(nb).json()["remote_as_num"] == "65000"
-    assert ok(empty_client.get(f"{P}/infra/tier-0s/t0/nat/USER/nat-rules/snat")).json()["action"] == "SNAT"
+    assert (
+        ok(empty_client.get(f"{P}/infra/tier-0s/t0/nat/USER/nat-rules/snat")).json()["action"]
+        == "SNAT"
+    )
 
 
 def test_patch_is_all_or_nothing(empty_client: httpx.Client) -> None:
@@ -103,7 +179,9 @@ def test_patch_is_all_or_nothing(empty_client: httpx.Client) -> None:
     e = err(empty_client.patch(INFRA, json=body), 400, 500012)
     assert "/infra/tier-0s/missing" in e["error_message"]
     err(empty_client.get(f"{P}/infra/tier-0s/good"), 404)
-    bad_field = infra(child("Tier0", {"id": "good"}), child("Tier0", {"id": "x", "ha_mode": "BOTH"}))
+    bad_field = infra(
+        child("Tier0", {"id": "good"}), child("Tier0", {"id": "x", "ha_mode": "BOTH"})
+    )
     err(empty_client.patch(INFRA, json=bad_field), 400)
     err(empty_client.get(f"{P}/infra/tier-0s/good"), 404)
 
@@ -124,8 +202,12 @@ def test_failed_patch_restores_updated_and_deleted_objects(empty_client: httpx.C
 def test_marked_for_delete_cascades(client: httpx.Client) -> None:
     t1 = "/infra/tier-1s/own"
     ok(client.patch(P + t1, json={"tier0_path": "/infra/tier-0s/vcf-t0"}))
-    ok(client.patch(f"{P}{t1}/static-routes/r", json={"network": "10.0.0.0/8",
-                                                      "next_hops": [{"ip_address": "1.1.1.1"}]}))  # fmt: skip
+    ok(
+        client.patch(
+            f"{P}{t1}/static-routes/r",
+            json={"network": "10.0.0.0/8", "next_hops": [{"ip_address": "1.1.1.1"}]},
+        )
+    )
     err(client.delete(P + t1), 400, 500030)  # direct delete: has children
     ok(client.patch(INFRA, json=infra(child("Tier1", {"id": "own"}, marked_for_delete=True))))
     err(client.get(P + t1), 404)
@@ -142,13 +224,29 @@ def test_cascade_respects_references(client: httpx.Client) -> None:
 
 def test_child_resource_reference_walks_without_update(client: httpx.Client) -> None:
     before = client.get(f"{P}/infra/tier-0s/vcf-t0").json()
-    body = infra({"resource_type": "ChildResourceReference", "id": "vcf-t0", "target_type": "Tier0",
-                  "children": [child("StaticRoutes", {"id": "dflt", "network": "0.0.0.0/0",
-                                     "next_hops": [{"ip_address": "10.27.51.1"}]})]})  # fmt: skip
+    body = infra(
+        {
+            "resource_type": "ChildResourceReference",
+            "id": "vcf-t0",
+            "target_type": "Tier0",
+            "children": [
+                child(
+                    "StaticRoutes",
+                    {
+                        "id": "dflt",
+                        "network": "0.0.0.0/0",
+                        "next_hops": [{"ip_address": "10.27.51.1"}],
+                    },
+                )
+            ],
+        }
+    )
     ok(client.patch(INFRA, json=body))
     assert client.get(f"{P}/infra/tier-0s/vcf-t0").json() == before
     assert ok(client.get(f"{P}/infra/tier-0s/vcf-t0/static-routes/dflt")).json()["_revision"] == 0
-    missing = infra({"resource_type": "ChildResourceReference", "id": "nope", "target_type": "Tier0"})
+    missing = infra(
+        {"resource_type": "ChildResourceReference", "id": "nope", "target_type": "Tier0"}
+    )
     err(client.patch(INFRA, json=missing), 400, 500012)
 
 
