@@ -1,0 +1,68 @@
+"""Golden request sequence of applying the static-routing example, as a vcrpy cassette.
+
+Kept apart from the simulator tests: vcrpy patches httpx globally (in-process transport too).
+The cassette is replayed (record_mode "none": an unexpected request fails the test); set
+NSXPLAN_UPDATE_CASSETTES=1 to record it again against the embedded simulator, scrubbed with
+nsxplan.redact. The test then asserts the sequence of methods and paths is the designed one:
+one bulk read for the stale check, then per step GET (pre-image) -> write -> realization poll.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import vcr
+
+from nsxplan.apply import APPLIED, apply_plan
+from nsxplan.live import read_live
+from nsxplan.plan import Plan
+from nsxplan.planner import make_plan
+from nsxplan.redact import before_record_request, before_record_response
+from nsxplan.target import connect
+from nsxplan.validate import load_config
+
+HERE = Path(__file__).parent
+ROOT = HERE.parents[1]
+CASSETTE = HERE / "cassettes" / "static-routing.yaml"
+RECORD = os.environ.get("NSXPLAN_UPDATE_CASSETTES") == "1"
+P = "/policy/api/v1"
+T0 = P + "/infra/tier-0s/vcf-t0"
+REALIZED = P + "/infra/realized-state/realized-entities"
+
+# the stale check's one bulk H-API read (the NSX version is cached from planning), then per
+# step, in plan order: pre-image GET -> PATCH -> realization poll (REALIZED at once here).
+DESIGNED = [("GET", P + "/infra")]
+for _path in (T0 + "/nat/USER/nat-rules/supervisor-egress", T0 + "/nat/USER/nat-rules/tkg-egress",
+              T0 + "/static-routes/default-route"):
+    DESIGNED += [("GET", _path), ("PATCH", _path), ("GET", REALIZED)]
+
+
+def _plan(client: object) -> Plan:
+    config = load_config(ROOT / "examples" / "static-routing-lab")
+    return make_plan(config, read_live(client), target="sim")  # type: ignore[arg-type]
+
+
+def _recorder() -> vcr.VCR:
+    return vcr.VCR(record_mode="all" if RECORD else "none",
+                   match_on=["method", "scheme", "host", "port", "path", "query", "body"],
+                   before_record_request=before_record_request,
+                   before_record_response=before_record_response,
+                   decode_compressed_response=True)
+
+
+def test_static_routing_apply_request_sequence(tmp_path: Path) -> None:
+    if RECORD:
+        CASSETTE.unlink(missing_ok=True)    # "all" would append to the old recording
+    with connect("sim") as conn:
+        plan = _plan(conn.client)
+        with _recorder().use_cassette(str(CASSETTE)) as cassette:
+            result = apply_plan(plan, conn.client, parallelism=1, read_live=read_live,
+                                journal_path=tmp_path / "j.jsonl", poll_interval=0.01)
+            assert result.status == APPLIED, result.lines()
+            assert RECORD or cassette.all_played
+            sent = [(r.method, urlsplit(r.uri).path) for r in cassette.requests]
+    assert sent == DESIGNED
+    text = CASSETTE.read_text()
+    assert "authorization" not in text.lower() and "JSESSIONID" not in text
