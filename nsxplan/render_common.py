@@ -21,6 +21,14 @@ _HEADER_FIELDS = frozenset({"resource_type", "id"})
 
 UNSET = "(unset)"
 
+# C0/C1 control characters except newline: live NSX data (display names, reasons built from them)
+# must not be able to drive the user's terminal (ESC sequences, CSI \x9b, carriage returns).
+_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
 
 def scrub_target(target: str) -> str:
     """Drop credentials from a target label: `https://user:pw@host` -> `https://host`."""

@@ -11,6 +11,7 @@ from nsxplan.render_common import (
     SYMBOLS,
     fmt_value,
     listed_fields,
+    printable,
     scrub_target,
     summary_line,
 )
@@ -58,8 +59,8 @@ def render_text(plan: Plan, color: bool = False) -> str:
 def _header(plan: Plan) -> str:
     # The digest is shortened like a git hash: enough to tell plans apart at a glance; the full
     # value is in the JSON plan.
-    return (f"Plan for owner {plan.owner} on {scrub_target(plan.target)}, "
-            f"config {_short_digest(plan.config_digest)}, created {plan.created_at}")
+    return printable(f"Plan for owner {plan.owner} on {scrub_target(plan.target)}, "
+                     f"config {_short_digest(plan.config_digest)}, created {plan.created_at}")
 
 
 def _short_digest(digest: str) -> str:
@@ -69,12 +70,13 @@ def _short_digest(digest: str) -> str:
 
 def _hang(text: str, indent: str) -> str:
     """Multi-line messages (remediations quote YAML snippets) keep the block's indentation."""
-    return text.replace("\n", "\n" + indent)
+    return printable(text).replace("\n", "\n" + indent)
 
 
 def _action_lines(action: Action, paint: _Paint) -> list[str]:
     symbol = SYMBOLS.get(action.action, "?")
-    head = f"{paint(action.action, symbol.rjust(3))} {action.address} ({action.kind}) {action.path}"
+    where = printable(f"{action.address} ({action.kind}) {action.path}".replace("\n", " "))
+    head = f"{paint(action.action, symbol.rjust(3))} {where}"
     if action.adopt:
         head += " [adopt: adds the owner tag]"
     if action.action == REPLACE:
@@ -84,11 +86,12 @@ def _action_lines(action: Action, paint: _Paint) -> list[str]:
         lines.append(f"{_INDENT}# {_hang(action.reason, _INDENT + '# ')}")
     for name, before, after in listed_fields(action):
         if action.action == CREATE:
-            lines.append(f"{_INDENT}{name}: {fmt_value(after)}")
+            shown = fmt_value(after)
         elif action.action == DELETE:
-            lines.append(f"{_INDENT}{name}: {fmt_value(before)}")
+            shown = fmt_value(before)
         else:
-            lines.append(f"{_INDENT}{name}: {fmt_value(before)} → {fmt_value(after)}")
+            shown = f"{fmt_value(before)} → {fmt_value(after)}"
+        lines.append(f"{_INDENT}{_hang(name, _INDENT)}: {printable(shown)}")
     return lines
 
 
@@ -96,16 +99,16 @@ def _unmanaged_line(u: Unmanaged) -> str:
     line = f"    {u.path} ({u.kind}): {u.reason}"
     if u.created_by and u.created_by not in u.reason:
         line += f" [created by {u.created_by}]"
-    return line
+    return _hang(line, "    ")
 
 
 def _check_lines(check: Check, paint: _Paint) -> list[str]:
     symbol = CHECK_SYMBOLS.get(check.status, "?")
     status = paint(check.status, f"{symbol} {check.status:<4}")
-    lines = [f"  {status} {check.subject}: {_hang(check.message, _INDENT)}"]
+    lines = [f"  {status} {_hang(check.subject, _INDENT)}: {_hang(check.message, _INDENT)}"]
     if check.remediation:
         lines.append(f"{_INDENT}fix: {_hang(check.remediation, _INDENT + '     ')}")
     if check.source is not None:
-        lines.append(f"{_INDENT}at: {check.source}")
+        lines.append(f"{_INDENT}at: {_hang(str(check.source), _INDENT)}")
     return lines
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import re
 
-from nsxplan.plan import Action, Plan
+from nsxplan.plan import Action, Check, FieldDiff, Plan, Unmanaged
 from nsxplan.render import render_text
 
 from .sample import empty_plan, sample_plan
@@ -116,3 +116,18 @@ def test_target_credentials_never_rendered():
     text = render_text(plan)
     assert "s3cret" not in text and "admin:" not in text
     assert "https://nsx.example.com" in text
+
+
+def test_control_characters_from_live_data_cannot_drive_the_terminal():
+    evil = "x\x1b[2J\x9b31m\ry"
+    plan = dataclasses.replace(
+        sample_plan(), owner=evil,
+        actions=(_action("update", "dns_zones.z", reason=evil,
+                         diff=(FieldDiff(evil, evil, "\x7f"),)),),
+        unmanaged=(Unmanaged(path=f"/infra/{evil}", kind="K", reason=evil, created_by=evil),),
+        checks=(Check(id="c", status="warn", subject=evil, message=evil, remediation=evil),),
+    )
+    for text in (render_text(plan), render_text(plan, color=True)):
+        stripped = re.sub(r"\x1b\[(?:0|1|3[1-5])m", "", text)  # our own colour codes only
+        assert not re.search(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]", stripped)
+        assert "x\\x1b[2J\\x9b31m\\x0dy" in text
