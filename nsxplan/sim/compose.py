@@ -3,7 +3,8 @@
 The order mirrors a manager: an injected fault (a proxy error, a dropped connection) hits before
 anything else; NSX authenticates before it rate-limits, because its limits are per authenticated
 user; latency is the manager's processing time, so it sits inside the limits and holds a
-concurrency slot while it lasts.
+concurrency slot while it lasts. Consequence: `POST /api/session/create` is answered by the auth
+layer and is never rate-limited (there is no authenticated user to charge it to yet).
 """
 
 from __future__ import annotations

@@ -9,6 +9,29 @@
 
 Counters and random streams are guarded by locks: the socket server runs one thread per
 connection.
+
+Faults file (YAML list, evaluated in order; JSON works too):
+
+    - match: {method: PATCH, path: "/policy/api/v1/infra/tier-1s/*/dns-forwarder"}
+      respond: {status: 500, error_code: 99, message: "injected"}  # NSX ApiError body
+      times: 1          # act at most N times (omit = always)
+      after: 2          # let the first N matching requests through
+    - match: {path: "*/static-routes/*"}
+      realization: ERROR   # the write is accepted; the object realizes to ERROR
+    - rate: 0.05           # this fraction of matching requests (no match = all), seeded
+      seed: 7
+      respond: {status: 503, headers: {Retry-After: "2"}}
+    - match: {method: GET}
+      drop_connection: true   # no response at all (see DropConnection)
+    - match: {path: "/api/v1/node/version"}
+      delay_ms: 1500          # slow answer, then the request continues
+
+`match.path` is a shell-style glob (fnmatch, case-sensitive) on the URL path without the query;
+`match.method` is case-insensitive. `respond` keys: status (required), error_code (int or string,
+kept as given), message, module_name (default "Policy"), headers, body (replaces the ApiError
+body: a string is sent as text/plain, anything else as JSON). Rule keys: match, respond,
+drop_connection, realization (ERROR, UNREALIZED, UNAVAILABLE, REALIZED), delay_ms, times, after,
+rate, seed. Unknown keys are errors, so a typo never silently disables a fault.
 """
 
 from __future__ import annotations
@@ -73,6 +96,7 @@ _RULE_KEYS = {"match", "respond", "times", "after", "rate", "seed", "realization
               "drop_connection", "delay_ms"}
 _MATCH_KEYS = {"method", "path"}
 _RESPOND_KEYS = {"status", "error_code", "message", "headers", "module_name", "body"}
+_WRITES = ("PATCH", "PUT", "POST")
 _REALIZATION_STATES = {"ERROR", "UNREALIZED", "UNAVAILABLE", "REALIZED"}
 
 
@@ -177,6 +201,7 @@ class _Rule:
     def __init__(self, spec: dict[str, Any], default_seed: int | None) -> None:
         self.spec = spec
         self.method: str | None = spec["match"].get("method")
+        self.realization = "realization" in spec
         self.path: str | None = spec["match"].get("path")
         self.times: int | None = spec.get("times")
         self.after: int = spec.get("after", 0)
@@ -189,6 +214,8 @@ class _Rule:
     def matches(self, method: str, path: str) -> bool:
         if self.method is not None and self.method != method:
             return False
+        if self.method is None and self.realization and method not in _WRITES:
+            return False  # reads do not realize anything, so they do not use up `times`
         return self.path is None or fnmatch.fnmatchcase(path, self.path)
 
     def unrestricted(self) -> bool:
@@ -221,8 +248,8 @@ class FaultInjector:
     that fires with `respond` or `drop_connection` answers and later rules do not see the request.
     `delay_ms` and `realization` rules act and let the request continue.
 
-    `realization: ERROR` marks the intent path of a matching write so the simulator realizes it to
-    that state (through `sim.add_realization_rule`); a rule with only a path glob (no method,
+    `realization: ERROR` marks the intent path of a matching write (PATCH/PUT/POST unless the rule
+    names a method) so the simulator realizes it to that state (through `sim.add_realization_rule`); a rule with only a path glob (no method,
     times, after or rate) also applies to objects written through the Hierarchical API, whose
     URL is /infra.
     """

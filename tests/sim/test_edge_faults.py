@@ -122,6 +122,7 @@ def test_realization_faults_mark_written_objects() -> None:
     route = "/infra/tier-0s/t0/static-routes/default"
     with serve_in_thread(build_wsgi(sim, faults=faults)) as server, \
             httpx.Client(base_url=server.url) as client:
+        assert client.get("/policy/api/v1/infra/segments/a").status_code == 200  # not counted
         assert client.patch("/policy/api/v1" + route, json={}).status_code == 200
         assert client.patch("/policy/api/v1/infra/segments/a", json={}).status_code == 200
         assert client.patch("/policy/api/v1/infra/segments/b", json={}).status_code == 200
