@@ -20,6 +20,8 @@ def field_diff(before: Mapping[str, Any], after: Mapping[str, Any],
     So are the fields in `whole` (set-like lists of objects, such as tags).
     A key that is None or [] on one side and missing on the other is not a change.
     """
+    if before == after:
+        return ()
     b = _drop_none(before)
     a = _drop_none(after)
     found: dict[str, FieldDiff] = {}

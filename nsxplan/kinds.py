@@ -7,7 +7,9 @@ fields the server owns, which lists are really sets, and which changes NSX canno
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 OWNER_SCOPE = "nsxplan/owner"
 
@@ -93,10 +95,8 @@ def child_path(parent_path: str, resource_type: str, obj_id: str) -> str:
     return f"{parent_path.rstrip('/')}/{k.collection}/{obj_id}"
 
 
-def reference_paths(obj: dict[str, object] | object) -> tuple[str, ...]:
+def reference_paths(obj: Mapping[str, Any]) -> tuple[str, ...]:
     """Policy paths an object (live or desired body) points at through its reference fields."""
-    if not isinstance(obj, dict):
-        return ()
     k = KINDS.get(str(obj.get("resource_type")))
     if k is None:
         return ()

@@ -8,7 +8,9 @@ sets are compared, whatever else the server filled in.
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from typing import Any
 
 from nsxplan.kinds import KINDS, OWNER_SCOPE, SERVER_FIELDS
@@ -35,6 +37,7 @@ def strip_server_fields(obj: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in obj.items() if k not in SERVER_FIELDS}
 
 
+@lru_cache(maxsize=65536)
 def canon_ip(value: str) -> str:
     """One spelling for an address, CIDR, range (a-b) or comma list of those."""
     parts = [p.strip() for p in value.split(",") if p.strip()]
@@ -43,7 +46,16 @@ def canon_ip(value: str) -> str:
     return ",".join(sorted(out)) if len(out) > 1 else (out[0] if out else "")
 
 
+# Canonical IPv4 (no leading zeros), optionally with a prefix: the common case, answered without
+# the ipaddress module, which dominates planning time for 10,000 objects otherwise.
+_OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
+_PLAIN_V4 = re.compile(rf"{_OCTET}(?:\.{_OCTET}){{3}}(?:/(?:3[0-2]|[12]?\d))?")
+
+
+@lru_cache(maxsize=65536)
 def _canon_one_ip(part: str) -> str:
+    if _PLAIN_V4.fullmatch(part):
+        return part[:-3] if part.endswith("/32") else part
     if "-" in part:
         lo, _, hi = part.partition("-")
         return f"{_canon_one_ip(lo.strip())}-{_canon_one_ip(hi.strip())}"
