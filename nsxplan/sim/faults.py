@@ -249,9 +249,9 @@ class FaultInjector:
     `delay_ms` and `realization` rules act and let the request continue.
 
     `realization: ERROR` marks the intent path of a matching write (PATCH/PUT/POST unless the rule
-    names a method) so the simulator realizes it to that state (through `sim.add_realization_rule`); a rule with only a path glob (no method,
-    times, after or rate) also applies to objects written through the Hierarchical API, whose
-    URL is /infra.
+    names a method) so the simulator realizes it to that state (`sim.add_realization_rule`). A rule
+    with only a path glob (no method, times, after or rate) also applies to objects written
+    through the Hierarchical API, whose URL is /infra.
     """
 
     def __init__(self, app: WSGIApp, rules: list[dict[str, Any]], *, sim: Any = None,
