@@ -368,6 +368,13 @@ def test_realization_after_the_delay_and_injected_errors() -> None:
         clock.now += 3.5
         entity = realized(client, route)[0]
         assert entity["state"] == "ERROR" and entity["runtime_error"]
+        hapi = {"resource_type": "Infra", "children": [
+            {"resource_type": "ChildResourceReference", "id": "vcf-t0", "target_type": "Tier0",
+             "children": [child("StaticRoutes", {"id": "h", "network": "10.1.0.0/16",
+                                                 "next_hops": [{"ip_address": "10.27.51.1"}]})]}]}
+        ok(client.patch(INFRA, json=hapi))  # the path-only rule covers H-API writes too
+        clock.now += 3.5
+        assert realized(client, "/infra/tier-0s/vcf-t0/static-routes/h")[0]["state"] == "ERROR"
         ok(client.delete(P + seg))
         assert realized(client, seg) == []
 
