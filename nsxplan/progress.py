@@ -129,9 +129,11 @@ class LineReporter(Reporter):
         self._line(f"Rolling back {count} step(s): {reason}")
 
     def rollback_step_finished(self, result: UndoResult) -> None:
+        if result.outcome == "skipped":
+            self._line(f"  undo {result.item.path}: nothing to undo")
+            return
         outcome = "ok" if result.ok else f"FAILED: {result.error}"
-        self._line(f"  undo [{result.item.seq}] {result.operation} {result.item.path}"
-                   f" ... {outcome}")
+        self._line(f"  undo {result.operation} {result.item.path} ... {outcome}")
 
     def summary(self, result: Any) -> None:
         for line in result.lines():

@@ -133,8 +133,9 @@ class RollbackResult:
     def headline(self) -> str:
         acted = sum(1 for u in self.undone if u.operation != "none" and u.outcome == "ok")
         if self.restored:
-            return (f"Rollback complete: {acted} step(s) undone; every touched object matches its "
-                    f"pre-apply state (verified).")
+            done = f"{acted} object(s) put back" if acted else "nothing to undo"
+            return (f"Rollback complete: {done}; every touched object matches its pre-apply "
+                    f"state (verified).")
         return (f"Rollback INCOMPLETE: {len(self.left)} object(s) differ from their pre-apply "
                 f"state.")
 

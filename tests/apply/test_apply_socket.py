@@ -226,3 +226,55 @@ def test_journal_holds_no_credentials(tmp_path: Path) -> None:
     text = (tmp_path / "j.jsonl").read_text()
     assert secret not in text and "JSESSIONID" not in text
     assert all(json.loads(line) for line in text.splitlines())
+
+
+def test_changes_after_the_stale_check_are_caught_per_step(tmp_path: Path) -> None:
+    """A colleague writes between the stale check and our writes: the step reads the object
+    first and refuses; the colleague's work is left exactly as they made it."""
+    from nsxplan.live import read_live
+
+    with nsx() as (sim, client):
+        t0 = client.get(T0)
+        plan = make([t0_update(t0), zone("corp")])
+
+        def read_then_interfere(c: object) -> object:
+            live = read_live(client)
+            client.patch("/infra/dns-forwarder-zones/corp", {
+                "resource_type": "PolicyDnsForwarderZone", "upstream_servers": ["1.1.1.1"]})
+            return live
+
+        result = apply_plan(plan, client, parallelism=1, journal_path=tmp_path / "j.jsonl",
+                            read_live=read_then_interfere, **FAST)  # type: ignore[arg-type]
+        assert result.status == ROLLED_BACK
+        failure = result.failures[0]
+        assert failure.step.address == "dns_zones.corp" and failure.landed is False
+        assert "appeared since the plan (created by admin at 20" in (failure.error or "")
+        colleague = client.get("/infra/dns-forwarder-zones/corp")
+        assert colleague["upstream_servers"] == ["1.1.1.1"]     # not ours to undo
+        assert client.get(T0)["description"] == t0["description"]
+
+
+def test_failed_rollback_says_exactly_what_is_left_and_journal_finishes_it(
+        tmp_path: Path) -> None:
+    journal = tmp_path / "j.jsonl"
+    route_path = P + T0 + "/static-routes/r1"
+    faults = [{"match": {"method": "PATCH", "path": P + "/infra/dns-forwarder-zones/z"},
+               "respond": INJECTED},
+              {"match": {"method": "DELETE", "path": route_path}, "respond": INJECTED}]
+    with nsx() as (sim, client):
+        before = managed(sim.snapshot())
+        with nsx(sim=sim, faults=faults) as (_, faulty):
+            result = apply_plan(make([route("r1", "10.1.0.0/16"), zone("z")]), faulty,
+                                parallelism=1, journal_path=journal, **FAST)
+        assert result.status == "rollback-incomplete" and result.exit_code == 1
+        text = result.summary
+        assert "Rollback INCOMPLETE: 1 object(s) differ" in text
+        assert (f"left: {T0}/static-routes/r1 (tier0s.vcf-t0.static_routes.r1): exists, but "
+                f"did not before the apply") in text
+        assert f"restore the pre-apply state with: nsxplan rollback {journal}" in text
+        with pytest.raises(ApplyError):
+            result.raise_for_status()
+        # NSX recovers; the journal brings it back
+        restored = rollback_journal(journal, client, poll_interval=0.01)
+        assert restored.restored
+        assert managed(sim.snapshot()) == before
