@@ -37,6 +37,24 @@ def save_plan(plan: Plan, path: str | Path) -> None:
     write_atomic(Path(path), render_json(plan), mode=0o600)
 
 
+def is_plan_file(path: str | Path) -> bool:
+    """Whether `path` looks like a saved plan rather than a configuration (for `apply PATH`).
+
+    Keys are sorted, so `format_version` comes after the whole `changes` array: sniffing the head
+    for it alone fails on any real plan. A plan's head is `{` then `"changes"` (or, hand-edited,
+    `"format_version"`); a configuration has neither key.
+    """
+    path = Path(path)
+    if not path.is_file() or path.suffix.lower() in (".yaml", ".yml"):
+        return False
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(4096).lstrip()
+    except OSError:
+        return False
+    return head.startswith(b"{") and (b'"changes"' in head or b'"format_version"' in head)
+
+
 def load_plan(path: str | Path) -> Plan:
     path = Path(path)
     try:

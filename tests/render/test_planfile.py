@@ -9,7 +9,7 @@ import stat
 import pytest
 
 from nsxplan.errors import EXIT_ERROR, NsxplanError, PlanError
-from nsxplan.planfile import PlanFileError, load_plan, save_plan
+from nsxplan.planfile import PlanFileError, is_plan_file, load_plan, save_plan
 from nsxplan.render import plan_from_dict, render_json
 
 from .sample import sample_plan
@@ -141,3 +141,21 @@ def test_plan_from_dict_reports_a_malformed_dict_as_a_plan_error():
     with pytest.raises(PlanError) as err:
         plan_from_dict({"format_version": 1, "target": "sim"})
     assert "not a valid nsxplan plan" in str(err.value)
+
+
+def test_is_plan_file_tells_plans_from_configurations(tmp_path):
+    big = dataclasses.replace(sample_plan(), actions=sample_plan().actions * 40)  # > 4 KiB head
+    plan = tmp_path / "plan.json"
+    save_plan(big, plan)
+    assert plan.stat().st_size > 8192 and is_plan_file(plan)
+    empty = tmp_path / "empty-plan.json"
+    save_plan(dataclasses.replace(sample_plan(), actions=()), empty)
+    assert is_plan_file(empty)
+    config = tmp_path / "config.json"
+    config.write_text('{"version": 1, "owner": "demo", "tier0s": []}', encoding="utf-8")
+    yaml_config = tmp_path / "config.yaml"
+    yaml_config.write_text("version: 1\nowner: demo\n", encoding="utf-8")
+    assert not is_plan_file(config)
+    assert not is_plan_file(yaml_config)
+    assert not is_plan_file(tmp_path)
+    assert not is_plan_file(tmp_path / "missing.json")
