@@ -66,10 +66,8 @@ class Simulator:
     def snapshot(self) -> dict[str, Any]:
         """The whole state in H-API format; loadable by ``Simulator(state=...)``."""
         with self._lock:
-            tree = _snapshot.dump(self._store)
-        # Stored values are never mutated in place, so serializing outside the lock is safe;
-        # the round trip hands the caller a tree that shares nothing with the store.
-        data: dict[str, Any] = json.loads(json.dumps(tree))
+            text = _snapshot.dump_text(self._store)
+        data: dict[str, Any] = json.loads(text)  # shares nothing with the store
         return data
 
     @classmethod
@@ -78,8 +76,8 @@ class Simulator:
 
     def save(self, path: str | os.PathLike[str]) -> None:
         with self._lock:
-            tree = _snapshot.dump(self._store)
-        _snapshot.write_file(path, tree)
+            text = _snapshot.dump_text(self._store)
+        _snapshot.write_file(path, text)
 
     def add_realization_rule(
         self,

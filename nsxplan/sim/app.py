@@ -16,7 +16,7 @@ from urllib.parse import parse_qs
 
 from nsxplan.sim import realization
 from nsxplan.sim.apierror import METHOD_NOT_ALLOWED, ApiError, bad_request, not_found
-from nsxplan.sim.hierarchical import patch_tree, read_tree, type_predicate
+from nsxplan.sim.hierarchical import patch_tree, tree_text, type_predicate
 from nsxplan.sim.kinds import Target, resolve
 from nsxplan.sim.store import Obj
 from nsxplan.sim.writes import Caller, Transaction
@@ -171,8 +171,8 @@ def _infra(sim: Simulator, req: Request) -> Response:
         include = type_predicate(req.query.get("filter"), req.query.get("type_filter"))
         base = (req.query.get("base_path") or "/infra").rstrip("/")
         with sim._lock:
-            tree = read_tree(sim._store, base, include)
-        return _json(200, tree)
+            text = tree_text(sim._store, base, include)
+        return 200, [("Content-Type", "application/json")], text.encode()
     if req.method in ("PATCH", "PUT"):
         # PUT /infra is treated like PATCH (documented choice: the simulator never wipes
         # objects a body leaves out).

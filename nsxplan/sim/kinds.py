@@ -13,6 +13,7 @@ collection segment and a fixed id that is also their path segment.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 
@@ -170,7 +171,7 @@ class Target:
     parent_path: str
     obj_id: str | None  # None: the collection itself (list request)
 
-    @property
+    @cached_property
     def path(self) -> str:
         assert self.obj_id is not None
         return child_path(self.parent_path, self.kind, self.obj_id)

@@ -15,7 +15,7 @@ Obj = dict[str, Any]
 
 
 class Node:
-    __slots__ = ("kind", "obj", "children", "written_at", "realization")
+    __slots__ = ("kind", "obj", "children", "written_at", "realization", "text")
 
     def __init__(
         self,
@@ -31,6 +31,7 @@ class Node:
         self.written_at = written_at
         # (state, message) from a realization rule matched at write time, else None.
         self.realization = realization
+        self.text: str | None = None  # cached JSON of obj (hierarchical.object_text)
 
     def copy(self) -> Node:
         node = Node(self.kind, self.obj, self.written_at, self.realization)
@@ -79,6 +80,7 @@ class Store:
         else:
             self._unindex(path, old)
             old.obj, old.written_at, old.realization = obj, written_at, realization
+            old.text = None
         for _field, target in ref_values(kind, obj):
             self.refs.setdefault(target, set()).add(path)
 
