@@ -22,7 +22,7 @@ from typing import Any
 
 from nsxplan import __version__
 from nsxplan.errors import EXIT_ERROR, EXIT_OK, ApplyError, Problem
-from nsxplan.executor import Client, Executor, StepResult, build_steps, is_protected, read_object
+from nsxplan.executor import Client, Executor, StepResult, build_steps, is_protected
 from nsxplan.journal import Journal, utc_now
 from nsxplan.livestate import LiveState
 from nsxplan.plan import CREATE, DELETE, REPLACE, UPDATE, Plan
@@ -120,21 +120,10 @@ def plan_digest(plan: Plan) -> str:
     return "sha256:" + hashlib.sha256(raw.encode()).hexdigest()
 
 
-def _read_live_for(plan: Plan, client: Client) -> LiveState:
-    try:
-        from nsxplan.live import read_live
-    except ImportError:  # the planner's bulk reader is absent: per-object GETs still work
-        return _read_plan_objects(client, plan)
+def _bulk_read_live(client: Client) -> LiveState:
+    from nsxplan.live import read_live  # imported late: apply's modules stay import-light
+
     return read_live(client)  # type: ignore[arg-type]
-
-
-def _read_plan_objects(client: Client, plan: Plan) -> LiveState:
-    objects: dict[str, Mapping[str, Any]] = {}
-    for action in plan.actions:
-        obj = read_object(client, action.path)
-        if obj is not None:
-            objects[action.path] = obj
-    return LiveState(objects=objects)
 
 
 def refuse_protected(plan: Plan, live: LiveState) -> None:
@@ -169,7 +158,7 @@ def apply_plan(plan: Plan, client: Client, *, parallelism: int = 4, rollback: bo
     if not steps:
         return ApplyResult(NOTHING, counts=counts)
 
-    live = read_live(client) if read_live is not None else _read_live_for(plan, client)
+    live = (read_live or _bulk_read_live)(client)
     check_stale(plan, live)
     refuse_protected(plan, live)
 

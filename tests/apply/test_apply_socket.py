@@ -278,3 +278,22 @@ def test_failed_rollback_says_exactly_what_is_left_and_journal_finishes_it(
         restored = rollback_journal(journal, client, poll_interval=0.01)
         assert restored.restored
         assert managed(sim.snapshot()) == before
+
+
+def test_rollback_removes_a_field_the_update_added(tmp_path: Path) -> None:
+    """PATCH is a top-level merge: only a PUT of the pre-image removes a field the apply added
+    (here arp_limit, absent before). The restore must use it."""
+    fault = {"match": {"method": "PATCH", "path": P + "/infra/dns-forwarder-zones/z"},
+             "respond": INJECTED}
+    with nsx() as (sim, client):
+        before = managed(sim.snapshot())
+        t0 = client.get(T0)
+        assert "arp_limit" not in t0
+        grow = update("tier0s.vcf-t0", "Tier0", T0, t0,
+                      {"resource_type": "Tier0", "arp_limit": 6000, "tags": [OWNER_TAG]})
+        with nsx(sim=sim, faults=[fault]) as (_, faulty):
+            result = apply_plan(make([grow, zone("z")]), faulty, parallelism=1,
+                                journal_path=tmp_path / "j.jsonl", **FAST)
+        assert result.status == ROLLED_BACK, result.lines()
+        assert "arp_limit" not in client.get(T0)
+        assert managed(sim.snapshot()) == before
