@@ -418,6 +418,44 @@ def test_basic_and_session_auth_against_the_simulator() -> None:
         api_error(client.get(T0, headers=headers), 401)
 
 
+def test_session_cookie_rides_the_client_cookie_jar_over_tls() -> None:
+    # The cookie is `Secure`: a cookie jar sends it back only over HTTPS, as with a real manager.
+    with sim_server("demo", tls=True, username="admin", password="pw") as (_, server), \
+            client_for(server) as client:
+        login = ok(client.post("/api/session/create",
+                               data={"j_username": "admin", "j_password": "pw"}))
+        assert "JSESSIONID" in client.cookies
+        client.headers["X-XSRF-TOKEN"] = login.headers["x-xsrf-token"]
+        ok(client.get(T0))
+        ok(client.patch(P + "/infra/segments/by-session", json={}))
+        assert ok(client.get(P + "/infra/segments/by-session")).json()["_create_user"] == "admin"
+
+
+def test_parallel_writes_over_the_threaded_server() -> None:
+    seg = P + "/infra/segments/shared"
+    errors: list[str] = []
+
+    def writer(n: int) -> None:
+        with client_for(server) as client:
+            for i in range(10):
+                for url in (f"{P}/infra/segments/w{n}-{i}", seg):
+                    r = client.patch(url, json={"description": f"{n}-{i}"})
+                    if r.status_code != 200:
+                        errors.append(r.text)
+
+    with sim_server() as (_, server), client_for(server) as client:
+        ok(client.patch(seg, json={}))
+        threads = [threading.Thread(target=writer, args=(n,)) for n in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == []
+        assert ok(client.get(seg)).json()["_revision"] == 60  # no lost update
+        listed = ok(client.get(P + "/infra/segments")).json()
+        assert listed["result_count"] == 61
+
+
 def test_rate_and_concurrency_limits_against_the_simulator() -> None:
     clock = FakeClock()
     with sim_server("demo", rate_limit=100, clock=clock) as (_, server), \
