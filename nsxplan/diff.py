@@ -18,7 +18,7 @@ def field_diff(before: Mapping[str, Any], after: Mapping[str, Any],
     Lists of scalars (tags, advertisement types, zone paths) are reported as one field, whole
     value before and after: `route_advertisement_types[2]` added says less than the two lists.
     So are the fields in `whole` (set-like lists of objects, such as tags).
-    A key that is None or [] on one side and missing on the other is not a change.
+    A key that is None, [] or "" on one side and missing on the other is not a change.
     """
     if before == after:
         return ()
@@ -51,9 +51,10 @@ def object_diff(resource_type: str, live: Mapping[str, Any] | None,
 
 
 def _drop_none(d: Mapping[str, Any]) -> dict[str, Any]:
-    # An empty list and an absent field mean the same to NSX (no tags, no conditional zones):
-    # a manager that omits empty lists must not show a diff after every apply.
-    return {k: v for k, v in d.items() if v is not None and v != []}
+    # An empty list or string and an absent field mean the same to NSX (no tags, no
+    # conditional zones, no description): a manager that omits them must not show a diff
+    # after every apply.
+    return {k: v for k, v in d.items() if v is not None and v != [] and v != ""}
 
 
 def _truncate_scalar_lists(b: Any, a: Any, keys: list[Any]) -> list[Any]:

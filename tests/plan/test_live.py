@@ -88,3 +88,13 @@ def test_live_from_flat_list_derives_parent_paths() -> None:
         {"resource_type": "StaticRoutes", "id": "r", "path": "/infra/tier-1s/a/static-routes/r"},
     ])
     assert [o["id"] for o in state.children("/infra/tier-1s/a")] == ["dns-forwarder", "r"]
+
+
+def test_resource_references_are_walked_not_recorded() -> None:
+    tree = {"resource_type": "Infra", "children": [{
+        "resource_type": "ChildResourceReference", "id": "t1", "target_type": "Tier1",
+        "children": [{"resource_type": "ChildStaticRoutes", "StaticRoutes": {
+            "resource_type": "StaticRoutes", "id": "r", "network": "1.0.0.0/8"}}]}]}
+    flat = flatten_infra(tree)
+    assert list(flat) == ["/infra/tier-1s/t1/static-routes/r"]
+    assert flat["/infra/tier-1s/t1/static-routes/r"]["parent_path"] == "/infra/tier-1s/t1"

@@ -137,3 +137,8 @@ def test_server_filled_object_with_equivalent_spellings_plans_no_op() -> None:
     p = plan(config(tier0s=(Tier0("vcf-t0", existing=True, source=src(1)),), tier1s=(t1,),
                     dns_zones=(corp, lab)), state)
     assert [a.action for a in p.actions] == [NOOP] * 7, [(a.address, a.diff) for a in p.actions]
+
+
+def test_empty_description_equals_absent() -> None:
+    assert object_diff("Tier0", {"description": None}, {"description": ""}) == ()
+    assert object_diff("Tier0", {}, {"description": "x"}) == (FieldDiff("description", None, "x"),)

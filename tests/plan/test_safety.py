@@ -203,3 +203,22 @@ def test_every_problem_is_reported_at_once() -> None:
     with pytest.raises(PlanError) as exc:
         plan(cfg, live(tier0(), route_live()))
     assert len(exc.value.problems) == 3
+
+
+def test_delete_that_nsx_would_refuse_is_a_plan_error() -> None:
+    t1 = "/infra/tier-1s/apps"
+    zone = "/infra/dns-forwarder-zones/corp"
+    state = live(obj(t1, "Tier1", tags=owned()),
+                 obj(f"{t1}/static-routes/colleague", "StaticRoutes", tags=[],
+                     network="1.0.0.0/8", next_hops=[{"ip_address": "1.1.1.1"}]),
+                 obj(zone, "PolicyDnsForwarderZone", tags=owned(), upstream_servers=["1.1.1.1"]),
+                 obj("/infra/tier-1s/other/dns-forwarder", "PolicyDnsForwarder", tags=[],
+                     listener_ip="10.0.0.53", default_forwarder_zone_path=zone))
+    with pytest.raises(PlanError) as exc:
+        plan(config(), state)
+    msgs = errors(exc)
+    assert len(msgs) == 2
+    assert msgs[0].startswith("dns_zones.corp: cannot delete /infra/dns-forwarder-zones/corp")
+    assert "/infra/tier-1s/other/dns-forwarder" in msgs[0]
+    assert msgs[1].startswith("tier1s.apps: cannot delete /infra/tier-1s/apps")
+    assert f"{t1}/static-routes/colleague" in msgs[1]
