@@ -66,3 +66,27 @@ def test_planner_plan_failing_at_last_step_restores_exactly(example: Path, tmp_p
                                 read_live=read_live, **FAST)
         assert result.status == ROLLED_BACK, result.lines()
         assert managed(sim.snapshot()) == before
+
+
+def test_stale_saved_plan_refused_with_nothing_written(tmp_path: Path) -> None:
+    from nsxplan.errors import StalePlanError
+    from nsxplan.planfile import load_plan, save_plan
+    from tests.apply.helpers import revisions
+
+    case = ROOT / "tests" / "cases" / "update"
+    config = load_config(case / "desired.yaml")
+    with nsx(_state(case)) as (sim, client):
+        plan = make_plan(config, read_live(client), target="sim")
+        assert plan.has_changes
+        save_plan(plan, tmp_path / "plan.json")
+        target = next(a for a in plan.changes if a.revision is not None)
+        client.patch(target.path, {"description": "edited in the NSX UI"})
+        edited = sim.snapshot()
+        with pytest.raises(StalePlanError) as err:
+            apply_plan(load_plan(tmp_path / "plan.json"), client,
+                       journal_path=tmp_path / "j.jsonl", read_live=read_live, **FAST)
+        assert f"{target.address} ({target.path}): _revision {target.revision} -> " \
+               f"{target.revision + 1}, modified by admin" in str(err.value)
+        assert revisions(sim.snapshot()) == revisions(edited)
+        assert managed(sim.snapshot()) == managed(edited)
+        assert not (tmp_path / "j.jsonl").exists()
