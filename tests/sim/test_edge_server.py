@@ -161,3 +161,15 @@ def test_cert_dir_keeps_the_generated_files(tmp_path: Any) -> None:
 def test_port_in_use_raises_oserror() -> None:
     with serve_in_thread(echo_app) as server, pytest.raises(OSError):
         start_server(echo_app, port=server.port)
+
+
+def test_verbose_logs_each_request(capfd: pytest.CaptureFixture[str]) -> None:
+    with serve_in_thread(echo_app, verbose=True) as server:
+        assert httpx.get(server.url + "/logged").status_code == 200
+    assert '"GET /logged HTTP/1.1" 200' in capfd.readouterr().err
+
+
+def test_wildcard_host_gives_a_loopback_url() -> None:
+    with serve_in_thread(echo_app, host="0.0.0.0") as server:
+        assert server.url == f"http://127.0.0.1:{server.port}"
+        assert httpx.get(server.url).status_code == 200
