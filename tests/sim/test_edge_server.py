@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from nsxplan.sim.faults import DropConnection
-from nsxplan.sim.server import serve_in_thread, start_server, write_self_signed
+from nsxplan.sim.server import _url_host, serve_in_thread, start_server, write_self_signed
 
 
 def echo_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
@@ -169,7 +169,7 @@ def test_verbose_logs_each_request(capfd: pytest.CaptureFixture[str]) -> None:
     assert '"GET /logged HTTP/1.1" 200' in capfd.readouterr().err
 
 
-def test_wildcard_host_gives_a_loopback_url() -> None:
-    with serve_in_thread(echo_app, host="0.0.0.0") as server:
-        assert server.url == f"http://127.0.0.1:{server.port}"
-        assert httpx.get(server.url).status_code == 200
+def test_urls_for_wildcard_and_ipv6_hosts() -> None:
+    # Tests bind to 127.0.0.1 only; the URL mapping is checked without binding elsewhere.
+    assert _url_host("0.0.0.0") == "127.0.0.1" and _url_host("::") == "[::1]"
+    assert _url_host("::1") == "[::1]" and _url_host("localhost") == "localhost"
