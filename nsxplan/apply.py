@@ -49,6 +49,7 @@ class ApplyResult:
     elapsed: float = 0.0
     requests: int = 0
     counts: Mapping[str, int] = field(default_factory=dict)
+    interrupted: bool = False      # Ctrl-C: nothing new was started after it
 
     @property
     def ok(self) -> bool:
@@ -76,7 +77,7 @@ class ApplyResult:
                     f"({self.total_steps} steps, {self.elapsed:.1f}s, {self.requests} requests).")
         first = self.failures[0] if self.failures else None
         failed = (f"Apply FAILED at {first.step.address}: {first.error}" if first
-                  else "Apply FAILED")
+                  else "Apply INTERRUPTED (Ctrl-C)")
         done = sum(1 for r in self.results if r.ok)
         if self.status == ROLLED_BACK:
             return (f"{failed}. Rolled back: NSX matches its pre-apply state on every touched "
@@ -172,16 +173,19 @@ def apply_plan(plan: Plan, client: Client, *, parallelism: int = 4, rollback: bo
                             realization_timeout=realization_timeout, poll_interval=poll_interval)
         results = executor.run(steps)
         result = ApplyResult(APPLIED, results=results, total_steps=len(steps),
-                             journal_path=journal_file, counts=counts)
-        if result.failures:
+                             journal_path=journal_file, counts=counts,
+                             interrupted=executor.interrupted)
+        if result.failures or result.interrupted:
             result.status = FAILED
             if rollback:
                 items = [UndoItem(r.step.seq, r.step.address, r.step.path, r.step.op,
                                   r.pre_image, r.step.body)
                          for r in executor.started_results() if r.landed is not False]
-                first = result.failures[0]
+                first = result.failures[0] if result.failures else None
+                reason = (f"{first.step.address} failed: {first.error}" if first
+                          else "interrupted (Ctrl-C)")
                 result.rollback = undo(
-                    items, client, rep, reason=f"{first.step.address} failed: {first.error}",
+                    items, client, rep, reason=reason,
                     realization_timeout=realization_timeout, poll_interval=poll_interval,
                     journal_path=journal_file)
                 result.status = ROLLED_BACK if result.rollback.restored else ROLLBACK_INCOMPLETE

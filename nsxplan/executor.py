@@ -199,6 +199,7 @@ class Executor:
     _stop: threading.Event = field(default_factory=threading.Event)
     _started: list[int] = field(default_factory=list)      # seqs, in the order writes began
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    interrupted: bool = False
 
     def started_results(self) -> list[StepResult]:
         """Results of the steps that reached their write, in the order they began (the order
@@ -207,25 +208,36 @@ class Executor:
 
     def run(self, steps: Sequence[Step]) -> list[StepResult]:
         """Run steps over the DAG; after the first failure start nothing new, let the writes in
-        flight finish (a half-observed write is worse than a finished one), and return."""
+        flight finish (a half-observed write is worse than a finished one), and return.
+
+        Ctrl-C is handled the same way: `interrupted` is set, nothing new starts, the writes in
+        flight finish, and the caller decides (apply rolls back). A second Ctrl-C during that
+        drain is honoured at once; the journal still says what was started."""
         by_seq = {s.seq: s for s in steps}
         sorter: graphlib.TopologicalSorter[int] = graphlib.TopologicalSorter(
             {s.seq: s.depends for s in steps})
         sorter.prepare()
         ready: list[int] = []
         running: dict[Future[StepResult], int] = {}
-        with ThreadPoolExecutor(max_workers=max(1, self.parallelism),
-                                thread_name_prefix="nsxplan-apply") as pool:
+        width = max(1, self.parallelism)
+        with ThreadPoolExecutor(max_workers=width, thread_name_prefix="nsxplan-apply") as pool:
             while True:
-                if not self._stop.is_set():
-                    ready.extend(sorter.get_ready())
-                    ready.sort()
-                    while ready and len(running) < max(1, self.parallelism):
-                        seq = ready.pop(0)
-                        running[pool.submit(self._run_step, by_seq[seq])] = seq
-                if not running:
-                    break
-                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                try:
+                    if not self._stop.is_set():
+                        ready.extend(sorter.get_ready())
+                        ready.sort()
+                        while ready and len(running) < width:
+                            seq = ready.pop(0)
+                            running[pool.submit(self._run_step, by_seq[seq])] = seq
+                    if not running:
+                        break
+                    done, _ = wait(running, return_when=FIRST_COMPLETED)
+                except KeyboardInterrupt:
+                    if self.interrupted:
+                        raise
+                    self.interrupted = True
+                    self._stop.set()
+                    continue
                 for fut in sorted(done, key=lambda f: running[f]):
                     seq = running.pop(fut)
                     result = fut.result()

@@ -297,3 +297,26 @@ def test_rollback_removes_a_field_the_update_added(tmp_path: Path) -> None:
         assert result.status == ROLLED_BACK, result.lines()
         assert "arp_limit" not in client.get(T0)
         assert managed(sim.snapshot()) == before
+
+
+def test_ctrl_c_stops_starting_steps_and_rolls_back(tmp_path: Path) -> None:
+    import signal
+
+    from nsxplan.progress import Reporter
+
+    class CtrlCAfterFirstStep(Reporter):
+        def step_finished(self, result: object) -> None:
+            if not getattr(self, "sent", False):
+                self.sent = True
+                signal.raise_signal(signal.SIGINT)   # delivered to the main thread
+
+    with nsx() as (sim, client):
+        before = managed(sim.snapshot())
+        plan = make([route(f"r{i}", f"10.{i}.0.0/16") for i in range(6)])
+        result = apply_plan(plan, client, parallelism=1, journal_path=tmp_path / "j.jsonl",
+                            reporter=CtrlCAfterFirstStep(), **FAST)
+        assert result.interrupted and result.status == ROLLED_BACK
+        assert result.headline().startswith("Apply INTERRUPTED (Ctrl-C)")
+        assert len(result.results) < 6
+        assert managed(sim.snapshot()) == before
+    assert (tmp_path / "j.jsonl").stat().st_mode & 0o777 == 0o600
