@@ -139,10 +139,12 @@ def steps(body: Obj) -> Iterator[Step]:
     """Validate the nesting of an ``Infra`` body and yield its intents, parents first."""
     if not isinstance(body, dict) or body.get("resource_type", "Infra") != "Infra":
         raise hierarchy_error("the root must be an Infra object")
-    yield from _walk(body.get("children") or [], INFRA, "/infra")
+    yield from _walk(body.get("children", []), INFRA, "/infra")
 
 
 def _walk(children: Any, parent: Kind, parent_path: str) -> Iterator[Step]:
+    if children is None:
+        return
     if not isinstance(children, list):
         raise hierarchy_error(f"children of {parent_path} must be a list")
     allowed = CHILD_TYPES.get(parent.key, {})
@@ -160,7 +162,7 @@ def _walk(children: Any, parent: Kind, parent_path: str) -> Iterator[Step]:
                 )
             target = Target(kind, parent_path, obj_id)
             yield Step(target, None, walk=True)
-            yield from _walk(item.get("children") or [], kind, target.path)
+            yield from _walk(item.get("children", []), kind, target.path)
             continue
         kind = allowed.get(wrapper_type.removeprefix("Child"))
         obj = item.get(kind.resource_type) if kind else None
@@ -194,7 +196,7 @@ def _walk(children: Any, parent: Kind, parent_path: str) -> Iterator[Step]:
             yield Step(target, obj, delete)
             if delete:
                 continue  # the subtree goes with it
-        yield from _walk(obj.get("children") or [], kind, target.path)
+        yield from _walk(obj.get("children", []), kind, target.path)
 
 
 def patch_tree(txn: Transaction, body: Obj) -> None:

@@ -31,7 +31,11 @@ class SnapshotError(ValueError):
 
 
 def _stored(kind: Kind, path: str, parent_path: str, obj_id: str, given: Obj, stamp: int) -> Obj:
-    obj = server_fields(kind, path, parent_path, obj_id, given.get("_create_user", "admin"), stamp)
+    # NAT sections are made by the system with their gateway; anything else by an administrator.
+    default_user = "system" if kind.fixed_ids is not None else "admin"
+    obj = server_fields(
+        kind, path, parent_path, obj_id, given.get("_create_user", default_user), stamp
+    )
     obj["_last_modified_user"] = given.get("_last_modified_user", obj["_create_user"])
     for key, value in given.items():
         if key != "children" and key not in _FORCED and value is not None:
@@ -104,7 +108,7 @@ def _add_nat_sections(store: Store, stamp: int) -> None:
         for section in sorted(NAT_SECTIONS):
             path = child_path(gw_path, kind, section)
             if path not in store.nodes:
-                obj = _stored(kind, path, gw_path, section, {"_create_user": "system"}, stamp)
+                obj = _stored(kind, path, gw_path, section, {}, stamp)
                 obj["nat_type"] = section
                 store.put(path, gw_path, kind, obj)
 

@@ -272,3 +272,134 @@ def test_revision_checked_only_with_enforce_revision_check(client: httpx.Client)
 def test_snapshot_round_trips_through_get(sim: Simulator, client: httpx.Client) -> None:
     tree = client.get(INFRA, params={"filter": "Type-.*"}).json()
     assert tree == sim.snapshot()
+
+
+def test_patch_updates_merge_and_bump_revisions(client: httpx.Client) -> None:
+    body = infra(child("Tier0", {"id": "vcf-t0", "description": "managed by H-API"}))
+    ok(client.patch(INFRA, json=body))
+    t0 = client.get(f"{P}/infra/tier-0s/vcf-t0").json()
+    assert t0["description"] == "managed by H-API" and t0["_revision"] == 1
+    assert t0["ha_mode"] == "ACTIVE_ACTIVE"  # untouched fields kept (top-level merge)
+
+
+def test_patch_singletons_and_sections(empty_client: httpx.Client) -> None:
+    c = empty_client
+    ok(c.patch(f"{P}/infra/tier-0s/t0", json={"ha_mode": "ACTIVE_STANDBY"}))
+    ok(c.patch(f"{P}/infra/tier-0s/t0/locale-services/default", json={}))
+    bgp_ref = {"resource_type": "ChildResourceReference", "target_type": "BgpRoutingConfig"}
+    wrong_id = infra(
+        child(
+            "Tier0",
+            {
+                "id": "t0",
+                "children": [
+                    child(
+                        "LocaleServices",
+                        {
+                            "id": "default",
+                            "children": [child("BgpRoutingConfig", {"id": "routing"})],
+                        },
+                    )
+                ],
+            },
+        )
+    )
+    err(c.patch(INFRA, json=wrong_id), 400)
+    good = infra(
+        child(
+            "Tier0",
+            {
+                "id": "t0",
+                "children": [
+                    child(
+                        "LocaleServices",
+                        {
+                            "id": "default",
+                            "children": [child("BgpRoutingConfig", {"local_as_num": "65001"})],
+                        },
+                    )
+                ],
+            },
+        )
+    )
+    ok(c.patch(INFRA, json=good))
+    assert c.get(f"{P}/infra/tier-0s/t0/locale-services/default/bgp").json()["id"] == "bgp"
+    # a reference to the singleton needs no id
+    nb = infra(
+        {
+            "resource_type": "ChildResourceReference",
+            "id": "t0",
+            "target_type": "Tier0",
+            "children": [
+                {
+                    "resource_type": "ChildResourceReference",
+                    "id": "default",
+                    "target_type": "LocaleServices",
+                    "children": [
+                        {
+                            **bgp_ref,
+                            "children": [
+                                child(
+                                    "BgpNeighborConfig",
+                                    {
+                                        "id": "n1",
+                                        "neighbor_address": "192.0.2.1",
+                                        "remote_as_num": "65000",
+                                    },
+                                )
+                            ],
+                        }
+                    ],
+                }
+            ],
+        }
+    )
+    ok(c.patch(INFRA, json=nb))
+    ok(c.get(f"{P}/infra/tier-0s/t0/locale-services/default/bgp/neighbors/n1"))
+    bad_section = infra(
+        child("Tier0", {"id": "t0", "children": [child("PolicyNat", {"id": "MINE"})]})
+    )
+    err(c.patch(INFRA, json=bad_section), 400, 500170)
+    del_section = infra(
+        child(
+            "Tier0",
+            {"id": "t0", "children": [child("PolicyNat", {"id": "USER"}, marked_for_delete=True)]},
+        )
+    )
+    err(c.patch(INFRA, json=del_section), 400, 500170)
+    ok(c.get(f"{P}/infra/tier-0s/t0/nat/USER"))
+
+
+def test_patch_wrapper_errors(empty_client: httpx.Client) -> None:
+    err(empty_client.patch(INFRA, json=infra({"resource_type": "ChildTier0"})), 400, 500165)
+    err(empty_client.patch(INFRA, json=infra(child("Tier0", {}))), 400)  # no id
+    err(empty_client.patch(INFRA, json={"resource_type": "Infra", "children": {}}), 400, 500165)
+
+
+def test_patch_deleting_absent_object_is_a_no_op(empty_client: httpx.Client) -> None:
+    ok(
+        empty_client.patch(
+            INFRA, json=infra(child("Tier0", {"id": "ghost"}, marked_for_delete=True))
+        )
+    )
+    err(empty_client.get(f"{P}/infra/tier-0s/ghost"), 404)
+
+
+def test_delete_order_inside_one_patch_does_not_matter(client: httpx.Client) -> None:
+    ok(client.patch(f"{P}/infra/tier-0s/t0x", json={}))
+    ok(client.patch(f"{P}/infra/tier-1s/t1x", json={"tier0_path": "/infra/tier-0s/t0x"}))
+    body = infra(
+        child("Tier0", {"id": "t0x"}, marked_for_delete=True),  # still referenced at this point
+        child("Tier1", {"id": "t1x"}, marked_for_delete=True),
+    )
+    ok(client.patch(INFRA, json=body))
+    err(client.get(f"{P}/infra/tier-0s/t0x"), 404)
+
+
+def test_too_many_intents(empty_client: httpx.Client) -> None:
+    zones = [
+        child("PolicyDnsForwarderZone", {"id": f"z{i}", "upstream_servers": ["10.0.0.53"]})
+        for i in range(5001)
+    ]
+    err(empty_client.patch(INFRA, json=infra(*zones)), 400, 500173)
+    err(empty_client.get(f"{P}/infra/dns-forwarder-zones/z0"), 404)
