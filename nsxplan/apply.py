@@ -97,7 +97,7 @@ class ApplyResult:
             out.append(f"  {self.not_run} step(s) not started.")
         if self.rollback is not None:
             out.extend(self.rollback.lines()[1:])
-        if self.status in (FAILED, ROLLBACK_INCOMPLETE) and self.journal_path:
+        if self.status == FAILED and self.journal_path:   # (an incomplete rollback says it)
             out.append(f"  restore the pre-apply state with: nsxplan rollback {self.journal_path}")
         return out
 

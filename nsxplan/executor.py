@@ -27,6 +27,7 @@ from typing import Any, Protocol
 from nsxplan.errors import ApplyError, NsxApiError, NsxplanError, Problem
 from nsxplan.plan import CREATE, DELETE, REPLACE, UPDATE, Action, Plan
 from nsxplan.progress import Reporter
+from nsxplan.stale import iso_time
 
 PROTECTED = ("PROTECTED", "REQUIRE_OVERRIDE")
 
@@ -145,7 +146,6 @@ def is_protected(obj: Mapping[str, Any] | None) -> bool:
 
 def who(obj: Mapping[str, Any]) -> str:
     """'by USER at ISO-TIME' from NSX's bookkeeping fields, as far as they are present."""
-    from nsxplan.stale import iso_time
     user = obj.get("_last_modified_user") or obj.get("_create_user")
     when = iso_time(obj.get("_last_modified_time") or obj.get("_create_time"))
     text = f"by {user}" if user else "by an unknown user"

@@ -149,7 +149,8 @@ class RollbackResult:
         for lo in self.left:
             out.append(f"  left: {lo.path} ({lo.address}): " + "; ".join(lo.differences))
         if not self.restored and self.journal_path:
-            out.append(f"  to retry: nsxplan rollback {self.journal_path}")
+            out.append(f"  restore the pre-apply state with: nsxplan rollback {self.journal_path}"
+                       " (safe to run again)")
         return out
 
     def problems(self) -> list[Problem]:
@@ -169,7 +170,8 @@ def undo(items: Sequence[UndoItem], client: Client, reporter: Reporter, *, reaso
     # undone in reverse order of their last write, so children go before parents on the way
     # back from creates and parents before children on the way back from deletes.
     groups = _by_path(items)
-    order = sorted(groups, key=lambda p: max(items.index(i) for i in groups[p]), reverse=True)
+    last_write = {item.path: n for n, item in enumerate(items)}
+    order = sorted(groups, key=last_write.__getitem__, reverse=True)
     undone = [_undo_one(groups[path][0], _written_fields(groups[path]), client, reporter,
                         realization_timeout, poll_interval) for path in order]
     left = verify(items, client)
