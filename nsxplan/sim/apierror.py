@@ -21,6 +21,7 @@ PROTECTED = 500171  # made up: write to an object protected by a principal ident
 STALE_REVISION = 604  # made up (reference §11): stale _revision -> 412
 METHOD_NOT_ALLOWED = 500172  # made up
 TOO_MANY_INTENTS = 500173  # made up: H-API call with more than 5000 intents
+INTERNAL_ERROR = 99  # made up: an unexpected simulator failure (HTTP 500)
 
 
 class ApiError(Exception):

@@ -9,13 +9,20 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import logging
 from collections.abc import Callable
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
 from nsxplan.sim import realization
-from nsxplan.sim.apierror import METHOD_NOT_ALLOWED, ApiError, bad_request, not_found
+from nsxplan.sim.apierror import (
+    INTERNAL_ERROR,
+    METHOD_NOT_ALLOWED,
+    ApiError,
+    bad_request,
+    not_found,
+)
 from nsxplan.sim.hierarchical import patch_tree, tree_text, type_predicate
 from nsxplan.sim.kinds import Target, resolve
 from nsxplan.sim.store import Obj
@@ -23,6 +30,8 @@ from nsxplan.sim.writes import Caller, Transaction
 
 if TYPE_CHECKING:
     from nsxplan.sim import Simulator
+
+log = logging.getLogger("nsxplan.sim")
 
 POLICY = "/policy/api/v1"
 MAX_PAGE = 1000
@@ -80,6 +89,11 @@ def handle(sim: Simulator, environ: dict[str, Any]) -> Response:
         return _route(sim, req)
     except ApiError as err:
         return error_response(err)
+    except Exception as exc:  # a simulator bug: answer like a manager would, keep the trace
+        log.exception("simulator error on %s %s", req.method, req.path)
+        return error_response(
+            ApiError(500, INTERNAL_ERROR, f"Internal simulator error: {type(exc).__name__}")
+        )
 
 
 def _route(sim: Simulator, req: Request) -> Response:
@@ -147,7 +161,7 @@ def _object(sim: Simulator, req: Request, target: Target) -> Response:
             txn = _transaction(sim, req)
             try:
                 stored = txn.upsert(target, body, replace=req.method == "PUT")
-            except ApiError:
+            except Exception:
                 txn.rollback()
                 raise
             txn.finish()
@@ -157,7 +171,7 @@ def _object(sim: Simulator, req: Request, target: Target) -> Response:
             txn = _transaction(sim, req)
             try:
                 txn.delete(path, cascade=False)
-            except ApiError:
+            except Exception:
                 txn.rollback()
                 raise
             txn.finish()

@@ -101,6 +101,7 @@ def interface(obj: Obj, tier0_side: bool) -> None:
     f.enum(obj, "urpf_mode", ("NONE", "STRICT"))
     f.enum(obj, "admin_state", ("UP", "DOWN"))
     f.array(obj, "ipv6_profile_paths", max_items=1)
+    f.string(obj, "segment_path")
     if not tier0_side:
         f.required(obj, "segment_path")
         return
@@ -200,7 +201,8 @@ def dns_forwarder(obj: Obj) -> None:
     f.ip(f.required(obj, "listener_ip"), "listener_ip", v4_only=True)
     f.required(obj, "default_forwarder_zone_path")
     f.string(obj, "default_forwarder_zone_path")
-    f.array(obj, "conditional_forwarder_zone_paths", max_items=5)
+    for zone in f.array(obj, "conditional_forwarder_zone_paths", max_items=5):
+        f.string({"conditional_forwarder_zone_paths": zone}, "conditional_forwarder_zone_paths")
     f.boolean(obj, "enabled")
     f.enum(obj, "log_level", LOG_LEVELS)
     f.integer(obj, "cache_size", 0)

@@ -250,7 +250,7 @@ class Transaction:
         """Check cross-object integrity on the final state; undo everything on failure."""
         try:
             self._check_final()
-        except ApiError:
+        except Exception:
             self.rollback()
             raise
         self._undo.clear()
@@ -276,24 +276,21 @@ class Transaction:
                 tombstones[path] = (marked, kind, now + self.delete_delay)
 
     def _put(self, path: str, parent_path: str, kind: Kind, obj: Obj) -> None:
+        realization = self._realization_for(path)  # may raise: before anything changes
         old = self.store.get(path)
-        if old is None:
+        saved = old.copy() if old is not None else None
+        self.store.put(path, parent_path, kind, obj, self.clock(), realization)
+        self._upserted[path] = None
 
-            def undo_create() -> None:
+        def undo() -> None:
+            if saved is None:
                 self.store.remove(path)
-
-            self._undo.append(undo_create)
-        else:
-            saved = old.copy()
-
-            def undo() -> None:
+            else:
                 self.store.put(
                     path, parent_path, kind, saved.obj, saved.written_at, saved.realization
                 )
 
-            self._undo.append(undo)
-        self.store.put(path, parent_path, kind, obj, self.clock(), self._realization_for(path))
-        self._upserted[path] = None
+        self._undo.append(undo)
 
     def _realization_for(self, path: str) -> tuple[str, str] | None:
         for rule in self.realization_rules:

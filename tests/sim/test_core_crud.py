@@ -304,3 +304,18 @@ def test_unknown_paths_and_methods(empty_client: httpx.Client) -> None:
     err(empty_client.get(f"{P}/infra/tier-0s/nope"), 404, 500090)
     err(empty_client.post(T0, json={}), 405)
     err(empty_client.delete(f"{P}/infra/tier-0s"), 405)
+
+
+def test_unexpected_failure_is_an_nsx_500(
+    sim: Simulator, client: httpx.Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(path: str) -> bool:
+        raise RuntimeError("rule bug")
+
+    sim.add_realization_rule(broken)
+    resp = client.patch(f"{P}/infra/tier-0s/vcf-t0", json={"description": "x"})
+    e = err(resp, 500, 99)
+    assert "RuntimeError" in e["error_message"]
+    assert "rule bug" in caplog.text
+    t0 = client.get(f"{P}/infra/tier-0s/vcf-t0").json()
+    assert t0["description"] == "Tier-0 created by VCF" and t0["_revision"] == 0
