@@ -30,7 +30,7 @@ from nsxplan.progress import Reporter, Reporters
 from nsxplan.rollback import RollbackResult, UndoItem, undo
 from nsxplan.stale import check_stale
 
-__all__ = ["ApplyResult", "apply_plan", "plan_digest"]
+__all__ = ["ApplyResult", "apply_plan", "check_stale", "plan_digest", "refuse_protected"]
 
 APPLIED = "applied"
 NOTHING = "nothing-to-do"
@@ -128,21 +128,36 @@ def _bulk_read_live(client: Client) -> LiveState:
 
 
 def refuse_protected(plan: Plan, live: LiveState) -> None:
-    """Defence in depth behind the planner: never write a protected or system-owned object."""
+    """Defence in depth behind the planner: never write a protected or system-owned object,
+    nor anything under one (a route on an NCP Tier-1 is NCP's Tier-1 changed)."""
     problems = []
     for action in plan.changes:
-        for obj in (action.before, live.get(action.path)):
-            if is_protected(obj):
-                assert obj is not None
-                problems.append(Problem(
-                    f"{action.address} ({action.path}) is protected (_protection "
-                    f"{obj.get('_protection')}, _system_owned {obj.get('_system_owned')}, "
-                    f"created by {obj.get('_create_user')}); refusing to {action.action} it",
-                    hint="objects owned by NSX or a principal identity such as NCP are never "
-                         "changed by nsxplan; remove them from the configuration"))
-                break
+        found = _protected_at(action.path, action.before, live)
+        if found is None:
+            continue
+        path, obj = found
+        what = "is protected" if path == action.path else f"is under protected {path}"
+        problems.append(Problem(
+            f"{action.address} ({action.path}) {what} (_protection {obj.get('_protection')}, "
+            f"_system_owned {obj.get('_system_owned')}, created by {obj.get('_create_user')}); "
+            f"refusing to {action.action} it",
+            hint="objects owned by NSX or a principal identity such as NCP are never changed "
+                 "by nsxplan; remove this from the configuration"))
     if problems:
         raise ApplyError(problems)
+
+
+def _protected_at(path: str, before: Mapping[str, Any] | None, live: LiveState
+                  ) -> tuple[str, Mapping[str, Any]] | None:
+    if before is not None and is_protected(before):
+        return path, before
+    parts = path.split("/")
+    for end in range(len(parts), 2, -1):         # the object, then each ancestor below /infra
+        prefix = "/".join(parts[:end])
+        obj = live.get(prefix)
+        if obj is not None and is_protected(obj):
+            return prefix, obj
+    return None
 
 
 def apply_plan(plan: Plan, client: Client, *, parallelism: int = 4, rollback: bool = True,

@@ -12,6 +12,7 @@ from nsxplan.apply import APPLIED, FAILED, ROLLED_BACK, apply_plan
 from nsxplan.errors import EXIT_STALE, ApplyError, StalePlanError
 from nsxplan.executor import build_steps
 from nsxplan.journal import read_journal
+from nsxplan.plan import Action
 from nsxplan.rollback import rollback_journal
 from tests.apply.helpers import (
     FAST,
@@ -320,3 +321,19 @@ def test_ctrl_c_stops_starting_steps_and_rolls_back(tmp_path: Path) -> None:
         assert len(result.results) < 6
         assert managed(sim.snapshot()) == before
     assert (tmp_path / "j.jsonl").stat().st_mode & 0o777 == 0o600
+
+
+def test_child_of_protected_gateway_refused_before_any_write(tmp_path: Path) -> None:
+    with nsx() as (sim, client):
+        before = sim.snapshot()
+        ncp_route = Action(address="tier1s.domain-c8.static_routes.x", kind="StaticRoutes",
+                           path="/infra/tier-1s/domain-c8/static-routes/x", action="create",
+                           after={"resource_type": "StaticRoutes", "network": "10.0.0.0/8",
+                                  "next_hops": [{"ip_address": "30.0.0.1"}]})
+        with pytest.raises(ApplyError) as err:
+            apply_plan(make([zone("z"), ncp_route]), client, journal_path=tmp_path / "j.jsonl",
+                       **FAST)
+        assert ("tier1s.domain-c8.static_routes.x (/infra/tier-1s/domain-c8/static-routes/x) is "
+                "under protected /infra/tier-1s/domain-c8 (_protection REQUIRE_OVERRIDE") \
+            in str(err.value)
+        assert sim.snapshot() == before
