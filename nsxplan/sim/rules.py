@@ -7,11 +7,12 @@ the reference (§2, §4); where it is silent the choice is the one in its §11.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
 from nsxplan.sim import fields as f
-from nsxplan.sim.apierror import bad_request
+from nsxplan.sim.apierror import bad_request, invalid_path
 from nsxplan.sim.kinds import Kind
 
 Obj = dict[str, Any]
@@ -29,6 +30,21 @@ POOL_ALLOCATION = ("ROUTING", "LB_SMALL", "LB_MEDIUM", "LB_LARGE", "LB_XLARGE")
 # NAT sequence_number ranges per section (reference §4.7)
 NAT_SEQUENCE_MAX = {"USER": 2147481599, "DEFAULT": 1023, "INTERNAL": 1023}
 MAX_ID_LEN = 1024
+# Sites, enforcement points, edge clusters and transport zones are not modelled: paths into them
+# are checked for shape only.
+_EP = r"/infra/sites/[^/]+/enforcement-points/[^/]+"
+EDGE_CLUSTER_PATH = re.compile(_EP + r"/edge-clusters/[^/]+")
+EDGE_NODE_PATH = re.compile(_EP + r"/edge-clusters/[^/]+/edge-nodes/[^/]+")
+TRANSPORT_ZONE_PATH = re.compile(_EP + r"/transport-zones/[^/]+")
+
+
+def site_path(obj: Obj, name: str, pattern: re.Pattern[str]) -> None:
+    value = obj.get(name)
+    if value is None:
+        return
+    f.string(obj, name)
+    if not pattern.fullmatch(value):
+        raise invalid_path(value)
 
 
 def check_id(obj_id: str) -> None:
@@ -87,8 +103,9 @@ def tier1(obj: Obj) -> None:
 
 
 def locale_services(obj: Obj) -> None:
-    f.string(obj, "edge_cluster_path")
-    f.array(obj, "preferred_edge_paths", max_items=2)
+    site_path(obj, "edge_cluster_path", EDGE_CLUSTER_PATH)
+    for edge in f.array(obj, "preferred_edge_paths", max_items=2):
+        site_path({"preferred_edge_paths": edge}, "preferred_edge_paths", EDGE_NODE_PATH)
     redistribution = f.mapping(obj, "route_redistribution_config")
     f.boolean(redistribution, "bgp_enabled", "ospf_enabled")
     f.array(redistribution, "redistribution_rules", max_items=5)
@@ -110,6 +127,7 @@ def interface(obj: Obj, tier0_side: bool) -> None:
         raise f.field_error("required property segment_path is missing")
     if obj.get("type") == "EXTERNAL":
         f.required(obj, "edge_path", "edge_path (required when type is EXTERNAL)")
+    site_path(obj, "edge_path", EDGE_NODE_PATH)
 
 
 def bgp(obj: Obj) -> None:
@@ -226,9 +244,12 @@ def segment(obj: Obj) -> None:
             raise f.field_error("subnets items must be objects")
         if sub.get("gateway_address") is not None:
             f.interface_cidr(sub["gateway_address"], "subnets.gateway_address")
-    f.array(obj, "vlan_ids")
+    vlans = f.array(obj, "vlan_ids")
     f.integer(obj, "overlay_id", 0, 2147483647)
     f.string(obj, "connectivity_path")
+    site_path(obj, "transport_zone_path", TRANSPORT_ZONE_PATH)
+    if vlans and obj.get("connectivity_path"):
+        raise f.field_error("connectivity_path is only supported on overlay segments (no vlan_ids)")
 
 
 def _nothing(obj: Obj) -> None:

@@ -358,12 +358,26 @@ class Transaction:
                 if ref_node is None or ref_node.kind.resource_type not in accepted:
                     raise invalid_path(target)
             self._check_nat_ha(path, node)
+            self._check_edge_membership(path, node)
         for path in self._removed:
             if path in nodes:
                 continue
             referrers = self.store.referrers(path)
             if referrers:
                 raise delete_blocked(path, sorted(referrers)[0])
+
+    def _check_edge_membership(self, path: str, node: Node) -> None:
+        """An uplink's edge node must belong to its locale services' edge cluster."""
+        edge = node.obj.get("edge_path")
+        if node.kind.key != "Tier0/Interface" or not edge:
+            return
+        cluster = self.store.nodes[node.obj["parent_path"]].obj.get("edge_cluster_path")
+        if cluster and not edge.startswith(cluster + "/edge-nodes/"):
+            raise bad_request(
+                f"The edge node path=[{edge}] of interface {path} is not a member of the "
+                f"edge cluster path=[{cluster}] of its locale services.",
+                PATH_INVALID,
+            )
 
     def _check_nat_ha(self, path: str, node: Node) -> None:
         """SNAT/DNAT need an ACTIVE_STANDBY Tier-0 unless stateful A/A services are on (§4.7)."""

@@ -12,6 +12,9 @@ from core_support import P, err, ok
 T0 = f"{P}/infra/tier-0s/vcf-t0"
 T1 = f"{P}/infra/tier-1s/t1a"
 ZONES = f"{P}/infra/dns-forwarder-zones"
+EDGE_NODE = (
+    "/infra/sites/default/enforcement-points/default/edge-clusters/edge-cluster-01/edge-nodes/0"
+)
 ROUTE = {"network": "0.0.0.0/0", "next_hops": [{"ip_address": "10.27.51.1"}]}
 
 
@@ -335,10 +338,11 @@ def test_interface_segment_reference(client: httpx.Client) -> None:
     iface = f"{T0}/locale-services/default/interfaces/i2"
     body = {
         "segment_path": "/infra/segments/none",
-        "edge_path": "/x",
+        "edge_path": EDGE_NODE,
         "subnets": [{"ip_addresses": ["10.27.51.146"], "prefix_len": 24}],
     }
-    err(client.patch(iface, json=body), 400, 500012)
+    e = err(client.patch(iface, json=body), 400, 500012)
+    assert e["error_message"] == "The path=[/infra/segments/none] is invalid."
 
 
 def test_stale_revision_is_412(client: httpx.Client) -> None:
@@ -422,3 +426,27 @@ def test_bad_bodies(client: httpx.Client) -> None:
     err(client.patch(T0, content=b"{not json", headers={"Content-Type": "application/json"}), 400)
     err(client.patch(T0, content=b"[1]", headers={"Content-Type": "application/json"}), 400)
     err(client.patch(T0), 400)
+
+
+def test_site_paths_are_checked_for_shape(client: httpx.Client) -> None:
+    ls = f"{T0}/locale-services/default"
+    e = err(client.patch(ls, json={"edge_cluster_path": "edge-cluster-01"}), 400, 500012)
+    assert "edge-cluster-01" in e["error_message"]
+    seg = f"{P}/infra/segments/s"
+    err(client.patch(seg, json={"transport_zone_path": "/infra/tz"}), 400, 500012)
+    vlan_routed = {"vlan_ids": ["10"], "connectivity_path": "/infra/tier-0s/vcf-t0"}
+    err(client.patch(seg, json=vlan_routed), 400)
+
+
+def test_uplink_edge_must_be_in_the_cluster(client: httpx.Client) -> None:
+    iface = f"{T0}/locale-services/default/interfaces/uplink-2"
+    ep = "/infra/sites/default/enforcement-points/default"
+    body = {
+        "segment_path": "/infra/segments/vcf-t0-uplink-vlan2751",
+        "edge_path": f"{ep}/edge-clusters/other/edge-nodes/0",
+        "subnets": [{"ip_addresses": ["10.27.51.146"], "prefix_len": 24}],
+    }
+    e = err(client.patch(iface, json=body), 400, 500012)
+    assert "not a member" in e["error_message"]
+    body["edge_path"] = f"{ep}/edge-clusters/edge-cluster-01/edge-nodes/1"
+    ok(client.patch(iface, json=body))
