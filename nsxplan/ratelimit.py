@@ -43,10 +43,12 @@ class TokenBucket:
                 now = self._clock()
                 self._tokens = min(self.capacity, self._tokens + (now - self._last) * self.rate)
                 self._last = now
-                if self._tokens >= 1.0:
-                    self._tokens -= 1.0
+                # Tolerance: refills are float products and must not leave 0.9999999 tokens
+                # that ask for a sleep too short to move the clock.
+                if self._tokens >= 1.0 - 1e-9:
+                    self._tokens = max(0.0, self._tokens - 1.0)
                     return waited
-                wait = (1.0 - self._tokens) / self.rate
+                wait = max((1.0 - self._tokens) / self.rate, 1e-4)
             # Sleep outside the lock so other threads can refill-check; they will queue up
             # behind the same deficit and each sleep their share.
             self._sleep(wait)

@@ -128,3 +128,33 @@ def test_concurrency_cap_keeps_parallel_workers_under_server_limit(clock: FakeCl
             t.join()
         assert errors == []
         assert conn.client.request_count == 16                # no 503, so no retries
+
+
+def test_connection_refused_is_retried_then_a_transport_error(clock: FakeClock) -> None:
+    import socket
+
+    from client_support import retry_policy
+
+    from nsxplan.target import connect
+
+    with socket.socket() as probe:                        # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    conn = connect(f"http://127.0.0.1:{port}", retry=retry_policy(clock))
+    try:
+        with pytest.raises(TransportError) as info:
+            conn.client.get("/infra/tier-0s")
+        assert f"127.0.0.1:{port}" in str(info.value) and "connection failed" in str(info.value)
+        assert conn.client.request_count == conn.client.retry.max_attempts
+        assert len(clock.sleeps) == conn.client.retry.max_attempts - 1
+    finally:
+        conn.close()
+
+
+def test_realization_falls_back_to_consolidated_status(clock: FakeClock) -> None:
+    faults = [{"match": {"method": "GET",
+                         "path": "/policy/api/v1/infra/realized-state/realized-entities"},
+               "respond": {"status": 404, "message": "no such API"}}]
+    with served(clock, faults=faults) as (_sim, _server, conn):
+        conn.client.patch("/infra/tier-1s/t1-r", {"tier0_path": "/infra/tier-0s/vcf-t0"})
+        assert conn.client.realization("/infra/tier-1s/t1-r") == ("REALIZED", None)

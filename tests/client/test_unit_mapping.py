@@ -82,3 +82,33 @@ def test_session_cookie_parsed_from_secure_set_cookie() -> None:
                                      ("set-cookie", "JSESSIONID=ABC123; Path=/; Secure; HttpOnly")])
     assert session_cookie(r) == "ABC123"
     assert session_cookie(httpx.Response(200)) is None
+
+
+def test_token_bucket_spaces_requests_beyond_the_burst() -> None:
+    from nsxplan.ratelimit import TokenBucket
+
+    now = [0.0]
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    bucket = TokenBucket(5.0, burst=5, clock=lambda: now[0], sleep=sleep)
+    waits = [bucket.acquire() for _ in range(15)]
+    assert waits[:5] == [0.0] * 5                        # the burst passes at once
+    assert all(w > 0 for w in waits[5:])
+    assert now[0] == pytest.approx(2.0)                  # 10 more tokens at 5/s
+    assert TokenBucket(None).acquire() == 0.0            # disabled
+
+
+def test_client_defaults_stay_below_nsx_limits() -> None:
+    from nsxplan.client import NsxClient
+    from nsxplan.ratelimit import DEFAULT_IN_FLIGHT, DEFAULT_RATE
+
+    assert DEFAULT_RATE < 100 and DEFAULT_IN_FLIGHT < 40
+    client = NsxClient(httpx.Client(transport=httpx.MockTransport(
+        lambda r: httpx.Response(200, json={}))))
+    try:
+        assert client._bucket.rate == DEFAULT_RATE
+        assert client.retry.max_attempts == 6 and client.retry.max_total_wait == 30.0
+    finally:
+        client.close()
