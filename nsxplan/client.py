@@ -82,9 +82,11 @@ class NsxClient:
 
     def post(self, path: str, body: Mapping[str, Any] | None = None,
              params: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        """For NSX actions (`?action=...`). POSTs are not idempotent in general: only
-        connection errors before anything was sent are worth retrying, so callers beware."""
-        return _json_body(self._checked("POST", path, params=params, json_body=body))
+        """For NSX actions (`?action=...`). POSTs are not idempotent in general, so after a
+        connection error they are retried only if the request provably never left (connect
+        failures); 429/503 mean NSX refused it unprocessed, so those are retried as usual."""
+        return _json_body(self._checked("POST", path, params=params, json_body=body,
+                                        idempotent=False))
 
     def delete(self, path: str, params: Mapping[str, Any] | None = None,
                headers: Mapping[str, str] | None = None) -> None:
@@ -158,8 +160,8 @@ class NsxClient:
 
     def _request(self, method: str, path: str, *, params: Mapping[str, Any] | None = None,
                  json_body: Any = None, form: dict[str, str] | None = None,
-                 headers: Mapping[str, str] | None = None, authed: bool = True
-                 ) -> httpx.Response:
+                 headers: Mapping[str, str] | None = None, authed: bool = True,
+                 idempotent: bool = True) -> httpx.Response:
         """Send with throttling; retry 429/503/connection errors; re-login once on 401/403.
 
         Retrying PATCH/PUT/DELETE blindly is correct here: in the NSX Policy API they are
@@ -184,7 +186,7 @@ class NsxClient:
                 response = self._send_once(method, url, path, params, json_body, form,
                                            send_headers)
             except httpx.TransportError as exc:
-                if _is_tls_failure(exc):
+                if _is_tls_failure(exc) or not (idempotent or _never_sent(exc)):
                     raise _transport_error(self.label, exc) from None
                 delay = self._next_delay(retries, waited, None)
                 if delay is None:
@@ -230,10 +232,13 @@ class NsxClient:
             try:
                 response = self.http.request(method, url, params=_clean_params(params),
                                              headers=headers, content=content, data=form)
-            finally:
-                elapsed = (time.perf_counter() - started) * 1000
-            # Path and status only: headers carry credentials and are never logged.
-            log.debug("%s %s -> %s (%.1f ms)", method, path, response.status_code, elapsed)
+            except httpx.TransportError as exc:
+                log.debug("%s %s -> %s (%.1f ms)", method, path, type(exc).__name__,
+                          (time.perf_counter() - started) * 1000)
+                raise
+            # Method, path, status, time only: headers carry credentials and are never logged.
+            log.debug("%s %s -> %s (%.1f ms)", method, path, response.status_code,
+                      (time.perf_counter() - started) * 1000)
             return response
 
 
@@ -318,16 +323,20 @@ def aggregate_realization(entities: Sequence[Mapping[str, Any]]) -> tuple[str, s
             if entity.get("runtime_error"):
                 messages.append(str(entity["runtime_error"]))
             for alarm in entity.get("alarms") or []:
-                text = alarm.get("message") or alarm.get("error_details") if isinstance(
-                    alarm, dict) else alarm
-                if text:
-                    messages.append(str(text))
+                if isinstance(alarm, dict):
+                    alarm = alarm.get("message") or alarm.get("error_details")
+                if alarm:
+                    messages.append(str(alarm))
         unique = list(dict.fromkeys(messages))
         return "ERROR", "; ".join(unique) or "realization failed"
     for state in ("UNREALIZED", "UNAVAILABLE", "UNKNOWN"):
         if state in states:
             return state, None
     return ("REALIZED", None) if all(s == "REALIZED" for s in states) else ("UNKNOWN", None)
+
+
+def _never_sent(exc: httpx.TransportError) -> bool:
+    return isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))
 
 
 def _is_tls_failure(exc: BaseException) -> bool:

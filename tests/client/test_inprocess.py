@@ -90,3 +90,14 @@ def test_get_infra_is_one_request_and_export_round_trips() -> None:
         conn2.client.http._transport.app = sim  # type: ignore[attr-defined]
         assert export_snapshot(conn2.client) == snapshot
     assert len(EXPORT_TYPES) == 13
+
+
+def test_simulator_crash_is_an_api_error_not_a_traceback() -> None:
+    with connect("sim") as conn:
+        def broken(environ: object, start_response: object) -> object:
+            raise KeyError("internal")
+
+        conn.client.http._transport.app = broken  # type: ignore[attr-defined]
+        with pytest.raises(NsxApiError) as info:
+            conn.client.get("/infra/tier-0s")
+        assert info.value.status == 500 and "simulator internal error" in str(info.value)

@@ -158,3 +158,13 @@ def test_realization_falls_back_to_consolidated_status(clock: FakeClock) -> None
     with served(clock, faults=faults) as (_sim, _server, conn):
         conn.client.patch("/infra/tier-1s/t1-r", {"tier0_path": "/infra/tier-0s/vcf-t0"})
         assert conn.client.realization("/infra/tier-1s/t1-r") == ("REALIZED", None)
+
+
+def test_post_is_not_retried_after_a_dropped_connection(clock: FakeClock) -> None:
+    # The action may have run before the connection dropped: repeating it is not safe.
+    faults = [{"match": {"method": "POST", "path": "/policy/api/v1/infra/tier-0s/*"},
+               "drop_connection": True}]
+    with served(clock, faults=faults) as (_sim, _server, conn):
+        with pytest.raises(TransportError):
+            conn.client.post("/infra/tier-0s/vcf-t0", params={"action": "reprocess"})
+        assert conn.client.request_count == 1
