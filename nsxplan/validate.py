@@ -14,7 +14,7 @@ from typing import Any
 
 from nsxplan.build import build_config
 from nsxplan.errors import ConfigError, Problem, Source
-from nsxplan.loader import MDict, load_files, merge_documents
+from nsxplan.loader import MDict, load_files, merge_documents, paused_gc
 from nsxplan.model import Config
 from nsxplan.rules import semantic_problems
 from nsxplan.schemas import schema_problems
@@ -30,6 +30,11 @@ def load_config(path: str | Path) -> Config:
 
     Raises ConfigError with every problem found, sorted by file, line and column.
     """
+    with paused_gc():
+        return _load_config(path)
+
+
+def _load_config(path: str | Path) -> Config:
     files, problems = load_files(path)
     for loaded in files:
         problems.extend(schema_problems(loaded.document, loaded.document.source))

@@ -157,3 +157,61 @@ tier1s:
 """
     config = load_config(write(tmp_path, "m.yaml", text))
     assert [(t.id, t.description) for t in config.tier1s] == [("t1-a", "shared"), ("t1-b", "shared")]
+
+
+def test_ten_megabyte_file_of_comments_loads(tmp_path: Path) -> None:
+    padding = ("# " + "x" * 98 + "\n") * 100_000
+    config = load_config(write(tmp_path, "big.yaml", LAB + padding))
+    assert config.tier0s[0].nat_rules[0].id == "supervisor-egress"
+
+
+def test_ten_megabyte_value_gives_a_short_message(tmp_path: Path) -> None:
+    out = messages(write(tmp_path, "big.yaml", LAB + "    description: " + "d" * 10_000_000 + "\n"))
+    assert len(out) == 2  # the value is too long, and an existing gateway cannot set it
+    assert all(len(line) < 400 for o in out for line in o.splitlines())
+    assert "description: must have at most 1024 character(s)" in out[1]
+
+
+def test_many_problems_are_all_reported_in_order(tmp_path: Path) -> None:
+    rules = "".join(f"      - {{id: r{i}, action: SNAT, translated: 1.1.1.{i}}}\n"
+                    for i in range(50))
+    text = "version: 1\nowner: a\ntier0s:\n  - id: t0\n    nat_rules:\n" + rules
+    with pytest.raises(ConfigError) as info:
+        load_config(write(tmp_path, "many.yaml", text))
+    problems = info.value.problems
+    assert len(problems) == 50 + 49  # every SNAT on the ACTIVE_ACTIVE Tier-0, every conflict
+    assert [p.source for p in problems] == sorted(p.source for p in problems if p.source)
+
+
+def test_utf16_with_bom_is_read(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, "u16.yaml", LAB.encode("utf-16")))
+    assert config.owner == "tanzu-egress"
+
+
+def test_multiple_documents_are_refused(tmp_path: Path) -> None:
+    out = messages(write(tmp_path, "two.yaml", LAB + "---\nversion: 1\n"))
+    assert out[0].startswith(f"{tmp_path / 'two.yaml'}:18:1: more than one YAML document")
+
+
+def test_tags_are_sorted_by_scope_in_both_forms(tmp_path: Path) -> None:
+    text = ("version: 1\nowner: a\ntier1s:\n  - id: m\n    tags: {zeta: z, alpha: a}\n"
+            "  - id: l\n    tags: [{scope: zeta, tag: z}, {scope: alpha}]\n")
+    m, lst = load_config(write(tmp_path, "tags.yaml", text)).tier1s
+    assert [(t.scope, t.tag) for t in m.tags] == [("alpha", "a"), ("zeta", "z")]
+    assert [(t.scope, t.tag) for t in lst.tags] == [("alpha", ""), ("zeta", "z")]
+
+
+def test_references_are_resolved(tmp_path: Path) -> None:
+    text = LAB + ("tier1s:\n  - {id: a, tier0: vcf-t0}\n  - {id: b, tier0: /infra/tier-0s/vcf-t0}\n"
+                  "  - {id: c, tier0: /infra/tier-0s/elsewhere}\n  - {id: d}\n")
+    config = load_config(write(tmp_path, "refs.yaml", text))
+    t0 = config.tier0s[0]
+    assert [(t.tier0, t.tier0_path) for t in config.tier1s] == [
+        (t0, "/infra/tier-0s/vcf-t0"), (t0, "/infra/tier-0s/vcf-t0"),
+        (None, "/infra/tier-0s/elsewhere"), (None, None)]
+
+
+def test_unset_optional_fields_stay_none(tmp_path: Path) -> None:
+    rule = load_config(write(tmp_path, "lab.yaml", LAB)).tier0s[0].nat_rules[0]
+    assert (rule.enabled, rule.logging, rule.sequence_number, rule.display_name) == (
+        None, None, None, None)
