@@ -337,3 +337,41 @@ def test_child_of_protected_gateway_refused_before_any_write(tmp_path: Path) -> 
                 "under protected /infra/tier-1s/domain-c8 (_protection REQUIRE_OVERRIDE") \
             in str(err.value)
         assert sim.snapshot() == before
+
+
+class BarrierClient:
+    """Delegates to a real client; the first `parties` PATCHes wait for each other, which only
+    succeeds if that many writes are in flight at once."""
+
+    def __init__(self, client: object, parties: int):
+        import threading
+        self._client = client
+        self._barrier = threading.Barrier(parties, timeout=10)
+        self._left = parties
+        self._lock = threading.Lock()
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._client, name)
+
+    def patch(self, path: str, body: object) -> None:
+        with self._lock:
+            wait = self._left > 0
+            self._left -= 1
+        if wait:
+            self._barrier.wait()
+        self._client.patch(path, body)  # type: ignore[attr-defined]
+
+
+def test_independent_branches_run_in_parallel_dependents_wait(tmp_path: Path) -> None:
+    journal = tmp_path / "j.jsonl"
+    with nsx() as (sim, client):
+        t0 = client.get(T0)
+        plan = make([t0_update(t0), zone("a"), zone("b"), zone("c"),
+                     route("r1", "10.1.0.0/16", depends=["tier0s.vcf-t0"])])
+        result = apply_plan(plan, BarrierClient(client, 4), parallelism=4,  # type: ignore[arg-type]
+                            journal_path=journal, **FAST)
+        assert result.status == APPLIED, result.lines()
+    records = read_journal(journal).records
+    position = {(r["type"], r["seq"]): n for n, r in enumerate(records) if "seq" in r}
+    assert position[("end", 1)] < position[("begin", 5)]      # the route waited for its Tier-0
+    assert sorted(r["seq"] for r in records if r["type"] == "begin") == [1, 2, 3, 4, 5]
