@@ -7,6 +7,7 @@ shape, naming the field and the offending value so a client can show it to a use
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -148,20 +149,20 @@ def address_list(value: Any, name: str, allow_list: bool = True) -> int:
     return total
 
 
+_ASPLAIN = re.compile(r"[0-9]{1,10}")
+_ASDOT = re.compile(r"([0-9]{1,5})\.([0-9]{1,5})")
+
+
 def as_number(value: Any, name: str) -> None:
-    """BGP AS numbers are strings in ASPLAIN ("65001") or ASDOT ("1.10") notation."""
+    """BGP AS numbers are strings in ASPLAIN ("65001") or ASDOT ("1.10") notation; "" is
+    accepted (an empty local AS disables BGP, reference §4.4)."""
     ok = isinstance(value, str)
     if ok and value:
-        parts = value.split(".")
-        try:
-            nums = [int(p) for p in parts if p.isdigit()]
-        except ValueError:
-            nums = []
-        if len(nums) != len(parts) or len(parts) > 2:
-            ok = False
-        elif len(parts) == 1:
-            ok = 1 <= nums[0] <= 4294967295
+        dot = _ASDOT.fullmatch(value)
+        if dot:
+            high, low = int(dot[1]), int(dot[2])
+            ok = high <= 65535 and low <= 65535 and (high or low) > 0
         else:
-            ok = all(0 <= n <= 65535 for n in nums) and (nums[0] or nums[1]) > 0
+            ok = bool(_ASPLAIN.fullmatch(value)) and 1 <= int(value) <= 4294967295
     if not ok:
         raise field_error(f"{name} value {value!r} is not a valid AS number (ASPLAIN or ASDOT)")
