@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 import pytest
 from client_support import PASSWORD, USER, FakeClock, served
@@ -11,13 +12,17 @@ from nsxplan.errors import NsxApiError, TransportError, UsageError
 from nsxplan.target import connect
 
 
-def test_basic_auth_reads_and_version(clock: FakeClock) -> None:
+def test_basic_auth_reads_and_version(clock: FakeClock,
+                                      caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, logger="nsxplan.client")
     with served(clock) as (_sim, _server, conn):
         t0 = conn.client.get("/infra/tier-0s/vcf-t0")
         assert t0["resource_type"] == "Tier0" and t0["path"] == "/infra/tier-0s/vcf-t0"
         assert conn.client.version().startswith("3.2")
         assert conn.client.request_count == 2
         assert PASSWORD not in conn.label and USER not in conn.label
+    assert re.search(r"GET /infra/tier-0s/vcf-t0 -> 200 \(\d+\.\d ms\)", caplog.text)
+    assert "Basic " not in caplog.text and PASSWORD not in caplog.text
 
 
 def test_basic_auth_wrong_password_is_one_401_without_the_password(clock: FakeClock) -> None:
@@ -117,3 +122,26 @@ def test_loopback_http_label_has_no_credentials() -> None:
         assert conn.label == "http://127.0.0.1:1"
     finally:
         conn.close()
+
+
+def test_client_certificate_loaded_into_tls_context(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from nsxplan.auth import CertAuth
+    from nsxplan.sim.server import write_self_signed
+
+    cert, key = write_self_signed(str(tmp_path))
+    conn = connect("https://nsx.example.com", client_cert=cert, client_key=key,
+                   auth="certificate")
+    try:
+        assert isinstance(conn.client.auth, CertAuth)
+        assert conn.label == "https://nsx.example.com"
+    finally:
+        conn.close()
+    garbage = tmp_path / "garbage.pem"
+    garbage.write_text("not a certificate")
+    with pytest.raises(UsageError, match="cannot load TLS material"):
+        connect("https://nsx.example.com", client_cert=str(garbage), client_key=key)
+    with pytest.raises(UsageError, match="does not exist"):
+        connect("https://nsx.example.com", username="a", password="b",
+                ca_bundle=str(tmp_path / "missing.pem"))
+    with pytest.raises(UsageError, match="key was given without"):
+        connect("https://nsx.example.com", client_key=key)
