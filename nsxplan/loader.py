@@ -93,6 +93,14 @@ def key_source(container: Any, key: Any, default: Source) -> Source:
 
 def find_files(path: Path, name: str) -> tuple[list[tuple[Path, str]], list[Problem]]:
     """The YAML files a configuration path stands for, in a stable order."""
+    try:
+        return _find_files(path, name)
+    except (OSError, ValueError) as exc:  # NUL bytes, names too long, unreadable directories
+        return [], [Problem(f"{name}: cannot read: {getattr(exc, 'strerror', None) or exc}",
+                            hint="pass a configuration file or a directory of *.yaml files")]
+
+
+def _find_files(path: Path, name: str) -> tuple[list[tuple[Path, str]], list[Problem]]:
     if not path.exists():
         return [], [Problem(f"{name}: no such file or directory",
                             hint="pass a configuration file or a directory of *.yaml files")]

@@ -215,3 +215,20 @@ def test_unset_optional_fields_stay_none(tmp_path: Path) -> None:
     rule = load_config(write(tmp_path, "lab.yaml", LAB)).tier0s[0].nat_rules[0]
     assert (rule.enabled, rule.logging, rule.sequence_number, rule.display_name) == (
         None, None, None, None)
+
+
+@pytest.mark.parametrize("name", ["a\0b.yaml", "x" * 5000 + ".yaml"])
+def test_impossible_paths(tmp_path: Path, name: str) -> None:
+    out = messages(str(tmp_path / name))
+    assert len(out) == 1 and ": cannot read: " in out[0] or ": no such file" in out[0]
+
+
+def test_unreadable_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = write(tmp_path, "secret.yaml", LAB)
+
+    def denied(self: Path) -> bytes:
+        raise PermissionError(13, "Permission denied")
+
+    # chmod cannot make a file unreadable for root, which CI containers often are.
+    monkeypatch.setattr(Path, "read_bytes", denied)
+    assert messages(path) == [f"{path}: cannot read: Permission denied"]
