@@ -86,7 +86,7 @@ def main() -> None:
         baseline, _ = best_of(args.runs, lambda: json.loads(open(path).read()))
         load_s, sim = best_of(args.runs, lambda: Simulator.from_file(path))
         with httpx.Client(transport=httpx.WSGITransport(app=sim), base_url="http://nsx") as c:
-            # the first full read encodes every object; later reads reuse the cached JSON
+            # the first read after load: objects are encoded at load, cached until written
             cold_s, resp = best_of(
                 1, lambda: c.get("/policy/api/v1/infra", params={"filter": "Type-.*"})
             )

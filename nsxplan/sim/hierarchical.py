@@ -55,8 +55,9 @@ def type_predicate(filter_: str | None, type_filter: str | None) -> Callable[[st
     return lambda rt: all(check(rt) for check in checks)
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), check_circular=False)
+# One encoder for all: json.dumps with options builds a new encoder per call, which shows
+# when encoding 20,000 objects one by one.
+_dumps = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode
 
 
 def object_text(node: Node) -> str:
