@@ -157,24 +157,12 @@ def _object(sim: Simulator, req: Request, target: Target) -> Response:
             return _json(200, _caller_view(req)(node.obj))
     if req.method in ("PATCH", "PUT"):
         body = req.json_body()
-        with sim._lock:
-            txn = _transaction(sim, req)
-            try:
-                stored = txn.upsert(target, body, replace=req.method == "PUT")
-            except Exception:
-                txn.rollback()
-                raise
-            txn.finish()
+        with sim._lock, _transaction(sim, req) as txn:
+            stored = txn.upsert(target, body, replace=req.method == "PUT")
         return _empty() if req.method == "PATCH" else _json(200, _caller_view(req)(stored))
     if req.method == "DELETE":
-        with sim._lock:
-            txn = _transaction(sim, req)
-            try:
-                txn.delete(path, cascade=False)
-            except Exception:
-                txn.rollback()
-                raise
-            txn.finish()
+        with sim._lock, _transaction(sim, req) as txn:
+            txn.delete(path, cascade=False)
         return _empty()
     _only(req, "GET", "PATCH", "PUT", "DELETE")
     raise AssertionError("unreachable")
@@ -191,8 +179,8 @@ def _infra(sim: Simulator, req: Request) -> Response:
         # PUT /infra is treated like PATCH (documented choice: the simulator never wipes
         # objects a body leaves out).
         body = req.json_body()
-        with sim._lock:
-            txn = _transaction(sim, req, check_revision=req.flag("enforce_revision_check"))
+        check = req.flag("enforce_revision_check")
+        with sim._lock, _transaction(sim, req, check_revision=check) as txn:
             patch_tree(txn, body)
         return _empty()
     _only(req, "GET", "PATCH", "PUT")

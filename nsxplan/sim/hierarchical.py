@@ -201,24 +201,18 @@ def _walk(children: Any, parent: Kind, parent_path: str) -> Iterator[Step]:
 
 
 def patch_tree(txn: Transaction, body: Obj) -> None:
-    """``PATCH /infra``: apply every intent, check the final state, undo all on any error."""
-    try:
-        all_steps = list(steps(body))
-        if len(all_steps) > MAX_INTENTS:
-            raise bad_request(
-                f"Too many intents in one call: {len(all_steps)} > {MAX_INTENTS}.",
-                TOO_MANY_INTENTS,
-            )
-        for step in all_steps:
-            if step.walk:
-                txn.walk_into(step.target)
-            elif step.delete:
-                txn.delete(step.target.path, cascade=True)
-            else:
-                assert step.obj is not None
-                obj = {k: v for k, v in step.obj.items() if k != "children"}
-                txn.upsert(step.target, obj, replace=False)
-    except Exception:
-        txn.rollback()
-        raise
-    txn.finish()
+    """``PATCH /infra``: apply every intent of ``body`` in ``txn`` (which commits or undoes)."""
+    all_steps = list(steps(body))
+    if len(all_steps) > MAX_INTENTS:
+        raise bad_request(
+            f"Too many intents in one call: {len(all_steps)} > {MAX_INTENTS}.", TOO_MANY_INTENTS
+        )
+    for step in all_steps:
+        if step.walk:
+            txn.walk_into(step.target)
+        elif step.delete:
+            txn.delete(step.target.path, cascade=True)
+        else:
+            assert step.obj is not None
+            obj = {k: v for k, v in step.obj.items() if k != "children"}
+            txn.upsert(step.target, obj, replace=False)

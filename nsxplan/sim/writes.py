@@ -246,8 +246,15 @@ class Transaction:
             raise invalid_path(target.path, "the referenced object does not exist")
         return node
 
-    def finish(self) -> None:
-        """Check cross-object integrity on the final state; undo everything on failure."""
+    def __enter__(self) -> Transaction:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
+        """Leaving the block commits: integrity is checked on the final state, and any error,
+        in the block or in the check, undoes every step."""
+        if exc_type is not None:
+            self.rollback()
+            return
         try:
             self._check_final()
         except Exception:
