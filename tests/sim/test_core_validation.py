@@ -450,3 +450,24 @@ def test_uplink_edge_must_be_in_the_cluster(client: httpx.Client) -> None:
     assert "not a member" in e["error_message"]
     body["edge_path"] = f"{ep}/edge-clusters/edge-cluster-01/edge-nodes/1"
     ok(client.patch(iface, json=body))
+
+
+def test_segment_of_an_uplink_cannot_be_deleted(client: httpx.Client) -> None:
+    seg = "/infra/segments/vcf-t0-uplink-vlan2751"
+    e = err(client.delete(P + seg), 400, 500030)
+    assert e["error_message"].endswith(
+        "path=[/infra/tier-0s/vcf-t0/locale-services/default/interfaces/uplink-edge-01]"
+    )
+
+
+def test_conditional_zone_in_use_cannot_be_deleted(with_t1: httpx.Client) -> None:
+    c = with_t1
+    ok(c.patch(f"{ZONES}/dflt", json={"upstream_servers": ["10.0.0.53"]}))
+    ok(c.patch(f"{ZONES}/lab", json={"upstream_servers": ["10.0.0.54"],
+                                     "dns_domain_names": ["lab.example"]}))  # fmt: skip
+    ok(c.patch(f"{T1}/dns-forwarder", json={
+        "listener_ip": "10.0.0.1", "default_forwarder_zone_path": "/infra/dns-forwarder-zones/dflt",
+        "conditional_forwarder_zone_paths": ["/infra/dns-forwarder-zones/lab"]}))  # fmt: skip
+    err(c.delete(f"{ZONES}/lab"), 400, 500030)
+    ok(c.patch(f"{T1}/dns-forwarder", json={"conditional_forwarder_zone_paths": []}))
+    ok(c.delete(f"{ZONES}/lab"))
