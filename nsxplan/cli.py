@@ -316,8 +316,8 @@ def main(argv: list[str] | None = None) -> int:
         code = EXIT_ERROR
     except click.exceptions.ClickException as exc:  # usage errors: click says 2, Terraform 1
         _note(f"Error: {exc.format_message()}")
-        ctx_hint = "run `nsxplan --help` or `nsxplan COMMAND --help`"
-        _note(f"  hint: {ctx_hint}")
+        hint = getattr(exc, "hint", None) or "run `nsxplan --help` or `nsxplan COMMAND --help`"
+        _note(f"  hint: {hint}")
         code = EXIT_ERROR
     except NsxplanError as exc:
         _note(exc.format())

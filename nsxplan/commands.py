@@ -225,14 +225,9 @@ class PreparedApply:
 
 
 def _is_plan_file(path: Path) -> bool:
-    if not path.is_file() or path.suffix.lower() in (".yaml", ".yml"):
-        return False
-    try:
-        with path.open("rb") as fh:
-            head = fh.read(4096).lstrip()
-        return head.startswith(b"{") and b"format_version" in head
-    except OSError:
-        return False
+    from nsxplan.planfile import is_plan_file
+
+    return is_plan_file(path)
 
 
 def prepare_apply(path: Path, opts: ConnectOptions, *, adopt_all: bool = False,

@@ -99,7 +99,7 @@ def _connect_sim(manager: str, base_dir: Path | None, *, rate_limit: float | Non
     state_file: Path | None = None
     if manager == "sim":
         sim = Simulator(demo_state(), realization_delay=realization_delay)
-        label = "sim (embedded demo state)"
+        label = "sim"
     else:
         name = manager[len("sim:"):]
         if not name:
@@ -107,6 +107,8 @@ def _connect_sim(manager: str, base_dir: Path | None, *, rate_limit: float | Non
         state_file = Path(name).expanduser()
         if not state_file.is_absolute() and base_dir is not None:
             state_file = Path(base_dir) / state_file
+        # Absolute, so the label written into saved plans and journals reconnects from anywhere.
+        state_file = state_file.resolve()
         if state_file.exists():
             try:
                 sim = Simulator.from_file(state_file, realization_delay=realization_delay)
@@ -116,8 +118,9 @@ def _connect_sim(manager: str, base_dir: Path | None, *, rate_limit: float | Non
                                       "(`nsxplan export` or a previous sim run)") from None
             label = f"sim:{state_file}"
         else:
+            log.info("%s does not exist yet: starting from the built-in demo state", state_file)
             sim = Simulator(demo_state(), realization_delay=realization_delay)
-            label = f"sim:{state_file} (new, demo state)"
+            label = f"sim:{state_file}"
     http = httpx.Client(transport=_SimTransport(app=sim), base_url=SIM_BASE_URL)
     # In-process requests cost microseconds; throttling them would only slow tests and demos.
     client = NsxClient(http, rate_limit=None, max_in_flight=max_in_flight, retry=retry,
