@@ -43,7 +43,7 @@ DEFAULT_TARGET = "sim"
 
 
 def connect(opts: ConnectOptions, config: Config | None = None, *, fallback: str | None = None,
-            base_dir: Path | None = None, note: Note = _quiet) -> Any:
+            note: Note = _quiet) -> Any:
     """Open a Connection. Precedence: --manager/NSX_MANAGER, the config's target, `fallback`
     (a saved plan's or journal's target), then the embedded simulator."""
     from nsxplan.target import connect as open_target
@@ -52,13 +52,14 @@ def connect(opts: ConnectOptions, config: Config | None = None, *, fallback: str
     auth = "basic"
     verify = True
     ca_bundle = opts.ca_bundle
+    # A relative sim:FILE from the flag is relative to the working directory; the loader has
+    # already resolved one from the YAML against the file that declares it.
     if not manager and config is not None and config.target.manager:
         manager = config.target.manager
     if config is not None:
         auth = config.target.auth
         verify = config.target.verify_tls
         ca_bundle = ca_bundle or config.target.ca_bundle
-        base_dir = base_dir or Path(config.files[0]).parent if config.files else base_dir
     if not manager:
         manager = fallback or DEFAULT_TARGET
         if manager == DEFAULT_TARGET:
@@ -77,7 +78,6 @@ def connect(opts: ConnectOptions, config: Config | None = None, *, fallback: str
                               "NSX_CLIENT_KEY (credentials are never read from the YAML)")
     return open_target(
         manager,
-        base_dir=base_dir,
         username=opts.username,
         password=password,
         client_cert=opts.client_cert,
@@ -236,7 +236,7 @@ def prepare_apply(path: Path, opts: ConnectOptions, *, adopt_all: bool = False,
     planned now."""
     if _is_plan_file(path):
         saved = load_plan(path)
-        conn = connect(opts, None, fallback=saved.target, base_dir=path.parent, note=note)
+        conn = connect(opts, None, fallback=saved.target, note=note)
         return PreparedApply(saved, conn, path.parent, saved=True)
     from nsxplan.validate import load_config
 
@@ -270,7 +270,6 @@ def run_apply(prepared: PreparedApply, *, parallelism: int, rollback: bool,
 
     journal_path = journal or default_journal(prepared.journal_dir)
     journal_path.parent.mkdir(parents=True, exist_ok=True)
-    note(f"Journal: {journal_path}")
     conn = prepared.connection
     try:
         result = apply_plan(
@@ -279,7 +278,7 @@ def run_apply(prepared: PreparedApply, *, parallelism: int, rollback: bool,
             parallelism=parallelism,
             rollback=rollback,
             journal_path=journal_path,
-            reporter=LineReporter(note),
+            reporter=LineReporter(note, summary=False),
             realization_timeout=realization_timeout,
         )
     finally:
@@ -293,7 +292,7 @@ def rollback(journal: Path, opts: ConnectOptions, *, note: Note = _quiet) -> Out
     from nsxplan.rollback import rollback_journal
 
     header = read_header(journal)
-    conn = connect(opts, None, fallback=header.get("target"), base_dir=journal.parent, note=note)
+    conn = connect(opts, None, fallback=header.get("target"), note=note)
     try:
         result = rollback_journal(journal, conn.client)
     finally:

@@ -94,11 +94,14 @@ class LineReporter(Reporter):
         [ 3/12] + tier0s.vcf-t0.static_routes.x ... ok (0.4s)
     """
 
-    def __init__(self, out: IO[str] | Callable[[str], None] | None = None):
+    def __init__(self, out: IO[str] | Callable[[str], None] | None = None, *,
+                 summary: bool = True):
         """`out`: a text stream, a function taking one line (the CLI's note), or None for
-        stderr (resolved at each line, so a swapped sys.stderr is honoured)."""
+        stderr (resolved at each line, so a swapped sys.stderr is honoured). `summary=False`
+        when the caller prints the result itself (the CLI puts it on stdout)."""
         self._out = out
         self._total = 0
+        self._summary = summary
 
     def _line(self, text: str) -> None:
         if callable(self._out):
@@ -136,5 +139,7 @@ class LineReporter(Reporter):
         self._line(f"  undo {result.operation} {result.item.path} ... {outcome}")
 
     def summary(self, result: Any) -> None:
+        if not self._summary:
+            return
         for line in result.lines():
             self._line(line)
