@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from nsxplan.sim.apierror import ApiError, bad_request
@@ -97,23 +97,22 @@ def ip(value: Any, name: str, v4_only: bool = False) -> None:
         raise field_error(f"{name} value {value!r} is not a valid {family}")
 
 
+def _prefixed(value: Any, parse: Callable[[str], object]) -> bool:
+    try:
+        return isinstance(value, str) and "/" in value and bool(parse(value))
+    except ValueError:
+        return False
+
+
 def cidr(value: Any, name: str) -> None:
     """A network in CIDR notation; host bits must be zero (NSX rejects 10.0.0.1/24 as a network)."""
-    try:
-        ok = isinstance(value, str) and "/" in value and bool(ipaddress.ip_network(value))
-    except ValueError:
-        ok = False
-    if not ok:
+    if not _prefixed(value, ipaddress.ip_network):
         raise field_error(f"{name} value {value!r} is not a valid network in CIDR notation")
 
 
 def interface_cidr(value: Any, name: str) -> None:
     """An address with its prefix length (segment gateway_address, e.g. 10.244.0.1/28)."""
-    try:
-        ok = isinstance(value, str) and "/" in value and bool(ipaddress.ip_interface(value))
-    except ValueError:
-        ok = False
-    if not ok:
+    if not _prefixed(value, ipaddress.ip_interface):
         raise field_error(f"{name} value {value!r} is not a valid address/prefix_len")
 
 

@@ -287,42 +287,15 @@ def test_patch_singletons_and_sections(empty_client: httpx.Client) -> None:
     ok(c.patch(f"{P}/infra/tier-0s/t0", json={"ha_mode": "ACTIVE_STANDBY"}))
     ok(c.patch(f"{P}/infra/tier-0s/t0/locale-services/default", json={}))
     bgp_ref = {"resource_type": "ChildResourceReference", "target_type": "BgpRoutingConfig"}
-    wrong_id = infra(
-        child(
-            "Tier0",
-            {
-                "id": "t0",
-                "children": [
-                    child(
-                        "LocaleServices",
-                        {
-                            "id": "default",
-                            "children": [child("BgpRoutingConfig", {"id": "routing"})],
-                        },
-                    )
-                ],
-            },
+
+    def bgp_body(bgp: dict[str, Any]) -> dict[str, Any]:
+        ls = child(
+            "LocaleServices", {"id": "default", "children": [child("BgpRoutingConfig", bgp)]}
         )
-    )
-    err(c.patch(INFRA, json=wrong_id), 400)
-    good = infra(
-        child(
-            "Tier0",
-            {
-                "id": "t0",
-                "children": [
-                    child(
-                        "LocaleServices",
-                        {
-                            "id": "default",
-                            "children": [child("BgpRoutingConfig", {"local_as_num": "65001"})],
-                        },
-                    )
-                ],
-            },
-        )
-    )
-    ok(c.patch(INFRA, json=good))
+        return infra(child("Tier0", {"id": "t0", "children": [ls]}))
+
+    err(c.patch(INFRA, json=bgp_body({"id": "routing"})), 400)  # a singleton's id is fixed
+    ok(c.patch(INFRA, json=bgp_body({"local_as_num": "65001"})))
     assert c.get(f"{P}/infra/tier-0s/t0/locale-services/default/bgp").json()["id"] == "bgp"
     # a reference to the singleton needs no id
     nb = infra(
