@@ -24,7 +24,8 @@ def test_sim_target_serves_demo_state() -> None:
 
 def test_sim_file_missing_starts_from_demo_and_persists(tmp_path: Path) -> None:
     with connect("sim:lab.json", base_dir=tmp_path) as conn:
-        assert "new" in conn.label
+        # The label is a reusable target (absolute), written into saved plans and journals.
+        assert conn.label == f"sim:{(tmp_path / 'lab.json').resolve()}"
         conn.client.patch("/infra/tier-1s/t1-persisted",
                           {"tier0_path": "/infra/tier-0s/vcf-t0"})
         conn.persist()
@@ -33,7 +34,7 @@ def test_sim_file_missing_starts_from_demo_and_persists(tmp_path: Path) -> None:
     with connect(f"sim:{tmp_path / 'lab.json'}") as again:
         assert again.client.get("/infra/tier-1s/t1-persisted")["tier0_path"] == (
             "/infra/tier-0s/vcf-t0")
-        assert "new" not in again.label
+        assert again.label == conn.label
 
 
 def test_sim_file_unreadable_is_a_usage_error(tmp_path: Path) -> None:
