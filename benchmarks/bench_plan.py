@@ -98,7 +98,7 @@ def _attach(nodes: dict[str, dict[str, Any]], root: dict[str, Any], parent_path:
 def per_object_live(client: NsxClient, paths: list[str], threads: int) -> LiveState:
     with ThreadPoolExecutor(max_workers=threads) as pool:
         objects = list(pool.map(client.get, paths))
-    return LiveState(objects={p: o for p, o in zip(paths, objects)})
+    return LiveState(objects=dict(zip(paths, objects, strict=True)))
 
 
 @contextmanager

@@ -108,3 +108,39 @@ def reference_paths(obj: Mapping[str, Any]) -> tuple[str, ...]:
         elif isinstance(v, (list, tuple)):
             out.extend(x for x in v if isinstance(x, str) and x)
     return tuple(out)
+
+
+def gateway_of(path: str) -> str | None:
+    """`/infra/tier-1s/t1/...` -> `/infra/tier-1s/t1`; None outside gateways."""
+    parts = path.split("/", 4)
+    if len(parts) >= 4 and parts[1] == "infra" and parts[2] in ("tier-0s", "tier-1s"):
+        return "/".join(parts[:4])
+    return None
+
+
+_ADDRESS_SEGMENTS = {
+    "tier-0s": "tier0s", "tier-1s": "tier1s", "static-routes": "static_routes",
+    "nat-rules": "nat_rules", "locale-services": "locale_services",
+    "dns-forwarder-zones": "dns_zones",
+}
+
+
+def address_for_path(path: str) -> str:
+    """`/infra/tier-0s/t0/nat/USER/nat-rules/r` -> `tier0s.t0.nat_rules.r` (live-only objects)."""
+    parts = [p for p in path.split("/") if p][1:]   # drop "infra"
+    out: list[str] = []
+    i = 0
+    while i < len(parts):
+        seg = parts[i]
+        if seg == "nat" and i + 1 < len(parts):
+            i += 2                                     # the NAT section (USER) is implicit
+            continue
+        if seg == "dns-forwarder":
+            out.append("dns_forwarder")
+            i += 1
+            continue
+        out.append(_ADDRESS_SEGMENTS.get(seg, seg.replace("-", "_")))
+        if i + 1 < len(parts):
+            out.append(parts[i + 1])
+        i += 2
+    return ".".join(out)

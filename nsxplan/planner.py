@@ -16,9 +16,16 @@ from typing import Any
 
 from nsxplan import __version__
 from nsxplan.desired import Desired, desired_objects
-from nsxplan.diff import field_diff, object_diff
+from nsxplan.diff import field_diff
 from nsxplan.errors import PlanError, Problem
-from nsxplan.kinds import GATEWAY_TYPES, KINDS, OWNER_SCOPE, reference_paths
+from nsxplan.kinds import (
+    GATEWAY_TYPES,
+    KINDS,
+    OWNER_SCOPE,
+    address_for_path,
+    gateway_of,
+    reference_paths,
+)
 from nsxplan.live import gc_paused
 from nsxplan.livestate import LiveState
 from nsxplan.model import Config, Tag, Tier0, Tier1
@@ -246,7 +253,7 @@ def _unmanaged(config: Config, live: LiveState, wanted: set[str],
     gateways = {gw.path for gw in _all_gateways(config)}
     out: list[Unmanaged] = []
     for path in sorted(live.objects):
-        gw_path = _gateway_of(path)
+        gw_path = gateway_of(path)
         if gw_path is None or gw_path == path or gw_path not in gateways:
             continue
         obj = live.objects[path]
@@ -267,42 +274,6 @@ def _unmanaged(config: Config, live: LiveState, wanted: set[str],
 
 def _all_gateways(config: Config) -> list[Tier0 | Tier1]:
     return [*config.tier0s, *config.tier1s]
-
-
-def _gateway_of(path: str) -> str | None:
-    """`/infra/tier-1s/t1/...` -> `/infra/tier-1s/t1`; None outside gateways."""
-    parts = path.split("/", 4)
-    if len(parts) >= 4 and parts[1] == "infra" and parts[2] in ("tier-0s", "tier-1s"):
-        return "/".join(parts[:4])
-    return None
-
-
-_ADDRESS_SEGMENTS = {
-    "tier-0s": "tier0s", "tier-1s": "tier1s", "static-routes": "static_routes",
-    "nat-rules": "nat_rules", "locale-services": "locale_services",
-    "dns-forwarder-zones": "dns_zones",
-}
-
-
-def address_for_path(path: str) -> str:
-    """`/infra/tier-0s/t0/nat/USER/nat-rules/r` -> `tier0s.t0.nat_rules.r` (live-only objects)."""
-    parts = [p for p in path.split("/") if p][1:]   # drop "infra"
-    out: list[str] = []
-    i = 0
-    while i < len(parts):
-        seg = parts[i]
-        if seg == "nat" and i + 1 < len(parts):
-            i += 2                                     # the NAT section (USER) is implicit
-            continue
-        if seg == "dns-forwarder":
-            out.append("dns_forwarder")
-            i += 1
-            continue
-        out.append(_ADDRESS_SEGMENTS.get(seg, seg.replace("-", "_")))
-        if i + 1 < len(parts):
-            out.append(parts[i + 1])
-        i += 2
-    return ".".join(out)
 
 
 # --- dependencies and order -----------------------------------------------------------------

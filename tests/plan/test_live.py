@@ -8,7 +8,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from nsxplan.kinds import LIVE_TYPES
+import pytest
+
+from nsxplan.kinds import LIVE_TYPES, address_for_path, gateway_of
 from nsxplan.live import flatten_infra, live_from_objects, read_live
 
 LAB = json.loads((Path(__file__).parent / "data" / "tanzu-bgp-lab.json").read_text())
@@ -98,3 +100,21 @@ def test_resource_references_are_walked_not_recorded() -> None:
     flat = flatten_infra(tree)
     assert list(flat) == ["/infra/tier-1s/t1/static-routes/r"]
     assert flat["/infra/tier-1s/t1/static-routes/r"]["parent_path"] == "/infra/tier-1s/t1"
+
+
+@pytest.mark.parametrize("path,address", [
+    ("/infra/tier-0s/t0", "tier0s.t0"),
+    ("/infra/tier-0s/t0/nat/USER/nat-rules/r", "tier0s.t0.nat_rules.r"),
+    ("/infra/tier-1s/a/static-routes/r", "tier1s.a.static_routes.r"),
+    ("/infra/tier-1s/a/locale-services/default", "tier1s.a.locale_services.default"),
+    ("/infra/tier-1s/a/dns-forwarder", "tier1s.a.dns_forwarder"),
+    ("/infra/dns-forwarder-zones/z", "dns_zones.z"),
+])
+def test_addresses_of_live_only_objects(path: str, address: str) -> None:
+    assert address_for_path(path) == address
+
+
+def test_gateway_of() -> None:
+    assert gateway_of("/infra/tier-1s/a/nat/USER/nat-rules/r") == "/infra/tier-1s/a"
+    assert gateway_of("/infra/tier-0s/t0") == "/infra/tier-0s/t0"
+    assert gateway_of("/infra/dns-forwarder-zones/z") is None

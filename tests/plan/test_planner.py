@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from tests.plan.helpers import NOW, OWNER, T0, by_address, config, live, obj, owned, plan, src, tier0
-
 from nsxplan.model import (
     DnsForwarder,
     DnsZone,
@@ -15,6 +13,19 @@ from nsxplan.model import (
     Tier1,
 )
 from nsxplan.plan import CREATE, DELETE, NOOP, REPLACE, UPDATE
+from tests.plan.helpers import (
+    NOW,
+    OWNER,
+    T0,
+    by_address,
+    config,
+    live,
+    obj,
+    owned,
+    plan,
+    src,
+    tier0,
+)
 
 ROUTE = StaticRoute("default-route", "0.0.0.0/0", (NextHop("10.27.51.1"),), source=src(6))
 REFLEXIVE = NatRule("supervisor-egress", "REFLEXIVE", "30.0.0.5",
@@ -117,7 +128,8 @@ def test_order_parents_first_zone_before_forwarder_and_dependencies() -> None:
     assert acts["tier1s.apps.dns_forwarder"].depends_on == (
         "dns_zones.corp", "dns_zones.lab", "tier1s.apps")
     fwd = acts["tier1s.apps.dns_forwarder"].after
-    assert fwd is not None and fwd["default_forwarder_zone_path"] == "/infra/dns-forwarder-zones/corp"
+    assert fwd is not None
+    assert fwd["default_forwarder_zone_path"] == "/infra/dns-forwarder-zones/corp"
     assert fwd["conditional_forwarder_zone_paths"] == ["/infra/dns-forwarder-zones/lab"]
 
 
@@ -152,7 +164,7 @@ def test_user_tags_plus_owner_tag_and_foreign_tags_kept_but_not_diffed() -> None
                                               _create_user="admin"), ), adopt_all=True)
     (a,) = p.actions
     assert a.action == UPDATE and a.adopt
-    assert a.after is not None and {"scope": "ncp/cluster", "tag": "domain-c1006"} in a.after["tags"]
+    assert a.after is not None and ncp in a.after["tags"]
     (d,) = a.diff
     assert d.field == "tags"
     assert d.before == [{"scope": "env", "tag": "dev"}]

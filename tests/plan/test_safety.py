@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 import pytest
-from tests.plan.helpers import NCP_USER, OWNER, T0, by_address, config, live, obj, owned, plan, src, tier0
 
 from nsxplan.errors import PlanError
 from nsxplan.model import NatRule, NextHop, StaticRoute, Tier0, Tier1
 from nsxplan.plan import NOOP, UPDATE
+from tests.plan.helpers import (
+    NCP_USER,
+    OWNER,
+    T0,
+    by_address,
+    config,
+    live,
+    obj,
+    owned,
+    plan,
+    src,
+    tier0,
+)
 
 ROUTE = StaticRoute("default-route", "0.0.0.0/0", (NextHop("10.27.51.1"),), source=src(6))
 ROUTE_ADOPT = StaticRoute("default-route", "0.0.0.0/0", (NextHop("10.27.51.1"),), adopt=True,
