@@ -169,8 +169,9 @@ def build_target(doc: Any, declared_in: str | None) -> Target:
     if isinstance(manager, str) and manager.startswith("sim:") and declared_in is not None:
         state = manager[len("sim:"):]
         if not os.path.isabs(state):
-            # Relative to the file that declares it, so `validate`/`plan` work from any cwd.
-            state = os.path.normpath(os.path.join(os.path.dirname(declared_in), state))
+            # Relative to the file that declares it, and absolute so that it means the same from
+            # any cwd, in saved plans, and to target.connect(base_dir=...).
+            state = os.path.abspath(os.path.join(os.path.dirname(declared_in), state))
         manager = "sim:" + state
     return Target(
         manager=manager,

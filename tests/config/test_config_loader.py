@@ -232,3 +232,13 @@ def test_unreadable_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     # chmod cannot make a file unreadable for root, which CI containers often are.
     monkeypatch.setattr(Path, "read_bytes", denied)
     assert messages(path) == [f"{path}: cannot read: Permission denied"]
+
+
+def test_sim_target_is_absolute_whatever_the_cwd(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "conf").mkdir()
+    write(tmp_path / "conf", "lab.yaml", LAB.replace("sim:lab.json", "sim:state/lab.json"))
+    monkeypatch.chdir(tmp_path)
+    config = load_config("conf/lab.yaml")
+    assert config.target.manager == f"sim:{tmp_path / 'conf' / 'state' / 'lab.json'}"
+    assert config.tier0s[0].source == Source("conf/lab.yaml", 6, 5)
