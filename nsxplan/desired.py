@@ -105,6 +105,12 @@ def _gateway(gw: Tier0 | Tier1, plural: str, kind: str, fields: dict[str, Any]) 
     return out
 
 
+def _service_router(gw: Tier0 | Tier1) -> tuple[str, ...]:
+    """NAT and the DNS forwarder run on the gateway's service router, which exists once its
+    locale-services has an edge cluster: write that first when this configuration sets it."""
+    return (f"{gw.path}/locale-services/default",) if gw.edge_cluster is not None else ()
+
+
 def _with_ids(kind: str, obj_id: str, fields: dict[str, Any]) -> dict[str, Any]:
     return {"resource_type": kind, "id": obj_id, **fields}
 
@@ -139,7 +145,8 @@ def _nat(gw: Tier0 | Tier1, gw_addr: str, parent_addr: str | None, n: NatRule) -
                         ("enabled", n.enabled),
                         ("logging", n.logging)):
         _set(body, name, value)
-    refs = (n.service,) if n.service else ()
+    refs: tuple[str, ...] = (n.service,) if n.service else ()
+    refs += _service_router(gw)
     section = f"{gw.path}/nat/USER"
     return Desired(f"{gw_addr}.nat_rules.{n.id}", "PolicyNatRule",
                    f"{section}/nat-rules/{n.id}", section,
@@ -155,6 +162,7 @@ def _forwarder(gw: Tier1, gw_addr: str, parent_addr: str | None, f: DnsForwarder
     _set(body, "enabled", f.enabled)
     _set(body, "log_level", f.log_level)
     refs = (zone_path(f.default_zone.id),) + tuple(zone_path(z.id) for z in f.conditional_zones)
+    refs += _service_router(gw)
     return Desired(f"{gw_addr}.dns_forwarder", "PolicyDnsForwarder", f"{gw.path}/dns-forwarder",
                    gw.path, _with_ids("PolicyDnsForwarder", "dns-forwarder", body), f.tags,
                    f.source, refs, f.adopt, parent_addr, {"display_name": "dns-forwarder"},

@@ -297,6 +297,14 @@ def _with_dependencies(drafts: dict[str, Action], desired: list[Desired],
                 if p in by_path and by_path[p].action == DELETE:
                     child_deletes.setdefault(p, set()).add(a.address)
                 p = p.rsplit("/", 1)[0]
+    # Removing the edge cluster (locale-services) under NAT rules or a DNS forwarder would be
+    # refused: on the way out, the service router goes last.
+    for a in drafts.values():
+        if a.action == DELETE and a.kind in ("PolicyNatRule", "PolicyDnsForwarder"):
+            gw = gateway_of(a.path)
+            ls = by_path.get(f"{gw}/locale-services/default")
+            if ls is not None and ls.action == DELETE:
+                child_deletes.setdefault(ls.path, set()).add(a.address)
     out: dict[str, tuple[Action, tuple[str, ...]]] = {}
     for addr, a in drafts.items():
         edges: set[str] = set()

@@ -175,3 +175,16 @@ def test_created_at_defaults_to_now_in_utc() -> None:
     from nsxplan.planner import make_plan
     p = make_plan(config(), live(), target="sim")
     assert p.created_at.endswith("Z") and p.created_at >= NOW.strftime("%Y")
+
+
+def test_locale_services_deleted_after_the_nat_rules_it_serves() -> None:
+    t1 = "/infra/tier-1s/apps"
+    state = live(obj(t1, "Tier1", tags=owned()),
+                 obj(f"{t1}/locale-services/default", "LocaleServices", tags=owned(),
+                     edge_cluster_path="/infra/ec"),
+                 obj(f"{t1}/nat/USER/nat-rules/z", "PolicyNatRule", tags=owned(),
+                     action="SNAT", translated_network="1.2.3.4"))
+    p = plan(config(tier1s=(Tier1("apps", existing=True, source=src(1)),)), state)
+    assert [a.address for a in p.actions] == ["tier1s.apps.nat_rules.z",
+                                              "tier1s.apps.locale_services.default"]
+    assert p.actions[1].depends_on == ("tier1s.apps.nat_rules.z",)

@@ -205,7 +205,8 @@ def test_nat_on_tier1_without_edge_cluster() -> None:
                                 source=src(2)),))
     acts = by_address(plan(cfg2, live(t1_live)))
     assert acts["tier1s.apps.locale_services.default"].after["edge_cluster_path"] == "/infra/e"  # type: ignore[index]
-    assert acts["tier1s.apps.nat_rules.s"].depends_on == ()    # the T1 and its LS: no-op/create
+    # the NAT rule waits for the service router (locale-services with the edge cluster)
+    assert acts["tier1s.apps.nat_rules.s"].depends_on == ("tier1s.apps.locale_services.default",)
 
 
 def test_every_problem_is_reported_at_once() -> None:
