@@ -14,7 +14,7 @@ from typing import Any
 
 from nsxplan import __version__
 from nsxplan.errors import NsxplanError, PlanError, Problem, UsageError
-from nsxplan.model import Config
+from nsxplan.model import Config, Tier0, Tier1
 from nsxplan.plan import Check, Plan
 
 Note = Callable[[str], None]
@@ -113,10 +113,10 @@ def validate(path: Path) -> ValidateResult:
 
 def _count_objects(config: Config) -> int:
     n = len(config.dns_zones)
-    for gw in (*config.tier0s, *config.tier1s):
+    gateways: list[Tier0 | Tier1] = [*config.tier0s, *config.tier1s]
+    for gw in gateways:
         n += (0 if gw.existing else 1) + len(gw.static_routes) + len(gw.nat_rules)
-        n += 1 if getattr(gw, "dns_forwarder", None) else 0
-    return n
+    return n + sum(1 for t1 in config.tier1s if t1.dns_forwarder)
 
 
 def render_checks(checks: Sequence[Check], *, color: bool = False) -> str:

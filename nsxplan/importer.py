@@ -166,7 +166,7 @@ def import_yaml(live: LiveState, *, owner: str, tier0s: Sequence[str] = (),
               "# plan adds only the ownership tag; remove `adopt` once applied."]
     header += [f"# Not imported (protected: created by a principal identity or the system): {p}"
                for p in skipped]
-    body = yaml.safe_dump(doc, sort_keys=False, default_flow_style=False, width=100)
+    body = str(yaml.safe_dump(doc, sort_keys=False, default_flow_style=False, width=100))
     return "\n".join(header) + "\n" + body
 
 
