@@ -4,6 +4,18 @@ Steps: desired objects (desired.py) -> live checks and safety rails (every probl
 raised together as one PlanError) -> one action per desired object (create/update/replace/no-op)
 -> deletes of owned objects the configuration no longer declares -> unmanaged objects under
 managed gateways -> dependency edges -> deterministic topological order.
+
+Decisions:
+- Adoption (`adopt: true` / --adopt) adds the owner tag AND applies the other managed fields
+  that differ, in the same update (Action.adopt, reason names the fields): the configuration is
+  the declared truth, and a second plan right after adopting would otherwise show them anyway.
+  Adopting never overrides another owner's tag or a protected object.
+- Deletes: any live object of a managed kind tagged with this owner and absent from the
+  configuration, wherever it is (one bulk read sees the whole tree, so an owned route left on a
+  gateway the configuration no longer mentions is still cleaned up). Gateways the configuration
+  lists (`existing: true` included) are never deleted.
+- A delete NSX would refuse (unowned children or referrers left behind) is a PlanError rather
+  than a failed apply halfway through.
 """
 
 from __future__ import annotations
