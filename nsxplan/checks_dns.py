@@ -130,7 +130,7 @@ def _client_check(dep: DnsServerDependency, server: IPNet, client_text: str, cli
         done: list[tuple[IPNet, NatView, tuple[IPNet, ...]]] = []
         missing: list[IPNet] = []
         for unit in _units(client, t0, topo):
-            rule = t0.nat_covering(unit)
+            rule = t0.nat_covering(unit, toward=server)
             mapped = rule.maps(unit) if rule is not None else None
             if rule is None or not mapped:
                 missing.append(unit)

@@ -75,7 +75,8 @@ def _listener(t1: Tier1, fwd: DnsForwarder, view: Tier1View, topo: Topology) -> 
                      source=fwd.source)
     if not topo.known_live:
         return None     # segments are live-only facts
-    subnets = ", ".join(str(s) for s in view.segment_subnets) or "none"
+    subnets = ", ".join(str(s) for s in view.segment_subnets) or (
+        "none" if topo.segments_read else "no segments in the live state read")
     return Check(
         LISTENER_ID, "warn", _subject(t1),
         f"listener {fwd.listener_ip} is not inside any segment subnet connected to {t1.id} "

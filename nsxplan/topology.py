@@ -17,7 +17,7 @@ from __future__ import annotations
 import ipaddress
 import itertools
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Union
 
 from nsxplan.errors import Source
@@ -102,6 +102,7 @@ class NatView:
     path: str
     action: str
     source: tuple[IPNet, ...] | None          # None = Any
+    destination: tuple[IPNet, ...] | None     # None = Any
     translated_text: str | None
     translated: tuple[IPNet, ...] | None
     from_config: bool
@@ -200,10 +201,15 @@ class Tier0View:
                 return ip
         return None
 
-    def nat_covering(self, net: IPNet) -> NatView | None:
-        """The first SNAT/REFLEXIVE rule (config order, then path) whose source covers `net`."""
+    def nat_covering(self, net: IPNet, toward: IPNet | None = None) -> NatView | None:
+        """The first SNAT/REFLEXIVE rule (config order, then path) whose source covers `net`, for
+        traffic toward `toward` (None: anywhere, so a rule limited to some destinations does not
+        count)."""
         for rule in self.nat:
-            if rule.action in ("SNAT", "REFLEXIVE") and covers(rule.source, net):
+            if rule.action not in ("SNAT", "REFLEXIVE") or not covers(rule.source, net):
+                continue
+            if rule.destination is None or (toward is not None
+                                             and covers(rule.destination, toward)):
                 return rule
         return None
 
@@ -227,7 +233,7 @@ class Topology:
     tier1s: Mapping[str, Tier1View]              # by path, sorted
     routed_upstream: tuple[IPNet, ...] = ()
     known_live: bool = False
-    notes: tuple[str, ...] = field(default=())
+    segments_read: bool = False                  # the refresh may not read segments at all
 
     def tier1s_behind(self, tier0_path: str) -> list[Tier1View]:
         return [t for t in self.tier1s.values() if t.tier0_path == tier0_path]
@@ -277,6 +283,7 @@ def _live_nat(live: LiveState, gw_path: str, owner: str, declared: set[str]) -> 
         out.append(NatView(
             id=str(obj.get("id")), gateway_path=gw_path, path=path,
             action=str(obj.get("action", "")), source=parse_networks(obj.get("source_network")),
+            destination=parse_networks(obj.get("destination_network")),
             translated_text=obj.get("translated_network"),
             translated=parse_networks(obj.get("translated_network")) or None,
             from_config=False))
@@ -287,6 +294,7 @@ def _config_nat(rules: Iterable[NatRule], gw_path: str) -> list[NatView]:
     return [NatView(
         id=r.id, gateway_path=gw_path, path=f"{gw_path}/nat/USER/nat-rules/{r.id}",
         action=r.action, source=parse_networks(r.source_network),
+        destination=parse_networks(r.destination_network),
         translated_text=r.translated_network,
         translated=parse_networks(r.translated_network) or None,
         from_config=True, config_source=r.source)
@@ -413,7 +421,8 @@ def build_topology(config: Config, live: LiveState | None) -> Topology:
     routed = tuple(n for r in config.dependencies.routed_upstream
                    for n in (parse_networks(r.cidr) or ()))
     return Topology(tier0s=tier0s, tier1s=tier1s, routed_upstream=routed,
-                    known_live=live is not None)
+                    known_live=live is not None,
+                    segments_read=bool(live and live.of_type("Segment")))
 
 
 class TranslationPlanner:

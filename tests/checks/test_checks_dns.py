@@ -174,3 +174,17 @@ def test_live_nat_on_tier0_outside_user_section_counts():
     check = only(run_checks(config(dns=[dns_server("10.27.51.10")]), live(extra=[rule])),
                  "dns.egress-translation")
     assert check.status == "ok" and "as 10.27.51.160" in check.message
+
+
+def test_tier0_snat_limited_to_destinations_counts_only_toward_them():
+    from nsxplan.model import NatRule
+
+    to_dns = NatRule(id="to-dns", action="SNAT", source_network="30.0.0.0/24",
+                     destination_network="192.168.10.0/24", translated_network="10.27.51.160")
+    checks = run_checks(config(routes=[DEFAULT_ROUTE], nat=[to_dns],
+                               dns=[dns_server("192.168.10.10"), dns_server("172.20.0.10")]),
+                        live())
+    assert only(checks, "dns.egress-translation").subject == "DNS server 192.168.10.10"
+    assert only(checks, "dns.return-route").subject == "DNS server 172.20.0.10"
+    # toward the internet (registries) the limited rule does not translate
+    assert [c.status for c in by_id(checks, "egress.tier0-nat")] == ["fail", "fail"]

@@ -112,3 +112,11 @@ def test_offline_forwarder_checks_skip_live_facts():
     with_edge = checks_for(apps(), offline=True)
     assert [c.id for c in with_edge] == ["dns-forwarder.edge-cluster",
                                          "dns-forwarder.zone-overlap"]
+
+
+def test_listener_warning_says_when_no_segments_were_read():
+    # the refresh path may not read Segment objects: say so instead of "none"
+    unread = live(drop=["/infra/segments/uplink-vlan", "/infra/segments/seg-domain-c8"])
+    cfg = config(tier1s=[apps(listener="10.96.99.53")], dns_zones=(CORP, LAB))
+    check = one(run_checks(cfg, unread), "dns-forwarder.listener")
+    assert check.status == "warn" and "no segments in the live state read" in check.message
