@@ -4,8 +4,9 @@ Rules (architecture.md, "Ownership"):
 - nsxplan deletes only objects carrying `nsxplan/owner=<owner>`;
 - objects owned by another nsxplan owner are never touched;
 - an existing object without an owner tag is adopted only when asked (adopt flag / --adopt);
-- protected objects are never planned for change: `_system_owned`, `_protection` PROTECTED or
-  REQUIRE_OVERRIDE, or tagged `ncp/cluster`/`nsx-op/cluster` AND created by a principal identity.
+- protected objects are never planned for change: `_system_owned`, `_protection` PROTECTED,
+  REQUIRE_OVERRIDE (or any value but NOT_PROTECTED), or tagged `ncp/cluster`/`nsx-op/cluster`
+  AND created by a principal identity.
 
 Principal identity, decided here: NSX reports `_protection` relative to the caller, so an NCP
 object read with NCP's own certificate says NOT_PROTECTED. We therefore also look at the creator:
@@ -24,7 +25,6 @@ from typing import Any
 
 from nsxplan.kinds import OWNER_SCOPE
 
-PROTECTED_STATES = frozenset({"PROTECTED", "REQUIRE_OVERRIDE"})
 CLUSTER_TAG_SCOPES = frozenset({"ncp/cluster", "nsx-op/cluster"})
 PRINCIPAL_PREFIXES = ("wcp-cluster-user-", "wcp-", "ncp", "nsx-op", "nsx_op")
 
@@ -54,7 +54,9 @@ def protection(obj: Mapping[str, Any]) -> str | None:
     if obj.get("_system_owned") is True:
         return "system-owned"
     state = str(obj.get("_protection") or "")
-    if state in PROTECTED_STATES:
+    # architecture.md: anything but NOT_PROTECTED/absent is off limits (UNKNOWN included: NSX
+    # could not tell us it is safe).
+    if state and state != "NOT_PROTECTED":
         return f"protected ({state}), created by {_who(obj)}"
     scopes = {str(t.get("scope")) for t in obj.get("tags") or () if isinstance(t, Mapping)}
     if scopes & CLUSTER_TAG_SCOPES and is_principal_identity(creator(obj)):

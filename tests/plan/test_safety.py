@@ -88,6 +88,7 @@ def test_object_of_another_owner_is_an_error_naming_the_owner() -> None:
 @pytest.mark.parametrize("fields", [
     {"_protection": "PROTECTED"},
     {"_protection": "REQUIRE_OVERRIDE"},
+    {"_protection": "UNKNOWN"},
     {"_system_owned": True},
     {"_protection": "NOT_PROTECTED", "tags": NCP_TAGS, "_create_user": NCP_USER},
 ])
