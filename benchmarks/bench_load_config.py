@@ -64,7 +64,7 @@ def main() -> None:
         with paused_gc():
             files, _ = load_files(path)
             doc = files[0].document
-            timed("load (compose + marks)", lambda: load_files(path), base)
+            timed("load (parse events + marks)", lambda: load_files(path), base)
             timed("schema", lambda: schema_problems(doc, doc.source), base)
             merged, _ = merge_documents(files)
             timed("semantic rules", lambda: semantic_problems(merged), base)

@@ -141,7 +141,9 @@ def tier0_path_of(reference: str) -> str:
 
 def _tier0_id(reference: str) -> str:
     """A path to a Tier-0 declared in the configuration resolves to it like its id does."""
-    return reference[len(TIER0_PATH_PREFIX):] if reference.startswith(TIER0_PATH_PREFIX) else reference
+    if reference.startswith(TIER0_PATH_PREFIX):
+        return reference[len(TIER0_PATH_PREFIX):]
+    return reference
 
 
 def build_tier1(doc: MDict, tier0s: dict[str, Tier0], zones: dict[str, DnsZone]) -> Tier1:
@@ -156,7 +158,8 @@ def build_tier1(doc: MDict, tier0s: dict[str, Tier0], zones: dict[str, DnsZone])
         route_advertisement=tuple(advertisement) if advertisement is not None else None,
         failover_mode=doc.get("failover_mode"),
         edge_cluster=doc.get("edge_cluster"),
-        dns_forwarder=build_dns_forwarder(forwarder, zones) if isinstance(forwarder, MDict) else None,
+        dns_forwarder=(build_dns_forwarder(forwarder, zones) if isinstance(forwarder, MDict)
+                       else None),
         **_children(doc),
         **_common(doc),
     )
@@ -193,7 +196,8 @@ def build_dependencies(doc: Any) -> Dependencies:
             source=src,
         )
         for d, src in _items(doc, "dns_servers"))
-    routed = tuple(RoutedUpstream(cidr=str(c), source=src) for c, src in _items(doc, "routed_upstream"))
+    routed = tuple(RoutedUpstream(cidr=str(c), source=src)
+                   for c, src in _items(doc, "routed_upstream"))
     return Dependencies(dns_servers=servers, routed_upstream=routed)
 
 

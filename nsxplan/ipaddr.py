@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
-from typing import Union
 
-IPAddress = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
-IPNetwork = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+_IP_EXAMPLE = "write an IPv4 address like 10.0.0.1 or an IPv6 address like 2001:db8::1"
 
 
 @dataclass(frozen=True)
@@ -30,15 +32,14 @@ class AddressRange:
         return f"{self.first}-{self.last}"
 
 
-Block = Union[IPAddress, IPNetwork, AddressRange]
+Block = IPAddress | IPNetwork | AddressRange
 
 
 def parse_ip(text: str) -> IPAddress | AddressError:
     try:
         return ipaddress.ip_address(text.strip())
     except ValueError:
-        return AddressError(f"{text!r} is not an IP address",
-                            "write an IPv4 address like 10.0.0.1 or an IPv6 address like 2001:db8::1")
+        return AddressError(f"{text!r} is not an IP address", _IP_EXAMPLE)
 
 
 def parse_cidr(text: str, *, allow_bare_ip: bool = False) -> IPNetwork | AddressError:
@@ -74,8 +75,9 @@ def parse_block(text: str) -> Block | AddressError:
                                 "write a range as FIRST-LAST, like 10.0.0.10-10.0.0.20")
         if first.version != last.version:
             return AddressError(f"range {text!r} mixes IPv4 and IPv6")
-        if first > last:
-            return AddressError(f"range {text!r} ends before it starts", f"did you mean {last}-{first}?")
+        if int(first) > int(last):
+            return AddressError(f"range {text!r} ends before it starts",
+                                f"did you mean {last}-{first}?")
         return AddressRange(first, last)
     if "/" in text:
         return parse_cidr(text)

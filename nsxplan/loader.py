@@ -1,11 +1,11 @@
 """YAML files and directories -> plain documents that remember where every value was written.
 
-PyYAML's constructors drop source marks, so this module composes the node graph (which keeps
-them) and builds the values itself: mappings become `MDict`, sequences `MList`, each carrying the
-Source of the node and of every key and item. Only JSON-like values are produced (the schema and
-the configuration digest both need that), and every way a file can be unreadable becomes a
-located Problem instead of an exception: encodings, syntax, duplicate keys, non-string keys,
-unknown tags, recursive aliases and alias bombs ("billion laughs").
+PyYAML's constructors drop source marks, so values are built from parser events (yamlevents.py):
+mappings become `MDict`, sequences `MList`, each carrying the Source of itself and of every key
+and item. Only JSON-like values are produced (the schema and the configuration digest both need
+that), and every way a file can be unreadable becomes a located Problem instead of an exception:
+missing paths, encodings, syntax, duplicate keys, non-string keys, unknown tags, deep nesting,
+recursive aliases and alias bombs ("billion laughs"). A directory's files are merged here too.
 """
 
 from __future__ import annotations
@@ -19,46 +19,23 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from nsxplan.errors import Problem, Source
-
-# Values reachable only through aliases may not exceed this many nodes: far above any real
-# configuration (aliases are used for a few shared tag sets), far below what exhausts memory.
-MAX_ALIAS_NODES = 100_000
-# Deeper than any configuration; keeps the recursive builder well inside Python's stack.
-MAX_DEPTH = 64
+from nsxplan.yamlevents import (
+    MAX_ALIAS_NODES,
+    MAX_DEPTH,
+    EventBuilder,
+    MDict,
+    MList,
+    _Stop,
+    mark,
+    type_name,
+)
 
 YAML_SUFFIXES = (".yaml", ".yml")
 
-_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_CORE = "tag:yaml.org,2002:"
-
-
-class MDict(dict):  # type: ignore[type-arg]
-    """A mapping with the Source of itself, of each key and of each value."""
-
-    source: Source
-    key_sources: dict[str, Source]
-    value_sources: dict[str, Source]
-
-    def __init__(self, source: Source) -> None:
-        super().__init__()
-        self.source = source
-        self.key_sources = {}
-        self.value_sources = {}
-
-
-class MList(list):  # type: ignore[type-arg]
-    """A sequence with the Source of itself and of each item."""
-
-    source: Source
-    item_sources: list[Source]
-
-    def __init__(self, source: Source) -> None:
-        super().__init__()
-        self.source = source
-        self.item_sources = []
+__all__ = ["MAX_ALIAS_NODES", "MAX_DEPTH", "LoadedFile", "MDict", "MList", "load_files",
+           "merge_documents", "paused_gc", "type_name"]
 
 
 @dataclass
@@ -66,10 +43,6 @@ class LoadedFile:
     path: Path
     name: str           # how messages name the file (the path as the user gave it)
     document: Any       # MDict when the file is usable
-
-
-class _Refused(Exception):
-    """Stops building one file; the Problem is already recorded."""
 
 
 def source_of(value: Any, default: Source) -> Source:
@@ -171,9 +144,12 @@ def decode(raw: bytes, name: str, problems: list[Problem]) -> str | None:
 
 
 def parse_text(text: str, name: str, problems: list[Problem]) -> Any:
-    """Compose and build one file's single document; problems are appended, None on failure."""
+    """Build one file's single document; problems are appended, None on failure."""
+    builder = EventBuilder(name)
     try:
-        nodes = _compose_all(text)
+        builder.build(text)
+    except _Stop:
+        pass
     except yaml.MarkedYAMLError as exc:
         problems.append(_yaml_problem(exc, name))
         return None
@@ -184,51 +160,19 @@ def parse_text(text: str, name: str, problems: list[Problem]) -> Any:
         problems.append(Problem(f"YAML: {reason}", source or Source(name, 1, 1),
                                 hint="remove the control or binary characters"))
         return None
-    except RecursionError:
-        problems.append(Problem("YAML nesting too deep", Source(name, 1, 1),
-                                hint=f"configurations nest at most {MAX_DEPTH} levels"))
-        return None
-    if not nodes:
-        problems.append(Problem("empty configuration file", Source(name, 1, 1),
-                                hint="add `version: 1` and `owner: NAME`, or remove the file"))
-        return None
-    if len(nodes) > 1:
-        problems.append(Problem("more than one YAML document in one file",
-                                _mark(nodes[1].start_mark, name),
-                                hint="put each document in its own file of the directory"))
-        return None
-    builder = _Builder(name)
-    try:
-        value = builder.build(nodes[0], 0)
-    except _Refused:
-        value = None
     problems.extend(builder.problems)
     if builder.problems:
         return None
-    if not isinstance(value, MDict):
-        problems.append(Problem(
-            f"the top level must be a mapping, not {type_name(value)}",
-            _mark(nodes[0].start_mark, name),
-            hint="start the file with `version: 1` and `owner: NAME`"))
+    if builder.documents == 0:
+        problems.append(Problem("empty configuration file", Source(name, 1, 1),
+                                hint="add `version: 1` and `owner: NAME`, or remove the file"))
         return None
-    return value
-
-
-def _compose_all(text: str) -> list[Node]:
-    loader = _Loader(text)
-    try:
-        nodes = []
-        while loader.check_node():
-            node = loader.get_node()
-            if node is not None:
-                nodes.append(node)
-        return nodes
-    finally:
-        loader.dispose()
-
-
-def _mark(mark: Any, name: str) -> Source:
-    return Source(name, mark.line + 1, mark.column + 1)
+    if not isinstance(builder.root, MDict):
+        problems.append(Problem(
+            f"the top level must be a mapping, not {type_name(builder.root)}",
+            builder.root_source, hint="start the file with `version: 1` and `owner: NAME`"))
+        return None
+    return builder.root
 
 
 def _offset_source(text: str, offset: int, name: str) -> Source:
@@ -237,8 +181,8 @@ def _offset_source(text: str, offset: int, name: str) -> Source:
 
 
 def _yaml_problem(exc: yaml.MarkedYAMLError, name: str) -> Problem:
-    mark = exc.problem_mark or exc.context_mark
-    source = _mark(mark, name) if mark is not None else Source(name, 1, 1)
+    where = exc.problem_mark or exc.context_mark
+    source = mark(where, name) if where is not None else Source(name, 1, 1)
     what = " ".join(p for p in (exc.context, exc.problem) if p)
     hint = "check indentation and quoting around this position"
     if exc.context_mark is not None and exc.problem_mark is not None and exc.context:
@@ -247,158 +191,6 @@ def _yaml_problem(exc: yaml.MarkedYAMLError, name: str) -> Problem:
     return Problem(f"YAML syntax error: {what}", source, hint=hint)
 
 
-_TYPE_NAMES = ((bool, "a boolean"), (int, "an integer"), (float, "a number"), (str, "a string"),
-               (list, "a list"), (dict, "a mapping"))
-
-
-def type_name(value: Any) -> str:
-    if value is None:
-        return "null"
-    # bool before int: True is an int to isinstance.
-    return next((name for kind, name in _TYPE_NAMES if isinstance(value, kind)),
-                type(value).__name__)
-
-
-class _Builder:
-    """Builds values from one file's node graph, refusing what JSON cannot hold."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self.problems: list[Problem] = []
-        self.built: set[int] = set()     # nodes built at least once: later visits are aliases
-        self.active: set[int] = set()    # nodes on the current path: revisiting = recursion
-        self.alias_nodes = 0
-        self.in_alias = 0
-        self.scalars = yaml.constructor.SafeConstructor()
-
-    def fail(self, message: str, node: Node, hint: str | None = None) -> None:
-        self.problems.append(Problem(message, _mark(node.start_mark, self.name), hint=hint))
-
-    def build(self, node: Node, depth: int) -> Any:
-        key = id(node)
-        if key in self.active:
-            self.fail("recursive YAML alias (a value contains itself)", node,
-                      hint="anchors (&name) may only be referenced outside their own value")
-            raise _Refused
-        if depth > MAX_DEPTH:
-            self.fail("YAML nesting too deep", node,
-                      hint=f"configurations nest at most {MAX_DEPTH} levels")
-            raise _Refused
-        alias = key in self.built
-        self.in_alias += alias
-        if self.in_alias:
-            self.alias_nodes += 1
-            if self.alias_nodes > MAX_ALIAS_NODES:
-                self.fail(f"YAML aliases expand to more than {MAX_ALIAS_NODES} values "
-                          "(an alias bomb?)", node,
-                          hint="write the repeated values out, or use fewer nested aliases")
-                raise _Refused
-        self.active.add(key)
-        try:
-            if isinstance(node, MappingNode):
-                return self.mapping(node, depth)
-            if isinstance(node, SequenceNode):
-                return self.sequence(node, depth)
-            return self.scalar(node)
-        finally:
-            self.active.discard(key)
-            self.built.add(key)
-            self.in_alias -= alias
-
-    def _check_tag(self, node: Node, expected: str) -> None:
-        tag = node.tag or ""
-        if tag.startswith(_CORE) or tag in ("", "!"):
-            return
-        self.fail(f"unsupported YAML tag {tag}", node,
-                  hint=f"remove the tag; nsxplan reads plain YAML {expected}")
-
-    def mapping(self, node: MappingNode, depth: int) -> MDict:
-        self._check_tag(node, "mappings")
-        result = MDict(_mark(node.start_mark, self.name))
-        for key_node, value_node in self._pairs(node, depth):
-            if not isinstance(key_node, ScalarNode):
-                self.fail("mapping keys must be plain strings, not a list or mapping", key_node)
-                continue
-            key = self.scalar(key_node)
-            if not isinstance(key, str):
-                self.fail(f"mapping key {key_node.value!r} is {type_name(key)}, not a string",
-                          key_node, hint=f'quote it: "{key_node.value}"')
-                continue
-            if key in result:
-                first = result.key_sources[key]
-                self.fail(f"duplicate key `{key}` (first at line {first.line})", key_node,
-                          hint="remove one of them; YAML mappings hold each key once")
-                continue
-            result.key_sources[key] = _mark(key_node.start_mark, self.name)
-            result.value_sources[key] = _mark(value_node.start_mark, self.name)
-            result[key] = self.build(value_node, depth + 1)
-        return result
-
-    def _pairs(self, node: MappingNode, depth: int) -> list[tuple[Node, Node]]:
-        """Key/value node pairs with YAML merge keys (`<<: *base`) resolved; own keys win."""
-        own = []
-        merged: list[tuple[Node, Node]] = []
-        for key_node, value_node in node.value:
-            if key_node.tag == _CORE + "merge":
-                sources = value_node.value if isinstance(value_node, SequenceNode) else [value_node]
-                for source in sources:
-                    if not isinstance(source, MappingNode):
-                        self.fail("`<<` merge needs a mapping or a list of mappings", source)
-                        continue
-                    if id(source) in self.active or depth > MAX_DEPTH:
-                        self.fail("recursive YAML merge", source)
-                        continue
-                    self.active.add(id(source))
-                    try:
-                        merged.extend(self._pairs(source, depth + 1))
-                    finally:
-                        self.active.discard(id(source))
-            else:
-                own.append((key_node, value_node))
-        if not merged:
-            return own
-        own_keys = {k.value for k, _ in own if isinstance(k, ScalarNode)}
-        seen: set[str] = set()
-        result = list(own)
-        for key_node, value_node in merged:
-            k = key_node.value if isinstance(key_node, ScalarNode) else None
-            if k in own_keys or k in seen:
-                continue
-            if isinstance(k, str):
-                seen.add(k)
-            result.append((key_node, value_node))
-        return result
-
-    def sequence(self, node: SequenceNode, depth: int) -> MList:
-        self._check_tag(node, "lists")
-        result = MList(_mark(node.start_mark, self.name))
-        for item in node.value:
-            result.item_sources.append(_mark(item.start_mark, self.name))
-            result.append(self.build(item, depth + 1))
-        return result
-
-    def scalar(self, node: Node) -> Any:
-        tag = node.tag or ""
-        value = node.value
-        if not tag.startswith(_CORE) and tag not in ("", "!"):
-            self._check_tag(node, "values")
-            return value
-        kind = tag[len(_CORE):]
-        try:
-            if kind == "null":
-                return None
-            if kind == "bool":
-                return self.scalars.construct_yaml_bool(node)
-            if kind == "int":
-                return self.scalars.construct_yaml_int(node)
-            if kind == "float":
-                return self.scalars.construct_yaml_float(node)
-        except (ValueError, TypeError, KeyError, yaml.YAMLError):
-            self.fail(f"invalid !!{kind} value {value!r}", node)
-            return value
-        # Strings, timestamps and binary stay as written: nsxplan has no date or byte fields,
-        # and the schema then reports "expected ..., got a string" with the original text.
-        return value if isinstance(value, str) else str(value)
 
 
 _LIST_KEYS = ("tier0s", "tier1s", "dns_zones")
@@ -416,10 +208,10 @@ def merge_documents(files: list[LoadedFile]) -> tuple[MDict, list[Problem]]:
         doc = loaded.document
         for key, value in doc.items():
             if key in _LIST_KEYS:
-                if isinstance(value, list):
+                if isinstance(value, MList):
                     _extend(merged, key, value, doc)
             elif key == "dependencies":
-                if isinstance(value, dict):
+                if isinstance(value, MDict):
                     _merge_dependencies(merged, value, doc)
             elif key not in merged:
                 _take(merged, key, value, doc)
@@ -452,7 +244,7 @@ def _merge_dependencies(target: MDict, value: MDict, origin: MDict) -> None:
         _take(target, "dependencies", MDict(value.source), origin)
     deps: MDict = target["dependencies"]
     for key, items in value.items():
-        if key in _DEPENDENCY_LIST_KEYS and isinstance(items, list):
+        if key in _DEPENDENCY_LIST_KEYS and isinstance(items, MList):
             _extend(deps, key, items, value)
         elif key not in deps:
             _take(deps, key, items, value)

@@ -123,7 +123,8 @@ def existing_problems(gateway: MDict, kind: str) -> list[Problem]:
         if key in EXISTING_ALLOWED:
             continue
         if key == "adopt":
-            hint = "choose one: `existing: true` leaves the gateway alone, `adopt: true` takes it over"
+            hint = ("choose one: `existing: true` leaves the gateway alone, "
+                    "`adopt: true` takes it over")
         else:
             hint = (f"remove `{key}`: nsxplan never changes a {kind} declared `existing: true` "
                     "(only the children listed under it); drop `existing` to manage it, "
@@ -143,7 +144,8 @@ def tier0_reference(tier1: MDict, tier0s: dict[str, MDict]) -> list[Problem]:
         if TIER0_PATH.fullmatch(reference):
             return []
         return [Problem(f"`tier0: {reference}` is not a Tier-0 policy path", where,
-                        hint="write /infra/tier-0s/ID, or the id of a Tier-0 in this configuration")]
+                        hint="write /infra/tier-0s/ID, or the id of a Tier-0 in this "
+                             "configuration")]
     if reference in tier0s:
         return []
     known = ", ".join(sorted(tier0s)) or "none"
@@ -300,14 +302,12 @@ def nat_conflicts(rules: list[MDict]) -> list[Problem]:
         if action is None or source is None or destination is None:
             continue
         match = (action, source, destination, text(rule, "service"))
-        translation = (canonical_blocks(text(rule, "translated")), str(rule.get("translated_ports")))
+        translation = _translation(rule)
         first = seen.get(match)
         if first is None:
             seen[match] = rule
             continue
-        first_translation = (canonical_blocks(text(first, "translated")),
-                             str(first.get("translated_ports")))
-        if first_translation != translation:
+        if _translation(first) != translation:
             problems.append(Problem(
                 f"NAT rule `{rule.get('id')}` matches the same traffic as `{first.get('id')}` "
                 f"(defined at {first.source}) but translates it differently",
@@ -315,6 +315,10 @@ def nat_conflicts(rules: list[MDict]) -> list[Problem]:
                 hint="remove one of the two rules, or make their source, destination or "
                      "service differ"))
     return problems
+
+
+def _translation(rule: MDict) -> tuple[Any, ...]:
+    return canonical_blocks(text(rule, "translated")), str(rule.get("translated_ports"))
 
 
 __all__ = ["AddressError", "semantic_problems"]

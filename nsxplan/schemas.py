@@ -40,13 +40,13 @@ def schema_path(name: str) -> Path:
     raise FileNotFoundError(f"schema {name} not found in {SOURCE_DIR} or {PACKAGE_DIR}")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load_schema(name: str) -> dict[str, Any]:
     result: dict[str, Any] = json.loads(schema_path(name).read_text(encoding="utf-8"))
     return result
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _fragment_validator() -> jsonschema.Draft202012Validator:
     """The configuration schema for one file of a directory: `version`/`owner` may live in
     another file, so the top-level `required` is checked on the merged documents instead."""
@@ -111,7 +111,7 @@ def dotted(root: Any, path: Iterable[Any]) -> str:
         if isinstance(step, int):
             item_id = child.get("id") if isinstance(child, dict) else None
             named = isinstance(item_id, str) and _ID.fullmatch(item_id)
-            parts.append(item_id if named else f"[{step}]")
+            parts.append(str(item_id) if named else f"[{step}]")
         else:
             parts.append(str(step))
         node = child
@@ -143,7 +143,8 @@ def _describe(error: ValidationError, root: MDict, default: Source) -> list[Prob
                                   hint=hint))
         return result
     if validator == "required":
-        missing = error.message.split("'")[1] if "'" in error.message else str(error.validator_value)
+        quoted = error.message.split("'")
+        missing = quoted[1] if len(quoted) > 2 else str(error.validator_value)
         return [Problem(f"{name}: missing required key `{missing}`", where,
                         hint=_field_description(schema, missing))]
     if validator in ("anyOf", "oneOf") and error.context:
@@ -172,7 +173,7 @@ def _type_phrase(value: Any) -> str:
              "integer": "an integer", "boolean": "true or false", "number": "a number",
              "null": "null"}
     if isinstance(value, list):
-        return " or ".join(names.get(v, v) for v in value)
+        return " or ".join(names.get(v, str(v)) for v in value)
     return names.get(value, str(value))
 
 

@@ -111,7 +111,8 @@ def gateway() -> st.SearchStrategy[dict[str, Any]]:
                   "static_routes": st.lists(route, max_size=3),
                   "tags": st.dictionaries(st.sampled_from(WORDS), st.sampled_from(WORDS)),
                   "dns_forwarder": st.fixed_dictionaries(
-                      {"listener_ip": st.sampled_from(WORDS), "default_zone": st.sampled_from(WORDS)},
+                      {"listener_ip": st.sampled_from(WORDS),
+                       "default_zone": st.sampled_from(WORDS)},
                       optional={"conditional_zones": st.lists(st.sampled_from(WORDS))})})
 
 

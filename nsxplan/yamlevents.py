@@ -1,0 +1,274 @@
+"""One YAML text -> MDict/MList values with Sources, built from parser events.
+
+PyYAML's composer (C or Python) is recursive: a file of 50,000 nested `[` overflows the C stack
+and kills the process, which no `except` can report. Parser events come from libyaml's explicit
+state stack, so building from them with our own stack keeps every input a located Problem:
+nesting is refused at MAX_DEPTH, aliases count the values they expand to (an alias bomb is
+refused long before it exhausts memory), and an alias to a value still being built (a value
+containing itself) is refused instead of looping downstream.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+from yaml import events as ev
+from yaml.nodes import ScalarNode
+
+from nsxplan.errors import Problem, Source
+
+# Values reachable only through aliases may not exceed this many nodes: far above any real
+# configuration (aliases are used for a few shared tag sets), far below what exhausts memory.
+MAX_ALIAS_NODES = 100_000
+# Deeper than any configuration could need.
+MAX_DEPTH = 64
+
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_CORE = "tag:yaml.org,2002:"
+_SCALAR_TAGS = {"str", "null", "bool", "int", "float", "binary", "timestamp", "value"}
+_COLLECTION_TAGS = {"map", "seq", "omap", "pairs", "set"}
+_MERGE = object()        # the pending key of a `<<:` entry
+_SKIP = object()         # the pending key after an invalid key: its value is dropped
+_RESOLVER = yaml.resolver.Resolver()
+_SCALARS = yaml.constructor.SafeConstructor()
+
+
+class MDict(dict):  # type: ignore[type-arg]
+    """A mapping with the Source of itself, of each key and of each value."""
+
+    source: Source
+    key_sources: dict[str, Source]
+    value_sources: dict[str, Source]
+
+    def __init__(self, source: Source) -> None:
+        super().__init__()
+        self.source = source
+        self.key_sources = {}
+        self.value_sources = {}
+
+
+class MList(list):  # type: ignore[type-arg]
+    """A sequence with the Source of itself and of each item."""
+
+    source: Source
+    item_sources: list[Source]
+
+    def __init__(self, source: Source) -> None:
+        super().__init__()
+        self.source = source
+        self.item_sources = []
+
+
+_TYPE_NAMES = ((bool, "a boolean"), (int, "an integer"), (float, "a number"), (str, "a string"),
+               (list, "a list"), (dict, "a mapping"))
+
+
+def type_name(value: Any) -> str:
+    if value is None:
+        return "null"
+    # bool before int: True is an int to isinstance.
+    return next((name for kind, name in _TYPE_NAMES if isinstance(value, kind)),
+                type(value).__name__)
+
+
+class _Stop(Exception):
+    """The file cannot be read further; the Problem is recorded."""
+
+
+@dataclass
+class _Frame:
+    container: MDict | MList
+    anchor: str | None
+    size: int = 1
+    key: Any = None                      # mapping: the key awaiting its value (None = none)
+    key_source: Source | None = None
+    merges: list[tuple[Any, Source]] = field(default_factory=list)
+
+
+@dataclass
+class _Anchor:
+    value: Any = None
+    size: int = 0
+    open: bool = True
+
+
+def mark(mark: Any, name: str) -> Source:
+    return Source(name, mark.line + 1, mark.column + 1)
+
+
+class EventBuilder:
+    """Consumes the events of one text and builds its single document."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.problems: list[Problem] = []
+        self.stack: list[_Frame] = []
+        self.anchors: dict[str, _Anchor] = {}
+        self.alias_nodes = 0
+        self.documents = 0
+        self.root: Any = None
+        self.root_source = Source(name, 1, 1)
+
+    def fail(self, message: str, where: Source, hint: str | None = None) -> None:
+        self.problems.append(Problem(message, where, hint=hint))
+
+    def build(self, text: str) -> None:
+        """Raises yaml.YAMLError for syntax errors, _Stop for refused input."""
+        for event in yaml.parse(text, Loader=_Loader):
+            self.event(event)
+
+    def event(self, event: ev.Event) -> None:
+        if isinstance(event, ev.ScalarEvent):
+            self.add(self.scalar(event), 1, event, event.anchor)
+        elif isinstance(event, (ev.MappingStartEvent, ev.SequenceStartEvent)):
+            self.start(event)
+        elif isinstance(event, (ev.MappingEndEvent, ev.SequenceEndEvent)):
+            frame = self.stack.pop()
+            if isinstance(frame.container, MDict):
+                self.merge(frame)
+            self.add(frame.container, frame.size, None, frame.anchor)
+        elif isinstance(event, ev.AliasEvent):
+            self.alias(event)
+        elif isinstance(event, ev.DocumentStartEvent):
+            self.documents += 1
+            if self.documents > 1:
+                self.fail("more than one YAML document in one file",
+                          mark(event.start_mark, self.name),
+                          hint="put each document in its own file of the directory")
+                raise _Stop
+
+    def start(self, event: ev.CollectionStartEvent) -> None:
+        source = mark(event.start_mark, self.name)
+        if len(self.stack) >= MAX_DEPTH:
+            self.fail("YAML nesting too deep", source,
+                      hint=f"configurations nest at most {MAX_DEPTH} levels")
+            raise _Stop
+        self.check_tag(event.tag, source, _COLLECTION_TAGS)
+        container: MDict | MList = (MDict(source) if isinstance(event, ev.MappingStartEvent)
+                                    else MList(source))
+        if event.anchor is not None:
+            self.anchors[event.anchor] = _Anchor()
+        self.stack.append(_Frame(container, event.anchor))
+
+    def alias(self, event: ev.AliasEvent) -> None:
+        source = mark(event.start_mark, self.name)
+        anchor = self.anchors.get(event.anchor or "")
+        if anchor is None:  # pragma: no cover - the parser rejects undefined aliases
+            self.fail(f"undefined YAML alias *{event.anchor}", source)
+            raise _Stop
+        if anchor.open:
+            self.fail("recursive YAML alias (a value contains itself)", source,
+                      hint="anchors (&name) may only be referenced outside their own value")
+            raise _Stop
+        self.alias_nodes += anchor.size
+        if self.alias_nodes > MAX_ALIAS_NODES:
+            self.fail(f"YAML aliases expand to more than {MAX_ALIAS_NODES} values "
+                      "(an alias bomb?)", source,
+                      hint="write the repeated values out, or use fewer nested aliases")
+            raise _Stop
+        self.add(anchor.value, anchor.size, event, None)
+
+    def add(self, value: Any, size: int, event: ev.NodeEvent | None, anchor: str | None) -> None:
+        """Place a finished value in its parent (or as the document root)."""
+        source = mark(event.start_mark, self.name) if event is not None else value.source
+        if anchor is not None:
+            self.anchors[anchor] = _Anchor(value, size, open=False)
+        if not self.stack:
+            self.root, self.root_source = value, source
+            return
+        parent = self.stack[-1]
+        parent.size += size
+        container = parent.container
+        if isinstance(container, MList):
+            container.append(value)
+            container.item_sources.append(source)
+        elif parent.key is None:
+            parent.key, parent.key_source = self.key(value, event, source), source
+        else:
+            self.assign(parent, value, source)
+
+    def key(self, value: Any, event: ev.NodeEvent | None, source: Source) -> Any:
+        if isinstance(event, ev.ScalarEvent) and event.tag is None and event.implicit[0] \
+                and event.value == "<<":
+            return _MERGE
+        if isinstance(value, str):
+            return value
+        if isinstance(value, (dict, list)):
+            self.fail("mapping keys must be plain strings, not a list or mapping", source)
+        else:
+            raw = event.value if isinstance(event, ev.ScalarEvent) else str(value)
+            self.fail(f"mapping key {raw!r} is {type_name(value)}, not a string", source,
+                      hint=f'quote it: "{raw}"')
+        return _SKIP
+
+    def assign(self, frame: _Frame, value: Any, source: Source) -> None:
+        container = frame.container
+        assert isinstance(container, MDict)
+        key, key_source = frame.key, frame.key_source or source
+        frame.key = None
+        if key is _SKIP:
+            return
+        if key is _MERGE:
+            frame.merges.append((value, source))
+            return
+        if key in container:
+            first = container.key_sources[key]
+            self.fail(f"duplicate key `{key}` (first at line {first.line})", key_source,
+                      hint="remove one of them; YAML mappings hold each key once")
+            return
+        container[key] = value
+        container.key_sources[key] = key_source
+        container.value_sources[key] = source
+
+    def merge(self, frame: _Frame) -> None:
+        """`<<: *base` / `<<: [*a, *b]`: keys the mapping lacks, earlier sources first."""
+        target = frame.container
+        assert isinstance(target, MDict)
+        for value, source in frame.merges:
+            sources = list(value) if isinstance(value, MList) else [value]
+            for base in sources:
+                if not isinstance(base, MDict):
+                    self.fail("`<<` merge needs a mapping or a list of mappings", source)
+                    continue
+                for key, item in base.items():
+                    if key not in target:
+                        target[key] = item
+                        target.key_sources[key] = base.key_sources[key]
+                        target.value_sources[key] = base.value_sources[key]
+
+    def check_tag(self, tag: str | None, source: Source, allowed: set[str]) -> bool:
+        if tag is None or tag == "!" or (tag.startswith(_CORE) and tag[len(_CORE):] in allowed):
+            return True
+        self.fail(f"unsupported YAML tag {tag}", source,
+                  hint="remove the tag; nsxplan reads plain YAML values")
+        return False
+
+    def scalar(self, event: ev.ScalarEvent) -> Any:
+        value = event.value
+        tag = event.tag
+        if tag is None or tag == "!":
+            if not (tag is None and event.implicit[0]):
+                return value  # quoted, or the non-specific tag: a string as written
+            tag = _RESOLVER.resolve(ScalarNode, value, event.implicit)
+            if tag == _CORE + "merge":
+                return value  # `<<`: a merge as a key (see `key`), the plain string elsewhere
+        source = mark(event.start_mark, self.name)
+        if not self.check_tag(tag, source, _SCALAR_TAGS):
+            return value
+        kind = tag[len(_CORE):]
+        try:
+            if kind == "null":
+                return None
+            if kind == "bool":
+                return _SCALARS.construct_yaml_bool(ScalarNode(tag, value))
+            if kind == "int":
+                return _SCALARS.construct_yaml_int(ScalarNode(tag, value))
+            if kind == "float":
+                return _SCALARS.construct_yaml_float(ScalarNode(tag, value))
+        except (ValueError, TypeError, KeyError, IndexError, yaml.YAMLError):
+            self.fail(f"invalid !!{kind} value {value!r}", source)
+        # Strings, timestamps and binary stay as written: nsxplan has no date or byte fields,
+        # and the schema then reports "expected ..., got a string" with the original text.
+        return value
