@@ -7,7 +7,9 @@ Terraform provider's pattern) cost one round trip each; NSX Search lags behind w
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import gc
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any, Protocol
 
 from nsxplan.kinds import KINDS, LIVE_TYPES, child_path
@@ -25,10 +27,28 @@ class InfraReader(Protocol):
 def read_live(client: InfraReader, types: Sequence[str] = LIVE_TYPES) -> LiveState:
     """Read the live policy tree in one H-API GET (+ one version GET) and flatten it."""
     start = client.request_count
-    tree = client.get_infra(list(types))
+    with gc_paused():
+        tree = client.get_infra(list(types))
+        objects = flatten_infra(tree)
     version = client.version()
-    return LiveState(objects=flatten_infra(tree), nsx_version=version or None,
+    return LiveState(objects=objects, nsx_version=version or None,
                      requests=client.request_count - start)
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector around one allocation-heavy step.
+
+    Decoding and flattening a 10,000-object tree, and planning over it, allocate hundreds of
+    thousands of small dicts that all stay alive; the collector rescanning them doubles the
+    time and frees nothing. Reference counting still frees everything as usual."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def flatten_infra(tree: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
