@@ -116,16 +116,88 @@ def gateway() -> st.SearchStrategy[dict[str, Any]]:
                       optional={"conditional_zones": st.lists(st.sampled_from(WORDS))})})
 
 
-@SETTINGS
-@given(st.fixed_dictionaries(
+NEARLY_VALID = st.fixed_dictionaries(
     {"version": st.just(1), "owner": st.just("fuzz")},
     optional={"tier0s": st.lists(gateway(), max_size=3), "tier1s": st.lists(gateway(), max_size=3),
               "dns_zones": st.lists(st.fixed_dictionaries(
                   {"id": st.sampled_from(WORDS), "upstream_servers": st.lists(
                       st.sampled_from(WORDS), max_size=4)},
                   optional={"domains": st.lists(st.sampled_from(WORDS), max_size=2)}), max_size=3),
-              "target": st.fixed_dictionaries({"manager": st.sampled_from(WORDS)})}))
+              "target": st.fixed_dictionaries({"manager": st.sampled_from(WORDS)})})
+
+
+@SETTINGS
+@given(NEARLY_VALID)
 def test_nearly_valid_configurations(workdir: Path, value: dict[str, Any]) -> None:
     result = check_bytes(workdir, yaml.safe_dump(value).encode("utf-8"))
     if isinstance(result, Config):
         assert result.owner == "fuzz" and len(result.digest) == 64
+
+
+@st.composite
+def valid_configs(draw: st.DrawFn) -> dict[str, Any]:
+    """Valid by construction, so every one must load, and the model must mirror it."""
+    zones = [{"id": f"z{i}", "upstream_servers": [f"192.168.10.{i + 1}"]}
+             for i in range(draw(st.integers(0, 3)))]
+    for zone in zones[1:]:
+        zone["domains"] = [f"{zone['id']}.example.com"]
+
+    def rules(stateful: bool) -> list[dict[str, Any]]:
+        actions = ["SNAT", "DNAT", "REFLEXIVE", "NO_SNAT", "NO_DNAT"] if stateful else [
+            "REFLEXIVE", "NO_SNAT", "NO_DNAT"]
+        out = []
+        for i, action in enumerate(draw(st.lists(st.sampled_from(actions), max_size=4))):
+            rule: dict[str, Any] = {"id": f"n{i}", "action": action,
+                                    "source": f"30.0.{i}.0/24", "destination": f"10.9.{i}.1"}
+            if action in ("SNAT", "DNAT", "REFLEXIVE"):
+                rule["translated"] = f"172.16.2.{i + 1}"
+            if action == "REFLEXIVE":
+                del rule["destination"]
+            if draw(st.booleans()):
+                rule["sequence"] = draw(st.integers(0, 1000))
+            out.append(rule)
+        return out
+
+    def routes() -> list[dict[str, Any]]:
+        return [{"id": f"r{i}", "network": f"10.{i}.0.0/16",
+                 "next_hops": [{"ip": "10.27.51.1", "admin_distance": draw(st.integers(1, 255))}]}
+                for i in range(draw(st.integers(0, 3)))]
+
+    tier0s = []
+    for i in range(draw(st.integers(0, 2))):
+        standby = draw(st.booleans())
+        tier0: dict[str, Any] = {"id": f"t0-{i}", "static_routes": routes(),
+                                 "nat_rules": rules(standby)}
+        if standby:
+            tier0["ha_mode"] = "ACTIVE_STANDBY"
+        tier0s.append(tier0)
+    tier1s = []
+    for i in range(draw(st.integers(0, 3))):
+        tier1: dict[str, Any] = {"id": f"t1-{i}", "nat_rules": rules(True),
+                                 "tags": draw(st.dictionaries(st.sampled_from(["a", "b"]),
+                                                              st.sampled_from(["x", "y"])))}
+        tier1["tier0"] = draw(st.sampled_from([t["id"] for t in tier0s] + ["/infra/tier-0s/x"]))
+        if zones and draw(st.booleans()):
+            tier1["dns_forwarder"] = {"listener_ip": f"10.96.10.{i + 1}", "default_zone": "z0",
+                                      "conditional_zones": [z["id"] for z in zones[1:]]}
+        tier1s.append(tier1)
+    return {"version": 1, "owner": "fuzz", "tier0s": tier0s, "tier1s": tier1s,
+            "dns_zones": zones}
+
+
+@SETTINGS
+@given(valid_configs())
+def test_valid_configurations_build_a_matching_model(workdir: Path, value: dict[str, Any]) -> None:
+    result = check_bytes(workdir, yaml.safe_dump(value).encode("utf-8"))
+    assert isinstance(result, Config), result
+    assert [t.id for t in result.tier0s] == [t["id"] for t in value["tier0s"]]
+    for model, doc in zip(result.tier1s, value["tier1s"], strict=True):
+        assert [r.action for r in model.nat_rules] == [r["action"] for r in doc["nat_rules"]]
+        assert model.tier0_path is not None and model.tier0_path.endswith(
+            doc["tier0"].rsplit("/", 1)[-1])
+        assert (model.tier0 is None) == doc["tier0"].startswith("/")
+        assert [t.scope for t in model.tags] == sorted(doc["tags"])
+        if "dns_forwarder" in doc:
+            assert model.dns_forwarder is not None
+            assert model.dns_forwarder.default_zone.id == "z0"
+            assert len(model.dns_forwarder.conditional_zones) == len(value["dns_zones"]) - 1
