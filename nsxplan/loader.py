@@ -27,7 +27,7 @@ from nsxplan.yamlevents import (
     EventBuilder,
     MDict,
     MList,
-    _Stop,
+    Refused,
     mark,
     type_name,
 )
@@ -148,7 +148,7 @@ def parse_text(text: str, name: str, problems: list[Problem]) -> Any:
     builder = EventBuilder(name)
     try:
         builder.build(text)
-    except _Stop:
+    except Refused:
         pass
     except yaml.MarkedYAMLError as exc:
         problems.append(_yaml_problem(exc, name))

@@ -73,7 +73,7 @@ def type_name(value: Any) -> str:
                 type(value).__name__)
 
 
-class _Stop(Exception):
+class Refused(Exception):
     """The file cannot be read further; the Problem is recorded."""
 
 
@@ -115,7 +115,7 @@ class EventBuilder:
         self.problems.append(Problem(message, where, hint=hint))
 
     def build(self, text: str) -> None:
-        """Raises yaml.YAMLError for syntax errors, _Stop for refused input."""
+        """Raises yaml.YAMLError for syntax errors, Refused for refused input."""
         for event in yaml.parse(text, Loader=_Loader):
             self.event(event)
 
@@ -137,14 +137,14 @@ class EventBuilder:
                 self.fail("more than one YAML document in one file",
                           mark(event.start_mark, self.name),
                           hint="put each document in its own file of the directory")
-                raise _Stop
+                raise Refused
 
     def start(self, event: ev.CollectionStartEvent) -> None:
         source = mark(event.start_mark, self.name)
         if len(self.stack) >= MAX_DEPTH:
             self.fail("YAML nesting too deep", source,
                       hint=f"configurations nest at most {MAX_DEPTH} levels")
-            raise _Stop
+            raise Refused
         self.check_tag(event.tag, source, _COLLECTION_TAGS)
         container: MDict | MList = (MDict(source) if isinstance(event, ev.MappingStartEvent)
                                     else MList(source))
@@ -157,17 +157,17 @@ class EventBuilder:
         anchor = self.anchors.get(event.anchor or "")
         if anchor is None:  # pragma: no cover - the parser rejects undefined aliases
             self.fail(f"undefined YAML alias *{event.anchor}", source)
-            raise _Stop
+            raise Refused
         if anchor.open:
             self.fail("recursive YAML alias (a value contains itself)", source,
                       hint="anchors (&name) may only be referenced outside their own value")
-            raise _Stop
+            raise Refused
         self.alias_nodes += anchor.size
         if self.alias_nodes > MAX_ALIAS_NODES:
             self.fail(f"YAML aliases expand to more than {MAX_ALIAS_NODES} values "
                       "(an alias bomb?)", source,
                       hint="write the repeated values out, or use fewer nested aliases")
-            raise _Stop
+            raise Refused
         self.add(anchor.value, anchor.size, event, None)
 
     def add(self, value: Any, size: int, event: ev.NodeEvent | None, anchor: str | None) -> None:
