@@ -1,0 +1,125 @@
+"""Scenario 5: a saved plan is applied exactly, or refused (exit 3) with nothing written.
+
+The plan changes an object that exists (an update, checked by `_revision`) and creates others
+(checked by absence). Someone else's write between `plan --out` and `apply PLANFILE` - a PATCH to
+the updated object, or the creation of an object the plan creates - makes the plan stale.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.scenarios.conftest import Sim, export, nsxplan, write_config
+
+# Tier-0 egress translation, so the dependency checks pass and never block apply.
+NAT = """\
+    nat_rules:
+      - {id: supervisor-egress, action: REFLEXIVE, source: 30.0.0.5, translated: 10.27.51.145}
+      - {id: tkg-egress, action: REFLEXIVE, source: 30.0.0.16, translated: 10.27.51.147}
+"""
+BASE = """\
+version: 1
+owner: saved
+tier0s:
+  - id: vcf-t0
+    existing: true
+    static_routes:
+      - id: default-route
+        network: 0.0.0.0/0
+        next_hops: [{ip: 10.27.51.1}]
+""" + NAT
+CHANGED = """\
+version: 1
+owner: saved
+tier0s:
+  - id: vcf-t0
+    existing: true
+    static_routes:
+      - id: default-route
+        network: 0.0.0.0/0
+        next_hops: [{ip: 10.27.51.254}]
+      - id: lab-route
+        network: 192.168.50.0/24
+        next_hops: [{ip: 10.27.51.2}]
+""" + NAT
+ROUTE = "/infra/tier-0s/vcf-t0/static-routes/default-route"
+NEW = "/infra/tier-0s/vcf-t0/static-routes/lab-route"
+
+# Out-of-band writes an operator might make with the NSX UI/API while the plan waits for review.
+INTERFERENCE: dict[str, tuple[str, dict[str, Any]]] = {
+    "updated-object-changed": (ROUTE, {"description": "changed by hand"}),
+    "created-object-appeared": (NEW, {"network": "192.168.50.0/24",
+                                      "next_hops": [{"ip_address": "10.27.51.3"}]}),
+}
+
+
+def contains(live: Any, want: Any) -> bool:
+    """`want` is in `live`, allowing the server's defaults (e.g. admin_distance: 1) on top."""
+    if isinstance(want, dict):
+        return isinstance(live, dict) and all(contains(live.get(k), v) for k, v in want.items())
+    if isinstance(want, list):
+        return (isinstance(live, list) and len(live) == len(want)
+                and all(contains(a, b) for a, b in zip(live, want)))
+    return bool(live == want)
+
+
+def saved_plan(sims: Callable[..., Sim], tmp_path: Path) -> tuple[Sim, Path, Path]:
+    sim = sims()
+    first = nsxplan("apply", write_config(tmp_path / "base", BASE), "--manager", sim.url,
+                    "--auto-approve", sim=sim)
+    assert first.code == 0, first.out + first.err
+    config = write_config(tmp_path / "changed", CHANGED)
+    planfile = tmp_path / "plan.json"
+    res = nsxplan("plan", config, "--manager", sim.url, "--out", planfile,
+                  "--fail-on-checks", "never", sim=sim)
+    assert res.code == 0, res.out + res.err
+    assert sim.auth is not None and sim.auth[1] not in planfile.read_text()
+    return sim, config, planfile
+
+
+@pytest.mark.parametrize("case", list(INTERFERENCE))
+def test_stale_saved_plan_is_refused_with_nothing_written(
+        case: str, sims: Callable[..., Sim], tmp_path: Path) -> None:
+    sim, _, planfile = saved_plan(sims, tmp_path)
+    path, body = INTERFERENCE[case]
+    r = sim.patch(path, body)
+    assert r.status_code == 200, r.text
+    before = export(sim, tmp_path / "before.json")
+
+    res = nsxplan("apply", planfile, "--auto-approve", sim=sim)
+    text = res.out + res.err
+    assert res.code == 3, text
+    assert path in text, text
+    assert "Traceback" not in text
+    assert export(sim, tmp_path / "after.json") == before, "a stale plan wrote something"
+
+
+def test_unchanged_saved_plan_applies_exactly_once(
+        sims: Callable[..., Sim], tmp_path: Path) -> None:
+    sim, config, planfile = saved_plan(sims, tmp_path)
+    plan = json.loads(planfile.read_text())
+    shown = nsxplan("show", planfile)
+    assert shown.code == 0 and ROUTE in shown.out and NEW in shown.out, shown.out + shown.err
+
+    res = nsxplan("apply", planfile, "--auto-approve", sim=sim)
+    assert res.code == 0, res.out + res.err
+    for change in plan["changes"]:
+        if change["action"] in ("create", "update"):
+            live = sim.get(change["path"])
+            want = {k: v for k, v in change["after"].items() if not k.startswith("_")}
+            assert contains(live, want), (change["path"], want, live)
+    assert [h["ip_address"] for h in sim.get(ROUTE)["next_hops"]] == ["10.27.51.254"]
+    again = nsxplan("plan", config, "--manager", sim.url, "--detailed-exitcode", sim=sim)
+    assert again.code == 0, again.out + again.err
+
+    # The plan was made against revisions that its own apply has since moved on: replaying it is
+    # refused, never applied twice.
+    before = export(sim, tmp_path / "before.json")
+    replay = nsxplan("apply", planfile, "--auto-approve", sim=sim)
+    assert replay.code == 3, replay.out + replay.err
+    assert export(sim, tmp_path / "after.json") == before
