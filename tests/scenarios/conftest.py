@@ -40,7 +40,7 @@ _SCRIPT = Path(sys.executable).parent / "nsxplan"
 NSXPLAN = [str(_SCRIPT)] if _SCRIPT.exists() else [
     sys.executable, "-c", "from nsxplan.cli import main; main()"]
 NSX_ENV = ("NSX_MANAGER", "NSX_USERNAME", "NSX_PASSWORD", "NSX_CLIENT_CERT", "NSX_CLIENT_KEY")
-#: Sever's bookkeeping that legitimately differs after a restore (see compare_exports).
+#: The server's bookkeeping, which legitimately differs after a restore (see comparable).
 SERVER_FIELDS = frozenset({"_revision", "_create_time", "_last_modified_time",
                            "_last_modified_user", "unique_id", "realization_id"})
 
@@ -235,14 +235,32 @@ def export(sim: Sim, dest: Path) -> dict[str, Any]:
 
 
 def comparable(tree: Any) -> Any:
-    """An export with the server's bookkeeping removed.
+    """An export with what a faithful restore may still change removed.
 
-    A restore re-creates deleted objects and PUTs updated ones back: NSX then assigns a new
-    `_revision`, timestamps, `_last_modified_user` and `unique_id`/`realization_id`. Everything
-    else (the user-visible configuration, tags, `_protection`, `_create_user`, ordering of
-    children) must be exactly what it was."""
+    A restore re-creates deleted objects and writes updated ones back: NSX then assigns a new
+    `_revision`, timestamps, `_last_modified_user` and `unique_id`/`realization_id` (all
+    server-assigned, never user-settable). The order of children is ignored too: H-API children
+    are identified by path, not position, and a re-created object may be listed last. Everything
+    else - every configured field, tags, `_create_user`, `_protection`, the set of objects - must
+    be exactly what it was."""
     if isinstance(tree, dict):
-        return {k: comparable(v) for k, v in tree.items() if k not in SERVER_FIELDS}
+        out = {k: comparable(v) for k, v in tree.items() if k not in SERVER_FIELDS}
+        if isinstance(out.get("children"), list):
+            out["children"] = sorted(out["children"], key=lambda c: json.dumps(c, sort_keys=True))
+        return out
     if isinstance(tree, list):
         return [comparable(v) for v in tree]
     return tree
+
+
+@pytest.fixture(scope="session")
+def v1_state(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The simulator state after applying configs.V1 to the demo state (through `sim:FILE`)."""
+    from tests.scenarios.configs import V1
+
+    base = tmp_path_factory.mktemp("v1-state")
+    state = base / "v1-state.json"
+    res = nsxplan("apply", write_config(base / "v1", V1), "--manager", f"sim:{state}",
+                  "--auto-approve", "--fail-on-checks", "never")
+    assert res.code == 0, res.out + res.err
+    return state

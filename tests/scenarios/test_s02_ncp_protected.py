@@ -7,7 +7,6 @@ revisions included, is identical before and after).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest

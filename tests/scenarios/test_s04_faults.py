@@ -7,87 +7,23 @@ state with `--faults` and applies v2 once. Allowed endings:
 - exit 0, and the next plan is empty (the fault was retried away, or never fired);
 - exit 1, and `nsxplan export` equals the pre-apply export.
 
-What the export comparison ignores, and why: a restore re-creates what was deleted and writes back
-what was updated, so NSX hands out a new `_revision`, new `_create_time`/`_last_modified_time`,
-`_last_modified_user` and new `unique_id`/`realization_id` (all server-assigned, never
-user-settable). The order of children in the tree is ignored too: H-API children are identified
-by path, not position. Everything else - every configured field, tags, `_create_user`,
-`_protection`, the set of objects - must match exactly.
+What the export comparison ignores, and why: see `conftest.comparable` (server-assigned
+revisions, timestamps and ids; the order of H-API children).
 """
 
 from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.scenarios.configs import V2
 from tests.scenarios.conftest import Sim, comparable, export, nsxplan, write_config
 
-V1 = """\
-version: 1
-owner: faults
-tier0s:
-  - id: vcf-t0
-    existing: true
-    static_routes:
-      - id: default-route
-        network: 0.0.0.0/0
-        next_hops: [{ip: 10.27.51.1}]
-      - id: lab-route
-        network: 192.168.50.0/24
-        next_hops: [{ip: 10.27.51.2}]
-    nat_rules:
-      - id: supervisor-egress
-        action: REFLEXIVE
-        source: 30.0.0.5
-        translated: 10.27.51.145
-tier1s:
-  - id: apps-t1
-    tier0: vcf-t0
-    description: apps v1
-    static_routes:
-      - id: legacy
-        network: 192.168.60.0/24
-        next_hops: [{ip: 10.96.0.1}]
-"""
-V2 = """\
-version: 1
-owner: faults
-tier0s:
-  - id: vcf-t0
-    existing: true
-    static_routes:
-      - id: default-route
-        network: 0.0.0.0/0
-        next_hops: [{ip: 10.27.51.254, admin_distance: 2}]
-    nat_rules:
-      - id: supervisor-egress
-        action: REFLEXIVE
-        source: 30.0.0.5
-        translated: 10.27.51.145
-      - id: tkg-egress
-        action: REFLEXIVE
-        source: 30.0.0.16
-        translated: 10.27.51.147
-tier1s:
-  - id: apps-t1
-    tier0: vcf-t0
-    description: apps v2
-    static_routes:
-      - id: new-route
-        network: 192.168.70.0/24
-        next_hops: [{ip: 10.96.0.1}]
-  - id: web-t1
-    tier0: vcf-t0
-    static_routes:
-      - id: web-default
-        network: 0.0.0.0/0
-        next_hops: [{ip: 10.97.0.1}]
-"""
 # v1 -> v2: 4 creates + 2 updates (PATCH each), 2 deletes.
 PATCHES, DELETES = 6, 2
 
@@ -114,30 +50,6 @@ CASES: dict[str, list[dict[str, Any]]] = {
 }
 
 
-@pytest.fixture(scope="module")
-def v1_state(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """The simulator state after applying v1 to the demo state (through `sim:FILE`)."""
-    base = tmp_path_factory.mktemp("faults-base")
-    config = write_config(base / "v1", V1)
-    state = base / "v1-state.json"
-    res = nsxplan("apply", config, "--manager", f"sim:{state}", "--auto-approve",
-                  "--fail-on-checks", "never")
-    assert res.code == 0, res.out + res.err
-    yield state
-
-
-def canonical(tree: Any) -> Any:
-    """`comparable`, with children sorted by path segment (see the module docstring)."""
-    if isinstance(tree, dict):
-        out = {k: canonical(v) for k, v in comparable(tree).items()}
-        if isinstance(out.get("children"), list):
-            out["children"] = sorted(out["children"], key=lambda c: json.dumps(c, sort_keys=True))
-        return out
-    if isinstance(tree, list):
-        return [canonical(v) for v in tree]
-    return tree
-
-
 @pytest.mark.parametrize("case", list(CASES))
 def test_fault_ends_applied_or_exactly_restored(
         case: str, v1_state: Path, sims: Callable[..., Sim], tmp_path: Path) -> None:
@@ -159,7 +71,7 @@ def test_fault_ends_applied_or_exactly_restored(
         assert again.code == 0, f"apply said 0 but the plan is not empty:\n{again.out}{again.err}"
     else:
         after = export(sim, tmp_path / "after.json")
-        assert canonical(after) == canonical(before), f"not restored after:\n{text}"
+        assert comparable(after) == comparable(before), f"not restored after:\n{text}"
         assert "roll" in text.lower(), text
     if case.startswith("500-"):
         # NSX answered 500 without processing the write: not retried, so this must fail and

@@ -64,7 +64,7 @@ def contains(live: Any, want: Any) -> bool:
         return isinstance(live, dict) and all(contains(live.get(k), v) for k, v in want.items())
     if isinstance(want, list):
         return (isinstance(live, list) and len(live) == len(want)
-                and all(contains(a, b) for a, b in zip(live, want)))
+                and all(contains(a, b) for a, b in zip(live, want, strict=True)))
     return bool(live == want)
 
 
