@@ -159,7 +159,7 @@ class Result:
         return json.loads(self.out)
 
 
-def _env(sim: Sim | None, extra: dict[str, str] | None) -> dict[str, str]:
+def cli_env(sim: Sim | None, extra: dict[str, str] | None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in NSX_ENV}
     env["NO_COLOR"] = "1"
     if sim is not None and sim.auth:
@@ -175,7 +175,7 @@ def nsxplan(*args: str | Path, sim: Sim | None = None, env: dict[str, str] | Non
     saved_env, saved_cwd = dict(os.environ), os.getcwd()
     out, err = io.StringIO(), io.StringIO()
     os.environ.clear()
-    os.environ.update(_env(sim, env))
+    os.environ.update(cli_env(sim, env))
     try:
         if cwd is not None:
             os.chdir(cwd)
@@ -192,7 +192,7 @@ def nsxplan_proc(*args: str | Path, sim: Sim | None = None, env: dict[str, str] 
                  cwd: Path | None = None, timeout: float = 60) -> Result:
     """Run `nsxplan ARGS` as a real child process."""
     proc = subprocess.run([*NSXPLAN, *[str(a) for a in args]],
-                          capture_output=True, text=True, env=_env(sim, env), cwd=cwd,
+                          capture_output=True, text=True, env=cli_env(sim, env), cwd=cwd,
                           timeout=timeout)
     return Result(proc.returncode, proc.stdout, proc.stderr)
 
