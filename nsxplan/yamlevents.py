@@ -27,6 +27,8 @@ MAX_DEPTH = 64
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _CORE = "tag:yaml.org,2002:"
+_STR = _CORE + "str"
+_MERGE_TAG = _CORE + "merge"
 _SCALAR_TAGS = {"str", "null", "bool", "int", "float", "binary", "timestamp", "value"}
 _COLLECTION_TAGS = {"map", "seq", "omap", "pairs", "set"}
 _MERGE = object()        # the pending key of a `<<:` entry
@@ -145,7 +147,7 @@ class EventBuilder:
             self.fail("YAML nesting too deep", source,
                       hint=f"configurations nest at most {MAX_DEPTH} levels")
             raise Refused
-        self.check_tag(event.tag, source, _COLLECTION_TAGS)
+        self.check_tag(event.tag, event, _COLLECTION_TAGS)
         container: MDict | MList = (MDict(source) if isinstance(event, ev.MappingStartEvent)
                                     else MList(source))
         if event.anchor is not None:
@@ -238,10 +240,10 @@ class EventBuilder:
                         target.key_sources[key] = base.key_sources[key]
                         target.value_sources[key] = base.value_sources[key]
 
-    def check_tag(self, tag: str | None, source: Source, allowed: set[str]) -> bool:
+    def check_tag(self, tag: str | None, event: ev.NodeEvent, allowed: set[str]) -> bool:
         if tag is None or tag == "!" or (tag.startswith(_CORE) and tag[len(_CORE):] in allowed):
             return True
-        self.fail(f"unsupported YAML tag {tag}", source,
+        self.fail(f"unsupported YAML tag {tag}", mark(event.start_mark, self.name),
                   hint="remove the tag; nsxplan reads plain YAML values")
         return False
 
@@ -251,11 +253,16 @@ class EventBuilder:
         if tag is None or tag == "!":
             if not (tag is None and event.implicit[0]):
                 return value  # quoted, or the non-specific tag: a string as written
+            # Only plain scalars starting like a number, bool, null, `<<` or timestamp can be
+            # anything but a string; asking the resolver only for those halves the cost.
+            if value[:1] not in _RESOLVER.yaml_implicit_resolvers:
+                return value
             tag = _RESOLVER.resolve(ScalarNode, value, event.implicit)
-            if tag == _CORE + "merge":
+            if tag == _STR:
+                return value
+            if tag == _MERGE_TAG:
                 return value  # `<<`: a merge as a key (see `key`), the plain string elsewhere
-        source = mark(event.start_mark, self.name)
-        if not self.check_tag(tag, source, _SCALAR_TAGS):
+        if not self.check_tag(tag, event, _SCALAR_TAGS):
             return value
         kind = tag[len(_CORE):]
         try:
@@ -268,7 +275,7 @@ class EventBuilder:
             if kind == "float":
                 return _SCALARS.construct_yaml_float(ScalarNode(tag, value))
         except (ValueError, TypeError, KeyError, IndexError, yaml.YAMLError):
-            self.fail(f"invalid !!{kind} value {value!r}", source)
+            self.fail(f"invalid !!{kind} value {value!r}", mark(event.start_mark, self.name))
         # Strings, timestamps and binary stay as written: nsxplan has no date or byte fields,
         # and the schema then reports "expected ..., got a string" with the original text.
         return value
