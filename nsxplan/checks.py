@@ -12,12 +12,13 @@ from collections.abc import Iterable
 
 from nsxplan.checks_dns import dns_checks
 from nsxplan.checks_egress import egress_checks
+from nsxplan.checks_fixes import TranslationPlanner
 from nsxplan.checks_forwarder import forwarder_checks
 from nsxplan.errors import UsageError
 from nsxplan.livestate import LiveState
 from nsxplan.model import Config
 from nsxplan.plan import Check
-from nsxplan.topology import TranslationPlanner, build_topology
+from nsxplan.topology import build_topology
 
 LEVELS = ("fail", "warn", "never")
 _BLOCKING = {"fail": {"fail"}, "warn": {"warn", "fail"}, "never": set[str]()}

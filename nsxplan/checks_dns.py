@@ -10,6 +10,7 @@ exact prerequisite outside NSX is named).
 
 from __future__ import annotations
 
+from nsxplan.checks_fixes import TranslationPlanner, default_route_yaml, reflexive_rule_yaml
 from nsxplan.model import Config, DnsServerDependency
 from nsxplan.plan import Check
 from nsxplan.topology import (
@@ -17,13 +18,10 @@ from nsxplan.topology import (
     NatView,
     Tier0View,
     Topology,
-    TranslationPlanner,
     as_network,
     covers,
-    default_route_yaml,
     fmt_net,
     overlaps,
-    reflexive_rule_yaml,
 )
 
 ROUTE_ID = "dns.route"
@@ -152,10 +150,10 @@ def _translated(dep: DnsServerDependency, subject: str, client_text: str, t0: Ti
     unreachable = [(u, r, m) for u, r, m in done if not _reachable(t0, topo, m)]
     as_ = ", ".join(dict.fromkeys(fmt_net(n) for _, _, m in done for n in m))
     if not unreachable:
+        rules = ", ".join(dict.fromkeys(r.id for _, r, _ in done))
         return Check(TRANSLATION_ID, "ok", subject,
                      f"lookups from {client_text} reach {dep.address} as {as_} "
-                     f"(translated on {t0.id} by {', '.join(dict.fromkeys(r.id for _, r, _ in done))})",
-                     source=dep.source)
+                     f"(translated on {t0.id} by {rules})", source=dep.source)
     subnets = ", ".join(str(s) for s in t0.uplink_subnets()) or "none known"
     bad = "; ".join(f"{fmt_net(u)} -> {', '.join(fmt_net(n) for n in m)} (rule {r.id})"
                     for u, r, m in unreachable)

@@ -9,6 +9,7 @@ egress address onto an address of the uplink subnet, which the edge answers for.
 
 from __future__ import annotations
 
+from nsxplan.checks_fixes import TranslationPlanner, default_route_yaml, reflexive_rule_yaml
 from nsxplan.errors import Source
 from nsxplan.plan import Check
 from nsxplan.topology import (
@@ -17,10 +18,7 @@ from nsxplan.topology import (
     Tier0View,
     Tier1View,
     Topology,
-    TranslationPlanner,
-    default_route_yaml,
     fmt_net,
-    reflexive_rule_yaml,
 )
 
 NAT_ID = "egress.tier0-nat"

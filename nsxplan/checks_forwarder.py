@@ -17,7 +17,7 @@ import ipaddress
 
 from nsxplan.model import Config, DnsForwarder, DnsZone, Tier1
 from nsxplan.plan import Check
-from nsxplan.topology import Topology, Tier1View, covers
+from nsxplan.topology import Tier1View, Topology, covers
 
 LISTENER_ID = "dns-forwarder.listener"
 EDGE_ID = "dns-forwarder.edge-cluster"

@@ -15,17 +15,16 @@ every check would repeat the merge rules, so this module builds one read-only vi
 from __future__ import annotations
 
 import ipaddress
-import itertools
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any
 
 from nsxplan.errors import Source
 from nsxplan.livestate import LiveState
 from nsxplan.model import OWNER_TAG_SCOPE, Config, NatRule, StaticRoute, Tier0, Tier1
 
-IPNet = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
-IPAddr = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
+IPNet = ipaddress.IPv4Network | ipaddress.IPv6Network
+IPAddr = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
 # --- address arithmetic ------------------------------------------------------------------------
@@ -45,7 +44,7 @@ def parse_networks(text: str | None) -> tuple[IPNet, ...] | None:
         try:
             if "-" in part:
                 lo, hi = (ipaddress.ip_address(x.strip()) for x in part.split("-", 1))
-                nets.extend(ipaddress.summarize_address_range(lo, hi))  # type: ignore[arg-type]
+                nets.extend(ipaddress.summarize_address_range(lo, hi))
             else:
                 nets.append(ipaddress.ip_network(part, strict=False))
         except (ValueError, TypeError):
@@ -78,7 +77,7 @@ def covers(container: Iterable[IPNet] | None, net: IPNet) -> bool:
 def overlaps(a: Iterable[IPNet] | None, b: IPNet) -> bool:
     if a is None:
         return True
-    return any(n.version == b.version and n.overlaps(b) for n in a)  # type: ignore[arg-type]
+    return any(n.version == b.version and n.overlaps(b) for n in a)
 
 
 def as_network(text: str) -> IPNet | None:
@@ -271,10 +270,49 @@ def _enabled(obj: Mapping[str, Any]) -> bool:
     return obj.get("enabled") is not False
 
 
-def _live_nat(live: LiveState, gw_path: str, owner: str, declared: set[str]) -> list[NatView]:
+class _LiveIndex:
+    """Live objects grouped once by gateway and collection: the views ask for "the NAT rules of
+    gateway X" per gateway, and LiveState.under() scans every object each time (O(n) per
+    gateway would make a 20,000-object refresh with hundreds of NCP Tier-1s quadratic)."""
+
+    def __init__(self, live: LiveState | None) -> None:
+        self.live = live
+        self._under: dict[tuple[str, str], list[Mapping[str, Any]]] = {}
+        self._segments: dict[str, list[Mapping[str, Any]]] = {}
+        self.paths: dict[str, list[str]] = {"Tier0": [], "Tier1": []}
+        for path in sorted(live.objects) if live else ():
+            assert live is not None
+            obj = live.objects[path]
+            rt = obj.get("resource_type")
+            if rt in self.paths:
+                self.paths[str(rt)].append(path)
+            elif rt == "Segment":
+                for key in {obj.get("connectivity_path"), obj.get("parent_path")}:
+                    if key:
+                        self._segments.setdefault(str(key), []).append(obj)
+            parts = path.split("/")
+            if len(parts) > 4 and parts[2] in ("tier-0s", "tier-1s"):
+                self._under.setdefault(("/".join(parts[:4]), parts[4]), []).append(obj)
+        self.segments_read = bool(self._segments)
+
+    def get(self, path: str) -> Mapping[str, Any] | None:
+        return self.live.get(path) if self.live else None
+
+    def under(self, gw_path: str, collection: str, resource_type: str
+              ) -> list[Mapping[str, Any]]:
+        """Objects of a type below `gw_path/collection/` (by path: snapshots disagree on what the
+        parent_path of a static route or NAT rule is)."""
+        return [o for o in self._under.get((gw_path, collection), ())
+                if o.get("resource_type") == resource_type]
+
+    def segments(self, t1_path: str) -> list[Mapping[str, Any]]:
+        return self._segments.get(t1_path, [])
+
+
+def _live_nat(idx: _LiveIndex, gw_path: str, owner: str, declared: set[str]) -> list[NatView]:
     out = []
-    for obj in live.under(gw_path + "/nat"):
-        if obj.get("resource_type") != "PolicyNatRule" or not _enabled(obj):
+    for obj in idx.under(gw_path, "nat", "PolicyNatRule"):
+        if not _enabled(obj):
             continue
         path = str(obj.get("path"))
         if path in declared or _owned_by(obj, owner):
@@ -301,16 +339,19 @@ def _config_nat(rules: Iterable[NatRule], gw_path: str) -> list[NatView]:
         for r in rules if r.enabled is not False]
 
 
-def _routes(live: LiveState | None, gw_path: str, cfg: Iterable[StaticRoute],
+def _nat(idx: _LiveIndex, gw_path: str, cfg: Iterable[NatRule], owner: str
+         ) -> tuple[NatView, ...]:
+    nat = _config_nat(cfg, gw_path)
+    return tuple(nat + _live_nat(idx, gw_path, owner, {n.path for n in nat}))
+
+
+def _routes(idx: _LiveIndex, gw_path: str, cfg: Iterable[StaticRoute],
             owner: str) -> tuple[RouteView, ...]:
     cfg = list(cfg)
     declared = {r.id for r in cfg}
     out = [RouteView(r.id, as_network(r.network), r.network,
                      tuple(h.ip for h in r.next_hops), True) for r in cfg]
-    # by path prefix, not parent_path: snapshots disagree on what the parent of a static route is
-    for obj in live.under(gw_path + "/static-routes") if live else ():
-        if obj.get("resource_type") != "StaticRoutes":
-            continue
+    for obj in idx.under(gw_path, "static-routes", "StaticRoutes"):
         if obj.get("id") in declared or _owned_by(obj, owner) or not _enabled(obj):
             continue
         hops = tuple(str(h.get("ip_address")) for h in obj.get("next_hops") or ()
@@ -320,11 +361,9 @@ def _routes(live: LiveState | None, gw_path: str, cfg: Iterable[StaticRoute],
     return tuple(out)
 
 
-def _interfaces(live: LiveState, t0_path: str) -> tuple[InterfaceView, ...]:
+def _interfaces(idx: _LiveIndex, t0_path: str) -> tuple[InterfaceView, ...]:
     out = []
-    for obj in live.under(t0_path + "/locale-services"):
-        if obj.get("resource_type") != "Tier0Interface":
-            continue
+    for obj in idx.under(t0_path, "locale-services", "Tier0Interface"):
         addrs: list[tuple[IPAddr, IPNet]] = []
         for sn in obj.get("subnets") or ():
             for ip in sn.get("ip_addresses") or ():
@@ -338,31 +377,27 @@ def _interfaces(live: LiveState, t0_path: str) -> tuple[InterfaceView, ...]:
     return tuple(out)
 
 
-def _bgp(live: LiveState, t0_path: str) -> tuple[bool, tuple[str, ...]]:
-    enabled, neighbors = False, []
-    for obj in live.under(t0_path + "/locale-services"):
-        rt = obj.get("resource_type")
-        # `enabled` absent: NSX treats BGP as on (the Terraform provider's default too); an empty
-        # local AS disables it.
-        if rt == "BgpRoutingConfig" and _enabled(obj) and obj.get("local_as_num", "x") != "":
-            enabled = True
-        elif rt == "BgpNeighborConfig" and obj.get("neighbor_address"):
-            neighbors.append(str(obj["neighbor_address"]))
-    return enabled, tuple(sorted(neighbors))
+def _bgp(idx: _LiveIndex, t0_path: str) -> tuple[bool, tuple[str, ...]]:
+    # `enabled` absent: NSX treats BGP as on (the Terraform provider's default too); an empty
+    # local AS disables it.
+    enabled = any(_enabled(o) and o.get("local_as_num", "x") != ""
+                  for o in idx.under(t0_path, "locale-services", "BgpRoutingConfig"))
+    neighbors = sorted(str(o["neighbor_address"])
+                       for o in idx.under(t0_path, "locale-services", "BgpNeighborConfig")
+                       if o.get("neighbor_address"))
+    return enabled, tuple(neighbors)
 
 
-def _edge_cluster(live: LiveState | None, gw_path: str) -> str | None:
-    for obj in live.under(gw_path + "/locale-services") if live else ():
-        if obj.get("resource_type") == "LocaleServices" and obj.get("edge_cluster_path"):
+def _edge_cluster(idx: _LiveIndex, gw_path: str) -> str | None:
+    for obj in idx.under(gw_path, "locale-services", "LocaleServices"):
+        if obj.get("edge_cluster_path"):
             return str(obj["edge_cluster_path"])
     return None
 
 
-def _segment_subnets(live: LiveState, t1_path: str) -> tuple[IPNet, ...]:
+def _segment_subnets(idx: _LiveIndex, t1_path: str) -> tuple[IPNet, ...]:
     nets = []
-    for obj in live.of_type("Segment"):
-        if obj.get("connectivity_path") != t1_path and obj.get("parent_path") != t1_path:
-            continue
+    for obj in idx.segments(t1_path):
         for sn in obj.get("subnets") or ():
             try:
                 nets.append(ipaddress.ip_interface(str(sn.get("gateway_address"))).network)
@@ -371,31 +406,27 @@ def _segment_subnets(live: LiveState, t1_path: str) -> tuple[IPNet, ...]:
     return tuple(nets)
 
 
-def _tier0_view(path: str, cfg: Tier0 | None, live: LiveState | None, owner: str) -> Tier0View:
-    obj = live.get(path) if live else None
-    nat: list[NatView] = _config_nat(cfg.nat_rules, path) if cfg else []
-    if live:
-        nat += _live_nat(live, path, owner, {n.path for n in nat})
+def _tier0_view(path: str, cfg: Tier0 | None, idx: _LiveIndex, owner: str) -> Tier0View:
+    obj = idx.get(path)
     if cfg is not None and not cfg.existing and cfg.ha_mode:
         ha = cfg.ha_mode
     else:
         ha = str((obj or {}).get("ha_mode") or (cfg.effective_ha_mode if cfg else "ACTIVE_ACTIVE"))
-    bgp = _bgp(live, path) if live else (False, ())
+    bgp = _bgp(idx, path)
     return Tier0View(
         id=path.rsplit("/", 1)[-1], path=path, ha_mode=ha,
-        routes=_routes(live, path, cfg.static_routes if cfg else (), owner),
-        nat=tuple(nat), interfaces=_interfaces(live, path) if live else (),
+        routes=_routes(idx, path, cfg.static_routes if cfg else (), owner),
+        nat=_nat(idx, path, cfg.nat_rules if cfg else (), owner),
+        interfaces=_interfaces(idx, path),
         bgp_enabled=bgp[0], bgp_neighbors=bgp[1], config=cfg, in_live=obj is not None)
 
 
-def _tier1_view(path: str, cfg: Tier1 | None, live: LiveState | None, owner: str) -> Tier1View:
-    obj = live.get(path) if live else None
-    nat: list[NatView] = _config_nat(cfg.nat_rules, path) if cfg else []
-    if live:
-        nat += _live_nat(live, path, owner, {n.path for n in nat})
+def _tier1_view(path: str, cfg: Tier1 | None, idx: _LiveIndex, owner: str) -> Tier1View:
+    obj = idx.get(path)
     # An `existing` gateway's own fields are never changed, so live wins for it; a managed one
     # ends up with what the config says where the config says anything.
     live_t0 = (obj or {}).get("tier0_path")
+    t0: str | None
     if cfg is not None and not cfg.existing and cfg.tier0_path:
         t0 = cfg.tier0_path
     else:
@@ -403,119 +434,23 @@ def _tier1_view(path: str, cfg: Tier1 | None, live: LiveState | None, owner: str
     adv = (obj or {}).get("route_advertisement_types") or ()
     if cfg is not None and not cfg.existing and cfg.route_advertisement is not None:
         adv = cfg.route_advertisement
-    edge = (cfg.edge_cluster if cfg else None) or _edge_cluster(live, path)
+    edge = (cfg.edge_cluster if cfg else None) or _edge_cluster(idx, path)
     return Tier1View(
         id=path.rsplit("/", 1)[-1], path=path, tier0_path=str(t0) if t0 else None,
-        nat=tuple(nat), edge_cluster=edge, route_advertisement=tuple(adv),
-        segment_subnets=_segment_subnets(live, path) if live else (), config=cfg,
-        in_live=obj is not None)
+        nat=_nat(idx, path, cfg.nat_rules if cfg else (), owner), edge_cluster=edge,
+        route_advertisement=tuple(adv), segment_subnets=_segment_subnets(idx, path),
+        config=cfg, in_live=obj is not None)
 
 
 def build_topology(config: Config, live: LiveState | None) -> Topology:
+    idx = _LiveIndex(live)
     t0_cfg = {t.path: t for t in config.tier0s}
     t1_cfg = {t.path: t for t in config.tier1s}
-    t0_paths = set(t0_cfg) | {str(o["path"]) for o in (live.of_type("Tier0") if live else ())}
-    t1_paths = set(t1_cfg) | {str(o["path"]) for o in (live.of_type("Tier1") if live else ())}
-    tier0s = {p: _tier0_view(p, t0_cfg.get(p), live, config.owner) for p in sorted(t0_paths)}
-    tier1s = {p: _tier1_view(p, t1_cfg.get(p), live, config.owner) for p in sorted(t1_paths)}
+    t0_paths = sorted(set(t0_cfg) | set(idx.paths["Tier0"]))
+    t1_paths = sorted(set(t1_cfg) | set(idx.paths["Tier1"]))
+    tier0s = {p: _tier0_view(p, t0_cfg.get(p), idx, config.owner) for p in t0_paths}
+    tier1s = {p: _tier1_view(p, t1_cfg.get(p), idx, config.owner) for p in t1_paths}
     routed = tuple(n for r in config.dependencies.routed_upstream
                    for n in (parse_networks(r.cidr) or ()))
     return Topology(tier0s=tier0s, tier1s=tier1s, routed_upstream=routed,
-                    known_live=live is not None,
-                    segments_read=bool(live and live.of_type("Segment")))
-
-
-class TranslationPlanner:
-    """Suggests the translated address of a missing Tier-0 REFLEXIVE rule.
-
-    REFLEXIVE NAT is stateless 1:1, so every egress address needs its own translated address;
-    the suggestions must differ from each other and from what the Tier-0 already uses. The same
-    egress address always gets the same suggestion, so the egress and DNS checks name the same
-    rule. First choice is the uplink address itself (as the static-routing lab does), then the
-    next free addresses of the uplink subnet."""
-
-    _SCAN_LIMIT = 4096
-
-    def __init__(self, topology: Topology) -> None:
-        self._topology = topology
-        self._memo: dict[tuple[str, IPNet], str] = {}
-        self._taken: dict[str, set[IPAddr]] = {}
-
-    def _uplink(self, t0: Tier0View) -> tuple[IPAddr, IPNet] | None:
-        toward = t0.uplink_toward(ipaddress.ip_network("0.0.0.0/0"))
-        for i in t0.external:
-            for ip, subnet in i.addresses:
-                if toward is None or ip == toward:
-                    return ip, subnet
-        return None
-
-    def _taken_by(self, t0: Tier0View) -> set[IPAddr]:
-        if t0.path not in self._taken:
-            taken: set[IPAddr] = set()
-            for rule in t0.nat:
-                for n in rule.translated or ():
-                    if n.num_addresses <= 256:
-                        taken.update(n)
-            for route in t0.routes:
-                for hop in route.next_hops:
-                    hop_net = as_network(hop)
-                    if hop_net is not None:
-                        taken.add(hop_net.network_address)
-            self._taken[t0.path] = taken
-        return self._taken[t0.path]
-
-    def translated_for(self, t0: Tier0View, egress: IPNet) -> str:
-        key = (t0.path, egress)
-        if key in self._memo:
-            return self._memo[key]
-        uplink = self._uplink(t0)
-        if egress.num_addresses > 1:
-            choice = f"<a /{egress.prefixlen} the upstream routes to {t0.id}>"
-        elif uplink is None:
-            choice = f"<a free address in {t0.id}'s uplink subnet>"
-        else:
-            choice = self._free(t0, *uplink)
-        self._memo[key] = choice
-        return choice
-
-    def _free(self, t0: Tier0View, uplink_ip: IPAddr, subnet: IPNet) -> str:
-        taken = self._taken_by(t0)
-        interface_ips = {ip for i in t0.interfaces for ip, _ in i.addresses}
-        if uplink_ip not in taken:
-            taken.add(uplink_ip)
-            return str(uplink_ip)
-        reserved = {subnet.network_address, subnet.broadcast_address} | interface_ips
-        # scan upward from the uplink first (addresses next to it are the likely free ones in a
-        # lab), then the whole subnet; bounded so an IPv6 /64 cannot stall a plan
-        for ip in itertools.chain(_upward(uplink_ip, subnet),
-                                  itertools.islice(subnet.hosts(), self._SCAN_LIMIT)):
-            if ip not in taken and ip not in reserved:
-                taken.add(ip)
-                return str(ip)
-        return f"<a free address in {t0.id}'s uplink subnet {subnet}>"
-
-
-def _upward(start: IPAddr, subnet: IPNet) -> Iterator[IPAddr]:
-    ip = start
-    for _ in range(TranslationPlanner._SCAN_LIMIT):
-        try:
-            ip = ip + 1
-        except ipaddress.AddressValueError:
-            return
-        if ip not in subnet:
-            return
-        yield ip
-
-
-def reflexive_rule_yaml(egress: IPNet, translated: str) -> str:
-    """The config line a user pastes under tier0s[...].nat_rules."""
-    rid = "reflexive-" + fmt_net(egress).replace(".", "-").replace(":", "-").replace("/", "-")
-    return (f"- {{id: {rid}, action: REFLEXIVE, source: {fmt_net(egress)}, "
-            f"translated: {translated}}}")
-
-
-def default_route_yaml(t0: Tier0View) -> str:
-    """The static route line a user pastes under tier0s[...].static_routes."""
-    subnets = t0.uplink_subnets()
-    hop = f"<upstream router in {subnets[0]}>" if subnets else "<upstream router>"
-    return f"- {{id: default-route, network: 0.0.0.0/0, next_hops: [{{ip: {hop}}}]}}"
+                    known_live=live is not None, segments_read=idx.segments_read)

@@ -80,7 +80,8 @@ def test_whole_range_translation_when_no_egress_address_is_known_in_it():
 
 
 def test_translated_to_an_address_the_outside_cannot_reach_fails():
-    rules = [reflexive("sup", "30.0.0.5", "99.0.0.5"), reflexive("tkg", "30.0.0.16", "10.27.51.147")]
+    rules = [reflexive("sup", "30.0.0.5", "99.0.0.5"),
+             reflexive("tkg", "30.0.0.16", "10.27.51.147")]
     check = only(run_checks(config(nat=rules, dns=[dns_server("10.27.51.10")]), live()),
                  "dns.egress-translation")
     assert check.status == "fail"

@@ -68,7 +68,8 @@ def test_example_config_passes_against_the_demo_state(sim):
 
 
 def test_reflexive_rules_written_by_someone_else_count_once_read_back(sim, tmp_path):
-    for rid, src, dst in (("sup", "30.0.0.5", "10.27.51.145"), ("tkg", "30.0.0.16", "10.27.51.147")):
+    written = (("sup", "30.0.0.5", "10.27.51.145"), ("tkg", "30.0.0.16", "10.27.51.147"))
+    for rid, src, dst in written:
         sim.client.patch(f"/infra/tier-0s/vcf-t0/nat/USER/nat-rules/{rid}",
                          {"action": "REFLEXIVE", "source_network": src,
                           "translated_network": dst})
@@ -79,4 +80,5 @@ def test_reflexive_rules_written_by_someone_else_count_once_read_back(sim, tmp_p
 
 def test_validate_offline_runs_only_config_checks(tmp_path):
     checks = run_checks(load_config(variant(tmp_path, drop_nat)), None)
-    assert [(c.id, c.status) for c in checks] == [("dns.route", "ok"), ("egress.default-route", "ok")]
+    assert [(c.id, c.status) for c in checks] == [("dns.route", "ok"),
+                                                  ("egress.default-route", "ok")]

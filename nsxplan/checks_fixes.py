@@ -1,0 +1,110 @@
+"""Remediation text for the dependency checks: the config lines a user pastes to fix them.
+
+The suggested translated address of a missing REFLEXIVE rule has to be stable and unique across
+all checks of one run (the egress check and the DNS check must name the same rule), so one
+TranslationPlanner is shared by the checks of a run_checks call.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import itertools
+from collections.abc import Iterator
+
+from nsxplan.topology import IPAddr, IPNet, Tier0View, Topology, as_network, fmt_net
+
+
+class TranslationPlanner:
+    """Suggests the translated address of a missing Tier-0 REFLEXIVE rule.
+
+    REFLEXIVE NAT is stateless 1:1, so every egress address needs its own translated address;
+    the suggestions must differ from each other and from what the Tier-0 already uses. The same
+    egress address always gets the same suggestion, so the egress and DNS checks name the same
+    rule. First choice is the uplink address itself (as the static-routing lab does), then the
+    next free addresses of the uplink subnet."""
+
+    _SCAN_LIMIT = 4096
+
+    def __init__(self, topology: Topology) -> None:
+        self._topology = topology
+        self._memo: dict[tuple[str, IPNet], str] = {}
+        self._taken: dict[str, set[IPAddr]] = {}
+
+    def _uplink(self, t0: Tier0View) -> tuple[IPAddr, IPNet] | None:
+        toward = t0.uplink_toward(ipaddress.ip_network("0.0.0.0/0"))
+        for i in t0.external:
+            for ip, subnet in i.addresses:
+                if toward is None or ip == toward:
+                    return ip, subnet
+        return None
+
+    def _taken_by(self, t0: Tier0View) -> set[IPAddr]:
+        if t0.path not in self._taken:
+            taken: set[IPAddr] = set()
+            for rule in t0.nat:
+                for n in rule.translated or ():
+                    if n.num_addresses <= 256:
+                        taken.update(n)
+            for route in t0.routes:
+                for hop in route.next_hops:
+                    hop_net = as_network(hop)
+                    if hop_net is not None:
+                        taken.add(hop_net.network_address)
+            self._taken[t0.path] = taken
+        return self._taken[t0.path]
+
+    def translated_for(self, t0: Tier0View, egress: IPNet) -> str:
+        key = (t0.path, egress)
+        if key in self._memo:
+            return self._memo[key]
+        uplink = self._uplink(t0)
+        if egress.num_addresses > 1:
+            choice = f"<a /{egress.prefixlen} the upstream routes to {t0.id}>"
+        elif uplink is None:
+            choice = f"<a free address in {t0.id}'s uplink subnet>"
+        else:
+            choice = self._free(t0, *uplink)
+        self._memo[key] = choice
+        return choice
+
+    def _free(self, t0: Tier0View, uplink_ip: IPAddr, subnet: IPNet) -> str:
+        taken = self._taken_by(t0)
+        interface_ips = {ip for i in t0.interfaces for ip, _ in i.addresses}
+        if uplink_ip not in taken:
+            taken.add(uplink_ip)
+            return str(uplink_ip)
+        reserved = {subnet.network_address, subnet.broadcast_address} | interface_ips
+        # scan upward from the uplink first (addresses next to it are the likely free ones in a
+        # lab), then the whole subnet; bounded so an IPv6 /64 cannot stall a plan
+        for ip in itertools.chain(_upward(uplink_ip, subnet),
+                                  itertools.islice(subnet.hosts(), self._SCAN_LIMIT)):
+            if ip not in taken and ip not in reserved:
+                taken.add(ip)  # type: ignore[arg-type]  # hosts() is typed as the base class
+                return str(ip)
+        return f"<a free address in {t0.id}'s uplink subnet {subnet}>"
+
+
+def _upward(start: IPAddr, subnet: IPNet) -> Iterator[IPAddr]:
+    ip = start
+    for _ in range(TranslationPlanner._SCAN_LIMIT):
+        try:
+            ip = ip + 1
+        except ipaddress.AddressValueError:
+            return
+        if ip not in subnet:
+            return
+        yield ip
+
+
+def reflexive_rule_yaml(egress: IPNet, translated: str) -> str:
+    """The config line a user pastes under tier0s[...].nat_rules."""
+    rid = "reflexive-" + fmt_net(egress).replace(".", "-").replace(":", "-").replace("/", "-")
+    return (f"- {{id: {rid}, action: REFLEXIVE, source: {fmt_net(egress)}, "
+            f"translated: {translated}}}")
+
+
+def default_route_yaml(t0: Tier0View) -> str:
+    """The static route line a user pastes under tier0s[...].static_routes."""
+    subnets = t0.uplink_subnets()
+    hop = f"<upstream router in {subnets[0]}>" if subnets else "<upstream router>"
+    return f"- {{id: default-route, network: 0.0.0.0/0, next_hops: [{{ip: {hop}}}]}}"
