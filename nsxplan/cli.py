@@ -80,9 +80,11 @@ def target_options(func: F) -> F:
                   help="Skip TLS verification (refused for plain http:// to a non-loopback host).")
     @click.option("--ca-bundle", type=click.Path(dir_okay=False), default=None,
                   help="CA certificates to verify the manager's TLS certificate.")
+    @click.option("--rate-limit", type=click.FloatRange(1, 1000), default=None,
+                  help="Client-side requests per second (default 50, half NSX's per-user 100).")
     @wraps(func)
     def wrapper(*args: Any, manager: str | None, username: str | None, insecure: bool,
-                ca_bundle: str | None, **kwargs: Any) -> Any:
+                ca_bundle: str | None, rate_limit: float | None, **kwargs: Any) -> Any:
         kwargs["conn_opts"] = commands.ConnectOptions(
             manager=manager,
             username=username,
@@ -91,6 +93,7 @@ def target_options(func: F) -> F:
             client_key=os.environ.get("NSX_CLIENT_KEY"),
             insecure=insecure,
             ca_bundle=ca_bundle,
+            rate_limit=rate_limit,
             prompt=_prompt_password if sys.stdin.isatty() else None,
         )
         return func(*args, **kwargs)

@@ -36,6 +36,7 @@ class ConnectOptions:
     client_key: str | None = None
     insecure: bool = False
     ca_bundle: str | None = None
+    rate_limit: float | None = None                   # None: the client's default
     prompt: Callable[[str, str], str] | None = None   # (user, manager) -> password
 
 
@@ -76,8 +77,12 @@ def connect(opts: ConnectOptions, config: Config | None = None, *, fallback: str
         raise UsageError(f"no credentials for {manager}",
                          hint="set NSX_USERNAME and NSX_PASSWORD, or NSX_CLIENT_CERT and "
                               "NSX_CLIENT_KEY (credentials are never read from the YAML)")
+    extra: dict[str, Any] = {}
+    if opts.rate_limit is not None:
+        extra["rate_limit"] = opts.rate_limit
     return open_target(
         manager,
+        **extra,
         username=opts.username,
         password=password,
         client_cert=opts.client_cert,
