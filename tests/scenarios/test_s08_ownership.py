@@ -1,0 +1,112 @@
+"""Scenario 8: ownership between two nsxplan stacks and hand-made objects.
+
+- team-b cannot modify (even with --adopt) or delete what team-a created;
+- an object removed from team-a's configuration is deleted (it carries team-a's tag);
+- a hand-made object with the same id as a configured one is an error until adopted, and adopting
+  it adds the owner tag (after which removing it from the configuration deletes it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from tests.scenarios.conftest import Sim, assert_clean_error, export, nsxplan, write_config
+
+T0 = """\
+tier0s:
+  - id: vcf-t0
+    existing: true
+    nat_rules:
+      - {id: supervisor-egress, action: REFLEXIVE, source: 30.0.0.5, translated: 10.27.51.145}
+      - {id: tkg-egress, action: REFLEXIVE, source: 30.0.0.16, translated: 10.27.51.147}
+    static_routes:
+      - {id: default-route, network: 0.0.0.0/0, next_hops: [{ip: 10.27.51.1}]}
+"""
+BARE_T0 = "tier0s:\n  - id: vcf-t0\n    existing: true\n"
+A_ROUTE = "      - {id: a-route, network: 192.168.50.0/24, next_hops: [{ip: 10.27.51.2}]}\n"
+A_T1 = """\
+tier1s:
+  - id: a-t1
+    tier0: vcf-t0
+    description: team a
+"""
+ROUTES = "/infra/tier-0s/vcf-t0/static-routes/"
+OWNER_A = {"scope": "nsxplan/owner", "tag": "team-a"}
+
+
+def config(root: Path, name: str, owner: str, body: str) -> Path:
+    return write_config(root / name, f"version: 1\nowner: {owner}\n{body}")
+
+
+def apply(sim: Sim, path: Path, *extra: str) -> None:
+    res = nsxplan("apply", path, "--manager", sim.url, "--auto-approve", *extra, sim=sim)
+    assert res.code == 0, res.out + res.err
+
+
+def test_second_owner_cannot_touch_first_owners_objects(
+        sims: Callable[..., Sim], tmp_path: Path) -> None:
+    sim = sims()
+    apply(sim, config(tmp_path, "a", "team-a", T0 + A_ROUTE + A_T1))
+    assert OWNER_A in sim.get(ROUTES + "a-route")["tags"]
+    before = export(sim, tmp_path / "before.json")
+
+    # team-b declares team-a's route and Tier-1 with other values.
+    b_modify = config(tmp_path, "b-modify", "team-b", BARE_T0 + "    static_routes:\n"
+                      + A_ROUTE.replace("192.168.50.0/24", "192.168.51.0/24")
+                      + A_T1.replace("team a", "team b"))
+    for extra in ((), ("--adopt",)):
+        res = nsxplan("apply", b_modify, "--manager", sim.url, "--auto-approve",
+                      "--fail-on-checks", "never", *extra, sim=sim)
+        assert_clean_error(res, ROUTES + "a-route", "/infra/tier-1s/a-t1", "team-a")
+    # team-b's (empty) stack on the same Tier-0: nothing of team-a's is planned for deletion.
+    b_empty = config(tmp_path, "b-empty", "team-b", BARE_T0)
+    plan = nsxplan("plan", b_empty, "--manager", sim.url, "--format", "json",
+                   "--fail-on-checks", "never", sim=sim)
+    assert plan.code == 0, plan.err
+    assert [c for c in plan.json["changes"] if c["action"] != "no-op"] == []
+    apply(sim, b_empty, "--fail-on-checks", "never")
+    assert export(sim, tmp_path / "after.json") == before
+
+    # team-a drops its route from the configuration: it is deleted (owned), the rest stays.
+    apply(sim, config(tmp_path, "a2", "team-a", T0 + A_T1))
+    assert sim.status(ROUTES + "a-route") == 404
+    assert sim.get("/infra/tier-1s/a-t1")["description"] == "team a"
+    assert sim.status("/infra/tier-1s/domain-c8") == 200
+
+
+def test_unowned_same_id_object_needs_adopt(sims: Callable[..., Sim], tmp_path: Path) -> None:
+    sim = sims()
+    r = sim.patch(ROUTES + "manual", {"network": "192.168.60.0/24",
+                                      "next_hops": [{"ip_address": "10.27.51.9"}]})
+    assert r.status_code == 200, r.text
+    manual = "      - {id: manual, network: 192.168.60.0/24, next_hops: [{ip: 10.27.51.9}]}\n"
+    plain = config(tmp_path, "plain", "team-a", T0 + manual)
+    res = nsxplan("plan", plain, "--manager", sim.url, sim=sim)
+    assert_clean_error(res, ROUTES + "manual", "adopt")
+    res = nsxplan("apply", plain, "--manager", sim.url, "--auto-approve", sim=sim)
+    assert_clean_error(res, ROUTES + "manual")
+    assert "tags" not in sim.get(ROUTES + "manual") or not sim.get(ROUTES + "manual")["tags"]
+
+    adopting = config(tmp_path, "adopt", "team-a",
+                      T0 + manual.replace("10.27.51.9}]}", "10.27.51.9}], adopt: true}"))
+    plan = nsxplan("plan", adopting, "--manager", sim.url, "--format", "json", sim=sim)
+    assert plan.code == 0, plan.err
+    change = next(c for c in plan.json["changes"] if c["path"] == ROUTES + "manual")
+    assert change["action"] == "update", change
+    assert any(d["field"].startswith("tags") for d in change["diff"]), change["diff"]
+    apply(sim, adopting)
+    assert OWNER_A in sim.get(ROUTES + "manual")["tags"]
+    # Adopted means owned: dropping it from the configuration deletes it.
+    apply(sim, config(tmp_path, "dropped", "team-a", T0))
+    assert sim.status(ROUTES + "manual") == 404
+
+
+def test_adopt_flag_adopts_every_unowned_object(sims: Callable[..., Sim], tmp_path: Path) -> None:
+    sim = sims()
+    r = sim.patch(ROUTES + "manual", {"network": "192.168.60.0/24",
+                                      "next_hops": [{"ip_address": "10.27.51.9"}]})
+    assert r.status_code == 200, r.text
+    body = T0 + "      - {id: manual, network: 192.168.60.0/24, next_hops: [{ip: 10.27.51.9}]}\n"
+    apply(sim, config(tmp_path, "flag", "team-a", body), "--adopt")
+    assert OWNER_A in sim.get(ROUTES + "manual")["tags"]
