@@ -29,14 +29,17 @@ class TranslationPlanner:
         self._topology = topology
         self._memo: dict[tuple[str, IPNet], str] = {}
         self._taken: dict[str, set[IPAddr]] = {}
+        self._uplinks: dict[str, tuple[IPAddr, IPNet] | None] = {}
+        self._exhausted: set[str] = set()
 
     def _uplink(self, t0: Tier0View) -> tuple[IPAddr, IPNet] | None:
-        toward = t0.uplink_toward(ipaddress.ip_network("0.0.0.0/0"))
-        for i in t0.external:
-            for ip, subnet in i.addresses:
-                if toward is None or ip == toward:
-                    return ip, subnet
-        return None
+        """The uplink facing the default route (else the first EXTERNAL one)."""
+        if t0.path not in self._uplinks:
+            toward = t0.uplink_toward(ipaddress.ip_network("0.0.0.0/0"))
+            self._uplinks[t0.path] = next(
+                ((ip, subnet) for i in t0.external for ip, subnet in i.addresses
+                 if toward is None or ip == toward), None)
+        return self._uplinks[t0.path]
 
     def _taken_by(self, t0: Tier0View) -> set[IPAddr]:
         if t0.path not in self._taken:
@@ -73,6 +76,8 @@ class TranslationPlanner:
         if uplink_ip not in taken:
             taken.add(uplink_ip)
             return str(uplink_ip)
+        if t0.path in self._exhausted:
+            return f"<a free address in {t0.id}'s uplink subnet {subnet}>"
         reserved = {subnet.network_address, subnet.broadcast_address} | interface_ips
         # scan upward from the uplink first (addresses next to it are the likely free ones in a
         # lab), then the whole subnet; bounded so an IPv6 /64 cannot stall a plan
@@ -81,6 +86,7 @@ class TranslationPlanner:
             if ip not in taken and ip not in reserved:
                 taken.add(ip)  # type: ignore[arg-type]  # hosts() is typed as the base class
                 return str(ip)
+        self._exhausted.add(t0.path)
         return f"<a free address in {t0.id}'s uplink subnet {subnet}>"
 
 

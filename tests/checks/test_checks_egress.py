@@ -145,3 +145,21 @@ def test_tier1_snat_from_config_is_checked_too():
     assert "(read live)" not in failing[0].message
     # .145 and .147 are taken by the example's rules
     assert "translated: 10.27.51.146}" in failing[0].remediation
+
+
+def test_suggestions_stay_inside_a_small_uplink_subnet_then_say_so():
+    small = obj(LS + "/interfaces/uplink-1", "Tier0Interface", type="EXTERNAL",
+                subnets=[{"ip_addresses": ["10.27.51.145"], "prefix_len": 30}])
+    extra = obj("/infra/tier-1s/domain-c8/nat/USER/nat-rules/snat-more", "PolicyNatRule",
+                action="SNAT", translated_network="30.0.0.7")
+    fixes = [c.remediation for c in egress(run_checks(config(), live(extra=[small, extra])))]
+    # 10.27.51.144/30: .145 is the uplink, .146 the only other host
+    assert "source: 30.0.0.5, translated: 10.27.51.145}" in fixes[0]
+    assert "source: 30.0.0.7, translated: 10.27.51.146}" in fixes[1]
+    assert "translated: <a free address in vcf-t0's uplink subnet 10.27.51.144/30>}" in fixes[2]
+
+
+def test_suggestion_without_a_known_uplink_is_a_placeholder():
+    no_uplink = live(drop=[LS + "/interfaces/uplink-1"])
+    fix = egress(run_checks(config(), no_uplink))[0].remediation
+    assert "translated: <a free address in vcf-t0's uplink subnet>}" in fix
