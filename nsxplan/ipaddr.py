@@ -7,6 +7,7 @@ a CIDR, a range `a-b`, or a comma-separated list of those.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from dataclasses import dataclass
 
@@ -62,8 +63,10 @@ def parse_cidr(text: str, *, allow_bare_ip: bool = False) -> IPNetwork | Address
     return AddressError(f"{text!r} has host bits set", f"did you mean {corrected}?")
 
 
+@functools.lru_cache(maxsize=8192)
 def parse_block(text: str) -> Block | AddressError:
-    """One IP, CIDR or range `a-b` (same family, first <= last)."""
+    """One IP, CIDR or range `a-b` (same family, first <= last). Cached: validation parses the
+    same field up to three times, and configurations repeat addresses (egress IPs, next hops)."""
     text = text.strip()
     if not text:
         return AddressError("empty address", "remove the stray comma or write an address")
