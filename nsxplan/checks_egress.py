@@ -18,6 +18,7 @@ from nsxplan.topology import (
     Tier0View,
     Tier1View,
     Topology,
+    covers,
     fmt_net,
 )
 
@@ -31,10 +32,12 @@ def egress_checks(topo: Topology, planner: TranslationPlanner) -> list[Check]:
         # except a default route the config itself declares.
         return [_default_route(t0) for t0 in topo.relevant_tier0s() if _default(t0)]
     out: list[Check] = []
+    with_egress: set[str] = set()
     for t0 in topo.tier0s.values():
         egress = topo.egress_addresses(t0.path)
         if not egress:
             continue
+        with_egress.add(t0.path)
         if t0.has_bgp_peer:
             out.append(Check(
                 NAT_ID, "ok", f"Tier-0 {t0.id}",
@@ -43,9 +46,10 @@ def egress_checks(topo: Topology, planner: TranslationPlanner) -> list[Check]:
                 source=_source(t0)))
             continue
         out.extend(_nat_check(topo, planner, t0, t1, rule, net) for t1, rule, net in egress)
-    for t0 in topo.relevant_tier0s():
-        if not t0.has_bgp_peer and (t0.in_live or t0.config is not None):
-            out.append(_default_route(t0))
+    # The default route matters where this stack's dependencies or some egress leave.
+    relevant = {t.path for t in topo.relevant_tier0s()} | with_egress
+    out.extend(_default_route(t0) for t0 in topo.tier0s.values()
+               if t0.path in relevant and not t0.has_bgp_peer)
     return out
 
 
@@ -76,6 +80,14 @@ def _nat_check(topo: Topology, planner: TranslationPlanner, t0: Tier0View, t1: T
                      f"Tier-1 {t1.id} SNAT rule {rule.id}{origin} translates {src} to {addr}; "
                      f"Tier-0 {t0.id} translates it to {to} ({covering.action} rule "
                      f"{covering.id})", source=covering.config_source or _source(t0))
+    uplink = next((s for s in t0.uplink_subnets() if covers((s,), net)), None)
+    if uplink is not None and "TIER1_NAT" in t1.route_advertisement:
+        # an address of the uplink subnet needs no second translation: the Tier-0 answers ARP
+        # for the NAT addresses its Tier-1s advertise
+        return Check(NAT_ID, "ok", subject,
+                     f"Tier-1 {t1.id} SNAT rule {rule.id}{origin} translates {src} to {addr}, "
+                     f"inside {t0.id}'s uplink subnet {uplink} and advertised (TIER1_NAT)",
+                     source=_source(t0))
     if topo.routed(net):
         return Check(NAT_ID, "ok", subject,
                      f"Tier-1 {t1.id} SNAT rule {rule.id}{origin} translates {src} to {addr}, "

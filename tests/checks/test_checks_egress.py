@@ -163,3 +163,33 @@ def test_suggestion_without_a_known_uplink_is_a_placeholder():
     no_uplink = live(drop=[LS + "/interfaces/uplink-1"])
     fix = egress(run_checks(config(), no_uplink))[0].remediation
     assert "translated: <a free address in vcf-t0's uplink subnet>}" in fix
+
+
+def test_tier1_nat_address_inside_the_uplink_subnet_needs_no_tier0_rule():
+    from nsxplan.model import Tier1
+
+    def t1(adv):
+        return Tier1(id="apps-t1", tier0_path=T0, route_advertisement=adv, nat_rules=(
+            NatRule(id="apps-out", action="SNAT", translated_network="10.27.51.170"),))
+
+    advertised = egress(run_checks(config(nat=EXAMPLE_RULES, tier1s=[t1(("TIER1_NAT",))]),
+                                   live()))
+    assert [c.status for c in advertised] == ["ok", "ok", "ok"]
+    assert "inside vcf-t0's uplink subnet 10.27.51.0/24" in advertised[0].message
+    hidden = egress(run_checks(config(nat=EXAMPLE_RULES, tier1s=[t1(("TIER1_CONNECTED",))]),
+                               live()))
+    assert [c.status for c in hidden] == ["fail", "ok", "ok"]
+
+
+def test_default_route_also_judged_on_unrelated_tier0_carrying_egress():
+    other = obj("/infra/tier-0s/other-t0", "Tier0", ha_mode="ACTIVE_STANDBY")
+    t1 = obj("/infra/tier-1s/other-t1", "Tier1", tier0_path="/infra/tier-0s/other-t0")
+    rule = obj("/infra/tier-1s/other-t1/nat/USER/nat-rules/out", "PolicyNatRule",
+               action="SNAT", translated_network="40.0.0.1")
+    quiet = obj("/infra/tier-0s/quiet-t0", "Tier0")
+    checks = run_checks(config(routes=[DEFAULT_ROUTE], nat=EXAMPLE_RULES),
+                        live(extra=[other, t1, rule, quiet]))
+    assert [(c.subject, c.status) for c in by_id(checks, "egress.default-route")] == [
+        ("Tier-0 other-t0", "warn"), ("Tier-0 vcf-t0", "ok")]
+    assert [c.subject for c in egress(checks) if c.status == "fail"] == [
+        "egress 40.0.0.1 of Tier-1 other-t1"]
