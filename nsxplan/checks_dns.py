@@ -36,13 +36,15 @@ def dns_checks(config: Config, topo: Topology, planner: TranslationPlanner) -> l
         server = as_network(dep.address)
         if server is None:
             continue        # validate reports the bad address
-        route = _route_check(dep, server, relevant, topo)
+        clients = [(text, net) for text in dep.clients
+                   if (net := as_network(text)) is not None]
+        # The Tier-0s the clients egress through are the ones that must route to the server.
+        via = list({t.path: t for _, c in clients for t in _tier0s_for(c, relevant, topo)
+                    }.values()) or relevant
+        route = _route_check(dep, server, via, topo)
         if route is not None:
             out.append(route)
-        for client_text in dep.clients:
-            client = as_network(client_text)
-            if client is None:
-                continue
+        for client_text, client in clients:
             check = _client_check(dep, server, client_text, client, relevant, topo, planner)
             if check is not None:
                 out.append(check)
@@ -90,9 +92,10 @@ def _route_check(dep: DnsServerDependency, server: IPNet, relevant: list[Tier0Vi
 
 
 def _tier0s_for(client: IPNet, relevant: list[Tier0View], topo: Topology) -> list[Tier0View]:
-    """With several Tier-0s, the range's egress lives behind the one(s) whose Tier-1s SNAT into
-    it or whose own NAT rules match it; fall back to all relevant Tier-0s."""
-    hits = [t0 for t0 in relevant
+    """The Tier-0(s) the range egresses through: those whose Tier-1s SNAT into it or whose own
+    NAT rules match it, looked for among all Tier-0s (where the egress lives is a fact, the
+    relevant set only a default); fall back to the relevant Tier-0s."""
+    hits = [t0 for t0 in topo.tier0s.values()
             if any(covers((client,), n) for _, _, n in topo.egress_addresses(t0.path))
             or any(r.action in ("SNAT", "REFLEXIVE") and r.source is not None
                    and overlaps(r.source, client) for r in t0.nat)]

@@ -244,12 +244,16 @@ class Topology:
         return bool(self.routed_upstream) and covers(self.routed_upstream, net)
 
     def relevant_tier0s(self) -> list[Tier0View]:
-        """Tier-0s the dependencies are judged against. The config's Tier-0s when it names any
-        (the user told us which edge this stack is about); else the Tier-0s some Tier-1 hangs off
-        (the edges carrying workload egress); else every Tier-0 known."""
-        configured = [t for t in self.tier0s.values() if t.config is not None]
-        if configured:
-            return configured
+        """Tier-0s the dependencies are judged against when nothing more specific is known (the
+        DNS checks first look for the Tier-0 a client range actually egresses through). The
+        Tier-0s the config names, directly or as its Tier-1s' uplink (the user told us which
+        edge this stack is about); else the Tier-0s some live Tier-1 hangs off (the edges
+        carrying workload egress); else every Tier-0 known."""
+        named = {t.path for t in self.tier0s.values() if t.config is not None}
+        named |= {t.tier0_path for t in self.tier1s.values()
+                  if t.config is not None and t.tier0_path}
+        if named & set(self.tier0s):
+            return [t for p, t in self.tier0s.items() if p in named]
         used = {t.tier0_path for t in self.tier1s.values() if t.tier0_path}
         behind = [t for p, t in self.tier0s.items() if p in used]
         return behind or list(self.tier0s.values())

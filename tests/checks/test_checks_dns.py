@@ -189,3 +189,30 @@ def test_tier0_snat_limited_to_destinations_counts_only_toward_them():
     assert only(checks, "dns.return-route").subject == "DNS server 172.20.0.10"
     # toward the internet (registries) the limited rule does not translate
     assert [c.status for c in by_id(checks, "egress.tier0-nat")] == ["fail", "fail"]
+
+
+def test_client_range_is_judged_on_the_tier0_it_egresses_through():
+    # the config manages another Tier-0; the NCP egress 30.0.0.x lives behind vcf-t0
+    from nsxplan.model import Config, Dependencies, Tier0
+
+    lab = Tier0(id="lab-t0", static_routes=(route("dflt", "0.0.0.0/0", "10.0.0.1"),))
+    cfg = Config(version=1, owner="o", files=("stack.yaml",), tier0s=(lab,),
+                 dependencies=Dependencies(dns_servers=(dns_server("192.168.10.10"),)))
+    checks = run_checks(cfg, live())
+    ret = only(checks, "dns.return-route")
+    assert ret.message == "DNS server 192.168.10.10 needs a route to 30.0.0.0/24 via 10.27.51.145"
+    assert "on vcf-t0" in ret.remediation
+    assert "vcf-t0" in only(checks, "dns.route").message   # vcf-t0 has no route: fail there
+    assert only(checks, "dns.route").status == "fail"
+
+
+def test_relevant_tier0_includes_the_uplink_of_config_tier1s():
+    from nsxplan.model import Tier1
+
+    other = obj("/infra/tier-0s/aaa-t0", "Tier0", ha_mode="ACTIVE_STANDBY")
+    t1 = Tier1(id="apps-t1", tier0_path=T0)
+    checks = run_checks(config(tier0=False, tier1s=[t1],
+                               dns=[dns_server("192.168.10.10", ["40.0.0.0/24"])]),
+                        live(extra=[other]))
+    assert "vcf-t0" in only(checks, "dns.route").message
+    assert "aaa-t0" not in only(checks, "dns.route").message
