@@ -7,13 +7,12 @@ Terraform provider's pattern) cost one round trip each; NSX Search lags behind w
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from nsxplan.kinds import KINDS, LIVE_TYPES, child_path
 from nsxplan.livestate import LiveState
+from nsxplan.loader import paused_gc
 
 
 class InfraReader(Protocol):
@@ -27,28 +26,13 @@ class InfraReader(Protocol):
 def read_live(client: InfraReader, types: Sequence[str] = LIVE_TYPES) -> LiveState:
     """Read the live policy tree in one H-API GET (+ one version GET) and flatten it."""
     start = client.request_count
-    with gc_paused():
+    # Decoding and flattening a 10,000-object tree allocates dicts that all stay alive.
+    with paused_gc():
         tree = client.get_infra(list(types))
         objects = flatten_infra(tree)
     version = client.version()
     return LiveState(objects=objects, nsx_version=version or None,
                      requests=client.request_count - start)
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector around one allocation-heavy step.
-
-    Decoding and flattening a 10,000-object tree, and planning over it, allocate hundreds of
-    thousands of small dicts that all stay alive; the collector rescanning them doubles the
-    time and frees nothing. Reference counting still frees everything as usual."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def flatten_infra(tree: Mapping[str, Any]) -> dict[str, dict[str, Any]]:

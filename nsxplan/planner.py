@@ -38,8 +38,8 @@ from nsxplan.kinds import (
     gateway_of,
     reference_paths,
 )
-from nsxplan.live import gc_paused
 from nsxplan.livestate import LiveState
+from nsxplan.loader import paused_gc
 from nsxplan.model import Config, Tag, Tier0, Tier1
 from nsxplan.normalize import canonical, merged_tags, strip_server_fields
 from nsxplan.ownership import classify, creator, protection, unmanaged_reason
@@ -50,7 +50,7 @@ _IDENTITY = ("resource_type", "id")
 
 def make_plan(config: Config, live: LiveState, *, target: str, adopt_all: bool = False,
               now: datetime | None = None) -> Plan:
-    with gc_paused():
+    with paused_gc():
         return _make_plan(config, live, target=target, adopt_all=adopt_all, now=now)
 
 
