@@ -175,8 +175,10 @@ def _untranslated(dep: DnsServerDependency, server: IPNet, subject: str, client_
                   t0: Tier0View, topo: Topology, planner: TranslationPlanner,
                   missing: list[IPNet]) -> Check | None:
     if all(topo.routed(m) for m in missing):
+        what = ", ".join(fmt_net(m) for m in missing)
+        what = what if what == client_text else f"{what} (of {client_text})"
         return Check(RETURN_ID, "ok", subject,
-                     f"{client_text} is declared routed upstream (dependencies.routed_upstream): "
+                     f"{what} is declared routed upstream (dependencies.routed_upstream): "
                      f"{dep.address} answers it directly", source=dep.source)
     if dep.return_route:
         return Check(RETURN_ID, "ok", subject,
@@ -184,6 +186,7 @@ def _untranslated(dep: DnsServerDependency, server: IPNet, subject: str, client_
                      f"back (return_route: true)", source=dep.source)
     if not topo.known_live:
         return None     # a live Tier-0 rule may translate the range: only a refresh can tell
+    missing = [m for m in missing if not topo.routed(m)]
     uplink = t0.uplink_toward(server)
     via = str(uplink) if uplink is not None else f"<an uplink of {t0.id}>"
     fixes = "\n".join(f"  {reflexive_rule_yaml(m, planner.translated_for(t0, m))}"

@@ -216,3 +216,15 @@ def test_relevant_tier0_includes_the_uplink_of_config_tier1s():
                         live(extra=[other]))
     assert "vcf-t0" in only(checks, "dns.route").message
     assert "aaa-t0" not in only(checks, "dns.route").message
+
+
+def test_partly_routed_partly_translated_range_names_only_what_is_left():
+    checks = run_checks(config(nat=EXAMPLE_RULES[:1], routed=["30.0.0.16"],
+                               dns=[dns_server("10.27.51.10")]), live())
+    assert only(checks, "dns.return-route").status == "ok"
+    assert only(checks, "dns.return-route").message.startswith(
+        "30.0.0.16 (of 30.0.0.0/24) is declared routed upstream")
+    neither = run_checks(config(nat=EXAMPLE_RULES[:1], dns=[dns_server("10.27.51.10")]), live())
+    ret = only(neither, "dns.return-route")
+    assert ret.status == "fail" and "(30.0.0.16 not covered" in ret.remediation
+    assert "source: 30.0.0.5," not in ret.remediation
