@@ -12,8 +12,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from nsxplan import __version__
-from nsxplan.errors import NsxplanError, PlanError, Problem, UsageError
+from nsxplan.errors import PlanError, Problem, UsageError
 from nsxplan.model import Config, Tier0, Tier1
 from nsxplan.plan import Check, Plan
 
@@ -274,8 +273,9 @@ def run_apply(prepared: PreparedApply, *, parallelism: int, rollback: bool,
     from nsxplan.progress import LineReporter
 
     journal_path = journal or default_journal(prepared.journal_dir)
-    journal_path.parent.mkdir(parents=True, exist_ok=True)
     conn = prepared.connection
+    # Found out now, not after NSX (the simulator) has been changed and the change is lost.
+    conn.check_persistable()
     try:
         result = apply_plan(
             prepared.plan,
@@ -306,7 +306,7 @@ def rollback(journal: Path, opts: ConnectOptions, *, note: Note = _quiet) -> Out
     return Outcome(bool(result.ok), result.summary)
 
 
-# --------------------------------------------------------------------------- export / import / graph
+# ------------------------------------------------------------------ export / import / graph
 
 
 def export(opts: ConnectOptions, *, note: Note = _quiet) -> str:
@@ -350,11 +350,6 @@ def write_output(text: str, out: str | None) -> None:
 
         sys.stdout.write(text)
         return
-    target = Path(out)
-    tmp = target.with_name(target.name + ".tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, target)
-    except OSError as exc:
-        raise NsxplanError(f"cannot write {out}: {exc.strerror}",
-                           hint="check the directory exists and is writable") from exc
+    from nsxplan.durable import write_atomic
+
+    write_atomic(Path(out), text, mode=0o644)

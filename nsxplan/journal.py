@@ -28,7 +28,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from nsxplan.errors import Problem, UsageError
+from nsxplan.durable import fsync_dir
+from nsxplan.errors import ApplyError, Problem, UsageError
 from nsxplan.progress import Reporter
 
 if TYPE_CHECKING:
@@ -63,15 +64,21 @@ class Journal(Reporter):
 
     def __init__(self, path: Path | str):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        created = not self.path.exists()
-        # 0600: pre-images reveal topology, like saved plans. Append mode: a crash can cut at
-        # most the line being written, and read_journal ignores a torn last line.
-        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            created = not self.path.exists()
+            # 0600: pre-images reveal topology, like saved plans. Append mode: a crash can cut
+            # at most the line being written, and read_journal ignores a torn last line.
+            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        except OSError as exc:
+            # Raised before the first write: refusing is safe, applying without a journal is not.
+            raise ApplyError(f"cannot write journal {self.path}: {exc.strerror or exc}",
+                             hint="pass --journal FILE in a writable directory; "
+                                  "nothing was changed") from None
         self._file = os.fdopen(fd, "a", encoding="utf-8")
         self._lock = threading.Lock()
         if created:
-            _fsync_dir(self.path.parent)
+            fsync_dir(self.path.parent)
 
     def write(self, record: Mapping[str, Any]) -> None:
         line = json.dumps(redact(dict(record)), sort_keys=False, default=str)
@@ -129,20 +136,6 @@ class Journal(Reporter):
     def summary(self, result: Any) -> None:
         self.write({"type": "final", "status": result.status, "message": result.headline(),
                     "time": utc_now()})
-
-
-def _fsync_dir(directory: Path) -> None:
-    """Make a new file's directory entry durable too (POSIX; a no-op where unsupported)."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 @dataclass

@@ -9,9 +9,9 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
+from nsxplan.durable import write_atomic
 from nsxplan.errors import NsxplanError
 from nsxplan.plan import ACTIONS, NOOP, Plan
-from nsxplan.planfile import write_atomic
 
 _CHECK_STATUSES = ("ok", "warn", "fail")
 

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 
-from nsxplan.errors import NsxplanError, PlanError, Problem, Source
+from nsxplan.durable import write_atomic
+from nsxplan.errors import PlanError, Problem, Source
 from nsxplan.plan import FORMAT_VERSION, Plan
 from nsxplan.render import plan_from_dict, render_json
 from nsxplan.render_common import scrub_target
@@ -34,7 +33,7 @@ class PlanFileError(PlanError):
 
 def save_plan(plan: Plan, path: str | Path) -> None:
     plan = dataclasses.replace(plan, target=scrub_target(plan.target))
-    write_atomic(Path(path), render_json(plan), mode=0o600)
+    write_atomic(Path(path), render_json(plan), mode=0o600, error=PlanFileError)
 
 
 def is_plan_file(path: str | Path) -> bool:
@@ -107,56 +106,3 @@ def plan_from_document(data: Any, where: str = "<plan>") -> Plan:
 
 def _pointer(path: Any) -> str:
     return "/" + "/".join(str(p) for p in path) if path else "the top level"
-
-
-def write_atomic(path: Path, text: str, *, mode: int,
-                 error: type[NsxplanError] = PlanFileError) -> None:
-    """Write `text` to `path` atomically with permissions `mode` (also on overwrite); failures
-    raise `error` with a one-line problem.
-
-    mkstemp creates the temp file 0600, so the content is never readable by others, even for an
-    instant, before the chmod to `mode`.
-    """
-    directory = path.parent if str(path.parent) else Path(".")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    except OSError as exc:
-        raise error(Problem(f"{path}: cannot write: {exc.strerror or exc}",
-                                    hint="check that the directory exists and is writable")) \
-            from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except OSError as exc:
-        _unlink_quietly(tmp)
-        raise error(Problem(f"{path}: cannot write: {exc.strerror or exc}",
-                                    hint="check the path and the free space")) from None
-    except BaseException:
-        _unlink_quietly(tmp)
-        raise
-    _fsync_dir(directory)
-
-
-def _unlink_quietly(path: str) -> None:
-    try:
-        os.unlink(path)
-    except OSError:
-        pass
-
-
-def _fsync_dir(directory: Path) -> None:
-    # Makes the rename durable; not possible on every platform/filesystem, and not fatal.
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
