@@ -180,8 +180,9 @@ def enforce_checks(plan: Plan, level: str) -> None:
     blockers = blocking(plan.checks, level)
     if blockers:
         raise PlanError([
-            Problem(f"dependency check {c.id} {c.status}s: {c.subject}: {c.message}", c.source,
-                    hint=c.remediation or "fix it, or pass --fail-on-checks never to proceed")
+            Problem(f"blocked by dependency check {c.id} ({c.status}): {c.subject}", c.source,
+                    hint=(c.remediation or "see the check above")
+                    + "\n  (or pass --fail-on-checks never to proceed anyway)")
             for c in blockers
         ])
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import ssl
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,8 +40,25 @@ class Connection:
     def persist(self) -> None:
         """sim:FILE writes the simulator state back (atomically); no-op for anything else."""
         if self.sim is not None and self.state_file is not None:
+            try:
+                self.state_file.parent.mkdir(parents=True, exist_ok=True)
+                self.sim.save(self.state_file)
+            except OSError as exc:
+                raise _state_write_error(self.state_file, exc) from None
+
+    def check_persistable(self) -> None:
+        """sim:FILE: fail before any change if the state file's directory cannot take it.
+
+        Probes with a temporary file next to it, as the atomic save does (os.access would say
+        yes to root on a read-only mount)."""
+        if self.sim is None or self.state_file is None:
+            return
+        try:
             self.state_file.parent.mkdir(parents=True, exist_ok=True)
-            self.sim.save(self.state_file)
+            with tempfile.NamedTemporaryFile(dir=self.state_file.parent, prefix=".nsxplan-probe-"):
+                pass
+        except OSError as exc:
+            raise _state_write_error(self.state_file, exc) from None
 
     def close(self) -> None:
         if not self._closed:
@@ -52,6 +70,11 @@ class Connection:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _state_write_error(path: Path, exc: OSError) -> UsageError:
+    return UsageError(f"cannot write simulator state {path}: {exc.strerror or exc}",
+                      hint="use sim:FILE with FILE in a writable directory")
 
 
 def connect(manager: str, *, base_dir: Path | None = None, username: str | None = None,

@@ -30,11 +30,14 @@ class SimCliError(click.ClickException):
         super().__init__(message)
         self.hint = hint
 
+    # The message alone: `nsxplan.cli.main` prints `hint` on its own line after it, and would
+    # print it twice if it were part of the message too.
     def format_message(self) -> str:
-        return f"{self.message}\n  hint: {self.hint}" if self.hint else self.message
+        return str(self.message)
 
     def show(self, file: Any = None) -> None:
-        click.echo(f"error: {self.format_message()}", err=True)
+        hint = f"\n  hint: {self.hint}" if self.hint else ""
+        click.echo(f"error: {self.message}{hint}", err=True)
 
 
 def _first_line(exc: BaseException) -> str:
