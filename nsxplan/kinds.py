@@ -74,6 +74,8 @@ LIVE_TYPES: tuple[str, ...] = (
     "Tier0", "Tier1", "LocaleServices", "StaticRoutes", "PolicyNat", "PolicyNatRule",
     "PolicyDnsForwarder", "PolicyDnsForwarderZone", "Tier0Interface", "Tier1Interface",
     "BgpRoutingConfig", "BgpNeighborConfig",
+    # Read, never written: the DNS forwarder check needs the gateways' segment subnets.
+    "Segment",
 )
 
 GATEWAY_TYPES = frozenset({"Tier0", "Tier1"})
