@@ -79,3 +79,27 @@ def test_fault_ends_applied_or_exactly_restored(
         assert res.code == 1 and "injected fault" in text, text
     if case == "realization-error":
         assert res.code == 1 and "ERROR" in text, text
+
+
+def test_failed_rollback_is_reported_and_finished_by_rollback_command(
+        sims: Callable[..., Sim], lab: Path, tmp_path: Path) -> None:
+    """The apply fails at its 3rd write and the undo of one created object fails too: exit 1 and
+    a report of what is left; `nsxplan rollback JOURNAL` then finishes the job."""
+    faults = tmp_path / "faults.json"
+    faults.write_text(json.dumps(fault("PATCH", 3) + [
+        {"match": {"method": "DELETE"}, "times": 1,
+         "respond": {"status": 500, "error_code": 98, "message": "injected undo fault"}}]))
+    sim = sims("--faults", str(faults))
+    before = export(sim, tmp_path / "before.json")
+    journal = tmp_path / "journal.jsonl"
+    res = nsxplan("apply", lab, "--manager", sim.url, "--auto-approve", "--parallelism", "1",
+                  "--journal", journal, sim=sim)
+    text = res.out + res.err
+    assert res.code == 1, text
+    assert "injected fault" in text and "INCOMPLETE" in text.upper(), text
+    assert comparable(export(sim, tmp_path / "mid.json")) != comparable(before)
+
+    for _ in range(2):  # the second run finds nothing left to do
+        done = nsxplan("rollback", journal, sim=sim)
+        assert done.code == 0, done.out + done.err
+        assert comparable(export(sim, tmp_path / "after.json")) == comparable(before)
