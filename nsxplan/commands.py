@@ -332,7 +332,15 @@ def import_config(opts: ConnectOptions, *, owner: str, tier0s: Sequence[str],
     finally:
         conn.close()
     return import_yaml(live, owner=owner, tier0s=tier0s, tier1s=tier1s, zones=zones,
-                       target=opts.manager)
+                       target=_absolute_sim_target(opts.manager))
+
+
+def _absolute_sim_target(manager: str | None) -> str | None:
+    """`sim:FILE` as the configuration must say it: a relative FILE in a configuration is read
+    from the configuration's directory, not from the directory `import` ran in."""
+    if manager and manager.startswith("sim:") and not Path(manager[4:]).is_absolute():
+        return "sim:" + str(Path(manager[4:]).resolve())
+    return manager
 
 
 def graph(path: Path, opts: ConnectOptions, *, note: Note = _quiet) -> str:
