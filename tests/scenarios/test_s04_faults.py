@@ -103,3 +103,20 @@ def test_failed_rollback_is_reported_and_finished_by_rollback_command(
         done = nsxplan("rollback", journal, sim=sim)
         assert done.code == 0, done.out + done.err
         assert comparable(export(sim, tmp_path / "after.json")) == comparable(before)
+
+
+def test_nsx_request_limits_and_slow_realization_converge(
+        v1_state: Path, sims: Callable[..., Sim], tmp_path: Path) -> None:
+    """NSX's own limits rather than injected faults: a low API rate limit (429), one request in
+    flight per client (503) and objects that take a while to realize."""
+    state = tmp_path / "state.json"
+    shutil.copy(v1_state, state)
+    sim = sims("--state", str(state), "--rate-limit", "10", "--concurrency-limit", "1",
+               "--realization-delay", "0.2", "-v")
+    config = write_config(tmp_path / "v2", V2)
+    res = nsxplan("apply", config, "--manager", sim.url, "--auto-approve", sim=sim)
+    assert res.code == 0, res.out + res.err
+    again = nsxplan("plan", config, "--manager", sim.url, "--detailed-exitcode", sim=sim)
+    assert again.code == 0, again.out + again.err
+    log = sim.stderr_path.read_text()  # -v: one line per request, with its status
+    assert '" 503 ' in log or '" 429 ' in log, "the limits were never hit"
