@@ -53,6 +53,11 @@ def _note(message: str) -> None:
     click.echo(message, err=True)
 
 
+def _emit(text: str) -> None:
+    """An artifact on stdout, always ending in one newline (shell prompts, `>>` appends)."""
+    click.echo(text if text.endswith("\n") else text + "\n", nl=False)
+
+
 def common_options(func: F) -> F:
     """--no-color and -v on every command, so they work after the verb as users type them."""
 
@@ -150,7 +155,7 @@ def plan(path: str, out: str | None, fmt: str, detailed_exitcode: bool, adopt: b
          fail_on_checks: str, conn_opts: commands.ConnectOptions, color: bool) -> int:
     """Read live NSX state in bulk, diff it with the configuration and print the plan."""
     result = commands.plan(Path(path), conn_opts, adopt_all=adopt, note=_note)
-    click.echo(commands.render(result.plan, fmt, color=color), nl=False)
+    _emit(commands.render(result.plan, fmt, color=color))
     if out:
         commands.save_plan(result.plan, Path(out))
         _note(f"Plan saved to {out}; apply it exactly with: nsxplan apply {out}")
@@ -172,7 +177,7 @@ def drift(path: str, fmt: str, metrics: str | None, conn_opts: commands.ConnectO
           color: bool) -> int:
     """For cron: compare live state with the configuration; change nothing. Exit 2 on drift."""
     result = commands.plan(Path(path), conn_opts, note=_note)
-    click.echo(commands.render(result.plan, fmt, color=color), nl=False)
+    _emit(commands.render(result.plan, fmt, color=color))
     if metrics:
         commands.write_drift_metrics(result.plan, Path(metrics))
     return EXIT_CHANGES if result.plan.has_changes else EXIT_OK
@@ -185,7 +190,7 @@ def drift(path: str, fmt: str, metrics: str | None, conn_opts: commands.ConnectO
 def show(planfile: str, fmt: str, color: bool) -> int:
     """Render a saved plan."""
     saved = commands.load_plan(Path(planfile))
-    click.echo(commands.render(saved, fmt, color=color), nl=False)
+    _emit(commands.render(saved, fmt, color=color))
     return EXIT_OK
 
 
@@ -215,7 +220,7 @@ def apply(path: str | None, auto_approve: bool, parallelism: int, no_rollback: b
     source = Path(path) if path else Path(".")
     prepared = commands.prepare_apply(source, conn_opts, adopt_all=adopt, note=_note)
     try:
-        click.echo(commands.render(prepared.plan, "text", color=color), nl=False)
+        _emit(commands.render(prepared.plan, "text", color=color))
         if not prepared.plan.has_changes:
             click.echo("Nothing to apply.")
             return EXIT_OK
@@ -294,7 +299,7 @@ def import_cmd(tier0s: tuple[str, ...], tier1s: tuple[str, ...], zones: tuple[st
 @common_options
 def graph(path: str, fmt: str, conn_opts: commands.ConnectOptions, color: bool) -> int:
     """The dependency order of a configuration's plan (or a saved plan) as Graphviz dot."""
-    click.echo(commands.graph(Path(path), conn_opts, note=_note), nl=False)
+    _emit(commands.graph(Path(path), conn_opts, note=_note))
     return EXIT_OK
 
 

@@ -41,7 +41,11 @@ class Problem:
 
     def format(self) -> str:
         head = f"{self.source}: {self.message}" if self.source else self.message
-        return f"{head}\n  hint: {self.hint}" if self.hint else head
+        if not self.hint:
+            return head
+        # A hint may span lines (a YAML snippet to paste): keep them under the "hint:" column.
+        hint = self.hint.replace("\n", "\n        ")
+        return f"{head}\n  hint: {hint}"
 
 
 class NsxplanError(Exception):
