@@ -76,8 +76,9 @@ class ApplyResult:
                     f"{c.get(DELETE, 0)} deleted, {c.get(REPLACE, 0)} replaced "
                     f"({self.total_steps} steps, {self.elapsed:.1f}s, {self.requests} requests).")
         first = self.failures[0] if self.failures else None
-        failed = (f"Apply FAILED at {first.step.address}: {first.error}" if first
-                  else "Apply INTERRUPTED (Ctrl-C)")
+        # NSX messages usually end with a full stop; one is added below.
+        failed = (f"Apply FAILED at {first.step.address}: {str(first.error).rstrip('. ')}"
+                  if first else "Apply INTERRUPTED (Ctrl-C)")
         done = sum(1 for r in self.results if r.ok)
         if self.status == ROLLED_BACK:
             return (f"{failed}. Rolled back: NSX matches its pre-apply state on every touched "

@@ -79,7 +79,8 @@ def target_options(func: F) -> F:
     """How to reach NSX. Precedence: flag, then environment, then the configuration's target."""
 
     @click.option("--manager", envvar="NSX_MANAGER", default=None,
-                  help="https://host[:port], sim (embedded simulator) or sim:FILE. Env NSX_MANAGER.")
+                  help="https://host[:port], sim (embedded simulator) or sim:FILE. "
+                       "Env NSX_MANAGER.")
     @click.option("--username", envvar="NSX_USERNAME", default=None, help="Env NSX_USERNAME.")
     @click.option("--insecure", is_flag=True,
                   help="Skip TLS verification (refused for plain http:// to a non-loopback host).")
@@ -205,7 +206,8 @@ def show(planfile: str, fmt: str, color: bool) -> int:
 @click.option("--no-rollback", is_flag=True,
               help="On failure leave NSX as it is (restore later with `nsxplan rollback JOURNAL`).")
 @click.option("--journal", type=click.Path(dir_okay=False), default=None,
-              help="Journal file (default: .nsxplan/journal-<time>.jsonl beside the configuration).")
+              help="Journal file (default: .nsxplan/journal-<time>.jsonl beside the "
+                   "configuration).")
 @click.option("--adopt", is_flag=True, help="As for plan.")
 @click.option("--fail-on-checks", type=click.Choice(["fail", "warn", "never"]), default="fail",
               show_default=True, help="Which dependency checks block the apply.")
@@ -228,7 +230,8 @@ def apply(path: str | None, auto_approve: bool, parallelism: int, no_rollback: b
         if not auto_approve:
             if not sys.stdin.isatty():
                 raise UsageError("refusing to apply without a terminal to confirm on",
-                                 hint="review the plan and pass --auto-approve (or apply a saved plan)")
+                                 hint="review the plan and pass --auto-approve "
+                                      "(or apply a saved plan)")
             answer = click.prompt("Apply these changes? Only 'yes' will be accepted",
                                   default="", show_default=False, err=True)
             if answer.strip() != "yes":
@@ -260,7 +263,7 @@ def rollback(journal: str, conn_opts: commands.ConnectOptions, color: bool) -> i
     return EXIT_OK if outcome.ok else EXIT_ERROR
 
 
-# --------------------------------------------------------------------------- import / export / graph
+# ------------------------------------------------------------------ import / export / graph
 
 
 @cli.command("export")
@@ -316,7 +319,8 @@ _register_sim()
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; returns (and exits with) Terraform-style codes, never a traceback for bad input."""
+    """Run the CLI; returns (and exits with) Terraform-style codes; never a traceback for bad
+    input."""
     try:
         code = cli.main(args=argv, prog_name="nsxplan", standalone_mode=False)
     except click.exceptions.Abort:
@@ -348,5 +352,6 @@ def _internal_error(exc: BaseException) -> int:
         fh.write(f"nsxplan {__version__}\n")
         traceback.print_exception(type(exc), exc, exc.__traceback__, file=fh)
     _note(f"internal error: {type(exc).__name__}: {exc}")
-    _note(f"  hint: this is a bug in nsxplan; the details are in {name} - please attach it to a report")
+    _note(f"  hint: this is a bug in nsxplan; the details are in {name} - "
+          "please attach it to a report")
     return EXIT_ERROR

@@ -123,13 +123,15 @@ def _default_hint(info: ApiErrorInfo) -> str:
     if info.status == 401:
         return "check NSX_USERNAME/NSX_PASSWORD (or the client certificate)"
     if info.status == 403:
-        return "the user lacks the role for this object, or it is protected (created by a principal identity such as NCP)"
+        return ("the user lacks the role for this object, or it is protected (created by a "
+                "principal identity such as NCP)")
     if info.status == 404:
         return "the object does not exist on this manager; check the id and the target"
     if info.status == 412:
         return "someone changed the object since it was read; run `nsxplan plan` again"
     if info.status == 429:
-        return "NSX rate limit hit; lower --parallelism or raise the manager's client_api_rate_limit"
+        return ("NSX rate limit hit; lower --parallelism or --rate-limit, or raise the manager's "
+                "client_api_rate_limit")
     if info.status >= 500:
         return "NSX reported an internal error; check the manager's health and retry"
     return "fix the value NSX rejected in the configuration and plan again"

@@ -199,7 +199,8 @@ def _checks_section(checks: Sequence[Check]) -> str:
 
 
 def _bounded(lines: list[str], budget: int, more: Callable[[int], str]) -> list[str]:
-    used, kept = 0, []
+    used = 0
+    kept: list[str] = []
     for i, line in enumerate(lines):
         if used + len(line) + 1 > budget:
             return [*kept, more(len(lines) - i)]

@@ -195,7 +195,8 @@ def _connect_url(manager: str, *, username: str | None, password: str | None,
     auth_flow = make_auth(auth, username, password, has_cert=client_cert is not None)
     if auth_flow.name == "none" and parts.scheme == "https":
         raise UsageError(f"no credentials for {label}",
-                         hint="set NSX_USERNAME and NSX_PASSWORD, or NSX_CLIENT_CERT/NSX_CLIENT_KEY")
+                         hint="set NSX_USERNAME and NSX_PASSWORD, "
+                              "or NSX_CLIENT_CERT/NSX_CLIENT_KEY")
     verify = _ssl_context(ca_bundle, insecure, client_cert, client_key)
     http = httpx.Client(
         base_url=f"{parts.scheme}://{parts.netloc}", verify=verify,

@@ -8,13 +8,25 @@ the updated object, or the creation of an object the plan creates - makes the pl
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.scenarios.conftest import Sim, export, nsxplan, write_config
+from tests.scenarios.configs import V2
+from tests.scenarios.conftest import (
+    NSXPLAN,
+    POLICY,
+    Sim,
+    cli_env,
+    comparable,
+    export,
+    nsxplan,
+    write_config,
+)
 
 # Tier-0 egress translation, so the dependency checks pass and never block apply.
 NAT = """\
@@ -123,3 +135,41 @@ def test_unchanged_saved_plan_applies_exactly_once(
     replay = nsxplan("apply", planfile, "--auto-approve", sim=sim)
     assert replay.code == 3, replay.out + replay.err
     assert export(sim, tmp_path / "after.json") == before
+
+
+def test_change_during_apply_is_caught_by_revision_and_kept(
+        v1_state: Path, sims: Callable[..., Sim], tmp_path: Path) -> None:
+    """Someone edits an object after apply's checks but before its write lands (the simulator
+    holds that PATCH for a moment): NSX answers 412, apply rolls back its own writes, and the
+    other person's edit survives (nsxplan never overwrites what it did not plan against)."""
+    state = tmp_path / "state.json"
+    shutil.copy(v1_state, state)
+    faults = tmp_path / "faults.json"
+    faults.write_text(json.dumps([{"match": {"method": "PATCH",
+                                             "path": "/policy/api/v1/infra/tier-1s/apps-t1"},
+                                   "delay_ms": 1500, "times": 1}]))
+    sim = sims("--state", str(state), "--faults", str(faults))
+    before = export(sim, tmp_path / "before.json")
+    config = write_config(tmp_path / "v2", V2)
+    proc = subprocess.Popen(
+        [*NSXPLAN, "apply", str(config), "--manager", sim.url, "--auto-approve",
+         "--parallelism", "1"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=cli_env(sim, None))
+    assert proc.stdout is not None
+    output, edited = [], False
+    for line in proc.stdout:
+        output.append(line)
+        if not edited and line.rstrip().endswith("~ tier1s.apps-t1 ..."):
+            edited = True  # the step started: its PATCH is on its way and held
+            with sim.http() as c:
+                obj = c.get(POLICY + "/infra/tier-1s/apps-t1").json()
+                obj["description"] = "hand edit"
+                assert c.put(POLICY + "/infra/tier-1s/apps-t1", json=obj).status_code == 200
+    proc.stdout.close()
+    text = "".join(output)
+    assert proc.wait(timeout=60) == 1 and edited, text
+    assert "412" in text and "Rolled back" in text and ".." not in text, text
+    assert sim.get("/infra/tier-1s/apps-t1")["description"] == "hand edit"
+    expected = comparable(before)
+    after = comparable(export(sim, tmp_path / "after.json"))
+    assert json.dumps(after).replace("hand edit", "apps v1") == json.dumps(expected)
