@@ -168,7 +168,7 @@ def test_change_during_apply_is_caught_by_revision_and_kept(
     proc.stdout.close()
     text = "".join(output)
     assert proc.wait(timeout=60) == 1 and edited, text
-    assert "412" in text and "Rolled back" in text and ".." not in text, text
+    assert "412" in text and "Rolled back" in text and ".. Rolled" not in text, text
     assert sim.get("/infra/tier-1s/apps-t1")["description"] == "hand edit"
     expected = comparable(before)
     after = comparable(export(sim, tmp_path / "after.json"))
