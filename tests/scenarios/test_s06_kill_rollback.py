@@ -25,31 +25,40 @@ from tests.scenarios.conftest import (
 )
 
 
+def start_apply(sim: Sim, tmp_path: Path, journal: Path) -> subprocess.Popen[str]:
+    config = write_config(tmp_path / "v2", V2)
+    return subprocess.Popen(
+        [*NSXPLAN, "apply", str(config), "--manager", sim.url, "--auto-approve",
+         "--parallelism", "1", "--journal", str(journal)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=cli_env(sim, None))
+
+
+def signal_after_first_step(proc: subprocess.Popen[str], sig: int) -> tuple[int, str]:
+    """Send `sig` when the first step reports `ok`; return (exit code, output)."""
+    assert proc.stdout is not None
+    seen, sent = [], False
+    try:
+        for line in proc.stdout:  # progress lines; the first finished step is our cue
+            seen.append(line)
+            if not sent and " ok (" in line:
+                proc.send_signal(sig)
+                sent = True
+    finally:
+        code = proc.wait(timeout=60)
+        proc.stdout.close()
+    assert sent, "".join(seen)
+    return code, "".join(seen)
+
+
 def test_kill_9_mid_apply_then_rollback_restores(
         v1_state: Path, sims: Callable[..., Sim], tmp_path: Path) -> None:
     state = tmp_path / "state.json"
     shutil.copy(v1_state, state)
     sim = sims("--state", str(state), "--latency-ms", "60")
     before = export(sim, tmp_path / "before.json")
-    config = write_config(tmp_path / "v2", V2)
     journal = tmp_path / "journal.jsonl"
-
-    proc = subprocess.Popen(
-        [*NSXPLAN, "apply", str(config), "--manager", sim.url, "--auto-approve",
-         "--parallelism", "1", "--journal", str(journal)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=cli_env(sim, None))
-    assert proc.stderr is not None
-    seen = []
-    try:
-        for line in proc.stderr:  # progress lines; the first finished step is our cue
-            seen.append(line)
-            if " ok (" in line:
-                proc.send_signal(signal.SIGKILL)
-                break
-    finally:
-        code = proc.wait(timeout=60)
-        proc.stderr.close()
-    assert code == -signal.SIGKILL, "".join(seen)
+    code, seen = signal_after_first_step(start_apply(sim, tmp_path, journal), signal.SIGKILL)
+    assert code == -signal.SIGKILL, seen
     assert journal.exists()
     mid = export(sim, tmp_path / "mid.json")
     assert comparable(mid) != comparable(before), "killed before anything was written"
@@ -64,3 +73,16 @@ def test_kill_9_mid_apply_then_rollback_restores(
     assert second.code == 0, text
     assert "Traceback" not in text
     assert export(sim, tmp_path / "again.json") == after, "a second rollback wrote something"
+
+
+def test_ctrl_c_mid_apply_rolls_back_by_itself(
+        v1_state: Path, sims: Callable[..., Sim], tmp_path: Path) -> None:
+    state = tmp_path / "state.json"
+    shutil.copy(v1_state, state)
+    sim = sims("--state", str(state), "--latency-ms", "60")
+    before = export(sim, tmp_path / "before.json")
+    code, seen = signal_after_first_step(
+        start_apply(sim, tmp_path, tmp_path / "journal.jsonl"), signal.SIGINT)
+    assert code == 1, seen
+    assert "Traceback" not in seen and "Rolled back" in seen, seen
+    assert comparable(export(sim, tmp_path / "after.json")) == comparable(before)
