@@ -227,7 +227,9 @@ def apply(path: str | None, auto_approve: bool, parallelism: int, no_rollback: b
             click.echo("Nothing to apply.")
             return EXIT_OK
         commands.enforce_checks(prepared.plan, fail_on_checks)
-        if not auto_approve:
+        # A saved plan was reviewed when it was saved, and is applied exactly or not at all
+        # (Terraform's `apply PLANFILE` does not ask either).
+        if not auto_approve and not prepared.saved:
             if not sys.stdin.isatty():
                 raise UsageError("refusing to apply without a terminal to confirm on",
                                  hint="review the plan and pass --auto-approve "

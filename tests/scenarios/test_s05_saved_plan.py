@@ -25,6 +25,7 @@ from tests.scenarios.conftest import (
     comparable,
     export,
     nsxplan,
+    nsxplan_proc,
     write_config,
 )
 
@@ -173,3 +174,16 @@ def test_change_during_apply_is_caught_by_revision_and_kept(
     expected = comparable(before)
     after = comparable(export(sim, tmp_path / "after.json"))
     assert json.dumps(after).replace("hand edit", "apps v1") == json.dumps(expected)
+
+
+def test_saved_plan_applies_without_a_terminal(sims: Callable[..., Sim], tmp_path: Path) -> None:
+    """CI runs `nsxplan apply plan.json` with no terminal (README, and the hint of the refusal
+    for configurations): the plan was reviewed when it was saved, so nothing is asked."""
+    sim, _, planfile = saved_plan(sims, tmp_path)
+    res = nsxplan_proc("apply", planfile, sim=sim)
+    assert res.code == 0, res.out + res.err
+    assert [h["ip_address"] for h in sim.get(ROUTE)["next_hops"]] == ["10.27.51.254"]
+    # A configuration still needs --auto-approve (or a terminal).
+    refused = nsxplan_proc("apply", write_config(tmp_path / "base", BASE), "--manager", sim.url,
+                           sim=sim)
+    assert refused.code == 1 and "--auto-approve" in refused.err
