@@ -16,8 +16,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import jsonschema
+
 from tests.scenarios.conftest import (
     FIXTURES,
+    PLAN_SCHEMA,
     Sim,
     assert_clean_error,
     export,
@@ -53,6 +56,7 @@ dependencies:
     - address: 192.168.10.10
       clients: [30.0.0.0/24]
 """
+PLAN_SCHEMA_DOC = json.loads(PLAN_SCHEMA.read_text())
 PREREQUISITE = "DNS server 192.168.10.10 needs a route to 30.0.0.0/24 via 10.27.51.145"
 
 
@@ -60,6 +64,7 @@ def checks(sim: Sim, config: Path, *extra: str) -> list[dict[str, Any]]:
     res = nsxplan("plan", config, "--manager", sim.url, "--format", "json",
                   "--fail-on-checks", "never", *extra, sim=sim)
     assert res.code == 0, res.err
+    jsonschema.validate(res.json, PLAN_SCHEMA_DOC)  # failing checks included
     return list(res.json["checks"])
 
 

@@ -14,11 +14,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 
 from tests.scenarios.configs import V2
 from tests.scenarios.conftest import (
     NSXPLAN,
+    PLAN_SCHEMA,
     POLICY,
     Sim,
     cli_env,
@@ -118,6 +120,9 @@ def test_unchanged_saved_plan_applies_exactly_once(
     plan = json.loads(planfile.read_text())
     shown = nsxplan("show", planfile)
     assert shown.code == 0 and ROUTE in shown.out and NEW in shown.out, shown.out + shown.err
+    as_json = nsxplan("show", planfile, "--format", "json")
+    assert as_json.code == 0 and as_json.json["changes"] == plan["changes"]
+    jsonschema.validate(plan, json.loads(PLAN_SCHEMA.read_text()))
 
     res = nsxplan("apply", planfile, "--auto-approve", sim=sim)
     assert res.code == 0, res.out + res.err

@@ -8,10 +8,20 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.scenarios.conftest import Sim, assert_clean_error, export, nsxplan, write_config
+import jsonschema
+
+from tests.scenarios.conftest import (
+    PLAN_SCHEMA,
+    Sim,
+    assert_clean_error,
+    export,
+    nsxplan,
+    write_config,
+)
 
 T0 = """\
 tier0s:
@@ -92,6 +102,7 @@ def test_unowned_same_id_object_needs_adopt(sims: Callable[..., Sim], tmp_path: 
                       T0 + manual.replace("10.27.51.9}]}", "10.27.51.9}], adopt: true}"))
     plan = nsxplan("plan", adopting, "--manager", sim.url, "--format", "json", sim=sim)
     assert plan.code == 0, plan.err
+    jsonschema.validate(plan.json, json.loads(PLAN_SCHEMA.read_text()))
     change = next(c for c in plan.json["changes"] if c["path"] == ROUTES + "manual")
     assert change["action"] == "update", change
     assert any(d["field"].startswith("tags") for d in change["diff"]), change["diff"]
