@@ -121,3 +121,42 @@ def test_adopt_flag_adopts_every_unowned_object(sims: Callable[..., Sim], tmp_pa
     body = T0 + "      - {id: manual, network: 192.168.60.0/24, next_hops: [{ip: 10.27.51.9}]}\n"
     apply(sim, config(tmp_path, "flag", "team-a", body), "--adopt")
     assert OWNER_A in sim.get(ROUTES + "manual")["tags"]
+
+
+def test_admin_objects_tagged_for_ncp_stay_manageable_and_keep_foreign_tags(
+        sims: Callable[..., Sim], tmp_path: Path) -> None:
+    """An administrator's Tier-1 tagged `ncp/cluster` (so NCP can discover it) is not NCP's: it
+    can be adopted and managed, and nsxplan keeps that tag, as it keeps any tag someone else
+    adds to an object it owns."""
+    sim = sims()
+    ncp_tag = {"scope": "ncp/cluster", "tag": "domain-c8"}
+    r = sim.patch("/infra/tier-1s/admin-t1", {"tier0_path": "/infra/tier-0s/vcf-t0",
+                                               "tags": [ncp_tag]})
+    assert r.status_code == 200, r.text
+    body = """\
+tier1s:
+  - id: admin-t1
+    tier0: /infra/tier-0s/vcf-t0
+    description: managed now
+    adopt: true
+    static_routes:
+      - {id: r1, network: 192.0.2.0/24, next_hops: [{ip: 10.96.0.1}]}
+dependencies:
+  routed_upstream: [30.0.0.0/24]
+"""
+    cfg = config(tmp_path, "admin", "team-a", body)
+    apply(sim, cfg)
+    t1 = sim.get("/infra/tier-1s/admin-t1")
+    assert t1["description"] == "managed now"
+    assert ncp_tag in t1["tags"] and OWNER_A in t1["tags"], t1["tags"]
+
+    route = "/infra/tier-1s/admin-t1/static-routes/r1"
+    foreign = {"scope": "backup", "tag": "daily"}
+    assert sim.patch(route, {"tags": sim.get(route)["tags"] + [foreign]}).status_code == 200
+    quiet = nsxplan("plan", cfg, "--manager", sim.url, "--detailed-exitcode", sim=sim)
+    assert quiet.code == 0, quiet.out + quiet.err
+    apply(sim, config(tmp_path, "admin2", "team-a", body.replace("10.96.0.1", "10.96.0.2")))
+    after = sim.get(route)
+    assert after["next_hops"][0]["ip_address"] == "10.96.0.2"
+    assert foreign in after["tags"] and OWNER_A in after["tags"], after["tags"]
+    assert ncp_tag in sim.get("/infra/tier-1s/admin-t1")["tags"]
