@@ -111,6 +111,8 @@ def test_stale_saved_plan_is_refused_with_nothing_written(
     assert res.code == 3, text
     assert path in text, text
     assert "Traceback" not in text
+    if case == "updated-object-changed":  # who changed it, so the operator can ask them
+        assert "modified by admin" in text, text
     assert export(sim, tmp_path / "after.json") == before, "a stale plan wrote something"
 
 
