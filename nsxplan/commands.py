@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from nsxplan.errors import PlanError, Problem, UsageError
+from nsxplan.errors import PlanError, Problem, Source, UsageError
 from nsxplan.model import Config, Tier0, Tier1
 from nsxplan.plan import Check, Plan
 
@@ -59,7 +59,7 @@ def connect(opts: ConnectOptions, config: Config | None = None, *, fallback: str
     if config is not None:
         auth = config.target.auth
         verify = config.target.verify_tls
-        ca_bundle = ca_bundle or config.target.ca_bundle
+        ca_bundle = ca_bundle or _beside(config.target.ca_bundle, config.target.source)
     if not manager:
         manager = fallback or DEFAULT_TARGET
         if manager == DEFAULT_TARGET:
@@ -90,6 +90,14 @@ def connect(opts: ConnectOptions, config: Config | None = None, *, fallback: str
         insecure=opts.insecure or not verify,
         auth="certificate" if opts.client_cert else auth,
     )
+
+
+def _beside(path: str | None, source: Source | None) -> str | None:
+    """A relative path written in a YAML file means relative to that file (as `sim:FILE` does),
+    not to wherever nsxplan happens to run."""
+    if not path or Path(path).is_absolute() or source is None or not source.file:
+        return path
+    return str(Path(source.file).parent / path)
 
 
 # --------------------------------------------------------------------------- validate

@@ -6,6 +6,7 @@ plus a hint (no traceback); --insecure works but warns.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -61,3 +62,19 @@ def test_bad_ca_bundle_is_a_clean_error(tls_sim: Sim, lab: Path, tmp_path: Path,
     res = nsxplan("plan", lab, "--manager", tls_sim.url, "--ca-bundle", path, sim=tls_sim)
     assert res.code == 1 and "Traceback" not in res.err and "internal error" not in res.err
     assert "hint:" in res.err
+
+
+def test_ca_bundle_in_the_configuration_is_relative_to_it(tls_sim: Sim, tmp_path: Path) -> None:
+    """`target.ca_bundle: ca.pem` next to the YAML works from any directory, like `sim:FILE`
+    (it used to be read relative to the working directory: "CA bundle ca.pem does not exist")."""
+    assert tls_sim.ca_file
+    stack = tmp_path / "stack"
+    stack.mkdir()
+    shutil.copy(tls_sim.ca_file, stack / "ca.pem")
+    (stack / "nsxplan.yaml").write_text(
+        f"version: 1\nowner: t\ntarget:\n  manager: {tls_sim.url}\n  ca_bundle: ca.pem\n"
+        "tier0s:\n  - id: vcf-t0\n    existing: true\n")
+    for cwd, path in ((tmp_path, "stack"), (stack, "."), (Path("/"), str(stack))):
+        res = nsxplan("plan", path, "--fail-on-checks", "never", sim=tls_sim, cwd=cwd)
+        assert res.code == 0, (cwd, res.out + res.err)
+        assert tls_sim.url in res.out
