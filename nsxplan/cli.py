@@ -126,13 +126,17 @@ def cli(ctx: click.Context, no_color: bool, verbose: int) -> None:
 
 @cli.command()
 @click.argument("path", type=click.Path())
+@click.option("--fail-on-checks", type=click.Choice(["fail", "warn", "never"]), default="fail",
+              show_default=True, help="Which offline dependency checks make it invalid.")
 @common_options
-def validate(path: str, color: bool) -> int:
+def validate(path: str, fail_on_checks: str, color: bool) -> int:
     """Check a configuration offline: YAML, schema, semantic rules, offline dependency checks."""
     result = commands.validate(Path(path))
     checks_text = commands.render_checks(result.checks, color=color)
     if checks_text:
         click.echo(checks_text, err=True)
+    # The same level that would block `apply` fails CI here, before the change window.
+    commands.enforce_checks_offline(result.checks, fail_on_checks)
     click.echo(result.summary)
     return EXIT_OK
 

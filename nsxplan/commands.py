@@ -183,12 +183,20 @@ def plan(path: Path, opts: ConnectOptions, *, adopt_all: bool = False,
 
 
 def enforce_checks(plan: Plan, level: str) -> None:
+    _enforce(plan.checks, level, "blocked by dependency check")
+
+
+def enforce_checks_offline(checks: Sequence[Check], level: str) -> None:
+    _enforce(checks, level, "invalid: dependency check")
+
+
+def _enforce(checks: Sequence[Check], level: str, what: str) -> None:
     from nsxplan.checks import blocking
 
-    blockers = blocking(plan.checks, level)
+    blockers = blocking(checks, level)
     if blockers:
         raise PlanError([
-            Problem(f"blocked by dependency check {c.id} ({c.status}): {c.subject}", c.source,
+            Problem(f"{what} {c.id} ({c.status}): {c.subject}", c.source,
                     hint=(c.remediation or "see the check above")
                     + "\n  (or pass --fail-on-checks never to proceed anyway)")
             for c in blockers

@@ -184,3 +184,39 @@ def test_bgp_lab_fixture_egress_needs_no_tier0_nat(
     offline = nsxplan("plan", config, "--manager", f"sim:{state}", "--format", "json", sim=sim)
     assert offline.code == 0, offline.err
     assert json.dumps(offline.json["checks"], sort_keys=True) == json.dumps(found, sort_keys=True)
+
+
+OVERLAP = """\
+version: 1
+owner: dns
+tier0s:
+  - id: vcf-t0
+    existing: true
+dns_zones:
+  - {id: corp-dns, upstream_servers: [192.168.10.10]}
+  - {id: lab-zone, domains: [rainpole.com], upstream_servers: [192.168.10.11]}
+  - {id: sub-zone, domains: [lab.rainpole.com], upstream_servers: [192.168.10.12]}
+tier1s:
+  - id: apps-t1
+    tier0: vcf-t0
+    edge_cluster: /infra/sites/default/enforcement-points/default/edge-clusters/edge-cluster-01
+    route_advertisement: [TIER1_CONNECTED, TIER1_DNS_FORWARDER_IP]
+    dns_forwarder:
+      listener_ip: 10.96.10.53
+      default_zone: corp-dns
+      conditional_zones: [lab-zone, sub-zone]
+"""
+
+
+def test_validate_fails_on_a_failing_offline_check(tmp_path: Path) -> None:
+    """Overlapping conditional zones need no live state: `validate` in CI must fail on them, as
+    apply would (it used to print `fail` and still say "valid", exit 0)."""
+    config = write_config(tmp_path / "overlap", OVERLAP)
+    res = nsxplan("validate", config)
+    assert_clean_error(res, "lab-zone", "sub-zone", "overlap", "nsxplan.yaml:")
+    assert "valid (" not in res.out
+    lenient = nsxplan("validate", config, "--fail-on-checks", "never")
+    assert lenient.code == 0 and "valid" in lenient.out, lenient.err
+    fixed = write_config(tmp_path / "fixed", OVERLAP.replace("lab.rainpole.com", "vmware.com"))
+    ok = nsxplan("validate", fixed)
+    assert ok.code == 0 and "valid" in ok.out, ok.err
