@@ -55,6 +55,15 @@ def test_drift_from_cron(sims: Callable[..., Sim], lab: Path, tmp_path: Path) ->
     assert r.status_code in (200, 403), r.text
     code, out, err = drift(sim, lab)
     assert code == 0, out + err
+    # Someone adds their own route to the managed Tier-0: left alone, counted, not drift.
+    unmanaged = metric(prom.read_text(), "nsxplan_drift_unmanaged_objects")
+    assert sim.patch("/infra/tier-0s/vcf-t0/static-routes/handmade", {
+        "network": "198.51.100.0/24", "next_hops": [{"ip_address": "10.27.51.9"}]}
+    ).status_code == 200
+    code, out, err = drift(sim, lab, "--metrics", str(prom))
+    assert code == 0, out + err
+    assert "handmade" in out
+    assert metric(prom.read_text(), "nsxplan_drift_unmanaged_objects") == unmanaged + 1
 
     # A managed field changed out of band.
     r = sim.patch(ROUTE, {"next_hops": [{"ip_address": "10.27.51.99"}]})
