@@ -303,12 +303,13 @@ def import_cmd(tier0s: tuple[str, ...], tier1s: tuple[str, ...], zones: tuple[st
 
 @cli.command()
 @click.argument("path", type=click.Path())
-@click.option("--format", "fmt", type=click.Choice(["dot"]), default="dot", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["dot", "svg"]), default="dot",
+              show_default=True, help="svg needs Graphviz's `dot` on PATH.")
 @target_options
 @common_options
 def graph(path: str, fmt: str, conn_opts: commands.ConnectOptions, color: bool) -> int:
-    """The dependency order of a configuration's plan (or a saved plan) as Graphviz dot."""
-    _emit(commands.graph(Path(path), conn_opts, note=_note))
+    """The dependency order of a configuration's plan (or a saved plan) as Graphviz dot or SVG."""
+    _emit(commands.graph(Path(path), conn_opts, fmt=fmt, note=_note))
     return EXIT_OK
 
 

@@ -359,13 +359,14 @@ def _absolute_sim_target(manager: str | None) -> str | None:
     return manager
 
 
-def graph(path: Path, opts: ConnectOptions, *, note: Note = _quiet) -> str:
-    from nsxplan.graph import plan_to_dot
+def graph(path: Path, opts: ConnectOptions, *, fmt: str = "dot", note: Note = _quiet) -> str:
+    from nsxplan.graph import dot_to_svg, graphviz_dot, plan_to_dot
 
-    if _is_plan_file(path):
-        return plan_to_dot(load_plan(path))
-    result = plan(path, opts, note=note)
-    return plan_to_dot(result.plan)
+    if fmt == "svg":
+        graphviz_dot()
+    the_plan = load_plan(path) if _is_plan_file(path) else plan(path, opts, note=note).plan
+    dot = plan_to_dot(the_plan)
+    return dot_to_svg(dot) if fmt == "svg" else dot
 
 
 def write_output(text: str, out: str | None) -> None:

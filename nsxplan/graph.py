@@ -6,6 +6,10 @@ grey so the picture shows the whole managed topology, not only what changes.
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+
+from nsxplan.errors import UsageError
 from nsxplan.plan import CREATE, DELETE, NOOP, REPLACE, UPDATE, Plan
 
 _STYLE = {
@@ -41,3 +45,30 @@ def plan_to_dot(plan: Plan) -> str:
                 lines.append(f"  {_quote(action.address)} -> {_quote(dep)};")
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+_HINT = "install Graphviz, or use `--format dot` and render it elsewhere"
+
+
+def graphviz_dot() -> str:
+    """The `dot` executable (an optional tool, not a Python dependency); checked before
+    planning so a missing one fails fast."""
+    exe = shutil.which("dot")
+    if exe is None:
+        raise UsageError("--format svg needs Graphviz's `dot` on PATH", hint=_HINT)
+    return exe
+
+
+def dot_to_svg(dot: str, *, timeout: float = 60.0) -> str:
+    """Render dot as SVG with Graphviz's `dot`."""
+    exe = graphviz_dot()
+    hint = _HINT
+    try:
+        done = subprocess.run([exe, "-Tsvg"], input=dot, capture_output=True, text=True,
+                              timeout=timeout, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise UsageError(f"Graphviz `dot` failed: {exc}", hint=hint) from None
+    if done.returncode != 0:
+        first = (done.stderr.strip().splitlines() or ["no message"])[0]
+        raise UsageError(f"Graphviz `dot` failed (exit {done.returncode}): {first}", hint=hint)
+    return done.stdout
