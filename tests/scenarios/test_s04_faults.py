@@ -120,3 +120,23 @@ def test_nsx_request_limits_and_slow_realization_converge(
     assert again.code == 0, again.out + again.err
     log = sim.stderr_path.read_text()  # -v: one line per request, with its status
     assert '" 503 ' in log or '" 429 ' in log, "the limits were never hit"
+
+
+def test_no_rollback_leaves_it_and_says_how_to_restore(
+        v1_state: Path, sims: Callable[..., Sim], tmp_path: Path) -> None:
+    state = tmp_path / "state.json"
+    shutil.copy(v1_state, state)
+    faults = tmp_path / "faults.json"
+    faults.write_text(json.dumps(fault("PATCH", 3)))
+    sim = sims("--state", str(state), "--faults", str(faults))
+    before = export(sim, tmp_path / "before.json")
+    journal = tmp_path / "journal.jsonl"
+    res = nsxplan("apply", write_config(tmp_path / "v2", V2), "--manager", sim.url,
+                  "--auto-approve", "--no-rollback", "--journal", journal, sim=sim)
+    text = res.out + res.err
+    assert res.code == 1 and "injected fault" in text, text
+    assert f"nsxplan rollback {journal}" in text, text
+    assert comparable(export(sim, tmp_path / "left.json")) != comparable(before)
+    done = nsxplan("rollback", journal, sim=sim)
+    assert done.code == 0, done.out + done.err
+    assert comparable(export(sim, tmp_path / "after.json")) == comparable(before)
