@@ -87,6 +87,15 @@ def parse_block(text: str) -> Block | AddressError:
     return parse_ip(text)
 
 
+def block_size(block: Block) -> int:
+    """How many addresses a block holds (REFLEXIVE maps source and translated one to one)."""
+    if isinstance(block, AddressRange):
+        return int(block.last) - int(block.first) + 1
+    if isinstance(block, (ipaddress.IPv4Network, ipaddress.IPv6Network)):
+        return block.num_addresses
+    return 1
+
+
 def parse_blocks(text: str, *, allow_list: bool = True) -> list[Block] | AddressError:
     """A NAT network field: comma-separated blocks (or exactly one when `allow_list` is false)."""
     parts = text.split(",")

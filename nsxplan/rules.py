@@ -12,7 +12,14 @@ from collections.abc import Iterator
 from typing import Any
 
 from nsxplan.errors import Problem, Source
-from nsxplan.ipaddr import AddressError, AddressRange, canonical_blocks, parse_blocks
+from nsxplan.ipaddr import (
+    AddressError,
+    AddressRange,
+    Block,
+    block_size,
+    canonical_blocks,
+    parse_blocks,
+)
 from nsxplan.loader import MDict, MList, child_source, key_source
 from nsxplan.rules_addresses import address_problems
 
@@ -250,6 +257,12 @@ def nat_matrix(rule: MDict) -> list[Problem]:
         forbid("translated", f"{action} exempts traffic from translation; remove `translated`")
     if action == "REFLEXIVE":
         need("source", "REFLEXIVE translates a source network: add `source:`")
+        forbid("destination", "NSX does not apply a destination to REFLEXIVE rules; remove it")
+    if action in FORBIDS_TRANSLATED and rule.get("firewall_match") not in (None, "BYPASS"):
+        problems.append(Problem(
+            f"{action} rule `{rid}`: firewall_match must be BYPASS (or unset), not "
+            f"{rule.get('firewall_match')!r}", at(rule, "firewall_match"),
+            hint="NSX accepts only BYPASS for rules that exempt traffic from NAT"))
     if action == "DNAT":
         need("destination", "DNAT translates a destination: add `destination:`")
     if action != "DNAT":
@@ -265,7 +278,26 @@ def nat_matrix(rule: MDict) -> list[Problem]:
                 f"{action} rule `{rid}`: `translated` must be {what}, not {translated!r}",
                 at(rule, "translated"), hint=f"NSX takes one translated address for {action}; "
                                              "write one rule per address"))
+        elif isinstance(blocks, list) and single and action == "REFLEXIVE":
+            problems += _reflexive_sizes(rule, rid, blocks[0])
     return problems
+
+
+def _reflexive_sizes(rule: MDict, rid: object, translated: Block) -> list[Problem]:
+    """Stateless NAT maps addresses one to one: NSX requires #source == #translated."""
+    source = text(rule, "source")
+    blocks = parse_blocks(source) if source else None
+    if not isinstance(blocks, list):
+        return []   # a missing or malformed source is reported by its own rule
+    n_source = sum(block_size(b) for b in blocks)
+    n_translated = block_size(translated)
+    if n_source == n_translated:
+        return []
+    return [Problem(
+        f"REFLEXIVE rule `{rid}` maps {n_source} source address(es) to {n_translated} "
+        "translated address(es); stateless NAT needs as many of each",
+        at(rule, "translated"),
+        hint="translate a single IP to a single IP, or a /N block to a /N block")]
 
 
 def active_active_nat(tier0: MDict) -> list[Problem]:
