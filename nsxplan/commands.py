@@ -258,6 +258,7 @@ def prepare_apply(path: Path, opts: ConnectOptions, *, adopt_all: bool = False,
     if _is_plan_file(path):
         saved = load_plan(path)
         conn = connect(opts, None, fallback=saved.target, note=note)
+        _refuse_other_target(conn, saved.target, f"{path} is a plan")
         return PreparedApply(saved, conn, path.parent, saved=True)
     from nsxplan.validate import load_config
 
@@ -270,6 +271,17 @@ def prepare_apply(path: Path, opts: ConnectOptions, *, adopt_all: bool = False,
         raise
     base = path if path.is_dir() else path.parent
     return PreparedApply(made, conn, base, saved=False)
+
+
+def _refuse_other_target(conn: Any, recorded: str | None, what: str) -> None:
+    """A saved plan or journal is bound to the manager it was made on: --manager/NSX_MANAGER
+    pointing elsewhere (production instead of the lab, say) must not replay it there, where
+    matching ids and revisions could let it through."""
+    if recorded and conn.label != recorded:
+        conn.close()
+        raise UsageError(f"{what} for {recorded}, not {conn.label}; nothing was written",
+                         hint="drop --manager / NSX_MANAGER to use the one it was made for, or "
+                              f"run `nsxplan plan` against {conn.label}")
 
 
 @dataclass(frozen=True)
@@ -315,6 +327,7 @@ def rollback(journal: Path, opts: ConnectOptions, *, note: Note = _quiet) -> Out
 
     header = read_header(journal)
     conn = connect(opts, None, fallback=header.get("target"), note=note)
+    _refuse_other_target(conn, header.get("target"), f"{journal} is a journal")
     try:
         result = rollback_journal(journal, conn.client)
     finally:

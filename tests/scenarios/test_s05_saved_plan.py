@@ -23,6 +23,7 @@ from tests.scenarios.conftest import (
     PLAN_SCHEMA,
     POLICY,
     Sim,
+    assert_clean_error,
     cli_env,
     comparable,
     export,
@@ -194,3 +195,30 @@ def test_saved_plan_applies_without_a_terminal(sims: Callable[..., Sim], tmp_pat
     refused = nsxplan_proc("apply", write_config(tmp_path / "base", BASE), "--manager", sim.url,
                            sim=sim)
     assert refused.code == 1 and "--auto-approve" in refused.err
+
+
+def test_saved_plan_and_journal_are_bound_to_their_manager(
+        sims: Callable[..., Sim], tmp_path: Path) -> None:
+    """A plan reviewed against the lab must not be applied to production by adding --manager
+    (both demo states are identical, so every revision check would pass); nor may a journal
+    "restore" another manager. They used to go through."""
+    lab_sim, prod = sims(), sims()
+    config = write_config(tmp_path / "base", BASE)
+    planfile = tmp_path / "plan.json"
+    assert nsxplan("plan", config, "--manager", lab_sim.url, "--out", planfile,
+                   sim=lab_sim).code == 0
+    before = export(prod, tmp_path / "prod-before.json")
+    for how in (["--manager", prod.url], []):
+        env = {} if how else {"NSX_MANAGER": prod.url}
+        res = nsxplan("apply", planfile, "--auto-approve", *how, sim=prod, env=env)
+        assert_clean_error(res, lab_sim.url, prod.url, "nothing was written")
+    assert export(prod, tmp_path / "prod-after.json") == before
+
+    journal = tmp_path / "journal.jsonl"
+    applied = nsxplan("apply", planfile, "--journal", journal, sim=lab_sim)
+    assert applied.code == 0, applied.out + applied.err
+    res = nsxplan("rollback", journal, "--manager", prod.url, sim=prod)
+    assert_clean_error(res, lab_sim.url, prod.url)
+    assert export(prod, tmp_path / "prod-after2.json") == before
+    # The same URL spelled differently is the same manager.
+    assert nsxplan("rollback", journal, "--manager", lab_sim.url + "/", sim=lab_sim).code == 0
