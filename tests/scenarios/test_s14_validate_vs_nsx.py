@@ -27,10 +27,8 @@ ACCEPTED = {
 }
 # Reference §4.7, REFLEXIVE: "#original = #translated" (a stateless 1:1 mapping).
 REFUSED_BY_NSX = {
-    "reflexive-one-to-four": "    nat_rules: [{id: r, action: REFLEXIVE, source: 30.0.0.5, "
-                             "translated: 10.27.52.0/30}]\n",
-    "reflexive-256-to-one": "    nat_rules: [{id: r, action: REFLEXIVE, source: 30.0.0.0/24, "
-                            "translated: 10.27.52.1}]\n",
+    "reflexive-one-to-four": ("30.0.0.5", "10.27.52.0/30"),
+    "reflexive-256-to-one": ("30.0.0.0/24", "10.27.52.1"),
 }
 
 
@@ -50,12 +48,20 @@ def test_valid_configuration_applies(case: str, sims: Callable[..., Sim], tmp_pa
 @pytest.mark.parametrize("case", list(REFUSED_BY_NSX))
 def test_what_nsx_refuses_is_caught_offline(case: str, shared_sim: Sim,
                                             tmp_path: Path) -> None:
-    config = write_config(tmp_path / case, HEAD + REFUSED_BY_NSX[case])
+    source, translated = REFUSED_BY_NSX[case]
     # NSX (the simulator, reference §4.7) refuses the write...
-    applied = nsxplan("apply", config, "--manager", shared_sim.url, "--auto-approve",
-                      "--fail-on-checks", "never", sim=shared_sim)
-    assert applied.code == 1 and "400" in applied.out + applied.err
-    # ...so `validate` must refuse it first, located at the rule.
+    refused = shared_sim.patch(f"/infra/tier-0s/vcf-t0/nat/USER/nat-rules/{case}",
+                               {"action": "REFLEXIVE", "source_network": source,
+                                "translated_network": translated})
+    assert refused.status_code == 400, refused.text
+    # ...so `validate` must refuse it first, located at the rule, and plan/apply never send it.
+    config = write_config(tmp_path / case, HEAD + (
+        f"    nat_rules: [{{id: r, action: REFLEXIVE, source: {source}, "
+        f"translated: {translated}}}]\n"))
     res = nsxplan("validate", config)
     assert res.code == 1, f"validate accepted what NSX refuses:\n{res.out}{res.err}"
     assert "nsxplan.yaml:6:" in res.err and "REFLEXIVE" in res.err, res.err
+    applied = nsxplan("apply", config, "--manager", shared_sim.url, "--auto-approve",
+                      "--fail-on-checks", "never", sim=shared_sim)
+    assert applied.code == 1 and "nsxplan.yaml:6:" in applied.err
+    assert shared_sim.status(f"/infra/tier-0s/vcf-t0/nat/USER/nat-rules/{case}") == 404
