@@ -277,7 +277,8 @@ def _refuse_other_target(conn: Any, recorded: str | None, what: str) -> None:
     """A saved plan or journal is bound to the manager it was made on: --manager/NSX_MANAGER
     pointing elsewhere (production instead of the lab, say) must not replay it there, where
     matching ids and revisions could let it through."""
-    if recorded and conn.label != recorded:
+    known = recorded == "sim" or (recorded or "").startswith(("sim:", "http://", "https://"))
+    if known and conn.label != recorded:
         conn.close()
         raise UsageError(f"{what} for {recorded}, not {conn.label}; nothing was written",
                          hint="drop --manager / NSX_MANAGER to use the one it was made for, or "
