@@ -65,3 +65,33 @@ tier1s:
         network: 0.0.0.0/0
         next_hops: [{ip: 10.97.0.1}]
 """
+
+
+# The dns-forwarder example, then both of its zones swapped for new ones: zones must exist before
+# the forwarder points at them, and the old ones can go only after it no longer does.
+DNS_V1 = """\
+version: 1
+owner: dns
+tier0s:
+  - id: vcf-t0
+    existing: true
+dns_zones:
+  - {id: corp-dns, upstream_servers: [192.168.10.10]}
+  - {id: lab-zone, domains: [rainpole.com], upstream_servers: [192.168.10.11],
+     source_ip: 10.27.51.150}
+tier1s:
+  - id: apps-t1
+    tier0: vcf-t0
+    edge_cluster: /infra/sites/default/enforcement-points/default/edge-clusters/edge-cluster-01
+    route_advertisement: [TIER1_CONNECTED, TIER1_DNS_FORWARDER_IP]
+    dns_forwarder:
+      listener_ip: 10.96.10.53
+      default_zone: corp-dns
+      conditional_zones: [lab-zone]
+dependencies:
+  routed_upstream: [30.0.0.0/24]
+"""
+DNS_V2 = (DNS_V1.replace("id: corp-dns,", "id: corp-dns2,")
+          .replace("default_zone: corp-dns", "default_zone: corp-dns2")
+          .replace("id: lab-zone, domains: [rainpole.com]", "id: new-zone, domains: [vmware.com]")
+          .replace("conditional_zones: [lab-zone]", "conditional_zones: [new-zone]"))

@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from tests.scenarios.configs import V2
+from tests.scenarios.configs import DNS_V1, DNS_V2, V2
 from tests.scenarios.conftest import Sim, comparable, export, nsxplan, write_config
 
 # v1 -> v2: 4 creates + 2 updates (PATCH each), 2 deletes.
@@ -140,3 +140,28 @@ def test_no_rollback_leaves_it_and_says_how_to_restore(
     done = nsxplan("rollback", journal, sim=sim)
     assert done.code == 0, done.out + done.err
     assert comparable(export(sim, tmp_path / "after.json")) == comparable(before)
+
+
+DNS_FAULTS = {
+    "500-on-forwarder-update": [{"match": {"method": "PATCH", "path": "*/dns-forwarder"},
+                                 "times": 1, "respond": {"status": 500, "message": "injected"}}],
+    **{f"500-on-zone-delete-{k}": fault("DELETE", k) for k in (1, 2)},
+}
+
+
+@pytest.mark.parametrize("case", list(DNS_FAULTS))
+def test_dns_zone_swap_fault_is_restored(case: str, sims: Callable[..., Sim],
+                                         tmp_path: Path) -> None:
+    state = tmp_path / "state.json"
+    res = nsxplan("apply", write_config(tmp_path / "v1", DNS_V1), "--manager", f"sim:{state}",
+                  "--auto-approve")
+    assert res.code == 0, res.out + res.err
+    faults = tmp_path / "faults.json"
+    faults.write_text(json.dumps(DNS_FAULTS[case]))
+    sim = sims("--state", str(state), "--faults", str(faults))
+    before = export(sim, tmp_path / "before.json")
+    res = nsxplan("apply", write_config(tmp_path / "v2", DNS_V2), "--manager", sim.url,
+                  "--auto-approve", "--parallelism", "8", sim=sim)
+    text = res.out + res.err
+    assert res.code == 1 and "injected" in text and "Rolled back" in text, text
+    assert comparable(export(sim, tmp_path / "after.json")) == comparable(before), text
