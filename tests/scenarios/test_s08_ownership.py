@@ -160,3 +160,27 @@ dependencies:
     assert after["next_hops"][0]["ip_address"] == "10.96.0.2"
     assert foreign in after["tags"] and OWNER_A in after["tags"], after["tags"]
     assert ncp_tag in sim.get("/infra/tier-1s/admin-t1")["tags"]
+
+
+def test_replace_when_nsx_cannot_change_in_place(sims: Callable[..., Sim], tmp_path: Path) -> None:
+    """A NAT rule's action cannot change in place: the plan says replace (valid JSON), apply
+    deletes and re-creates it, and the next plan is empty."""
+    sim = sims()
+    rule = ("    nat_rules:\n      - {id: n1, action: %s, source: 10.96.0.0/16, %s}\n")
+    head = ("tier1s:\n  - id: t1\n    tier0: /infra/tier-0s/vcf-t0\n    edge_cluster: "
+            "/infra/sites/default/enforcement-points/default/edge-clusters/edge-cluster-01\n")
+    tail = "dependencies:\n  routed_upstream: [30.0.0.0/24, 10.27.51.0/24]\n"
+    apply(sim, config(tmp_path, "snat", "team-a",
+                      head + rule % ("SNAT", "translated: 10.27.51.170") + tail))
+    changed = config(tmp_path, "nosnat", "team-a",
+                     head + rule % ("NO_SNAT", "destination: 10.97.0.0/16") + tail)
+    plan = nsxplan("plan", changed, "--manager", sim.url, "--format", "json", sim=sim)
+    assert plan.code == 0, plan.err
+    jsonschema.validate(plan.json, json.loads(PLAN_SCHEMA.read_text()))
+    acts = {c["path"]: c["action"] for c in plan.json["changes"] if c["action"] != "no-op"}
+    assert acts == {"/infra/tier-1s/t1/nat/USER/nat-rules/n1": "replace"}, acts
+    apply(sim, changed)
+    live = sim.get("/infra/tier-1s/t1/nat/USER/nat-rules/n1")
+    assert live["action"] == "NO_SNAT" and not live.get("translated_network"), live
+    assert nsxplan("plan", changed, "--manager", sim.url, "--detailed-exitcode",
+                   sim=sim).code == 0

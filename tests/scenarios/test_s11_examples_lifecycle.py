@@ -70,6 +70,11 @@ def test_example_applies_converges_and_is_removed_cleanly(
     assert again.code == 0, again.out + again.err
 
     empty = write_config(tmp_path / "empty", f"version: 1\nowner: {owner}\n")
+    destroy = nsxplan("plan", empty, "--manager", sim.url, "--format", "json",
+                      "--fail-on-checks", "never", sim=sim)
+    assert destroy.code == 0, destroy.err
+    jsonschema.validate(destroy.json, json.loads(PLAN_SCHEMA.read_text()))
+    assert {c["action"] for c in destroy.json["changes"]} == {"delete"}
     gone = nsxplan("apply", empty, "--manager", sim.url, "--auto-approve",
                    "--fail-on-checks", "never", sim=sim)
     assert gone.code == 0, gone.out + gone.err
