@@ -165,3 +165,21 @@ def test_dns_zone_swap_fault_is_restored(case: str, sims: Callable[..., Sim],
     text = res.out + res.err
     assert res.code == 1 and "injected" in text and "Rolled back" in text, text
     assert comparable(export(sim, tmp_path / "after.json")) == comparable(before), text
+
+
+def test_realization_timeout_is_a_failure_and_restored(
+        v1_state: Path, sims: Callable[..., Sim], tmp_path: Path) -> None:
+    """An object that never realizes (UNREALIZED forever) fails its step after
+    --realization-timeout, and everything is put back."""
+    state = tmp_path / "state.json"
+    shutil.copy(v1_state, state)
+    faults = tmp_path / "faults.json"
+    faults.write_text(json.dumps([{"match": {"method": "PATCH", "path": "*/static-routes/*"},
+                                   "realization": "UNREALIZED", "times": 1}]))
+    sim = sims("--state", str(state), "--faults", str(faults))
+    before = export(sim, tmp_path / "before.json")
+    res = nsxplan("apply", write_config(tmp_path / "v2", V2), "--manager", sim.url,
+                  "--auto-approve", "--realization-timeout", "0.5", sim=sim)
+    text = res.out + res.err
+    assert res.code == 1 and "UNREALIZED" in text and "Rolled back" in text, text
+    assert comparable(export(sim, tmp_path / "after.json")) == comparable(before)
