@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import os
 import ssl
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,6 +37,7 @@ class Connection:
     label: str
     sim: Any = None                    # the in-process Simulator for sim targets, else None
     state_file: Path | None = None     # sim:FILE: where persist() writes
+    lock: StateLock | None = None      # sim:FILE: held from load to close
     _closed: bool = field(default=False, repr=False)
 
     def persist(self) -> None:
@@ -64,6 +67,8 @@ class Connection:
         if not self._closed:
             self._closed = True
             self.client.close()
+            if self.lock is not None:
+                self.lock.release()
 
     def __enter__(self) -> Connection:
         return self
@@ -132,10 +137,13 @@ def _connect_sim(manager: str, base_dir: Path | None, *, rate_limit: float | Non
             state_file = Path(base_dir) / state_file
         # Absolute, so the label written into saved plans and journals reconnects from anywhere.
         state_file = state_file.resolve()
+        lock = StateLock.acquire(state_file)
         if state_file.exists():
             try:
                 sim = Simulator.from_file(state_file, realization_delay=realization_delay)
             except (OSError, ValueError) as exc:
+                if lock is not None:
+                    lock.release()
                 raise UsageError(f"cannot load simulator state {state_file}: {exc}",
                                  hint="the file must be a snapshot written by nsxplan "
                                       "(`nsxplan export` or a previous sim run)") from None
@@ -148,7 +156,53 @@ def _connect_sim(manager: str, base_dir: Path | None, *, rate_limit: float | Non
     # In-process requests cost microseconds; throttling them would only slow tests and demos.
     client = NsxClient(http, rate_limit=None, max_in_flight=max_in_flight, retry=retry,
                        label=label)
-    return Connection(client=client, label=label, sim=sim, state_file=state_file)
+    return Connection(client=client, label=label, sim=sim, state_file=state_file,
+                      lock=lock if state_file is not None else None)
+
+
+class StateLock:
+    """An exclusive lock on a sim:FILE state, from load to close.
+
+    Each command loads the whole file, works in memory and writes it back: two at once (two
+    applies, or an apply and a rollback) would each write back their own copy and silently lose
+    the other's changes. A separate `.NAME.lock` file is locked because the atomic save replaces
+    the state file itself."""
+
+    WAIT_SECONDS = 60.0
+
+    def __init__(self, fd: int) -> None:
+        self._fd: int | None = fd
+
+    @classmethod
+    def acquire(cls, state_file: Path) -> StateLock | None:
+        try:
+            import fcntl
+        except ImportError:  # not POSIX: no locking, as before
+            return None
+        if not state_file.parent.is_dir():
+            return None   # nothing there yet; persist() creates the directory
+        lock_path = state_file.parent / f".{state_file.name}.lock"
+        try:
+            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError:
+            return None   # a read-only directory: nothing will be written back anyway
+        deadline = time.monotonic() + cls.WAIT_SECONDS
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return cls(fd)
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    os.close(fd)
+                    raise UsageError(f"simulator state {state_file} is in use by another "
+                                     "nsxplan command", hint="wait for it to finish and retry"
+                                     ) from None
+                time.sleep(0.05)   # another process holds it: no event to wait on
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)   # closing drops the flock
+            self._fd = None
 
 
 def is_loopback(host: str) -> bool:

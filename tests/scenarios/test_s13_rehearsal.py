@@ -7,6 +7,7 @@ must converge, and a snapshot served again exports byte for byte what it was mad
 from __future__ import annotations
 
 import shutil
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -55,3 +56,35 @@ def test_rehearsal_against_an_export_matches_production(
     res = nsxplan("export", "--manager", served.url, "--out", round_trip, sim=served)
     assert res.code == 0, res.err
     assert round_trip.read_bytes() == snapshot.read_bytes()
+
+
+def test_concurrent_commands_on_one_state_file_lose_nothing(tmp_path: Path) -> None:
+    """Two commands at once on the same `sim:FILE` (two people rehearsing on one snapshot) each
+    load the file, work in memory and write it back: the second used to load before the first
+    wrote back, then overwrite it, silently dropping its change. Now the second waits."""
+    from nsxplan.target import connect
+
+    state = tmp_path / "shared.json"
+    assert nsxplan("export", "--manager", f"sim:{state}", "--out", state).code == 0
+    route = "/policy/api/v1/infra/tier-0s/vcf-t0/static-routes/"
+    first = connect(f"sim:{state}")
+    seen: list[int] = []
+
+    def second_command() -> None:
+        with connect(f"sim:{state}") as conn:   # waits until `first` is closed
+            seen.append(conn.client.http.get(route + "r-first").status_code)
+            conn.client.http.patch(route + "r-second", json={
+                "network": "198.51.100.0/24", "next_hops": [{"ip_address": "10.27.51.1"}]})
+            conn.persist()
+
+    worker = threading.Thread(target=second_command)
+    worker.start()
+    first.client.http.patch(route + "r-first", json={
+        "network": "192.0.2.0/24", "next_hops": [{"ip_address": "10.27.51.1"}]})
+    first.persist()
+    first.close()
+    worker.join(timeout=60)
+    assert not worker.is_alive()
+    assert seen == [200], "the second command loaded the state before the first wrote it back"
+    text = state.read_text()
+    assert "r-first" in text and "r-second" in text
