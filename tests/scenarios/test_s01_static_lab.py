@@ -62,7 +62,7 @@ def test_static_lab_plan_apply_converges_and_leaves_ncp_alone(
     assert doc.code == 0, doc.err
     jsonschema.validate(doc.json, json.loads(PLAN_SCHEMA.read_text()))
     assert {c["path"] for c in doc.json["changes"] if c["action"] == "create"} == set(NEW_PATHS)
-    assert doc.json["target"] == sim.url or sim.url in json.dumps(doc.json["target"])
+    assert doc.json["target"] == sim.url and doc.json["owner"] == "tanzu-egress"
     assert not any(c["path"].startswith(("/infra/tier-1s/", "/infra/segments/"))
                    for c in doc.json["changes"]), "NCP objects planned"
 
