@@ -88,3 +88,17 @@ def test_concurrent_commands_on_one_state_file_lose_nothing(tmp_path: Path) -> N
     assert seen == [200], "the second command loaded the state before the first wrote it back"
     text = state.read_text()
     assert "r-first" in text and "r-second" in text
+
+
+def test_served_state_saved_on_exit_is_what_was_applied(
+        sims: Callable[..., Sim], lab: Path, tmp_path: Path) -> None:
+    """`sim serve --state FILE --save-on-exit`: after SIGTERM the file holds what was applied,
+    so the same configuration planned against `sim:FILE` has nothing to do."""
+    state = tmp_path / "served.json"
+    assert nsxplan("export", "--manager", "sim", "--out", state).code == 0
+    sim = sims("--state", str(state), "--save-on-exit")
+    assert nsxplan("apply", lab, "--manager", sim.url, "--auto-approve", sim=sim).code == 0
+    sim.stop()
+    assert sim.proc.returncode == 0, sim.stderr_path.read_text()
+    again = nsxplan("plan", lab, "--manager", f"sim:{state}", "--detailed-exitcode")
+    assert again.code == 0, again.out + again.err
