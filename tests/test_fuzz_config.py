@@ -152,7 +152,9 @@ def valid_configs(draw: st.DrawFn) -> dict[str, Any]:
             if action in ("SNAT", "DNAT", "REFLEXIVE"):
                 rule["translated"] = f"172.16.2.{i + 1}"
             if action == "REFLEXIVE":
+                # stateless NAT maps one to one: as many translated as source addresses
                 del rule["destination"]
+                rule["source"] = f"30.0.{i}.7"
             if draw(st.booleans()):
                 rule["sequence"] = draw(st.integers(0, 1000))
             out.append(rule)

@@ -24,7 +24,8 @@ from nsxplan.model import (
     Tier1,
 )
 
-FIXTURE = Path("/work/shared/fixtures/tanzu-bgp-lab.json")
+# A copy of ../shared/fixtures/tanzu-bgp-lab.json: a clone of the repository lacks ../shared.
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "tanzu-bgp-lab.json"
 T0 = "/infra/tier-0s/vcf-t0"
 LS = T0 + "/locale-services/default"
 EDGE_CLUSTER = "/infra/sites/default/enforcement-points/default/edge-clusters/edge-cluster-01"

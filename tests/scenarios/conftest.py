@@ -30,7 +30,7 @@ from nsxplan.cli import main as cli_main
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples"
 # Copies of /work/shared/fixtures (a clone of the repository lacks ../shared).
-FIXTURES = Path(__file__).parent / "data"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 PLAN_SCHEMA = REPO / "schemas" / "plan.schema.json"
 USER = "admin"
 # Contains shell- and URL-special characters so quoting bugs show up.

@@ -10,7 +10,8 @@ import httpx
 
 from nsxplan.sim import Simulator
 
-DATA = Path(__file__).parent / "data"  # copies of ../shared/fixtures (a clone lacks ../shared)
+# copies of ../shared/fixtures (a clone lacks ../shared)
+DATA = Path(__file__).resolve().parents[1] / "fixtures"
 P = "/policy/api/v1"
 
 

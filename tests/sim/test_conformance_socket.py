@@ -27,7 +27,8 @@ INFRA = P + "/infra"
 T0 = P + "/infra/tier-0s/vcf-t0"
 NCP_T1 = P + "/infra/tier-1s/domain-c8"
 NCP_USER = "wcp-cluster-user-domain-c8-4f2b9c1e-7a3d-4e8f-b6a1-2d9e5c7f0a13"
-DATA = Path(__file__).parent / "data"
+# copies of ../shared/fixtures (a clone lacks ../shared)
+DATA = Path(__file__).resolve().parents[1] / "fixtures"
 SERVER_FIELDS = {
     "_revision", "_create_time", "_create_user", "_last_modified_time", "_last_modified_user",
     "path", "parent_path", "relative_path", "unique_id", "marked_for_delete", "_system_owned",
