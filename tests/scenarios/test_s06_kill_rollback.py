@@ -79,7 +79,9 @@ def test_ctrl_c_mid_apply_rolls_back_by_itself(
         v1_state: Path, sims: Callable[..., Sim], tmp_path: Path) -> None:
     state = tmp_path / "state.json"
     shutil.copy(v1_state, state)
-    sim = sims("--state", str(state), "--latency-ms", "60")
+    # Slower than the kill test: SIGINT goes through a pipe reader on a loaded 2-core machine,
+    # and the apply must still be writing when it lands.
+    sim = sims("--state", str(state), "--latency-ms", "150")
     before = export(sim, tmp_path / "before.json")
     code, seen = signal_after_first_step(
         start_apply(sim, tmp_path, tmp_path / "journal.jsonl"), signal.SIGINT)
