@@ -72,21 +72,23 @@ def _nat(obj: Obj) -> dict[str, Any]:
     return out
 
 
-def _children(live: LiveState, gw: Obj) -> tuple[list[dict[str, Any]], list[dict[str, Any]],
-                                                 str | None, list[str]]:
+def _add_children(live: LiveState, gw: Obj, entry: dict[str, Any]) -> list[str]:
+    """Edge cluster, static routes and USER NAT rules of a gateway into its entry; returns the
+    protected children left out."""
     path = gw["path"]
     skipped: list[str] = []
-    routes = []
-    for r in live.children(path, "StaticRoutes"):
-        (skipped.append(r["path"]) if _protected(r) else routes.append(_route(r)))
-    rules = []
-    for r in live.children(f"{path}/nat/USER", "PolicyNatRule"):
-        (skipped.append(r["path"]) if _protected(r) else rules.append(_nat(r)))
-    edge = None
     ls = live.get(f"{path}/locale-services/default")
     if ls is not None and ls.get("edge_cluster_path"):
-        edge = str(ls["edge_cluster_path"])
-    return routes, rules, edge, skipped
+        entry["edge_cluster"] = str(ls["edge_cluster_path"])
+    for key, parent, kind, convert in (
+            ("static_routes", path, "StaticRoutes", _route),
+            ("nat_rules", f"{path}/nat/USER", "PolicyNatRule", _nat)):
+        kept = []
+        for child in live.children(parent, kind):
+            (skipped.append(child["path"]) if _protected(child) else kept.append(convert(child)))
+        if kept:
+            entry[key] = kept
+    return skipped
 
 
 def _gateway(live: LiveState, kind: str, gw_id: str) -> Obj:
@@ -119,14 +121,7 @@ def import_yaml(live: LiveState, *, owner: str, tier0s: Sequence[str] = (),
         for f in ("ha_mode", "failover_mode"):
             if obj.get(f):
                 entry[f] = obj[f]
-        routes, rules, edge, skip = _children(live, obj)
-        skipped += skip
-        if edge:
-            entry["edge_cluster"] = edge
-        if routes:
-            entry["static_routes"] = routes
-        if rules:
-            entry["nat_rules"] = rules
+        skipped += _add_children(live, obj, entry)
         entry["adopt"] = True
         out_t0.append(entry)
     out_t1 = []
@@ -142,14 +137,7 @@ def import_yaml(live: LiveState, *, owner: str, tier0s: Sequence[str] = (),
             entry["route_advertisement"] = sorted(obj["route_advertisement_types"])
         if obj.get("failover_mode"):
             entry["failover_mode"] = obj["failover_mode"]
-        routes, rules, edge, skip = _children(live, obj)
-        skipped += skip
-        if edge:
-            entry["edge_cluster"] = edge
-        if routes:
-            entry["static_routes"] = routes
-        if rules:
-            entry["nat_rules"] = rules
+        skipped += _add_children(live, obj, entry)
         fwd = live.get(f"{obj['path']}/dns-forwarder")
         if fwd is not None and not _protected(fwd):
             entry["dns_forwarder"] = _forwarder(fwd, zone_ids)
