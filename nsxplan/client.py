@@ -113,11 +113,13 @@ class NsxClient:
         except NsxApiError as exc:
             if exc.status not in (400, 404):
                 raise
-            return self._realization_status(intent_path)
+            return self.realization_status(intent_path)
         return aggregate_realization(data.get("results") or [])
 
-    def _realization_status(self, intent_path: str) -> tuple[str, str | None]:
-        # Older/other managers: the consolidated status uses a different vocabulary.
+    def realization_status(self, intent_path: str) -> tuple[str, str | None]:
+        """The consolidated status of one intent, in realized-entity vocabulary: for managers
+        without the realized-entities endpoint, and for intents that never get a realized
+        entity of their own (apply asks when an intent shows none)."""
         data = self.get("/infra/realized-state/status", {"intent_path": intent_path})
         consolidated = (data.get("consolidated_status") or {}).get("consolidated_status")
         mapped = {"SUCCESS": "REALIZED", "IN_PROGRESS": "UNREALIZED", "ERROR": "ERROR"}

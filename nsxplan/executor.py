@@ -177,6 +177,13 @@ def wait_realization(client: Client, path: str, *, deleted: bool, timeout: float
             return False, state, message or "NSX reported a realization error"
         if deleted and state == "UNKNOWN":
             return True, "DELETED", None
+        if not deleted and state == "UNKNOWN" and hasattr(client, "realization_status"):
+            # No realized entity for this intent (some kinds never get one of their own): the
+            # consolidated status says whether it was published, instead of waiting for the
+            # timeout on an entity that will never appear.
+            state, message = client.realization_status(path)
+            if state == "ERROR":
+                return False, state, message or "NSX reported a realization error"
         if not deleted and state == "REALIZED":
             return True, state, None
         remaining = deadline - clock()
