@@ -111,10 +111,25 @@ def _prompt_password(user: str, manager: str) -> str:
     return str(click.prompt(f"NSX password for {user} at {manager}", hide_input=True, err=True))
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+# The three invocations most sessions start with; `\b` keeps click from rewrapping them.
+EPILOG = """\b
+Common invocations:
+  nsxplan plan DIR --out plan.json   # read NSX, print the plan and save it
+  nsxplan apply plan.json            # apply exactly that plan (exit 3 if NSX changed)
+  nsxplan drift DIR                  # for cron: exit 2 when NSX drifted from DIR
+
+\b
+DIR is a YAML file or a directory of them. Target: --manager https://HOST (or
+NSX_MANAGER, or target.manager in the YAML), sim (demo state) or sim:FILE;
+credentials from NSX_USERNAME/NSX_PASSWORD. Exit codes: 0 ok, 1 error,
+2 changes or drift, 3 saved plan stale. Flags: nsxplan COMMAND --help.
+"""
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]}, epilog=EPILOG)
 @click.version_option(__version__, "--version", prog_name="nsxplan")
 @click.option("--no-color", is_flag=True, help="No ANSI colours (also NO_COLOR=1).")
-@click.option("-v", "--verbose", count=True, help="More logging on stderr.")
+@click.option("-v", "--verbose", count=True, help="More logging on stderr (-vv: debug).")
 @click.pass_context
 def cli(ctx: click.Context, no_color: bool, verbose: int) -> None:
     """Plan and apply NSX-T Policy API changes from YAML, Terraform-style."""
@@ -124,13 +139,17 @@ def cli(ctx: click.Context, no_color: bool, verbose: int) -> None:
 # --------------------------------------------------------------------------- validate
 
 
-@cli.command()
+@cli.command(short_help="Check a configuration offline (no NSX needed).")
 @click.argument("path", type=click.Path())
 @click.option("--fail-on-checks", type=click.Choice(["fail", "warn", "never"]), default="fail",
               show_default=True, help="Which offline dependency checks make it invalid.")
 @common_options
 def validate(path: str, fail_on_checks: str, color: bool) -> int:
-    """Check a configuration offline: YAML, schema, semantic rules, offline dependency checks."""
+    """Check a configuration offline: YAML, schema, semantic rules, offline dependency checks.
+
+    PATH is a YAML file or a directory of *.yaml files. Exit 0 valid, 1 invalid (every error
+    with file:line:column and a hint).
+    """
     result = commands.validate(Path(path))
     checks_text = commands.render_checks(result.checks, color=color)
     if checks_text:
@@ -144,11 +163,12 @@ def validate(path: str, fail_on_checks: str, color: bool) -> int:
 # --------------------------------------------------------------------------- plan / drift
 
 
-@cli.command()
+@cli.command(short_help="Read live state and print the plan; --out saves it.")
 @click.argument("path", type=click.Path())
 @click.option("--out", "out", type=click.Path(dir_okay=False), default=None,
               help="Save the plan (JSON) for `nsxplan apply PLANFILE`.")
-@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
+@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True,
+              help="markdown: for a pull-request comment; json: the saved-plan format.")
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 0 no changes, 2 changes, 1 error.")
 @click.option("--adopt", is_flag=True,
               help="Take over existing unowned objects with the same ids (adds the owner tag).")
@@ -158,7 +178,11 @@ def validate(path: str, fail_on_checks: str, color: bool) -> int:
 @common_options
 def plan(path: str, out: str | None, fmt: str, detailed_exitcode: bool, adopt: bool,
          fail_on_checks: str, conn_opts: commands.ConnectOptions, color: bool) -> int:
-    """Read live NSX state in bulk, diff it with the configuration and print the plan."""
+    """Read live NSX state in bulk, diff it with the configuration and print the plan.
+
+    PATH is a YAML file or a directory of *.yaml files. Exit 0 (with --detailed-exitcode: 0 no
+    changes, 2 changes), 1 error or a failed dependency check.
+    """
     result = commands.plan(Path(path), conn_opts, adopt_all=adopt, note=_note)
     _emit(commands.render(result.plan, fmt, color=color))
     if out:
@@ -170,17 +194,20 @@ def plan(path: str, out: str | None, fmt: str, detailed_exitcode: bool, adopt: b
     return EXIT_OK
 
 
-@cli.command()
+@cli.command(short_help="For cron: exit 2 if live state drifted; changes nothing.")
 @click.argument("path", type=click.Path())
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True)
+              show_default=True, help="json: the plan format, for scripts.")
 @click.option("--metrics", type=click.Path(dir_okay=False), default=None,
               help="Write a Prometheus textfile (node_exporter textfile collector).")
 @target_options
 @common_options
 def drift(path: str, fmt: str, metrics: str | None, conn_opts: commands.ConnectOptions,
           color: bool) -> int:
-    """For cron: compare live state with the configuration; change nothing. Exit 2 on drift."""
+    """For cron: compare live state with the configuration; change nothing.
+
+    Exit 0 in sync, 2 drift, 1 error.
+    """
     result = commands.plan(Path(path), conn_opts, note=_note)
     _emit(commands.render(result.plan, fmt, color=color))
     if metrics:
@@ -188,12 +215,13 @@ def drift(path: str, fmt: str, metrics: str | None, conn_opts: commands.ConnectO
     return EXIT_CHANGES if result.plan.has_changes else EXIT_OK
 
 
-@cli.command()
+@cli.command(short_help="Render a saved plan (text, json, markdown).")
 @click.argument("planfile", type=click.Path(dir_okay=False))
-@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
+@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True,
+              help="markdown: for a pull-request comment.")
 @common_options
 def show(planfile: str, fmt: str, color: bool) -> int:
-    """Render a saved plan."""
+    """Render a saved plan (written by `nsxplan plan --out PLANFILE`)."""
     saved = commands.load_plan(Path(planfile))
     _emit(commands.render(saved, fmt, color=color))
     return EXIT_OK
@@ -202,16 +230,18 @@ def show(planfile: str, fmt: str, color: bool) -> int:
 # --------------------------------------------------------------------------- apply / rollback
 
 
-@cli.command()
-@click.argument("path", type=click.Path(), required=False, default=None)
-@click.option("--auto-approve", is_flag=True, help="Do not ask for `yes`.")
+@cli.command(short_help="Plan (or load a saved plan), confirm, write, roll back on failure.")
+@click.argument("path", metavar="[PATH|PLANFILE]", type=click.Path(), required=False,
+                default=None)
+@click.option("--auto-approve", is_flag=True,
+              help="Do not ask for `yes` (needed without a terminal, e.g. in CI).")
 @click.option("--parallelism", type=click.IntRange(1, 32), default=4, show_default=True,
               help="Independent writes in flight at once.")
 @click.option("--no-rollback", is_flag=True,
               help="On failure leave NSX as it is (restore later with `nsxplan rollback JOURNAL`).")
 @click.option("--journal", type=click.Path(dir_okay=False), default=None,
               help="Journal file (default: .nsxplan/journal-<time>.jsonl beside the "
-                   "configuration).")
+                   "configuration or saved plan).")
 @click.option("--adopt", is_flag=True, help="As for plan.")
 @click.option("--fail-on-checks", type=click.Choice(["fail", "warn", "never"]), default="fail",
               show_default=True, help="Which dependency checks block the apply.")
@@ -222,7 +252,13 @@ def show(planfile: str, fmt: str, color: bool) -> int:
 def apply(path: str | None, auto_approve: bool, parallelism: int, no_rollback: bool,
           journal: str | None, adopt: bool, fail_on_checks: str, realization_timeout: float,
           conn_opts: commands.ConnectOptions, color: bool) -> int:
-    """Plan (or load a saved plan), confirm, then write in dependency order with rollback."""
+    """Plan (or load a saved plan), confirm, then write in dependency order with rollback.
+
+    PATH is a configuration (default: the current directory); a PLANFILE from `nsxplan plan
+    --out` was reviewed already and is applied exactly, without a question, or refused (exit 3)
+    if NSX changed since. Exit 0 applied or nothing to do, 1 failed (rolled back unless
+    --no-rollback), 3 stale saved plan.
+    """
     source = Path(path) if path else Path(".")
     prepared = commands.prepare_apply(source, conn_opts, adopt_all=adopt, note=_note)
     try:
@@ -258,12 +294,16 @@ def apply(path: str | None, auto_approve: bool, parallelism: int, no_rollback: b
         prepared.close()
 
 
-@cli.command()
+@cli.command(short_help="Restore the pre-apply state recorded in a journal.")
 @click.argument("journal", type=click.Path(dir_okay=False))
 @target_options
 @common_options
 def rollback(journal: str, conn_opts: commands.ConnectOptions, color: bool) -> int:
-    """Restore the pre-apply state recorded in a journal (after a crash or --no-rollback)."""
+    """Restore the pre-apply state recorded in a journal (after a crash or --no-rollback).
+
+    JOURNAL is the file `nsxplan apply` named on stderr (.nsxplan/journal-*.jsonl). Exit 0
+    restored, 1 not fully restored (it says what is left).
+    """
     outcome = commands.rollback(Path(journal), conn_opts, note=_note)
     click.echo(outcome.summary)
     return EXIT_OK if outcome.ok else EXIT_ERROR
@@ -272,37 +312,46 @@ def rollback(journal: str, conn_opts: commands.ConnectOptions, color: bool) -> i
 # ------------------------------------------------------------------ import / export / graph
 
 
-@cli.command("export")
-@click.option("--out", type=click.Path(dir_okay=False), default=None)
+@cli.command("export", short_help="Snapshot the live policy tree (the simulator's format).")
+@click.option("--out", type=click.Path(dir_okay=False), default=None,
+              help="Write to FILE instead of stdout.")
 @target_options
 @common_options
 def export_cmd(out: str | None, conn_opts: commands.ConnectOptions, color: bool) -> int:
-    """Write a snapshot of the live policy tree (Hierarchical API format; the simulator's state)."""
+    """Write a snapshot of the live policy tree (Hierarchical API format; the simulator's state).
+
+    Rehearse against it offline with `--manager sim:FILE`, or serve it with
+    `nsxplan sim serve --state FILE`.
+    """
     text = commands.export(conn_opts, note=_note)
     commands.write_output(text, out)
     return EXIT_OK
 
 
-@cli.command("import")
+@cli.command("import", short_help="Write a configuration for existing objects (adoption).")
 @click.option("--tier0", "tier0s", multiple=True, help="Tier-0 id to import (repeatable).")
 @click.option("--tier1", "tier1s", multiple=True, help="Tier-1 id to import (repeatable).")
 @click.option("--dns-zone", "zones", multiple=True, help="DNS forwarder zone id (repeatable).")
 @click.option("--owner", required=True, help="Owner name of the new stack.")
-@click.option("--out", type=click.Path(dir_okay=False), default=None)
+@click.option("--out", type=click.Path(dir_okay=False), default=None,
+              help="Write to FILE instead of stdout.")
 @target_options
 @common_options
 def import_cmd(tier0s: tuple[str, ...], tier1s: tuple[str, ...], zones: tuple[str, ...],
                owner: str, out: str | None, conn_opts: commands.ConnectOptions,
                color: bool) -> int:
-    """Write a configuration for existing live objects (brownfield adoption)."""
+    """Write a configuration for existing live objects (brownfield adoption).
+
+    Its next `nsxplan plan` shows only the ownership tags to add.
+    """
     text = commands.import_config(conn_opts, owner=owner, tier0s=tier0s, tier1s=tier1s,
                                   zones=zones, note=_note)
     commands.write_output(text, out)
     return EXIT_OK
 
 
-@cli.command()
-@click.argument("path", type=click.Path())
+@cli.command(short_help="The dependency order of a plan as Graphviz dot or SVG.")
+@click.argument("path", metavar="PATH|PLANFILE", type=click.Path())
 @click.option("--format", "fmt", type=click.Choice(["dot", "svg"]), default="dot",
               show_default=True, help="svg needs Graphviz's `dot` on PATH.")
 @target_options
@@ -335,8 +384,7 @@ def main(argv: list[str] | None = None) -> int:
         code = EXIT_ERROR
     except click.exceptions.ClickException as exc:  # usage errors: click says 2, Terraform 1
         _note(f"Error: {exc.format_message()}")
-        hint = getattr(exc, "hint", None) or "run `nsxplan --help` or `nsxplan COMMAND --help`"
-        _note(f"  hint: {hint}")
+        _note(f"  hint: {getattr(exc, 'hint', None) or _usage_hint(exc)}")
         code = EXIT_ERROR
     except NsxplanError as exc:
         _note(exc.format())
@@ -353,6 +401,14 @@ def main(argv: list[str] | None = None) -> int:
     return int(code)
 
 
+def _usage_hint(exc: click.exceptions.ClickException) -> str:
+    """Point at the help of the command that was mistyped, not at the whole tool."""
+    ctx = getattr(exc, "ctx", None)
+    if ctx is not None and ctx.parent is not None:
+        return f"see `{ctx.command_path} --help`"
+    return "run `nsxplan --help` for the commands, `nsxplan COMMAND --help` for their flags"
+
+
 def _internal_error(exc: BaseException) -> int:
     fd, name = tempfile.mkstemp(prefix="nsxplan-crash-", suffix=".log")
     with os.fdopen(fd, "w") as fh:
@@ -362,3 +418,7 @@ def _internal_error(exc: BaseException) -> int:
     _note(f"  hint: this is a bug in nsxplan; the details are in {name} - "
           "please attach it to a report")
     return EXIT_ERROR
+
+
+if __name__ == "__main__":  # `python -m nsxplan.cli`, where the console script is not installed
+    main()

@@ -198,7 +198,7 @@ def _enforce(checks: Sequence[Check], level: str, what: str) -> None:
         raise PlanError([
             Problem(f"{what} {c.id} ({c.status}): {c.subject}", c.source,
                     hint=(c.remediation or "see the check above")
-                    + "\n  (or pass --fail-on-checks never to proceed anyway)")
+                    + "\n(or pass --fail-on-checks never to proceed anyway)")
             for c in blockers
         ])
 
@@ -306,6 +306,10 @@ def run_apply(prepared: PreparedApply, *, parallelism: int, rollback: bool,
     conn = prepared.connection
     # Found out now, not after NSX (the simulator) has been changed and the change is lost.
     conn.check_persistable()
+    if conn.label == DEFAULT_TARGET:
+        # Said before the writes, so nobody takes the in-memory demo for a lab that remembers.
+        note("target sim keeps nothing: these changes are gone when nsxplan exits "
+             "(use --manager sim:FILE to keep them)")
     try:
         result = apply_plan(
             prepared.plan,

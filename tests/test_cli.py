@@ -9,8 +9,10 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from itertools import takewhile
 from pathlib import Path
 
+import click
 import jsonschema
 import pytest
 
@@ -181,3 +183,103 @@ def test_graph_is_dot(lab: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0
     assert out.startswith("digraph nsxplan {")
     assert '"tier0s.vcf-t0.static_routes.default-route"' in out
+
+
+# --------------------------------------------------------------------------- help and docs
+
+COMMON_FLAGS = {"--manager", "--username", "--insecure", "--ca-bundle", "--rate-limit",
+                "--no-color", "-v", "--verbose", "-h", "--help"}
+
+
+def documented_commands() -> dict[str, set[str]]:
+    """cli.md's command table: command name -> the flags its first cell shows."""
+    rows: dict[str, set[str]] = {}
+    for line in (ROOT / "docs" / "cli.md").read_text().splitlines():
+        if not line.startswith("| `nsxplan "):
+            continue
+        cell = re.split(r"(?<!\\)\|", line)[1]
+        name = " ".join(takewhile(lambda w: w.isalpha() and w.islower(),
+                                  cell.strip(" `").split()[1:]))
+        rows[name] = set(re.findall(r"(?<![\w-])(?:--[a-z][a-z0-9-]*|-v)\b", cell))
+    return rows
+
+
+def command_flags(name: str) -> set[str]:
+    from nsxplan.cli import cli
+
+    cmd: click.Command = cli
+    for part in name.split():
+        assert isinstance(cmd, click.Group)
+        cmd = cmd.commands[part]
+    return {opt for param in cmd.params for opt in (*param.opts, *param.secondary_opts)
+            if opt.startswith("-")}
+
+
+def test_docs_table_lists_every_command() -> None:
+    from nsxplan.cli import cli
+
+    names = set(documented_commands())
+    assert names == {*(set(cli.commands) - {"sim"}), "sim serve"}
+
+
+@pytest.mark.parametrize("name", sorted(documented_commands()))
+def test_flags_match_docs(name: str) -> None:
+    documented = documented_commands()[name]
+    actual = command_flags(name)
+    assert documented <= actual, f"cli.md promises flags `nsxplan {name}` lacks"
+    assert actual - COMMON_FLAGS <= documented, f"`nsxplan {name}` flags cli.md does not show"
+
+
+@pytest.mark.parametrize("name", sorted(documented_commands()))
+def test_every_command_help(name: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, *name.split(), "--help")
+    assert code == 0 and err == ""
+    assert out.startswith(f"Usage: nsxplan {name} ")
+    for flag in command_flags(name) - {"-h", "-v"}:
+        assert flag in out
+
+
+def test_top_help_lists_commands_whole_and_common_invocations(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "--help")
+    assert code == 0
+    listing = out.split("Commands:")[1].split("Common invocations:")[0]
+    assert "..." not in listing                      # no short help cut off by click
+    invocations = out.split("Common invocations:")[1].split("\n\n")[0].strip().splitlines()
+    assert len(invocations) == 3 and all(i.lstrip().startswith("nsxplan ") for i in invocations)
+
+
+def test_usage_error_hint_names_the_command(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "plan", "x", "--format", "yaml")
+    assert code == 1
+    assert err.splitlines()[0].startswith("Error: Invalid value for '--format'")
+    assert err.splitlines()[1] == "  hint: see `nsxplan plan --help`"
+    code, _, err = run(capsys, "sim", "serve", "--port", "x")
+    assert code == 1 and "nsxplan sim serve --help" in err
+    assert len(err.splitlines()) == 2
+
+
+def test_target_note_once_and_in_memory_sim_warned(tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "c.yaml"
+    config.write_text("version: 1\nowner: t\ntier0s:\n  - id: vcf-t0\n    existing: true\n"
+                      "    static_routes:\n"
+                      "      - {id: r, network: 10.9.0.0/16, next_hops: [{ip: 10.27.51.1}]}\n")
+    code, _, err = run(capsys, "plan", str(config), "--fail-on-checks", "never")
+    assert code == 0
+    assert err.count("target: sim (") == 1
+    code, _, err = run(capsys, "apply", str(config), "--auto-approve", "--fail-on-checks",
+                       "never", "--journal", str(tmp_path / "j.jsonl"))
+    assert code == 0, err
+    assert err.count("target: sim (") == 1
+    assert "target sim keeps nothing" in err
+    assert err.index("keeps nothing") < err.index("Applying ")
+
+
+def test_blocking_check_hint_stays_in_its_column(tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "c.yaml"
+    config.write_text("version: 1\nowner: t\ntier0s:\n  - id: vcf-t0\n    existing: true\n")
+    code, _, err = run(capsys, "plan", str(config))
+    assert code == 1
+    assert "\n        (or pass --fail-on-checks never to proceed anyway)" in err
