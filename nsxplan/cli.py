@@ -374,6 +374,15 @@ _register_sim()
 # --------------------------------------------------------------------------- entry point
 
 
+class _NeverRaised(click.UsageError):
+    """Stands in for NoArgsIsHelpError on click 8.1, which printed the help itself."""
+
+
+# click >= 8.2 raises this for a group called without a command.
+NO_ARGS_IS_HELP: type[click.UsageError] = getattr(click.exceptions, "NoArgsIsHelpError",
+                                                  _NeverRaised)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns (and exits with) Terraform-style codes; never a traceback for bad
     input."""
@@ -381,6 +390,9 @@ def main(argv: list[str] | None = None) -> int:
         code = cli.main(args=argv, prog_name="nsxplan", standalone_mode=False)
     except click.exceptions.Abort:
         _note("Aborted.")
+        code = EXIT_ERROR
+    except NO_ARGS_IS_HELP as exc:  # bare `nsxplan` or `nsxplan sim`: the help, not "Error: Usage"
+        _note(exc.ctx.get_help() if exc.ctx is not None else exc.format_message())
         code = EXIT_ERROR
     except click.exceptions.ClickException as exc:  # usage errors: click says 2, Terraform 1
         _note(f"Error: {exc.format_message()}")

@@ -283,3 +283,11 @@ def test_blocking_check_hint_stays_in_its_column(tmp_path: Path,
     code, _, err = run(capsys, "plan", str(config))
     assert code == 1
     assert "\n        (or pass --fail-on-checks never to proceed anyway)" in err
+
+
+@pytest.mark.parametrize("argv", [[], ["sim"]])
+def test_bare_group_prints_its_help(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, *argv)
+    assert code == 1 and out == ""
+    assert err.startswith(f"Usage: nsxplan {' '.join(argv)}".rstrip() + " [OPTIONS] COMMAND")
+    assert "Error" not in err

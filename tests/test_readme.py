@@ -18,6 +18,7 @@ unchecked. What cannot run here as written is substituted, and each step says ho
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 import shlex
@@ -27,8 +28,10 @@ import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
 from nsxplan.cli import main
 from tests.sim.helpers_socket import sim_process, stop_process
@@ -282,3 +285,34 @@ def test_readme_configuration_and_its_promises(tmp_path: Path,
     text = plan("dns-far", far, 1)
     assert "DNS server 192.168.10.10 needs a route to 30.0.0.0/24 via 10.27.51.145" in text
     assert "return_route: true" in text
+
+
+# --------------------------------------------------------------------------- config-language.md
+
+
+def test_config_language_examples_validate(tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    """config-language.md: "Keep every example here valid". The complete example as written;
+    each fragment placed where it belongs in it."""
+    text = (ROOT / "docs" / "config-language.md").read_text()
+    blocks = [yaml.safe_load(b) for tag, b in re.findall(r"```(\w*)\n(.*?)```", text, re.S)
+              if tag == "yaml"]
+    (complete,) = [b for b in blocks if isinstance(b, dict) and b.get("version") == 1]
+    variants: dict[str, dict[str, Any]] = {"complete": complete}
+    for n, block in enumerate(b for b in blocks if b is not complete):
+        config = copy.deepcopy(complete)
+        if isinstance(block, list):                       # the static route fragment
+            config["tier0s"][0]["static_routes"] = block
+        elif "dependencies" in block:
+            config["dependencies"].update(block["dependencies"])
+        else:                                             # DNS zones and a forwarder
+            config.update(block)
+        variants[f"fragment-{n}"] = config
+    assert len(variants) == len(blocks) >= 4
+    for name, config in variants.items():
+        path = tmp_path / f"{name}.yaml"
+        path.write_text(yaml.safe_dump(config, sort_keys=False))
+        code = main(["validate", str(path)])
+        out, err = capsys.readouterr()
+        assert code == 0, f"{name}: {err}"
+        assert "valid" in out
