@@ -18,6 +18,7 @@ NAT_ACTIVE_ACTIVE = 500163  # made up: SNAT/DNAT on an ACTIVE_ACTIVE Tier-0
 BAD_HIERARCHY = 500165  # NSX: "Invalid Dto type hierarchy"
 SYSTEM_MANAGED = 500170  # made up: clients may not create/delete NAT sections
 PROTECTED = 500171  # made up: write to an object protected by a principal identity
+SYSTEM_OWNED = 500174  # made up: write to a `_system_owned` object
 STALE_REVISION = 604  # made up (reference §11): stale _revision -> 412
 METHOD_NOT_ALLOWED = 500172  # made up
 TOO_MANY_INTENTS = 500173  # made up: H-API call with more than 5000 intents

@@ -21,6 +21,7 @@ from nsxplan.sim.apierror import (
     PROTECTED,
     STALE_REVISION,
     SYSTEM_MANAGED,
+    SYSTEM_OWNED,
     ApiError,
     bad_request,
     delete_blocked,
@@ -169,6 +170,7 @@ class Transaction:
         if existing is None:
             self._check_protection(target.parent_path, parent)
         else:
+            self._check_system_owned(path, existing)
             self._check_protection(path, existing)
         if existing is not None and self.check_revision and body.get("_revision") is not None:
             if body["_revision"] != existing.obj.get("_revision"):
@@ -210,9 +212,11 @@ class Transaction:
                 f"The NAT section path=[{path}] is managed by the system and cannot be deleted.",
                 SYSTEM_MANAGED,
             )
+        self._check_system_owned(path, node)
         self._check_protection(path, node)
         if cascade:
             for sub in self.store.subtree(path):
+                self._check_system_owned(sub, self.store.nodes[sub])
                 self._check_protection(sub, self.store.nodes[sub], ancestors=False)
         else:
             blocker = self._blocking_child(node)
@@ -312,6 +316,18 @@ class Transaction:
             obj = server_fields(kind, path, gw_path, section, "system", stamp)
             obj["nat_type"] = section
             self._put(path, gw_path, kind, with_defaults(kind, obj))
+
+    def _check_system_owned(self, path: str, node: Node) -> None:
+        """NSX refuses any client write to a system-owned object, superuser override or not.
+        Only the object itself: NSX lets clients create children under system-owned parents
+        (groups under /infra/domains/default)."""
+        if node.obj.get("_system_owned") is True:
+            raise ApiError(
+                403,
+                SYSTEM_OWNED,
+                f"The object path=[{path}] is system owned: it cannot be modified or deleted "
+                f"by '{self.caller.user}'.",
+            )
 
     def _check_protection(self, path: str, node: Node, ancestors: bool = True) -> None:
         """Objects of a protected principal identity (and their subtrees) resist other callers.
