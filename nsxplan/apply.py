@@ -24,8 +24,10 @@ from nsxplan import __version__
 from nsxplan.errors import EXIT_ERROR, EXIT_OK, ApplyError, Problem
 from nsxplan.executor import Client, Executor, StepResult, build_steps, is_protected
 from nsxplan.journal import Journal, utc_now
+from nsxplan.kinds import OWNER_SCOPE
 from nsxplan.livestate import LiveState
-from nsxplan.plan import CREATE, DELETE, REPLACE, UPDATE, Plan
+from nsxplan.ownership import owner_of
+from nsxplan.plan import CREATE, DELETE, REPLACE, UPDATE, Action, Plan
 from nsxplan.progress import Reporter, Reporters
 from nsxplan.rollback import RollbackResult, UndoItem, undo
 from nsxplan.stale import check_stale
@@ -129,23 +131,68 @@ def _bulk_read_live(client: Client) -> LiveState:
 
 
 def refuse_protected(plan: Plan, live: LiveState) -> None:
-    """Defence in depth behind the planner: never write a protected or system-owned object,
-    nor anything under one (a route on an NCP Tier-1 is NCP's Tier-1 changed)."""
+    """Defence in depth behind the planner, for saved plans that were edited by hand: never
+    write a protected or system-owned object, nor anything under one (a route on an NCP Tier-1
+    is NCP's Tier-1 changed); never delete or replace what does not carry this plan's owner
+    tag (adopting an untagged object excepted, as the planner allows); never write another
+    owner's objects; never write anything but a plain /infra policy path (`..`, `%2F` and the
+    like would reach an object other than the one checked here)."""
     problems = []
     for action in plan.changes:
-        found = _protected_at(action.path, action.before, live)
-        if found is None:
+        bad_path = _unsafe_path(action.path)
+        if bad_path is not None:
+            problems.append(Problem(
+                f"{action.address}: {action.path!r} {bad_path}; refusing to {action.action} it",
+                hint="the saved plan was edited or damaged; run `nsxplan plan --out FILE` "
+                     "again"))
             continue
-        path, obj = found
-        what = "is protected" if path == action.path else f"is under protected {path}"
-        problems.append(Problem(
-            f"{action.address} ({action.path}) {what} (_protection {obj.get('_protection')}, "
-            f"_system_owned {obj.get('_system_owned')}, created by {obj.get('_create_user')}); "
-            f"refusing to {action.action} it",
-            hint="objects owned by NSX or a principal identity such as NCP are never changed "
-                 "by nsxplan; remove this from the configuration"))
+        found = _protected_at(action.path, action.before, live)
+        if found is not None:
+            path, obj = found
+            what = "is protected" if path == action.path else f"is under protected {path}"
+            problems.append(Problem(
+                f"{action.address} ({action.path}) {what} (_protection "
+                f"{obj.get('_protection')}, _system_owned {obj.get('_system_owned')}, created "
+                f"by {obj.get('_create_user')}); refusing to {action.action} it",
+                hint="objects owned by NSX or a principal identity such as NCP are never "
+                     "changed by nsxplan; remove this from the configuration"))
+            continue
+        foreign = _not_ours(action, live.get(action.path), plan.owner)
+        if foreign is not None:
+            problems.append(Problem(
+                f"{action.address} ({action.path}) {foreign}; refusing to {action.action} it",
+                hint=f"nsxplan deletes only objects tagged {OWNER_SCOPE}={plan.owner} and "
+                     "never changes another owner's; run `nsxplan plan` again and review it"))
     if problems:
         raise ApplyError(problems)
+
+
+def _unsafe_path(path: str) -> str | None:
+    """Why `path` is not a plain policy path under /infra, or None when it is."""
+    segments = path.split("/")
+    if segments[:2] != ["", "infra"] or len(segments) < 3:
+        return "is not a policy path under /infra"
+    for seg in segments[2:]:
+        if seg in ("", ".", "..") or any(c in _UNSAFE_CHARS or c.isspace() for c in seg):
+            return f"has an unsafe path segment {seg!r}"
+    return None
+
+
+_UNSAFE_CHARS = frozenset("%?#\\;")
+
+
+def _not_ours(action: Action, obj: Mapping[str, Any] | None, owner: str) -> str | None:
+    """Why this plan's owner may not write the live object `obj`, or None when it may."""
+    if obj is None:
+        return None          # creates: the stale check and the executor refuse if it appears
+    tag = owner_of(obj)
+    if tag is not None and tag != owner:
+        return f"is owned by nsxplan owner {tag!r}, not {owner!r}"
+    if action.action == DELETE and tag != owner:
+        return f"is not tagged {OWNER_SCOPE}={owner}"
+    if action.action == REPLACE and tag != owner and not action.adopt:
+        return f"is not tagged {OWNER_SCOPE}={owner} and the replace does not adopt it"
+    return None
 
 
 def _protected_at(path: str, before: Mapping[str, Any] | None, live: LiveState
@@ -203,7 +250,7 @@ def apply_plan(plan: Plan, client: Client, *, parallelism: int = 4, rollback: bo
                 result.rollback = undo(
                     items, client, rep, reason=reason,
                     realization_timeout=realization_timeout, poll_interval=poll_interval,
-                    journal_path=journal_file)
+                    journal_path=journal_file, owner=plan.owner)
                 result.status = ROLLED_BACK if result.rollback.restored else ROLLBACK_INCOMPLETE
         result.elapsed = time.monotonic() - started
         result.requests = getattr(client, "request_count", 0) - first_request

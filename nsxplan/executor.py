@@ -25,11 +25,10 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from nsxplan.errors import ApplyError, NsxApiError, NsxplanError, Problem
+from nsxplan.ownership import protection
 from nsxplan.plan import CREATE, DELETE, REPLACE, UPDATE, Action, Plan
 from nsxplan.progress import Reporter
 from nsxplan.stale import iso_time
-
-PROTECTED = ("PROTECTED", "REQUIRE_OVERRIDE")
 
 
 class Client(Protocol):
@@ -139,9 +138,11 @@ def read_object(client: Client, path: str) -> dict[str, Any] | None:
 
 
 def is_protected(obj: Mapping[str, Any] | None) -> bool:
+    """The planner's rule (ownership.protection), not a narrower one: an NCP object read with
+    NCP's own certificate says NOT_PROTECTED, and UNKNOWN is not a promise that it is safe."""
     if not obj:
         return False
-    return obj.get("_protection") in PROTECTED or obj.get("_system_owned") is True
+    return protection(obj) is not None
 
 
 def who(obj: Mapping[str, Any]) -> str:

@@ -32,6 +32,8 @@ from typing import Any
 from nsxplan.errors import NsxplanError, Problem
 from nsxplan.executor import Client, is_protected, read_object, wait_realization
 from nsxplan.journal import Journal, read_journal
+from nsxplan.kinds import OWNER_SCOPE
+from nsxplan.ownership import owner_of
 from nsxplan.plan import CREATE, DELETE
 from nsxplan.progress import Reporter, Reporters
 
@@ -162,8 +164,12 @@ class RollbackResult:
 
 def undo(items: Sequence[UndoItem], client: Client, reporter: Reporter, *, reason: str,
          realization_timeout: float = 60.0, poll_interval: float = 0.2,
-         journal_path: Path | None = None) -> RollbackResult:
-    """Undo `items` (given in the order they were started) newest first, then verify."""
+         journal_path: Path | None = None, owner: str | None = None) -> RollbackResult:
+    """Undo `items` (given in the order they were started) newest first, then verify.
+
+    With `owner`, an object is deleted only when it carries that owner tag: everything an
+    apply creates does, and a journal edited to call someone else's object "created" must not
+    get it deleted."""
     reporter.rollback_started(len(items), reason)
     # One inverse per path, back to the path's EARLIEST pre-image: a replace (DELETE then PATCH
     # of one path) is undone by one restore, and a second run finds nothing to do. Paths are
@@ -173,7 +179,7 @@ def undo(items: Sequence[UndoItem], client: Client, reporter: Reporter, *, reaso
     last_write = {item.path: n for n, item in enumerate(items)}
     order = sorted(groups, key=last_write.__getitem__, reverse=True)
     undone = [_undo_one(groups[path][0], _written_fields(groups[path]), client, reporter,
-                        realization_timeout, poll_interval) for path in order]
+                        realization_timeout, poll_interval, owner) for path in order]
     left = verify(items, client)
     result = RollbackResult(restored=not left, undone=undone, left=left,
                             journal_path=journal_path)
@@ -189,7 +195,7 @@ def _by_path(items: Sequence[UndoItem]) -> dict[str, list[UndoItem]]:
 
 
 def _undo_one(item: UndoItem, fields: set[str], client: Client, reporter: Reporter,
-              timeout: float, poll_interval: float) -> UndoResult:
+              timeout: float, poll_interval: float, owner: str | None = None) -> UndoResult:
     operation = "none"
     try:
         current = read_object(client, item.path)
@@ -197,9 +203,9 @@ def _undo_one(item: UndoItem, fields: set[str], client: Client, reporter: Report
             result = UndoResult(item, "none", "skipped")
             reporter.rollback_step_finished(result)
             return result
-        if is_protected(current):
-            result = UndoResult(item, "none", "failed",
-                                f"{item.path} is now protected; nsxplan never writes it")
+        refusal = _refusal(item, current, owner)
+        if refusal is not None:
+            result = UndoResult(item, "none", "failed", refusal)
             reporter.rollback_step_finished(result)
             return result
         body: dict[str, Any] | None
@@ -229,6 +235,24 @@ def _undo_one(item: UndoItem, fields: set[str], client: Client, reporter: Report
                             exc.problems[0].message if exc.problems else str(exc))
     reporter.rollback_step_finished(result)
     return result
+
+
+def _refusal(item: UndoItem, current: Mapping[str, Any] | None, owner: str | None
+             ) -> str | None:
+    """Why undo must not write this object, or None."""
+    if is_protected(current):
+        return f"{item.path} is now protected; nsxplan never writes it"
+    if is_protected(item.pre_image):
+        # Only an edited journal says nsxplan changed a protected object: never re-create one.
+        return f"{item.path} was protected before the apply; nsxplan never writes it"
+    tag = owner_of(current) if current is not None else None
+    if owner is not None and tag is not None and tag != owner:
+        return f"{item.path} is owned by nsxplan owner {tag!r}, not {owner!r}; never written"
+    if (item.pre_image is None and current is not None and owner is not None
+            and tag != owner):
+        return (f"{item.path} is not tagged {OWNER_SCOPE}={owner}; nsxplan deletes only "
+                "objects it owns")
+    return None
 
 
 def _written_fields(items: Iterable[UndoItem]) -> set[str]:
@@ -278,8 +302,10 @@ def rollback_journal(journal_path: Path | str, client: Client, *, reporter: Repo
     items = items_from_journal(contents.records)
     with Journal(contents.path) as journal:
         rep = Reporters([journal, reporter])
+        header = contents.header or {}
+        owner = header.get("owner") if isinstance(header.get("owner"), str) else None
         result = undo(items, client, rep, reason=f"nsxplan rollback {contents.path}",
                       realization_timeout=realization_timeout, poll_interval=poll_interval,
-                      journal_path=contents.path)
+                      journal_path=contents.path, owner=owner)
         rep.summary(result)
     return result
