@@ -184,20 +184,30 @@ def _create_diff(after: Mapping[str, Any]) -> tuple[FieldDiff, ...]:
 
 def _protected_ancestor(d: Desired, live: LiveState,
                         guards: dict[str, str | None]) -> Problem | None:
-    """Creating or changing anything under an NCP/system object is refused like the object.
+    """Creating or changing anything under an NCP/system object is refused like the object."""
+    found = _guarded_by(d.parent_path, live, guards)
+    if found is None:
+        return None
+    p, why = found
+    return Problem(
+        f"{d.address}: would write {d.path} under {p}, which is {why}; "
+        "nsxplan never changes it", d.source,
+        "manage NCP's gateways through vSphere with Tanzu; put nsxplan objects on "
+        "a gateway an administrator created")
+
+
+def _guarded_by(parent_path: str | None, live: LiveState,
+                guards: dict[str, str | None]) -> tuple[str, str] | None:
+    """The nearest protected ancestor (path, why) from `parent_path` up, below /infra.
     `guards` memoizes each ancestor's protection: thousands of rules share one gateway."""
-    p = d.parent_path
+    p = parent_path
     while p and p != "/infra" and p.startswith("/infra"):
         if p not in guards:
             parent = live.get(p)
             guards[p] = protection(parent) if parent is not None else None
         why = guards[p]
         if why is not None:
-            return Problem(
-                f"{d.address}: would write {d.path} under {p}, which is {why}; "
-                "nsxplan never changes it", d.source,
-                "manage NCP's gateways through vSphere with Tanzu; put nsxplan objects on "
-                "a gateway an administrator created")
+            return p, why
         p = p.rsplit("/", 1)[0]
     return None
 
@@ -207,6 +217,7 @@ def _protected_ancestor(d: Desired, live: LiveState,
 def _deletes(live: LiveState, owner: str, keep: set[str]) -> tuple[list[Action], list[Problem]]:
     actions: list[Action] = []
     problems: list[Problem] = []
+    guards: dict[str, str | None] = {}
     for path in sorted(live.objects):
         obj = live.objects[path]
         k = KINDS.get(str(obj.get("resource_type")))
@@ -219,6 +230,14 @@ def _deletes(live: LiveState, owner: str, keep: set[str]) -> tuple[list[Action],
             problems.append(Problem(
                 f"{path} carries {OWNER_SCOPE}={owner} but is {o.reason}; nsxplan will not "
                 "delete it", None, "remove the owner tag from it in NSX, or delete it there"))
+            continue
+        guard = _guarded_by(path.rsplit("/", 1)[0], live, guards)
+        if guard is not None:
+            # Deleting a child of NCP's Tier-1 changes NCP's Tier-1, whoever tagged the child.
+            problems.append(Problem(
+                f"{path} carries {OWNER_SCOPE}={owner} but is under {guard[0]}, which is "
+                f"{guard[1]}; nsxplan will not delete it", None,
+                "remove the owner tag from it in NSX, or delete it there"))
             continue
         rev = obj.get("_revision")
         actions.append(Action(address_for_path(path), k.resource_type, path, DELETE,
