@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 import httpx
 
@@ -220,13 +220,16 @@ def _connect_url(manager: str, *, username: str | None, password: str | None,
                  timeout: float, retry: RetryPolicy | None) -> Connection:
     if "://" not in manager:
         manager = "https://" + manager       # a bare host name means a real manager
-    parts = urlsplit(manager)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UsageError(f"cannot use manager {_safe_label(manager)!r}",
-                         hint="use https://HOST[:PORT], http://127.0.0.1:PORT, sim or sim:FILE")
-    if parts.username or parts.password:
+    # Any '@' means userinfo, even where urlsplit sees none: in `https://admin:pa/ss@host` the
+    # '/' ends the authority early, and the password's first half would become a "port" that
+    # error messages (and crash logs) quote.
+    if "@" in manager:
         raise UsageError("credentials in the manager URL are not accepted",
                          hint="use NSX_USERNAME / NSX_PASSWORD (URLs end up in logs and history)")
+    parts = urlsplit(manager)
+    if parts.scheme not in ("http", "https") or not parts.hostname or not _valid_port(parts):
+        raise UsageError(f"cannot use manager {_safe_label(manager)!r}",
+                         hint="use https://HOST[:PORT], http://127.0.0.1:PORT, sim or sim:FILE")
     label = _safe_label(manager)
     host = parts.hostname
     if parts.scheme == "http" and not is_loopback(host):
@@ -279,6 +282,14 @@ def _ssl_context(ca_bundle: str | None, insecure: bool, client_cert: str | None,
                          hint="--ca-bundle and NSX_CLIENT_CERT/NSX_CLIENT_KEY must be PEM files"
                          ) from None
     return ctx
+
+
+def _valid_port(parts: SplitResult) -> bool:
+    try:
+        parts.port   # noqa: B018 - the property validates the port
+    except ValueError:
+        return False
+    return True
 
 
 def _safe_label(manager: str) -> str:
