@@ -7,7 +7,10 @@ secrets inside objects (BGP neighbor passwords).
 
 from __future__ import annotations
 
+import base64
 import json
+import os
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -26,10 +29,37 @@ def scrub_headers(headers: Mapping[str, Any]) -> dict[str, Any]:
 
 def scrub_text(text: str, secrets: Iterable[str | None]) -> str:
     """Replace known secret values anywhere in a string (last line of defence for messages)."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, REDACTED)
+    # Longest first: a password inside its own Basic token must not leave half a token behind.
+    for secret in sorted((s for s in secrets if s), key=len, reverse=True):
+        text = text.replace(secret, REDACTED)
     return text
+
+
+# Credential-bearing header and cookie values wherever they appear in free text (a library's
+# exception message quoting a request, say).
+_HEADER_VALUE = re.compile(
+    r"(?i)(?P<name>authorization|proxy-authorization|x-xsrf-token|cookie|set-cookie)"
+    r"(?P<sep>[\"']?\s*[:=,]\s*[\"']?)(?!REDACTED)[^\"'\r\n,}]+")
+_SESSION_COOKIE = re.compile(r"(?i)(?P<name>JSESSIONID)(?P<sep>=)(?!REDACTED)[^;\s\"',}]+")
+
+
+def known_secrets(env: Mapping[str, str] | None = None) -> list[str]:
+    """The credentials this process was given (NSX_PASSWORD and its Basic token)."""
+    env = os.environ if env is None else env
+    password = env.get("NSX_PASSWORD") or ""
+    if not password:
+        return []
+    user = env.get("NSX_USERNAME") or ""
+    token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+    return [password, token]
+
+
+def scrub_all(text: str, env: Mapping[str, str] | None = None) -> str:
+    """Last line of defence for text written where credentials must never be (crash logs,
+    internal-error messages): known secret values, then header and cookie values."""
+    text = scrub_text(text, known_secrets(env))
+    text = _HEADER_VALUE.sub(lambda m: f"{m.group('name')}{m.group('sep')}{REDACTED}", text)
+    return _SESSION_COOKIE.sub(lambda m: f"{m.group('name')}{m.group('sep')}{REDACTED}", text)
 
 
 def scrub_body(body: bytes | str | None) -> bytes | str | None:
