@@ -274,7 +274,9 @@ def apply(path: str | None, auto_approve: bool, parallelism: int, no_rollback: b
                 raise UsageError("refusing to apply without a terminal to confirm on",
                                  hint="review the plan and pass --auto-approve "
                                       "(or apply a saved plan)")
-            answer = click.prompt("Apply these changes? Only 'yes' will be accepted",
+            # The target in the question: the last chance to notice it is production.
+            answer = click.prompt(f"Apply these changes to {prepared.plan.target}? "
+                                  "Only 'yes' will be accepted",
                                   default="", show_default=False, err=True)
             if answer.strip() != "yes":
                 _note("Apply cancelled.")

@@ -6,6 +6,7 @@ directory), as a user would type the commands.
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import shutil
@@ -291,3 +292,22 @@ def test_bare_group_prints_its_help(argv: list[str], capsys: pytest.CaptureFixtu
     assert code == 1 and out == ""
     assert err.startswith(f"Usage: nsxplan {' '.join(argv)}".rstrip() + " [OPTIONS] COMMAND")
     assert "Error" not in err
+
+
+class Terminal(io.StringIO):
+    """Typed answers on a stdin that says it is a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize(("answer", "expect"), [("no", 1), ("yes", 0)])
+def test_apply_asks_naming_the_target(answer: str, expect: int, lab: Path,
+                                      capsys: pytest.CaptureFixture[str],
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("sys.stdin", Terminal(answer + "\n"))
+    code, out, err = run(capsys, "apply", str(lab), "--no-color")
+    assert code == expect, err
+    assert f"Apply these changes to sim:{lab / 'lab.json'}? Only 'yes' will be accepted" in err
+    assert ("Apply cancelled." in err) == (answer == "no")
+    assert ("Apply complete: 3 created" in out) == (answer == "yes")
