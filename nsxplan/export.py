@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from nsxplan.client import NsxClient
+from nsxplan.redact import SECRET_JSON_KEYS
 
 # Every kind nsxplan knows, parents included so the tree stays connected.
 EXPORT_TYPES: tuple[str, ...] = (
@@ -19,7 +20,9 @@ EXPORT_TYPES: tuple[str, ...] = (
 )
 
 # Links and schema pointers are per-response noise; they would only make snapshots diff.
-_NOISE = frozenset({"_links", "_self", "_schema"})
+# Secrets (a BGP neighbor's password: NSX never returns it, a simulator may) are dropped, not
+# masked: exports are rehearsed on as they are, and a masked value would become a real one.
+_NOISE = frozenset({"_links", "_self", "_schema"}) | SECRET_JSON_KEYS
 
 
 def export_snapshot(client: NsxClient, types: tuple[str, ...] = EXPORT_TYPES) -> dict[str, Any]:
