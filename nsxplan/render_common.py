@@ -14,7 +14,8 @@ from typing import Any
 from nsxplan.plan import CREATE, DELETE, NOOP, REPLACE, UPDATE, Action, Plan
 
 # Userinfo in a URL (`https://user:pw@host`): a plan or a rendered plan must never carry it.
-_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*://)[^/@\s]*@")
+# Up to the LAST '@': a password may itself hold '/', '@' or a space ("admin:p/w@host").
+_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*://)[^\n]*@")
 
 # Fields that say nothing new in a create/delete listing: the kind and id are on the header line.
 _HEADER_FIELDS = frozenset({"resource_type", "id"})
