@@ -360,6 +360,11 @@ def import_config(opts: ConnectOptions, *, owner: str, tier0s: Sequence[str],
     from nsxplan.importer import import_yaml
     from nsxplan.live import read_live
 
+    _check_owner(owner)
+    if not (tier0s or tier1s or zones):
+        # Still a valid skeleton (version, owner, target), but rarely what was meant.
+        note("nothing selected: the configuration has no objects; name them with --tier0, "
+             "--tier1 or --dns-zone (the live ids: `nsxplan export`)")
     conn = connect(opts, None, note=note)
     try:
         live = read_live(conn.client)
@@ -367,6 +372,19 @@ def import_config(opts: ConnectOptions, *, owner: str, tier0s: Sequence[str],
         conn.close()
     return import_yaml(live, owner=owner, tier0s=tier0s, tier1s=tier1s, zones=zones,
                        target=_absolute_sim_target(opts.manager))
+
+
+def _check_owner(owner: str) -> None:
+    """Refused before NSX is read: an owner the configuration language rejects would only
+    produce a file that fails `validate`."""
+    import re
+
+    from nsxplan.schemas import load_schema
+
+    owner_schema = load_schema("nsxplan.schema.json")["properties"]["owner"]
+    if not re.fullmatch(owner_schema["pattern"], owner):
+        raise UsageError(f"--owner {owner!r} is not {owner_schema['x-message']}",
+                         hint="for example --owner edge-team")
 
 
 def _absolute_sim_target(manager: str | None) -> str | None:

@@ -311,3 +311,16 @@ def test_apply_asks_naming_the_target(answer: str, expect: int, lab: Path,
     assert f"Apply these changes to sim:{lab / 'lab.json'}? Only 'yes' will be accepted" in err
     assert ("Apply cancelled." in err) == (answer == "no")
     assert ("Apply complete: 3 created" in out) == (answer == "yes")
+
+
+def test_import_refuses_a_bad_owner_and_says_when_nothing_is_selected(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "import", "--owner", "Edge Team", "--tier0", "vcf-t0")
+    assert code == 1 and out == ""
+    assert err.startswith("--owner 'Edge Team' is not a valid owner name")
+    assert "\n  hint: " in err and len(err.splitlines()) == 2
+    skeleton = tmp_path / "skeleton.yaml"
+    code, _, err = run(capsys, "import", "--owner", "edge-team", "--out", str(skeleton))
+    assert code == 0
+    assert "nothing selected" in err
+    assert run(capsys, "validate", str(skeleton))[0] == 0
