@@ -13,13 +13,14 @@ import yaml
 
 from nsxplan.errors import NsxplanError, Problem
 from nsxplan.livestate import LiveState
+from nsxplan.ownership import protection
 
 Obj = Mapping[str, Any]
 
 
 def _protected(obj: Obj) -> bool:
-    return bool(obj.get("_system_owned")) or obj.get("_protection") in ("PROTECTED",
-                                                                       "REQUIRE_OVERRIDE")
+    # The planner's rule: an NCP object read with NCP's certificate says NOT_PROTECTED.
+    return protection(obj) is not None
 
 
 def _common(obj: Obj, out: dict[str, Any]) -> None:
