@@ -2,6 +2,22 @@
 
 from __future__ import annotations
 
-from tests.scenarios.conftest import sims
+from collections.abc import Callable
 
-__all__ = ["sims"]
+import pytest
+
+from tests.safety.creds import NASTY
+from tests.scenarios.conftest import USER, Sim, sims
+
+__all__ = ["nasty_sim", "sims"]
+
+
+@pytest.fixture
+def nasty_sim(sims: Callable[..., Sim], monkeypatch: pytest.MonkeyPatch) -> Sim:
+    """`nsxplan sim serve` whose password is full of shell, URL and format metacharacters."""
+    import tests.scenarios.conftest as scenario
+
+    monkeypatch.setattr(scenario, "PASSWORD", NASTY)
+    sim = sims()
+    sim.auth = (USER, NASTY)
+    return sim

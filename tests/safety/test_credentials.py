@@ -4,48 +4,17 @@ full of shell and URL metacharacters."""
 
 from __future__ import annotations
 
-import base64
-import re
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from tests.safety.attack import CONFIG, NO_CHECKS
-from tests.scenarios.conftest import USER, Result, Sim, nsxplan, nsxplan_proc, write_config
-
-# Shell, URL and format metacharacters: quoting, URL-building and %-formatting bugs all show.
-NASTY = "p@ss:w/rd?#&;$(id)`x`'\"%s %(x)s\\ é"
-SESSION_COOKIE = re.compile(r"JSESSIONID=(?!REDACTED)[^;\s\"']+")
-XSRF = re.compile(r"(?i)x-xsrf-token[\"']?\s*[:=]\s*[\"']?(?!REDACTED)[A-Za-z0-9_\-]{6,}")
-
-
-def secrets_in(text: str, password: str) -> list[str]:
-    found = []
-    basic = base64.b64encode(f"{USER}:{password}".encode()).decode()
-    for name, needle in (("password", password), ("basic token", basic),
-                         ("basic token (url-safe)", basic.rstrip("="))):
-        if needle in text:
-            found.append(name)
-    if SESSION_COOKIE.search(text):
-        found.append("session cookie")
-    if XSRF.search(text):
-        found.append("xsrf token")
-    return found
+from tests.safety.creds import NASTY, secrets_in
+from tests.scenarios.conftest import Result, Sim, nsxplan, nsxplan_proc, write_config
 
 
 def config_for(sim: Sim, auth: str) -> str:
     return CONFIG + f"target:\n  manager: {sim.url}\n  auth: {auth}\n"
-
-
-@pytest.fixture
-def nasty_sim(sims: Callable[..., Sim], monkeypatch: pytest.MonkeyPatch) -> Sim:
-    import tests.scenarios.conftest as scenario
-
-    monkeypatch.setattr(scenario, "PASSWORD", NASTY)
-    sim = sims()
-    sim.auth = (USER, NASTY)
-    return sim
 
 
 def all_output(*results: Result) -> str:
