@@ -7,7 +7,7 @@ unchecked. What cannot run here as written is substituted, and each step says ho
 
 - https://nsx.example.com (a real NSX Manager)      -> `--manager sim` (the demo state)
 - /var/lib/node_exporter/nsxplan.prom               -> a file in the temp directory
-- .nsxplan/journal-....jsonl (a placeholder)        -> the journal the Quickstart apply wrote
+- .../.nsxplan/journal-....jsonl (a placeholder)   -> the journal the Quickstart apply wrote
 - faults.yaml                                       -> README's own faults example, written out
 - `nsxplan sim serve` (runs until stopped)          -> served on 127.0.0.1, asked for a plan
                                                        through it, then stopped with SIGINT
@@ -52,10 +52,12 @@ def code_blocks(lang: str) -> list[str]:
 
 
 def shell_lines() -> list[str]:
-    """Each command line of the sh blocks, continuation lines joined, as typed."""
+    """Each command line of the sh blocks, continuation lines joined, as typed (lines holding
+    only a comment are not commands)."""
     lines: list[str] = []
     for block in code_blocks("sh"):
-        lines.extend(line for line in block.replace("\\\n", " ").splitlines() if line.strip())
+        lines.extend(line for line in block.replace("\\\n", " ").splitlines()
+                     if not line.lstrip().startswith("#") and line.strip())
     return lines
 
 
@@ -165,7 +167,7 @@ def rollback(s: Session, argv: tuple[str, ...]) -> None:
     # Substituted: the placeholder is the journal the Quickstart's apply wrote.
     journals = sorted((s.lab / ".nsxplan").glob("journal-*.jsonl"))
     assert len(journals) == 1, journals
-    assert argv[2] == ".nsxplan/journal-....jsonl"
+    assert argv[2] == "examples/static-routing-lab/.nsxplan/journal-....jsonl"
     out, _ = s.nsxplan("rollback", str(journals[0]), expect=0)
     assert "Rollback complete" in out
     s.nsxplan("drift", str(s.lab), expect=2)   # the applied objects are gone again
@@ -182,6 +184,24 @@ def export(s: Session, argv: tuple[str, ...]) -> None:
 def rehearse(s: Session, argv: tuple[str, ...]) -> None:
     out, _ = s.nsxplan(*argv[1:], expect=0)
     assert "Plan: 3 to create" in out
+
+
+def import_brownfield(s: Session, argv: tuple[str, ...]) -> None:
+    # Substituted: --manager https://nsx.example.com -> --manager sim (no real NSX here).
+    args = ["sim" if a == "https://nsx.example.com" else a for a in argv[1:]]
+    assert "sim" in args
+    s.nsxplan(*args, expect=0)
+    assert "adopt: true" in (s.cwd / "edge.yaml").read_text()
+    s.nsxplan("validate", "edge.yaml", expect=0)
+
+
+def graph(s: Session, argv: tuple[str, ...]) -> None:
+    redirect = argv.index(">")
+    out, _ = s.nsxplan(*argv[1:redirect], expect=0)
+    (s.cwd / argv[redirect + 1]).write_text(out)    # the shell's `> order.dot`
+    dot = (s.cwd / "order.dot").read_text()
+    assert dot.startswith("digraph nsxplan {")
+    assert '"tier0s.vcf-t0.static_routes.default-route"' in dot
 
 
 def serve_demo(s: Session, argv: tuple[str, ...]) -> None:
@@ -220,9 +240,12 @@ STEPS: dict[tuple[str, ...], Step] = {
     words("nsxplan apply plan.json"): apply_saved,
     words("nsxplan drift examples/static-routing-lab "
           "--metrics /var/lib/node_exporter/nsxplan.prom"): drift,
-    words("nsxplan rollback .nsxplan/journal-....jsonl"): rollback,
+    words("nsxplan rollback examples/static-routing-lab/.nsxplan/journal-....jsonl"): rollback,
     words("nsxplan export --manager https://nsx.example.com --out prod.json"): export,
     words("nsxplan plan examples/static-routing-lab --manager sim:prod.json"): rehearse,
+    words("nsxplan import --manager https://nsx.example.com --tier0 vcf-t0 --owner edge-team "
+          "--out edge.yaml"): import_brownfield,
+    words("nsxplan graph examples/static-routing-lab > order.dot"): graph,
     words("nsxplan sim serve --port 0"): serve_demo,
     words("nsxplan sim serve --state prod.json --port 0 --tls --username admin "
           "--password '...' --latency-ms 20 --rate-limit 100 --faults faults.yaml"):
