@@ -32,7 +32,7 @@ from typing import Any
 from nsxplan.errors import NsxplanError, Problem
 from nsxplan.executor import Client, is_protected, read_object, wait_realization
 from nsxplan.journal import Journal, read_journal
-from nsxplan.kinds import OWNER_SCOPE
+from nsxplan.kinds import OWNER_SCOPE, gateway_of
 from nsxplan.ownership import owner_of
 from nsxplan.plan import CREATE, DELETE
 from nsxplan.progress import Reporter, Reporters
@@ -178,8 +178,9 @@ def undo(items: Sequence[UndoItem], client: Client, reporter: Reporter, *, reaso
     groups = _by_path(items)
     last_write = {item.path: n for n, item in enumerate(items)}
     order = sorted(groups, key=last_write.__getitem__, reverse=True)
+    guard = AncestorGuard(client)
     undone = [_undo_one(groups[path][0], _written_fields(groups[path]), client, reporter,
-                        realization_timeout, poll_interval, owner) for path in order]
+                        realization_timeout, poll_interval, owner, guard) for path in order]
     left = verify(items, client)
     result = RollbackResult(restored=not left, undone=undone, left=left,
                             journal_path=journal_path)
@@ -195,7 +196,8 @@ def _by_path(items: Sequence[UndoItem]) -> dict[str, list[UndoItem]]:
 
 
 def _undo_one(item: UndoItem, fields: set[str], client: Client, reporter: Reporter,
-              timeout: float, poll_interval: float, owner: str | None = None) -> UndoResult:
+              timeout: float, poll_interval: float, owner: str | None = None,
+              guard: AncestorGuard | None = None) -> UndoResult:
     operation = "none"
     try:
         current = read_object(client, item.path)
@@ -203,7 +205,7 @@ def _undo_one(item: UndoItem, fields: set[str], client: Client, reporter: Report
             result = UndoResult(item, "none", "skipped")
             reporter.rollback_step_finished(result)
             return result
-        refusal = _refusal(item, current, owner)
+        refusal = _refusal(item, current, owner) or (guard.refusal(item.path) if guard else None)
         if refusal is not None:
             result = UndoResult(item, "none", "failed", refusal)
             reporter.rollback_step_finished(result)
@@ -235,6 +237,35 @@ def _undo_one(item: UndoItem, fields: set[str], client: Client, reporter: Report
                             exc.problems[0].message if exc.problems else str(exc))
     reporter.rollback_step_finished(result)
     return result
+
+
+class AncestorGuard:
+    """Refuses writes under a protected ancestor (a journal edited to re-create a child of NCP's
+    Tier-1 would change NCP's Tier-1). The ancestors nsxplan's kinds can have are the gateway
+    and a NAT section; each is read once per rollback (collections are never listed)."""
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+        self._seen: dict[str, bool] = {}
+
+    def refusal(self, path: str) -> str | None:
+        for parent in _object_ancestors(path):
+            if parent not in self._seen:
+                self._seen[parent] = is_protected(read_object(self._client, parent))
+            if self._seen[parent]:
+                return f"{path} is under protected {parent}; nsxplan never writes there"
+        return None
+
+
+def _object_ancestors(path: str) -> list[str]:
+    gateway = gateway_of(path)
+    if gateway is None or gateway == path:
+        return []
+    out = [gateway]
+    rest = path[len(gateway):].split("/")          # ['', 'nat', 'USER', 'nat-rules', 'r']
+    if len(rest) > 3 and rest[1] == "nat":
+        out.append(f"{gateway}/nat/{rest[2]}")
+    return out
 
 
 def _refusal(item: UndoItem, current: Mapping[str, Any] | None, owner: str | None

@@ -32,7 +32,7 @@ def hostile_state() -> dict[str, Any]:
     """The demo state plus: an admin route (unowned), a route of another nsxplan owner, a
     system-owned route, and an NCP Tier-1 that reads NOT_PROTECTED (NSX reports protection
     relative to the caller) but is created by NCP's principal identity and tagged ncp/cluster,
-    with an untagged child route (NCP does not stamp every child)."""
+    with untagged child routes (NCP does not stamp every child)."""
     state = with_routes(
         route("admin-route"),
         route("other-owned", "192.168.79.0/24", tags=owner_tags("someone-else")),
@@ -41,7 +41,8 @@ def hostile_state() -> dict[str, Any]:
     state["children"].append({"resource_type": "ChildTier1", "Tier1": {
         "resource_type": "Tier1", "id": "ncp-open", "_create_user": PI,
         "_protection": "NOT_PROTECTED", "tags": NCP_TAGS, "tier0_path": T0,
-        "children": [route("ncp-route", "192.168.81.0/24", _create_user=PI)]}})
+        "children": [route("ncp-route", "192.168.81.0/24", _create_user=PI),
+                     route("ncp-route-2", "192.168.84.0/24", _create_user=PI)]}})
     return state
 
 

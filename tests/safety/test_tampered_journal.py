@@ -15,6 +15,7 @@ MINE = f"{T0}/static-routes/mine"
 ADMIN_ROUTE = f"{T0}/static-routes/admin-route"
 OTHER_ROUTE = f"{T0}/static-routes/other-owned"
 NCP_ROUTE = f"{OPEN_NCP_T1}/static-routes/ncp-route"
+NCP_ROUTE_2 = f"{OPEN_NCP_T1}/static-routes/ncp-route-2"
 GHOST = f"{T0}/static-routes/ghost"
 
 
@@ -33,6 +34,16 @@ FORGED = [
         "resource_type": "StaticRoutes", "id": "ghost", "network": "192.168.90.0/24",
         "next_hops": [{"ip_address": "10.27.51.1"}], "tags": NCP_TAGS, "_create_user": PI,
         "_protection": "REQUIRE_OVERRIDE"}), f"{GHOST} was protected before the apply"),
+    # "deleted by the apply", innocuous pre-image: re-created under NCP's gateway all the same.
+    (begin(105, f"{OPEN_NCP_T1}/static-routes/planted", "delete", {
+        "resource_type": "StaticRoutes", "id": "planted", "network": "192.168.91.0/24",
+        "next_hops": [{"ip_address": "10.27.51.1"}], "tags": owner_tags(OWNER)}),
+     f"{OPEN_NCP_T1}/static-routes/planted is under protected {OPEN_NCP_T1}"),
+    # "updated by the apply": NCP's own untagged child rewritten.
+    (begin(106, NCP_ROUTE_2, "update", {
+        "resource_type": "StaticRoutes", "id": "ncp-route-2", "network": "0.0.0.0/0",
+        "next_hops": [{"ip_address": "10.66.6.6"}]}),
+     f"{NCP_ROUTE_2} is under protected {OPEN_NCP_T1}"),
     # "updated by the apply": rollback would PUT a forged pre-image over another owner's route.
     (begin(104, OTHER_ROUTE, "update", {
         "resource_type": "StaticRoutes", "id": "other-owned", "network": "0.0.0.0/0",
@@ -59,6 +70,6 @@ def test_forged_journal_records_are_refused_and_the_real_steps_undone(tmp_path: 
         assert why in text, (why, text)
     after = lab.objects()
     assert MINE not in after                                  # the real create was undone
-    assert GHOST not in after
-    for path in (ADMIN_ROUTE, NCP_ROUTE, OTHER_ROUTE):
+    assert GHOST not in after and f"{OPEN_NCP_T1}/static-routes/planted" not in after
+    for path in (ADMIN_ROUTE, NCP_ROUTE, NCP_ROUTE_2, OTHER_ROUTE):
         assert after[path] == before[path], path
