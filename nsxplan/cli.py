@@ -78,15 +78,16 @@ def common_options(func: F) -> F:
 def target_options(func: F) -> F:
     """How to reach NSX. Precedence: flag, then environment, then the configuration's target."""
 
-    @click.option("--manager", envvar="NSX_MANAGER", default=None,
+    @click.option("--manager", envvar="NSX_MANAGER", default=None, metavar="URL",
                   help="https://host[:port], sim (embedded simulator) or sim:FILE. "
                        "Env NSX_MANAGER.")
-    @click.option("--username", envvar="NSX_USERNAME", default=None, help="Env NSX_USERNAME.")
+    @click.option("--username", envvar="NSX_USERNAME", default=None, metavar="USER",
+                  help="Env NSX_USERNAME; the password only from NSX_PASSWORD or a prompt.")
     @click.option("--insecure", is_flag=True,
                   help="Skip TLS verification (refused for plain http:// to a non-loopback host).")
     @click.option("--ca-bundle", type=click.Path(dir_okay=False), default=None,
                   help="CA certificates to verify the manager's TLS certificate.")
-    @click.option("--rate-limit", type=click.FloatRange(1, 1000), default=None,
+    @click.option("--rate-limit", type=click.FloatRange(1, 1000), default=None, metavar="N",
                   help="Client-side requests per second (default 50, half NSX's per-user 100).")
     @wraps(func)
     def wrapper(*args: Any, manager: str | None, username: str | None, insecure: bool,
@@ -187,7 +188,12 @@ def plan(path: str, out: str | None, fmt: str, detailed_exitcode: bool, adopt: b
     _emit(commands.render(result.plan, fmt, color=color))
     if out:
         commands.save_plan(result.plan, Path(out))
-        _note(f"Plan saved to {out}; apply it exactly with: nsxplan apply {out}")
+        # Saved all the same (for review), but `apply` (default level: fail) would stop there.
+        if any(commands.checks_block(result.plan, level) for level in ("fail", fail_on_checks)):
+            _note(f"Plan saved to {out}, but its dependency checks fail: fix them and plan "
+                  "again, or apply it with --fail-on-checks never")
+        else:
+            _note(f"Plan saved to {out}; apply it exactly with: nsxplan apply {out}")
     commands.enforce_checks(result.plan, fail_on_checks)
     if detailed_exitcode and result.plan.has_changes:
         return EXIT_CHANGES
@@ -236,16 +242,18 @@ def show(planfile: str, fmt: str, color: bool) -> int:
 @click.option("--auto-approve", is_flag=True,
               help="Do not ask for `yes` (needed without a terminal, e.g. in CI).")
 @click.option("--parallelism", type=click.IntRange(1, 32), default=4, show_default=True,
+              metavar="N",
               help="Independent writes in flight at once.")
 @click.option("--no-rollback", is_flag=True,
               help="On failure leave NSX as it is (restore later with `nsxplan rollback JOURNAL`).")
 @click.option("--journal", type=click.Path(dir_okay=False), default=None,
               help="Journal file (default: .nsxplan/journal-<time>.jsonl beside the "
                    "configuration or saved plan).")
-@click.option("--adopt", is_flag=True, help="As for plan.")
+@click.option("--adopt", is_flag=True,
+              help="Take over existing unowned objects with the same ids (as plan --adopt).")
 @click.option("--fail-on-checks", type=click.Choice(["fail", "warn", "never"]), default="fail",
               show_default=True, help="Which dependency checks block the apply.")
-@click.option("--realization-timeout", type=click.FloatRange(0.1), default=120.0,
+@click.option("--realization-timeout", type=click.FloatRange(0.1), default=120.0, metavar="S",
               show_default=True, help="Seconds to wait for each object to realize.")
 @target_options
 @common_options
@@ -331,10 +339,14 @@ def export_cmd(out: str | None, conn_opts: commands.ConnectOptions, color: bool)
 
 
 @cli.command("import", short_help="Write a configuration for existing objects (adoption).")
-@click.option("--tier0", "tier0s", multiple=True, help="Tier-0 id to import (repeatable).")
-@click.option("--tier1", "tier1s", multiple=True, help="Tier-1 id to import (repeatable).")
-@click.option("--dns-zone", "zones", multiple=True, help="DNS forwarder zone id (repeatable).")
-@click.option("--owner", required=True, help="Owner name of the new stack.")
+@click.option("--tier0", "tier0s", multiple=True, metavar="ID",
+              help="Tier-0 id to import (repeatable).")
+@click.option("--tier1", "tier1s", multiple=True, metavar="ID",
+              help="Tier-1 id to import (repeatable).")
+@click.option("--dns-zone", "zones", multiple=True, metavar="ID",
+              help="DNS forwarder zone id (repeatable).")
+@click.option("--owner", required=True, metavar="NAME",
+              help="Owner of the new stack (lowercase letters, digits, dashes).")
 @click.option("--out", type=click.Path(dir_okay=False), default=None,
               help="Write to FILE instead of stdout.")
 @target_options

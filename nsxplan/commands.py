@@ -182,6 +182,12 @@ def plan(path: Path, opts: ConnectOptions, *, adopt_all: bool = False,
     return PlanResult(made, config, conn, live)
 
 
+def checks_block(plan: Plan, level: str) -> bool:
+    from nsxplan.checks import blocking
+
+    return bool(blocking(plan.checks, level))
+
+
 def enforce_checks(plan: Plan, level: str) -> None:
     _enforce(plan.checks, level, "blocked by dependency check")
 

@@ -324,3 +324,18 @@ def test_import_refuses_a_bad_owner_and_says_when_nothing_is_selected(
     assert code == 0
     assert "nothing selected" in err
     assert run(capsys, "validate", str(skeleton))[0] == 0
+
+
+def test_saved_plan_blocked_by_checks_says_so(tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "c.yaml"
+    config.write_text("version: 1\nowner: t\ntier0s:\n  - id: vcf-t0\n    existing: true\n")
+    planfile = tmp_path / "plan.json"
+    code, _, err = run(capsys, "plan", str(config), "--out", str(planfile))
+    assert code == 1 and planfile.is_file()
+    assert f"Plan saved to {planfile}, but its dependency checks fail" in err
+    assert "apply it exactly" not in err
+    code, _, err = run(capsys, "plan", str(config), "--out", str(planfile),
+                       "--fail-on-checks", "never")
+    assert code == 0                       # printed only; `apply` would still stop there
+    assert f"Plan saved to {planfile}, but its dependency checks fail" in err
