@@ -30,10 +30,12 @@ PRINCIPAL_PREFIXES = ("wcp-cluster-user-", "wcp-", "ncp", "nsx-op", "nsx_op")
 
 
 def owner_of(obj: Mapping[str, Any]) -> str | None:
-    for t in obj.get("tags") or ():
-        if isinstance(t, Mapping) and t.get("scope") == OWNER_SCOPE:
-            return str(t.get("tag") or "")
-    return None
+    """The owner tag's value; None without one. NSX accepts several tags of one scope: an
+    object claimed by two owners reads as owned by "a+b", which is neither's (the first tag
+    alone would let whichever owner comes first delete what the other one also claims)."""
+    owners = sorted({str(t.get("tag") or "") for t in obj.get("tags") or ()
+                     if isinstance(t, Mapping) and t.get("scope") == OWNER_SCOPE})
+    return "+".join(owners) if owners else None
 
 
 def owner_tag(owner: str) -> dict[str, str]:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.safety.attack import CONFIG, NO_CHECKS, OPEN_NCP_T1, OWNER, Lab, hostile_state
+from tests.safety.attack import CONFIG, NO_CHECKS, OPEN_NCP_T1, OWNER, Lab, action, hostile_state
 from tests.safety.states import gateway, owner_tags, route
 
 ADOPT_OPEN_NCP_ROUTE = f"""\
@@ -90,4 +90,20 @@ def test_owned_object_under_an_ncp_gateway_is_not_planned_for_deletion(tmp_path:
     assert res.code == 1, text
     assert (f"{OPEN_NCP_T1}/static-routes/tagged carries nsxplan/owner={OWNER} but is under "
             f"{OPEN_NCP_T1}") in text, text
+    assert lab.objects() == before
+
+
+def test_an_object_claimed_by_two_owners_is_neither_deleted_nor_deletable(tmp_path: Path) -> None:
+    state = hostile_state()
+    gateway(state, "Tier0", "vcf-t0")["children"].append(
+        route("shared", "192.168.85.0/24",
+              tags=[*owner_tags(OWNER), *owner_tags("someone-else")]))
+    lab = Lab(tmp_path, state=state)
+    shared = "/infra/tier-0s/vcf-t0/static-routes/shared"
+    res = lab.run("plan", lab.dir, "--format", "json", *NO_CHECKS)
+    assert res.code == 0, res.err
+    assert shared not in {c["path"] for c in res.json["changes"]}
+    assert shared in {u["path"] for u in res.json["unmanaged"]}
+    applied, before = lab.tampered_apply(tmp_path, action("delete", shared))
+    assert applied.code == 1 and "owned by nsxplan owner 'safety+someone-else'" in applied.err
     assert lab.objects() == before
