@@ -71,7 +71,7 @@ def words(line: str) -> tuple[str, ...]:
 
 @dataclass
 class Session:
-    """A user's shell: a working directory and the last command's output."""
+    """A user's shell: its working directory, and `nsxplan` run in-process there."""
 
     cwd: Path
     capsys: pytest.CaptureFixture[str]
@@ -339,3 +339,14 @@ def test_config_language_examples_validate(tmp_path: Path,
         out, err = capsys.readouterr()
         assert code == 0, f"{name}: {err}"
         assert "valid" in out
+
+
+def test_readme_points_at_files_that_exist() -> None:
+    text = README.read_text()
+    named = set(re.findall(r"`([\w.-]+(?:/[\w.-]+)+/?)`", text))
+    named |= set(re.findall(r"`([\w-]+/)`", text))             # `examples/`, `benchmarks/`
+    made_on_first_use = {"examples/static-routing-lab/lab.json"}
+    not_paths = {"ncp/cluster"}                                # an NSX tag scope
+    missing = sorted(p for p in named - made_on_first_use - not_paths if not (ROOT / p).exists())
+    assert not missing, f"README names files that do not exist: {missing}"
+    assert {"docs/cli.md", "docs/config-language.md", "examples/"} <= named
