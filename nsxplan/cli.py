@@ -25,6 +25,8 @@ from nsxplan.errors import (
     EXIT_ERROR,
     EXIT_OK,
     NsxplanError,
+    Problem,
+    StalePlanError,
     UsageError,
 )
 
@@ -289,15 +291,24 @@ def apply(path: str | None, auto_approve: bool, parallelism: int, no_rollback: b
             if answer.strip() != "yes":
                 _note("Apply cancelled.")
                 return EXIT_ERROR
-        outcome = commands.run_apply(
-            prepared,
-            parallelism=parallelism,
-            rollback=not no_rollback,
-            journal=Path(journal) if journal else None,
-            realization_timeout=realization_timeout,
-            note=_note,
-            color=color,
-        )
+        try:
+            outcome = commands.run_apply(
+                prepared,
+                parallelism=parallelism,
+                rollback=not no_rollback,
+                journal=Path(journal) if journal else None,
+                realization_timeout=realization_timeout,
+                note=_note,
+                color=color,
+            )
+        except StalePlanError as exc:
+            # One line first that says what happened, for a CI log cut to its first line.
+            n = len(exc.problems)
+            raise StalePlanError([
+                Problem(f"refusing to apply {source}: {n} object{'s' if n != 1 else ''} "
+                        "changed in NSX since it was planned"),
+                *exc.problems,
+            ]) from None
         click.echo(outcome.summary)
         return EXIT_OK if outcome.ok else EXIT_ERROR
     finally:

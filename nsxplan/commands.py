@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
@@ -383,8 +384,6 @@ def import_config(opts: ConnectOptions, *, owner: str, tier0s: Sequence[str],
 def _check_owner(owner: str) -> None:
     """Refused before NSX is read: an owner the configuration language rejects would only
     produce a file that fails `validate`."""
-    import re
-
     from nsxplan.schemas import load_schema
 
     owner_schema = load_schema("nsxplan.schema.json")["properties"]["owner"]

@@ -133,6 +133,9 @@ def test_saved_plan_show_apply_and_stale_refusal(lab: Path, tmp_path: Path,
     # The plan's objects now exist: applying the same plan again must be refused as stale.
     code, _, err = run(capsys, "apply", str(planfile), "--auto-approve")
     assert code == 3, err
+    assert err.splitlines()[0] == (f"refusing to apply {planfile}: 3 objects changed in NSX "
+                                   "since it was planned")
+    assert err.count("appeared since the plan") == 3 and "nothing was written" in err
 
 
 def test_drift_exit_codes_and_metrics(lab: Path, tmp_path: Path,
