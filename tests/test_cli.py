@@ -342,3 +342,46 @@ def test_saved_plan_blocked_by_checks_says_so(tmp_path: Path,
                        "--fail-on-checks", "never")
     assert code == 0                       # printed only; `apply` would still stop there
     assert f"Plan saved to {planfile}, but its dependency checks fail" in err
+
+
+BAD_INVOCATIONS = [
+    ["show", "{tmp}/nope.json"],
+    ["show", "{readme}"],
+    ["apply", "{tmp}/nope", "--auto-approve"],
+    ["rollback", "{tmp}/nope.jsonl"],
+    ["rollback", "{readme}"],
+    ["graph", "{tmp}"],
+    ["validate", "{readme}"],
+    ["plan", "{lab}", "--manager", "ftp://x"],
+    ["plan", "{lab}", "--manager", "sim:"],
+    ["plan", "{lab}", "--manager", "sim:{readme}"],
+    ["plan", "{lab}", "--manager", "https://nsx.example.com"],          # no credentials
+    ["plan", "{lab}", "--format", "yaml"],
+    ["plan", "{lab}", "--rate-limit", "0"],
+    ["plan", "{lab}", "--owner", "x"],
+    ["drift", "{lab}", "--metrics", "{tmp}/no/such/dir/x.prom"],
+    ["export", "--manager", "sim", "--out", "{tmp}/no/such/dir/x.json"],
+    ["import", "--tier0", "nope", "--owner", "x", "--manager", "sim"],
+    ["import", "--tier0", "vcf-t0"],                                    # no --owner
+    ["sim", "serve", "--state", "{tmp}/nope.json"],
+    ["sim", "serve", "--username", "admin"],                            # without --password
+    ["sim", "bogus"],
+]
+
+
+@pytest.mark.parametrize("argv", BAD_INVOCATIONS, ids=lambda a: " ".join(a[:2]))
+def test_errors_are_one_line_and_a_hint(argv: list[str], lab: Path, tmp_path: Path,
+                                        capsys: pytest.CaptureFixture[str],
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("NSX_MANAGER", "NSX_USERNAME", "NSX_PASSWORD", "NSX_CLIENT_CERT"):
+        monkeypatch.delenv(name, raising=False)
+    (tmp_path / "no").write_text("a file, so no/such/dir cannot be created")
+    fill = {"tmp": str(tmp_path), "lab": str(lab), "readme": str(ROOT / "README.md")}
+    code, out, err = run(capsys, *(a.format(**fill) for a in argv))
+    assert code == 1
+    assert out == "" or argv[0] in ("plan", "drift")      # a plan may print before --out fails
+    lines = [line for line in err.splitlines() if not line.startswith("target: sim (")]
+    assert len(lines) == 2, err
+    assert lines[0] and not lines[0].startswith(" ")
+    assert lines[1].startswith("  hint: ")
+    assert "Traceback" not in err
