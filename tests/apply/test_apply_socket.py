@@ -311,15 +311,21 @@ def test_ctrl_c_stops_starting_steps_and_rolls_back(tmp_path: Path) -> None:
                 self.sent = True
                 signal.raise_signal(signal.SIGINT)   # delivered to the main thread
 
-    with nsx() as (sim, client):
-        before = managed(sim.snapshot())
-        plan = make([route(f"r{i}", f"10.{i}.0.0/16") for i in range(6)])
-        result = apply_plan(plan, client, parallelism=1, journal_path=tmp_path / "j.jsonl",
-                            reporter=CtrlCAfterFirstStep(), **FAST)
-        assert result.interrupted and result.status == ROLLED_BACK
-        assert result.headline().startswith("Apply INTERRUPTED (Ctrl-C)")
-        assert len(result.results) < 6
-        assert managed(sim.snapshot()) == before
+    # Python installs its KeyboardInterrupt handler only when SIGINT was not ignored at start
+    # (a CI runner or a background job may start us with SIG_IGN): install it for this test.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with nsx() as (sim, client):
+            before = managed(sim.snapshot())
+            plan = make([route(f"r{i}", f"10.{i}.0.0/16") for i in range(6)])
+            result = apply_plan(plan, client, parallelism=1, journal_path=tmp_path / "j.jsonl",
+                                reporter=CtrlCAfterFirstStep(), **FAST)
+            assert result.interrupted and result.status == ROLLED_BACK
+            assert result.headline().startswith("Apply INTERRUPTED (Ctrl-C)")
+            assert len(result.results) < 6
+            assert managed(sim.snapshot()) == before
+    finally:
+        signal.signal(signal.SIGINT, previous)
     assert (tmp_path / "j.jsonl").stat().st_mode & 0o777 == 0o600
 
 

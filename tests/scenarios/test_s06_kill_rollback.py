@@ -25,12 +25,20 @@ from tests.scenarios.conftest import (
 )
 
 
+def _default_sigint() -> None:
+    # The child must handle Ctrl-C as an operator's shell would deliver it, even when this test
+    # process was started with SIGINT ignored (a CI runner, a background job): a process that
+    # inherits SIG_IGN never gets Python's KeyboardInterrupt handler.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start_apply(sim: Sim, tmp_path: Path, journal: Path) -> subprocess.Popen[str]:
     config = write_config(tmp_path / "v2", V2)
     return subprocess.Popen(
         [*NSXPLAN, "apply", str(config), "--manager", sim.url, "--auto-approve",
          "--parallelism", "1", "--journal", str(journal)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=cli_env(sim, None))
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=cli_env(sim, None),
+        preexec_fn=_default_sigint)
 
 
 def signal_after_first_step(proc: subprocess.Popen[str], sig: int) -> tuple[int, str]:
