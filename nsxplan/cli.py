@@ -129,7 +129,8 @@ credentials from NSX_USERNAME/NSX_PASSWORD. Exit codes: 0 ok, 1 error,
 """
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]}, epilog=EPILOG)
+@click.group(context_settings={"help_option_names": ["-h", "--help"]}, epilog=EPILOG,
+             invoke_without_command=True, subcommand_metavar="COMMAND [ARGS]...")
 @click.version_option(__version__, "--version", prog_name="nsxplan")
 @click.option("--no-color", is_flag=True, help="No ANSI colours (also NO_COLOR=1).")
 @click.option("-v", "--verbose", count=True, help="More logging on stderr (-vv: debug).")
@@ -137,6 +138,10 @@ credentials from NSX_USERNAME/NSX_PASSWORD. Exit codes: 0 ok, 1 error,
 def cli(ctx: click.Context, no_color: bool, verbose: int) -> None:
     """Plan and apply NSX-T Policy API changes from YAML, Terraform-style."""
     ctx.obj = {"no_color": no_color, "verbose": verbose}
+    if ctx.invoked_subcommand is None:
+        # Bare `nsxplan`: the help, on stderr as for any usage error, the same on every click.
+        click.echo(ctx.get_help(), err=True)
+        ctx.exit(EXIT_ERROR)
 
 
 # --------------------------------------------------------------------------- validate
@@ -416,7 +421,7 @@ def main(argv: list[str] | None = None) -> int:
     except click.exceptions.Abort:
         _note("Aborted.")
         code = EXIT_ERROR
-    except NO_ARGS_IS_HELP as exc:  # bare `nsxplan` or `nsxplan sim`: the help, not "Error: Usage"
+    except NO_ARGS_IS_HELP as exc:  # bare `nsxplan sim`: its help, not "Error: Usage: ..."
         _note(exc.ctx.get_help() if exc.ctx is not None else exc.format_message())
         code = EXIT_ERROR
     except click.exceptions.ClickException as exc:  # usage errors: click says 2, Terraform 1
