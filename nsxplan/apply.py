@@ -76,7 +76,8 @@ class ApplyResult:
             c = self.counts
             return (f"Apply complete: {c.get(CREATE, 0)} created, {c.get(UPDATE, 0)} updated, "
                     f"{c.get(DELETE, 0)} deleted, {c.get(REPLACE, 0)} replaced "
-                    f"({self.total_steps} steps, {self.elapsed:.1f}s, {self.requests} requests).")
+                    f"({_count(self.total_steps, 'step')}, {self.elapsed:.1f}s, "
+                    f"{_count(self.requests, 'request')}).")
         first = self.failures[0] if self.failures else None
         # NSX messages usually end with a full stop; one is added below.
         failed = (f"Apply FAILED at {first.step.address}: {str(first.error).rstrip('. ')}"
@@ -256,3 +257,7 @@ def apply_plan(plan: Plan, client: Client, *, parallelism: int = 4, rollback: bo
         result.requests = getattr(client, "request_count", 0) - first_request
         rep.summary(result)
     return result
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")

@@ -452,11 +452,14 @@ def _usage_hint(exc: click.exceptions.ClickException) -> str:
 
 
 def _internal_error(exc: BaseException) -> int:
+    from nsxplan.redact import scrub_all
+
+    # An exception message may quote a request (headers, a URL): scrub before it is kept.
     fd, name = tempfile.mkstemp(prefix="nsxplan-crash-", suffix=".log")
+    details = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
     with os.fdopen(fd, "w") as fh:
-        fh.write(f"nsxplan {__version__}\n")
-        traceback.print_exception(type(exc), exc, exc.__traceback__, file=fh)
-    _note(f"internal error: {type(exc).__name__}: {exc}")
+        fh.write(f"nsxplan {__version__}\n{scrub_all(details)}")
+    _note(scrub_all(f"internal error: {type(exc).__name__}: {exc}"))
     _note(f"  hint: this is a bug in nsxplan; the details are in {name} - "
           "please attach it to a report")
     return EXIT_ERROR
