@@ -31,6 +31,19 @@ tier1s:
         network: 192.168.60.0/24
         next_hops: [{ip: 10.96.0.1}]
 """
+# The Tier-0 REFLEXIVE rules for NCP's egress addresses (30.0.0.5, 30.0.0.16): with them the
+# dependency checks pass and never block an apply.
+EGRESS_NAT = """\
+    nat_rules:
+      - id: supervisor-egress
+        action: REFLEXIVE
+        source: 30.0.0.5
+        translated: 10.27.51.145
+      - id: tkg-egress
+        action: REFLEXIVE
+        source: 30.0.0.16
+        translated: 10.27.51.147
+"""
 V2 = """\
 version: 1
 owner: faults
@@ -41,15 +54,7 @@ tier0s:
       - id: default-route
         network: 0.0.0.0/0
         next_hops: [{ip: 10.27.51.254, admin_distance: 2}]
-    nat_rules:
-      - id: supervisor-egress
-        action: REFLEXIVE
-        source: 30.0.0.5
-        translated: 10.27.51.145
-      - id: tkg-egress
-        action: REFLEXIVE
-        source: 30.0.0.16
-        translated: 10.27.51.147
+""" + EGRESS_NAT + """\
 tier1s:
   - id: apps-t1
     tier0: vcf-t0

@@ -17,7 +17,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from tests.scenarios.configs import V2
+from tests.scenarios.configs import EGRESS_NAT, V2
 from tests.scenarios.conftest import (
     NSXPLAN,
     PLAN_SCHEMA,
@@ -32,12 +32,7 @@ from tests.scenarios.conftest import (
     write_config,
 )
 
-# Tier-0 egress translation, so the dependency checks pass and never block apply.
-NAT = """\
-    nat_rules:
-      - {id: supervisor-egress, action: REFLEXIVE, source: 30.0.0.5, translated: 10.27.51.145}
-      - {id: tkg-egress, action: REFLEXIVE, source: 30.0.0.16, translated: 10.27.51.147}
-"""
+NAT = EGRESS_NAT   # Tier-0 egress translation: the checks never block apply
 BASE = """\
 version: 1
 owner: saved
