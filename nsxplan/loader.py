@@ -29,6 +29,7 @@ from nsxplan.yamlevents import (
     MList,
     Refused,
     mark,
+    too_deep,
     type_name,
 )
 
@@ -185,6 +186,10 @@ def _offset_source(text: str, offset: int, name: str) -> Source:
 def _yaml_problem(exc: yaml.MarkedYAMLError, name: str) -> Problem:
     where = exc.problem_mark or exc.context_mark
     source = mark(where, name) if where is not None else Source(name, 1, 1)
+    if "nesting depth" in (exc.problem or ""):
+        # libyaml >= 0.2.5 (PyYAML 6.0.2+ wheels) refuses deep nesting before our own guard
+        # sees it: the same refusal, in nsxplan's words, whichever layer noticed first.
+        return too_deep(source)
     what = " ".join(p for p in (exc.context, exc.problem) if p)
     hint = "check indentation and quoting around this position"
     if exc.context_mark is not None and exc.problem_mark is not None and exc.context:

@@ -37,6 +37,12 @@ _RESOLVER = yaml.resolver.Resolver()
 _SCALARS = yaml.constructor.SafeConstructor()
 
 
+
+def too_deep(source: Source) -> Problem:
+    """The one refusal of deep nesting, whichever layer (this builder or libyaml) saw it."""
+    return Problem("YAML nesting too deep", source,
+                   hint=f"configurations nest at most {MAX_DEPTH} levels")
+
 class MDict(dict):  # type: ignore[type-arg]
     """A mapping with the Source of itself, of each key and of each value."""
 
@@ -144,8 +150,7 @@ class EventBuilder:
     def start(self, event: ev.CollectionStartEvent) -> None:
         source = mark(event.start_mark, self.name)
         if len(self.stack) >= MAX_DEPTH:
-            self.fail("YAML nesting too deep", source,
-                      hint=f"configurations nest at most {MAX_DEPTH} levels")
+            self.problems.append(too_deep(source))
             raise Refused
         self.check_tag(event.tag, event, _COLLECTION_TAGS)
         container: MDict | MList = (MDict(source) if isinstance(event, ev.MappingStartEvent)

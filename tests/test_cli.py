@@ -238,7 +238,8 @@ def test_flags_match_docs(name: str) -> None:
 def test_every_command_help(name: str, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(capsys, *name.split(), "--help")
     assert code == 0 and err == ""
-    assert out.startswith(f"Usage: nsxplan {name} ")
+    # click words the usage line; nsxplan's part is that it names the whole command
+    assert re.match(rf"(?i)usage: +nsxplan {name} ", out), out.splitlines()[0]
     for flag in command_flags(name) - {"-h", "-v"}:
         assert flag in out
 
@@ -256,7 +257,8 @@ def test_top_help_lists_commands_whole_and_common_invocations(
 def test_usage_error_hint_names_the_command(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "plan", "x", "--format", "yaml")
     assert code == 1
-    assert err.splitlines()[0].startswith("Error: Invalid value for '--format'")
+    # the first line is click's (its words are not pinned); it names the flag at fault
+    assert err.splitlines()[0].startswith("Error: ") and "'--format'" in err.splitlines()[0]
     assert err.splitlines()[1] == "  hint: see `nsxplan plan --help`"
     code, _, err = run(capsys, "sim", "serve", "--port", "x")
     assert code == 1 and "nsxplan sim serve --help" in err
@@ -293,7 +295,8 @@ def test_blocking_check_hint_stays_in_its_column(tmp_path: Path,
 def test_bare_group_prints_its_help(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(capsys, *argv)
     assert code == 1 and out == ""
-    assert err.startswith(f"Usage: nsxplan {' '.join(argv)}".rstrip() + " [OPTIONS] COMMAND")
+    command = f"nsxplan {' '.join(argv)}".rstrip()
+    assert re.match(rf"(?i)usage: +{command} ", err), err.splitlines()[0]
     assert "Error" not in err
 
 

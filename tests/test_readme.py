@@ -40,9 +40,13 @@ ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
 
 # CI and the lead's fresh-clone check depend on these two lines exactly.
-QUICKSTART_APPLY = ("python3 -m venv .venv && .venv/bin/pip install -q . && "
+QUICKSTART_APPLY = ("python3 -m venv .venv && "
+                    ".venv/bin/pip install -q --require-hashes -r requirements.lock && "
+                    ".venv/bin/pip install -q --no-deps --no-build-isolation . && "
                     ".venv/bin/nsxplan apply examples/static-routing-lab --auto-approve")
-QUICKSTART_TESTS = ("python3 -m venv .venv && .venv/bin/pip install -q '.[test]' && "
+QUICKSTART_TESTS = ("python3 -m venv .venv && "
+                    ".venv/bin/pip install -q --require-hashes -r requirements-test.lock && "
+                    ".venv/bin/pip install -q --no-deps --no-build-isolation . && "
                     ".venv/bin/python -m pytest -q -p no:cacheprovider")
 
 
