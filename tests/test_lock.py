@@ -46,7 +46,8 @@ def declared(extra: str | None) -> list[Requirement]:
 
 @pytest.mark.parametrize(("lock", "extra"), [("requirements.lock", None),
                                              ("requirements-test.lock", "test")])
-def test_lock_pins_every_declared_dependency_within_its_bounds(lock: str, extra: str | None) -> None:
+def test_lock_pins_every_declared_dependency_within_its_bounds(
+        lock: str, extra: str | None) -> None:
     locked = pins(ROOT / lock)
     for req in declared(extra):
         name = re.sub(r"[-_.]+", "-", req.name).lower()
