@@ -16,105 +16,31 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from nsxplan import __version__
-from nsxplan.errors import EXIT_ERROR, EXIT_OK, ApplyError, Problem
-from nsxplan.executor import Client, Executor, StepResult, build_steps, is_protected
+from nsxplan.errors import ApplyError, Problem
+from nsxplan.executor import Client, Executor, build_steps, is_protected
 from nsxplan.journal import Journal, utc_now
-from nsxplan.kinds import OWNER_SCOPE
 from nsxplan.livestate import LiveState
+from nsxplan.objects import OWNER_SCOPE
 from nsxplan.ownership import owner_of
 from nsxplan.plan import CREATE, DELETE, REPLACE, UPDATE, Action, Plan
 from nsxplan.progress import Reporter, Reporters
-from nsxplan.rollback import RollbackResult, UndoItem, undo
+from nsxplan.records import (
+    APPLIED,
+    FAILED,
+    NOTHING,
+    ROLLBACK_INCOMPLETE,
+    ROLLED_BACK,
+    ApplyResult,
+    UndoItem,
+)
+from nsxplan.rollback import undo
 from nsxplan.stale import check_stale
 
 __all__ = ["ApplyResult", "apply_plan", "check_stale", "plan_digest", "refuse_protected"]
-
-APPLIED = "applied"
-NOTHING = "nothing-to-do"
-ROLLED_BACK = "rolled-back"
-ROLLBACK_INCOMPLETE = "rollback-incomplete"
-FAILED = "failed"      # failed with rollback=False: left as is
-
-
-@dataclass
-class ApplyResult:
-    status: str
-    results: list[StepResult] = field(default_factory=list)
-    total_steps: int = 0
-    rollback: RollbackResult | None = None
-    journal_path: Path | None = None
-    elapsed: float = 0.0
-    requests: int = 0
-    counts: Mapping[str, int] = field(default_factory=dict)
-    interrupted: bool = False      # Ctrl-C: nothing new was started after it
-
-    @property
-    def ok(self) -> bool:
-        return self.status in (APPLIED, NOTHING)
-
-    @property
-    def exit_code(self) -> int:
-        return EXIT_OK if self.ok else EXIT_ERROR
-
-    @property
-    def failures(self) -> list[StepResult]:
-        return [r for r in self.results if not r.ok]
-
-    @property
-    def not_run(self) -> int:
-        return self.total_steps - len(self.results)
-
-    def headline(self) -> str:
-        if self.status == NOTHING:
-            return "Nothing to apply: the plan has no changes."
-        if self.status == APPLIED:
-            c = self.counts
-            return (f"Apply complete: {c.get(CREATE, 0)} created, {c.get(UPDATE, 0)} updated, "
-                    f"{c.get(DELETE, 0)} deleted, {c.get(REPLACE, 0)} replaced "
-                    f"({_count(self.total_steps, 'step')}, {self.elapsed:.1f}s, "
-                    f"{_count(self.requests, 'request')}).")
-        first = self.failures[0] if self.failures else None
-        # NSX messages usually end with a full stop; one is added below.
-        failed = (f"Apply FAILED at {first.step.address}: {str(first.error).rstrip('. ')}"
-                  if first else "Apply INTERRUPTED (Ctrl-C)")
-        done = sum(1 for r in self.results if r.ok)
-        if self.status == ROLLED_BACK:
-            return (f"{failed}. Rolled back: NSX matches its pre-apply state on every touched "
-                    f"object (verified).")
-        if self.status == ROLLBACK_INCOMPLETE:
-            assert self.rollback is not None
-            return (f"{failed}. Rollback INCOMPLETE: {len(self.rollback.left)} object(s) differ "
-                    f"from their pre-apply state.")
-        return (f"{failed}. Left as is (--no-rollback): {done} of {self.total_steps} step(s) "
-                f"applied.")
-
-    def lines(self) -> list[str]:
-        out = [self.headline()]
-        for r in self.failures[1:]:
-            out.append(f"  also failed: {r.step.address}: {r.error}")
-        if self.not_run and not self.ok:
-            out.append(f"  {self.not_run} step(s) not started.")
-        if self.rollback is not None:
-            out.extend(self.rollback.lines()[1:])
-        if self.status == FAILED and self.journal_path:   # (an incomplete rollback says it)
-            out.append(f"  restore the pre-apply state with: nsxplan rollback {self.journal_path}")
-        return out
-
-    @property
-    def summary(self) -> str:
-        return "\n".join(self.lines())
-
-    def problems(self) -> list[Problem]:
-        return [Problem(line.strip()) for line in self.lines()]
-
-    def raise_for_status(self) -> None:
-        if not self.ok:
-            raise ApplyError(self.problems())
 
 
 def plan_digest(plan: Plan) -> str:
@@ -259,5 +185,3 @@ def apply_plan(plan: Plan, client: Client, *, parallelism: int = 4, rollback: bo
     return result
 
 
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" + ("" if n == 1 else "s")

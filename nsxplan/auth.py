@@ -13,6 +13,7 @@ from collections.abc import Callable
 from http.cookies import CookieError, SimpleCookie
 from typing import TYPE_CHECKING
 
+from nsxplan.apierror import raise_for_status
 from nsxplan.errors import UsageError
 
 if TYPE_CHECKING:
@@ -97,9 +98,6 @@ class SessionAuth(Auth):
             return True
 
     def _login(self, send: RawSend) -> None:
-        # Import here: client imports auth, and the error mapping lives with the client.
-        from nsxplan.client import raise_for_status
-
         self._cookie = self._xsrf = None
         response = send("POST", SESSION_CREATE, self._form)
         raise_for_status(response, "POST", SESSION_CREATE)

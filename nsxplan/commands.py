@@ -334,8 +334,7 @@ def run_apply(prepared: PreparedApply, *, parallelism: int, rollback: bool,
 
 
 def rollback(journal: Path, opts: ConnectOptions, *, note: Note = _quiet) -> Outcome:
-    from nsxplan.journal import read_header
-    from nsxplan.rollback import rollback_journal
+    from nsxplan.journal import read_header, rollback_journal
 
     header = read_header(journal)
     conn = connect(opts, None, fallback=header.get("target"), note=note)

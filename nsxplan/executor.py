@@ -25,10 +25,11 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from nsxplan.errors import ApplyError, NsxApiError, NsxplanError, Problem
+from nsxplan.objects import modified_by
 from nsxplan.ownership import protection
 from nsxplan.plan import CREATE, DELETE, REPLACE, UPDATE, Action, Plan
 from nsxplan.progress import Reporter
-from nsxplan.stale import iso_time
+from nsxplan.records import Step, StepResult
 
 
 class Client(Protocol):
@@ -41,50 +42,6 @@ class Client(Protocol):
     def put(self, path: str, body: Mapping[str, Any]) -> dict[str, Any]: ...
     def delete(self, path: str) -> None: ...
     def realization(self, intent_path: str) -> tuple[str, str | None]: ...
-
-
-@dataclass(frozen=True)
-class Step:
-    seq: int                   # 1-based, plan order
-    action: Action
-    op: str                    # create | update | delete: what THIS write does
-    method: str                # PATCH | DELETE
-    body: Mapping[str, Any] | None
-    depends: tuple[int, ...] = ()
-
-    @property
-    def path(self) -> str:
-        return self.action.path
-
-    @property
-    def address(self) -> str:
-        return self.action.address
-
-    @property
-    def symbol(self) -> str:
-        if self.action.action == REPLACE:
-            return "-/+"
-        return {CREATE: "+", UPDATE: "~", DELETE: "-"}[self.op]
-
-    @property
-    def label(self) -> str:
-        if self.action.action == REPLACE:
-            return f"{self.address} ({self.op})"
-        return self.address
-
-
-@dataclass
-class StepResult:
-    step: Step
-    ok: bool
-    error: str | None = None
-    realized: str | None = None
-    elapsed: float = 0.0
-    # Did the write reach NSX? True: yes; False: certainly not (refused before sending, or NSX
-    # answered 4xx, which it applies atomically); None: unknown (5xx, connection lost).
-    landed: bool | None = False
-    pre_image: Mapping[str, Any] | None = None
-    problem: Problem | None = None
 
 
 def build_steps(plan: Plan) -> list[Step]:
@@ -143,14 +100,6 @@ def is_protected(obj: Mapping[str, Any] | None) -> bool:
     if not obj:
         return False
     return protection(obj) is not None
-
-
-def who(obj: Mapping[str, Any]) -> str:
-    """'by USER at ISO-TIME' from NSX's bookkeeping fields, as far as they are present."""
-    user = obj.get("_last_modified_user") or obj.get("_create_user")
-    when = iso_time(obj.get("_last_modified_time") or obj.get("_create_time"))
-    text = f"by {user}" if user else "by an unknown user"
-    return f"{text} at {when}" if when else text
 
 
 def wait_realization(client: Client, path: str, *, deleted: bool, timeout: float,
@@ -310,11 +259,11 @@ def _refusal(step: Step, pre: Mapping[str, Any] | None) -> str | None:
                 f"_system_owned {pre.get('_system_owned')}, created by "
                 f"{pre.get('_create_user')}); nsxplan never writes it")
     if step.op == CREATE and pre is not None:
-        return f"{step.path} appeared since the plan (created {who(pre)})"
+        return f"{step.path} appeared since the plan (created {modified_by(pre)})"
     if step.op in (UPDATE, DELETE) and pre is None:
         return f"{step.path} disappeared since the plan"
     if step.op in (UPDATE, DELETE) and pre is not None and step.action.revision is not None \
             and pre.get("_revision") != step.action.revision:
         return (f"{step.path} changed since the plan (_revision {step.action.revision} -> "
-                f"{pre.get('_revision')}, {who(pre)})")
+                f"{pre.get('_revision')}, {modified_by(pre)})")
     return None

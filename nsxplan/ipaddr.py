@@ -126,7 +126,3 @@ def canonical_blocks(text: str | None) -> tuple[str, ...] | None:
         else:
             out.add(str(block))
     return tuple(sorted(out))
-
-
-def block_family(block: Block) -> int:
-    return block.first.version if isinstance(block, AddressRange) else block.version

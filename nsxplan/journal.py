@@ -22,19 +22,19 @@ from __future__ import annotations
 import json
 import os
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from nsxplan.durable import fsync_dir
 from nsxplan.errors import ApplyError, Problem, UsageError
-from nsxplan.progress import Reporter
-
-if TYPE_CHECKING:
-    from nsxplan.executor import Step, StepResult
-    from nsxplan.rollback import UndoItem, UndoResult
+from nsxplan.executor import Client
+from nsxplan.plan import CREATE, DELETE
+from nsxplan.progress import Reporter, Reporters
+from nsxplan.records import RollbackResult, Step, StepResult, UndoItem, UndoResult
+from nsxplan.rollback import undo
 
 FORMAT = "nsxplan-journal/1"
 _SECRET_WORDS = ("password", "secret", "token", "authorization", "cookie", "private_key")
@@ -42,12 +42,6 @@ _SECRET_WORDS = ("password", "secret", "token", "authorization", "cookie", "priv
 
 def utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def default_journal_path(base_dir: Path, now: datetime | None = None) -> Path:
-    """`.nsxplan/journal-<UTC timestamp>.jsonl` under `base_dir` (the configuration's folder)."""
-    moment = now or datetime.now(timezone.utc)
-    return Path(base_dir) / ".nsxplan" / f"journal-{moment.strftime('%Y%m%dT%H%M%S%fZ')}.jsonl"
 
 
 def redact(value: Any) -> Any:
@@ -185,3 +179,38 @@ def read_header(path: Path | str) -> dict[str, Any]:
     header = read_journal(path).header
     assert header is not None  # read_journal refuses a journal without one
     return header
+
+
+def items_from_journal(records: Iterable[Mapping[str, Any]]) -> list[UndoItem]:
+    """Steps whose write may have reached NSX, in the order they were started: `begin` without
+    `end` (crash: checked against live state by undo) and `end` with landed true/unknown."""
+    begins: list[Mapping[str, Any]] = []
+    landed: dict[int, Any] = {}
+    for r in records:
+        if r.get("type") == "begin":
+            begins.append(r)
+        elif r.get("type") == "end":
+            landed[int(r["seq"])] = r.get("landed")
+    return [UndoItem(int(b["seq"]), str(b.get("address", "")), str(b["path"]),
+                     str(b.get("op", CREATE if b.get("pre_image") is None else DELETE)),
+                     b.get("pre_image"), b.get("body"))
+            for b in begins if landed.get(int(b["seq"]), None) is not False]
+
+
+
+def rollback_journal(journal_path: Path | str, client: Client, *, reporter: Reporter | None = None,
+                     realization_timeout: float = 60.0, poll_interval: float = 0.2
+                     ) -> RollbackResult:
+    """Restore the pre-apply state recorded in a journal; appends its own records to it."""
+    contents = read_journal(journal_path)
+    items = items_from_journal(contents.records)
+    with Journal(contents.path) as journal:
+        rep = Reporters([journal, reporter])
+        header = contents.header or {}
+        owner = header.get("owner") if isinstance(header.get("owner"), str) else None
+        result = undo(items, client, rep, reason=f"nsxplan rollback {contents.path}",
+                      realization_timeout=realization_timeout, poll_interval=poll_interval,
+                      journal_path=contents.path, owner=owner)
+        rep.summary(result)
+    return result
+

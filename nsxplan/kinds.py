@@ -11,17 +11,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-OWNER_SCOPE = "nsxplan/owner"
-
-# Fields NSX computes or owns. They are never diffed and never sent back; `_revision` is kept
-# apart (Action.revision) because apply sends it as the optimistic-concurrency token.
-SERVER_FIELDS = frozenset({
-    "_self", "_links", "_schema", "_revision", "_create_time", "_create_user",
-    "_last_modified_time", "_last_modified_user", "_protection", "_system_owned",
-    "path", "parent_path", "relative_path", "unique_id", "realization_id", "owner_id",
-    "origin_site_id", "remote_path", "marked_for_delete", "overridden", "children",
-})
-
 
 @dataclass(frozen=True)
 class Kind:
@@ -66,7 +55,6 @@ KINDS: dict[str, Kind] = {k.resource_type: k for k in (
     Kind("IpAddressPool", "ip-pools", managed=False),
 )}
 
-MANAGED_KINDS = tuple(k for k in KINDS.values() if k.managed)
 # Types asked for in the one Hierarchical API GET: what we plan, plus what the checks read
 # (interfaces, BGP) and the NAT sections that hold the rules. Segments and IP pools are left
 # out: an NCP cluster has thousands and nothing here reads them.

@@ -11,8 +11,6 @@ from dataclasses import dataclass, field
 
 from nsxplan.errors import Source
 
-OWNER_TAG_SCOPE = "nsxplan/owner"
-
 
 @dataclass(frozen=True)
 class Tag:
@@ -181,7 +179,3 @@ class Config:
     dns_zones: tuple[DnsZone, ...] = ()
     dependencies: Dependencies = field(default_factory=Dependencies)
     digest: str = ""                     # sha256 of the canonical JSON of the loaded documents
-
-    @property
-    def owner_tag(self) -> Tag:
-        return Tag(OWNER_TAG_SCOPE, self.owner)

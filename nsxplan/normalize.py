@@ -13,7 +13,8 @@ from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from typing import Any
 
-from nsxplan.kinds import KINDS, OWNER_SCOPE, SERVER_FIELDS
+from nsxplan.kinds import KINDS
+from nsxplan.objects import OWNER_SCOPE, SERVER_FIELDS
 
 # Enum values: NSX answers in upper case; users write either.
 ENUM_FIELDS = frozenset({
@@ -30,11 +31,6 @@ ANY_FIELDS = frozenset({"source_network", "destination_network"})
 _ANY_SPELLINGS = frozenset({"", "any", "0.0.0.0/0", "::/0"})
 INT_FIELDS = frozenset({"sequence_number", "admin_distance"})
 DEFAULT_ADMIN_DISTANCE = 1
-
-
-def strip_server_fields(obj: Mapping[str, Any]) -> dict[str, Any]:
-    """The live object without what the server owns: the rollback pre-image."""
-    return {k: v for k, v in obj.items() if k not in SERVER_FIELDS}
 
 
 @lru_cache(maxsize=65536)

@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from nsxplan.kinds import OWNER_SCOPE
+from nsxplan.objects import OWNER_SCOPE
 
 CLUSTER_TAG_SCOPES = frozenset({"ncp/cluster", "nsx-op/cluster"})
 PRINCIPAL_PREFIXES = ("wcp-cluster-user-", "wcp-", "ncp", "nsx-op", "nsx_op")
@@ -36,10 +36,6 @@ def owner_of(obj: Mapping[str, Any]) -> str | None:
     owners = sorted({str(t.get("tag") or "") for t in obj.get("tags") or ()
                      if isinstance(t, Mapping) and t.get("scope") == OWNER_SCOPE})
     return "+".join(owners) if owners else None
-
-
-def owner_tag(owner: str) -> dict[str, str]:
-    return {"scope": OWNER_SCOPE, "tag": owner}
 
 
 def creator(obj: Mapping[str, Any]) -> str | None:
@@ -80,10 +76,6 @@ class Ownership:
     state: str            # "owned" | "unowned" | "foreign" | "protected"
     owner: str | None     # the owner tag value, if any
     reason: str | None    # protection reason, for protected objects
-
-    @property
-    def owned(self) -> bool:
-        return self.state == "owned"
 
 
 def classify(obj: Mapping[str, Any], owner: str) -> Ownership:

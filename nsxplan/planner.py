@@ -33,7 +33,6 @@ from nsxplan.errors import PlanError, Problem
 from nsxplan.kinds import (
     GATEWAY_TYPES,
     KINDS,
-    OWNER_SCOPE,
     address_for_path,
     gateway_of,
     reference_paths,
@@ -41,7 +40,8 @@ from nsxplan.kinds import (
 from nsxplan.livestate import LiveState
 from nsxplan.loader import paused_gc
 from nsxplan.model import Config, Tag, Tier0, Tier1
-from nsxplan.normalize import canonical, merged_tags, strip_server_fields
+from nsxplan.normalize import canonical, merged_tags
+from nsxplan.objects import OWNER_SCOPE, strip_server_fields
 from nsxplan.ownership import classify, creator, protection, unmanaged_reason
 from nsxplan.plan import CREATE, DELETE, NOOP, REPLACE, UPDATE, Action, FieldDiff, Plan, Unmanaged
 

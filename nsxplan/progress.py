@@ -13,11 +13,9 @@ from __future__ import annotations
 import sys
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any
 
-if TYPE_CHECKING:
-    from nsxplan.executor import Step, StepResult
-    from nsxplan.rollback import UndoItem, UndoResult
+from nsxplan.records import Step, StepResult, UndoItem, UndoResult
 
 
 class Reporter:

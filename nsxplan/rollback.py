@@ -25,29 +25,16 @@ difference but anything nsxplan changed does.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nsxplan.errors import NsxplanError, Problem
+from nsxplan.errors import NsxplanError
 from nsxplan.executor import Client, is_protected, read_object, wait_realization
-from nsxplan.journal import Journal, read_journal
-from nsxplan.kinds import OWNER_SCOPE, gateway_of
+from nsxplan.kinds import gateway_of
+from nsxplan.objects import OWNER_SCOPE, SERVER_FIELDS, strip_server_fields
 from nsxplan.ownership import owner_of
-from nsxplan.plan import CREATE, DELETE
-from nsxplan.progress import Reporter, Reporters
-
-# Fields NSX owns: never sent back, never compared (reference §2 + architecture "normalization").
-SERVER_FIELDS = frozenset({
-    "_revision", "_create_time", "_create_user", "_last_modified_time", "_last_modified_user",
-    "_protection", "_system_owned", "_self", "_links", "_schema", "path", "parent_path",
-    "relative_path", "unique_id", "realization_id", "owner_id", "origin_site_id", "remote_path",
-    "marked_for_delete", "overridden", "children",
-})
-
-
-def strip_server_fields(obj: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in obj.items() if k not in SERVER_FIELDS}
+from nsxplan.progress import Reporter
+from nsxplan.records import Leftover, RollbackResult, UndoItem, UndoResult
 
 
 def _norm(field_name: str, value: Any) -> Any:
@@ -75,91 +62,6 @@ def differences(expected: Mapping[str, Any] | None, actual: Mapping[str, Any] | 
         if before != now:
             found.append(f"{key}: live {now!r}, before {before!r}")
     return found
-
-
-@dataclass(frozen=True)
-class UndoItem:
-    """One started write, as far as undo needs it (built from a StepResult or a journal)."""
-
-    seq: int
-    address: str
-    path: str
-    op: str                                  # create | update | delete (what the write did)
-    pre_image: Mapping[str, Any] | None      # the object just before the write; None = absent
-    body: Mapping[str, Any] | None = None    # what was written (None for a DELETE)
-
-
-@dataclass
-class UndoResult:
-    item: UndoItem
-    operation: str          # delete | restore | re-create | none
-    outcome: str            # ok | failed | skipped
-    error: str | None = None
-    realized: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.outcome != "failed"
-
-
-@dataclass(frozen=True)
-class Leftover:
-    path: str
-    address: str
-    differences: list[str]
-
-
-@dataclass
-class RollbackResult:
-    restored: bool
-    undone: list[UndoResult] = field(default_factory=list)
-    left: list[Leftover] = field(default_factory=list)
-    journal_path: Path | None = None
-
-    @property
-    def status(self) -> str:
-        return "restored" if self.restored else "incomplete"
-
-    @property
-    def ok(self) -> bool:
-        return self.restored
-
-    @property
-    def exit_code(self) -> int:
-        return 0 if self.restored else 1
-
-    @property
-    def summary(self) -> str:
-        return "\n".join(self.lines())
-
-    def headline(self) -> str:
-        acted = sum(1 for u in self.undone if u.operation != "none" and u.outcome == "ok")
-        if self.restored:
-            done = f"{acted} object(s) put back" if acted else "nothing to undo"
-            return (f"Rollback complete: {done}; every touched object matches its pre-apply "
-                    f"state (verified).")
-        return (f"Rollback INCOMPLETE: {len(self.left)} object(s) differ from their pre-apply "
-                f"state.")
-
-    def lines(self) -> list[str]:
-        out = [self.headline()]
-        for u in self.undone:
-            if u.outcome == "failed":
-                out.append(f"  undo {u.operation} {u.item.path} failed: {u.error}")
-            elif u.error:
-                out.append(f"  undo {u.operation} {u.item.path}: {u.error}")
-        for lo in self.left:
-            out.append(f"  left: {lo.path} ({lo.address}): " + "; ".join(lo.differences))
-        if not self.restored and self.journal_path:
-            out.append(f"  restore the pre-apply state with: nsxplan rollback {self.journal_path}"
-                       " (safe to run again)")
-        return out
-
-    def problems(self) -> list[Problem]:
-        hint = (f"run `nsxplan rollback {self.journal_path}` to retry" if self.journal_path
-                else None)
-        return [Problem(f"{lo.path} not restored: " + "; ".join(lo.differences), hint=hint)
-                for lo in self.left]
 
 
 def undo(items: Sequence[UndoItem], client: Client, reporter: Reporter, *, reason: str,
@@ -309,34 +211,3 @@ def verify(items: Sequence[UndoItem], client: Client) -> list[Leftover]:
     return left
 
 
-def items_from_journal(records: Iterable[Mapping[str, Any]]) -> list[UndoItem]:
-    """Steps whose write may have reached NSX, in the order they were started: `begin` without
-    `end` (crash: checked against live state by undo) and `end` with landed true/unknown."""
-    begins: list[Mapping[str, Any]] = []
-    landed: dict[int, Any] = {}
-    for r in records:
-        if r.get("type") == "begin":
-            begins.append(r)
-        elif r.get("type") == "end":
-            landed[int(r["seq"])] = r.get("landed")
-    return [UndoItem(int(b["seq"]), str(b.get("address", "")), str(b["path"]),
-                     str(b.get("op", CREATE if b.get("pre_image") is None else DELETE)),
-                     b.get("pre_image"), b.get("body"))
-            for b in begins if landed.get(int(b["seq"]), None) is not False]
-
-
-def rollback_journal(journal_path: Path | str, client: Client, *, reporter: Reporter | None = None,
-                     realization_timeout: float = 60.0, poll_interval: float = 0.2
-                     ) -> RollbackResult:
-    """Restore the pre-apply state recorded in a journal; appends its own records to it."""
-    contents = read_journal(journal_path)
-    items = items_from_journal(contents.records)
-    with Journal(contents.path) as journal:
-        rep = Reporters([journal, reporter])
-        header = contents.header or {}
-        owner = header.get("owner") if isinstance(header.get("owner"), str) else None
-        result = undo(items, client, rep, reason=f"nsxplan rollback {contents.path}",
-                      realization_timeout=realization_timeout, poll_interval=poll_interval,
-                      journal_path=contents.path, owner=owner)
-        rep.summary(result)
-    return result

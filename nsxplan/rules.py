@@ -21,9 +21,10 @@ from nsxplan.ipaddr import (
     parse_blocks,
 )
 from nsxplan.loader import MDict, MList, child_source, key_source
+from nsxplan.objects import OWNER_SCOPE
 from nsxplan.rules_addresses import address_problems
 
-RESERVED_TAG_PREFIX = "nsxplan/"
+RESERVED_TAG_PREFIX = OWNER_SCOPE.split("/")[0] + "/"   # "nsxplan/": every scope of ours
 TIER0_PATH = re.compile(r"/infra/tier-0s/[A-Za-z0-9][A-Za-z0-9_.-]{0,254}")
 # An `existing: true` gateway is owned elsewhere: only these keys (its children) may be set.
 EXISTING_ALLOWED = ("id", "existing", "static_routes", "nat_rules", "dns_forwarder")

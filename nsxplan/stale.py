@@ -8,29 +8,12 @@ since modified no longer describes what applying it leaves behind.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timezone
 from typing import Any
 
 from nsxplan.errors import Problem, StalePlanError
 from nsxplan.livestate import LiveState
+from nsxplan.objects import modified_by
 from nsxplan.plan import CREATE, Action, Plan
-
-
-def iso_time(epoch_ms: Any) -> str | None:
-    """NSX's epoch milliseconds as ISO 8601 UTC ('2026-11-21T19:41:43Z'); None if unusable."""
-    if not isinstance(epoch_ms, (int, float)) or isinstance(epoch_ms, bool):
-        return None
-    try:
-        moment = datetime.fromtimestamp(epoch_ms / 1000.0, tz=timezone.utc)
-    except (OverflowError, OSError, ValueError):
-        return None
-    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def _by(obj: Mapping[str, Any], user_field: str, time_field: str) -> str:
-    user = obj.get(user_field) or "an unknown user"
-    when = iso_time(obj.get(time_field))
-    return f"by {user}" + (f" at {when}" if when else "")
 
 
 def stale_changes(plan: Plan, live: LiveState) -> list[str]:
@@ -46,7 +29,7 @@ def _compare(action: Action, obj: Mapping[str, Any] | None) -> list[str]:
     if action.action == CREATE:
         if obj is not None:
             return [f"{where}: appeared since the plan (created "
-                    f"{_by(obj, '_create_user', '_create_time')})"]
+                    f"{modified_by(obj, created=True)})"]
         return []
     if obj is None:
         # The deleter leaves no trace on the object; NSX's audit log has the name.
@@ -54,7 +37,7 @@ def _compare(action: Action, obj: Mapping[str, Any] | None) -> list[str]:
     revision = obj.get("_revision")
     if action.revision is not None and revision != action.revision:
         return [f"{where}: _revision {action.revision} -> {revision}, modified "
-                f"{_by(obj, '_last_modified_user', '_last_modified_time')}"]
+                f"{modified_by(obj)}"]
     return []
 
 

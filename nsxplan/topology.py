@@ -21,7 +21,8 @@ from typing import Any
 
 from nsxplan.errors import Source
 from nsxplan.livestate import LiveState
-from nsxplan.model import OWNER_TAG_SCOPE, Config, NatRule, StaticRoute, Tier0, Tier1
+from nsxplan.model import Config, NatRule, StaticRoute, Tier0, Tier1
+from nsxplan.objects import OWNER_SCOPE
 
 IPNet = ipaddress.IPv4Network | ipaddress.IPv6Network
 IPAddr = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -269,7 +270,7 @@ class Topology:
 
 
 def _owned_by(obj: Mapping[str, Any], owner: str) -> bool:
-    return any(isinstance(t, Mapping) and t.get("scope") == OWNER_TAG_SCOPE
+    return any(isinstance(t, Mapping) and t.get("scope") == OWNER_SCOPE
                and t.get("tag") == owner for t in obj.get("tags") or ())
 
 

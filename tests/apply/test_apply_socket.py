@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from nsxplan.apply import APPLIED, FAILED, ROLLED_BACK, apply_plan
+from nsxplan.apply import apply_plan
 from nsxplan.errors import EXIT_STALE, ApplyError, StalePlanError
 from nsxplan.executor import build_steps
-from nsxplan.journal import read_journal
+from nsxplan.journal import read_journal, rollback_journal
 from nsxplan.plan import Action
-from nsxplan.rollback import rollback_journal
+from nsxplan.records import APPLIED, FAILED, ROLLED_BACK
 from tests.apply.helpers import (
     FAST,
     OWNER_TAG,

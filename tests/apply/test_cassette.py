@@ -15,10 +15,11 @@ from urllib.parse import urlsplit
 
 import vcr
 
-from nsxplan.apply import APPLIED, apply_plan
+from nsxplan.apply import apply_plan
 from nsxplan.live import read_live
 from nsxplan.plan import Plan
 from nsxplan.planner import make_plan
+from nsxplan.records import APPLIED
 from nsxplan.redact import before_record_request, before_record_response
 from nsxplan.target import connect
 from nsxplan.validate import load_config

@@ -10,11 +10,12 @@ from typing import Any
 
 import pytest
 
-from nsxplan.apply import APPLIED, NOTHING, ROLLED_BACK, apply_plan
+from nsxplan.apply import apply_plan
 from nsxplan.errors import PlanError
 from nsxplan.executor import build_steps
 from nsxplan.live import read_live
 from nsxplan.planner import make_plan
+from nsxplan.records import APPLIED, NOTHING, ROLLED_BACK
 from nsxplan.validate import load_config
 from tests.apply.helpers import FAST, P, managed, nsx
 

@@ -11,13 +11,15 @@ from typing import Any
 import pytest
 
 from nsxplan.errors import ApiErrorInfo, ApplyError, NsxApiError, StalePlanError, UsageError
-from nsxplan.executor import Step, StepResult, build_steps, wait_realization
-from nsxplan.journal import Journal, read_journal
+from nsxplan.executor import build_steps, wait_realization
+from nsxplan.journal import Journal, items_from_journal, read_journal
 from nsxplan.livestate import LiveState
+from nsxplan.objects import iso_time
 from nsxplan.plan import NOOP, Action
 from nsxplan.progress import LineReporter, Reporters
-from nsxplan.rollback import differences, items_from_journal
-from nsxplan.stale import check_stale, iso_time
+from nsxplan.records import Step, StepResult
+from nsxplan.rollback import differences
+from nsxplan.stale import check_stale
 from tests.apply.helpers import T0, delete, make, replace, route, t0_update, zone
 
 LIVE_T0 = {"resource_type": "Tier0", "id": "vcf-t0", "path": T0, "_revision": 3,

@@ -6,8 +6,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from nsxplan.apierror import api_error_info
 from nsxplan.auth import BasicAuth, CertAuth, SessionAuth, make_auth, session_cookie
-from nsxplan.client import aggregate_realization, api_error_info, policy_url
+from nsxplan.client import aggregate_realization, policy_url
 from nsxplan.errors import UsageError
 from nsxplan.ratelimit import RetryPolicy, parse_retry_after
 

@@ -6,7 +6,8 @@ import pytest
 
 from nsxplan.diff import field_diff, object_diff
 from nsxplan.model import DnsForwarder, DnsZone, NatRule, NextHop, StaticRoute, Tier0, Tier1
-from nsxplan.normalize import canon_ip, canonical, merged_tags, strip_server_fields
+from nsxplan.normalize import canon_ip, canonical, merged_tags
+from nsxplan.objects import strip_server_fields
 from nsxplan.plan import NOOP, FieldDiff
 from tests.plan.helpers import T0, config, live, obj, owned, plan, src, tier0
 

@@ -1,0 +1,54 @@
+"""The NSX object vocabulary every stage shares: the owner tag, the fields NSX owns, and "who
+touched this object when" as NSX's bookkeeping fields tell it.
+
+One home so that the planner, apply and rollback can never disagree about them: a field added to
+SERVER_FIELDS for convergence is also excluded from rollback verification.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from typing import Any
+
+OWNER_SCOPE = "nsxplan/owner"
+
+# Fields NSX computes or owns. They are never diffed and never sent back; `_revision` is kept
+# apart (Action.revision) because apply sends it as the optimistic-concurrency token.
+SERVER_FIELDS = frozenset({
+    "_self", "_links", "_schema", "_revision", "_create_time", "_create_user",
+    "_last_modified_time", "_last_modified_user", "_protection", "_system_owned",
+    "path", "parent_path", "relative_path", "unique_id", "realization_id", "owner_id",
+    "origin_site_id", "remote_path", "marked_for_delete", "overridden", "children",
+})
+
+
+def strip_server_fields(obj: Mapping[str, Any]) -> dict[str, Any]:
+    """The live object without what the server owns: the rollback pre-image."""
+    return {k: v for k, v in obj.items() if k not in SERVER_FIELDS}
+
+
+def iso_time(epoch_ms: Any) -> str | None:
+    """NSX's epoch milliseconds as ISO 8601 UTC ('2026-11-21T19:41:43Z'); None if unusable."""
+    if not isinstance(epoch_ms, (int, float)) or isinstance(epoch_ms, bool):
+        return None
+    try:
+        moment = datetime.fromtimestamp(epoch_ms / 1000.0, tz=timezone.utc)
+    except (OverflowError, OSError, ValueError):
+        return None
+    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def modified_by(obj: Mapping[str, Any], *, created: bool = False) -> str:
+    """'by USER at ISO-TIME' from NSX's bookkeeping fields, as far as they are present.
+
+    created=True: who created the object. Otherwise who modified it last, falling back to the
+    creator when NSX left the modification fields out."""
+    if created:
+        user, stamp = obj.get("_create_user"), obj.get("_create_time")
+    else:
+        user = obj.get("_last_modified_user") or obj.get("_create_user")
+        stamp = obj.get("_last_modified_time") or obj.get("_create_time")
+    when = iso_time(stamp)
+    text = f"by {user}" if user else "by an unknown user"
+    return f"{text} at {when}" if when else text
