@@ -30,7 +30,7 @@ import httpx  # noqa: E402
 
 from nsxplan.apply import apply_plan  # noqa: E402
 from nsxplan.client import NsxClient  # noqa: E402
-from nsxplan.plan import CREATE, Action, Plan  # noqa: E402
+from nsxplan.plan.model import CREATE, Action, Plan  # noqa: E402
 from nsxplan.sim import Simulator, demo_state  # noqa: E402
 from nsxplan.sim.compose import build_wsgi  # noqa: E402
 from nsxplan.sim.server import serve_in_thread  # noqa: E402

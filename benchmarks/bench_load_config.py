@@ -16,10 +16,11 @@ from pathlib import Path
 
 import yaml
 
-from nsxplan.loader import load_files, merge_documents, paused_gc
-from nsxplan.rules import semantic_problems
-from nsxplan.schemas import schema_problems
-from nsxplan.validate import load_config
+from nsxplan.config import load_config
+from nsxplan.config.loader import load_files, merge_documents
+from nsxplan.config.rules import semantic_problems
+from nsxplan.config.schema import schema_problems
+from nsxplan.perf import paused_gc
 
 
 def big_config(megabytes: float) -> str:

@@ -35,15 +35,15 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from nsxplan.client import NsxClient  # noqa: E402
-from nsxplan.live import read_live  # noqa: E402
-from nsxplan.livestate import LiveState  # noqa: E402
-from nsxplan.model import Config, NatRule, NextHop, StaticRoute, Tier0, Tier1  # noqa: E402
-from nsxplan.plan import Plan  # noqa: E402
-from nsxplan.planner import make_plan  # noqa: E402
+from nsxplan.config.model import Config, NatRule, NextHop, StaticRoute, Tier0, Tier1  # noqa: E402
+from nsxplan.connect import connect  # noqa: E402
+from nsxplan.live.read import read_live  # noqa: E402
+from nsxplan.live.state import LiveState  # noqa: E402
+from nsxplan.plan.model import Plan  # noqa: E402
+from nsxplan.plan.planner import make_plan  # noqa: E402
 from nsxplan.sim import Simulator  # noqa: E402
 from nsxplan.sim.compose import build_wsgi  # noqa: E402
 from nsxplan.sim.server import serve_in_thread  # noqa: E402
-from nsxplan.target import connect  # noqa: E402
 
 EDGE = "/infra/sites/default/enforcement-points/default/edge-clusters/edge-cluster-01"
 PER_GATEWAY = 250       # objects per Tier-1: itself, locale-services, routes and rules

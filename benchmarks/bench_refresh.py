@@ -26,10 +26,10 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from nsxplan.client import NsxClient  # noqa: E402
+from nsxplan.connect import connect  # noqa: E402
 from nsxplan.sim import Simulator  # noqa: E402
 from nsxplan.sim.compose import build_wsgi  # noqa: E402
 from nsxplan.sim.server import serve_in_thread  # noqa: E402
-from nsxplan.target import connect  # noqa: E402
 
 T0 = "/infra/tier-0s/bench-t0"
 
@@ -74,9 +74,9 @@ def generate(objects: int, per_gateway: int = 200) -> tuple[dict[str, Any], list
 def bulk_refresh(client: NsxClient) -> int:
     """The planner's refresh when it exists, else our own single H-API GET."""
     try:
-        from nsxplan.live import read_live
+        from nsxplan.live.read import read_live
     except ImportError:
-        from nsxplan.export import EXPORT_TYPES
+        from nsxplan.brownfield.export import EXPORT_TYPES
         tree = client.get_infra(EXPORT_TYPES)
         return len(tree.get("children") or [])
     return len(read_live(client).objects)

@@ -13,9 +13,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from nsxplan.config.model import Config, Tier0, Tier1
 from nsxplan.errors import PlanError, Problem, Source, UsageError
-from nsxplan.model import Config, Tier0, Tier1
-from nsxplan.plan import Check, Plan
+from nsxplan.plan.model import Check, Plan
 
 Note = Callable[[str], None]
 
@@ -47,7 +47,7 @@ def connect(opts: ConnectOptions, config: Config | None = None, *, fallback: str
             note: Note = _quiet) -> Any:
     """Open a Connection. Precedence: --manager/NSX_MANAGER, the config's target, `fallback`
     (a saved plan's or journal's target), then the embedded simulator."""
-    from nsxplan.target import connect as open_target
+    from nsxplan.connect import connect as open_target
 
     manager = opts.manager
     auth = "basic"
@@ -113,7 +113,7 @@ class ValidateResult:
 
 def validate(path: Path) -> ValidateResult:
     from nsxplan.checks import run_checks
-    from nsxplan.validate import load_config
+    from nsxplan.config import load_config
 
     config = load_config(path)
     checks = run_checks(config, None)
@@ -160,8 +160,8 @@ class PlanResult:
 
 def _make_plan(config: Config, conn: Any, *, adopt_all: bool) -> tuple[Plan, Any]:
     from nsxplan.checks import run_checks
-    from nsxplan.live import read_live
-    from nsxplan.planner import make_plan
+    from nsxplan.live.read import read_live
+    from nsxplan.plan.planner import make_plan
 
     live = read_live(conn.client)
     plan = make_plan(config, live, target=conn.label, adopt_all=adopt_all,
@@ -172,7 +172,7 @@ def _make_plan(config: Config, conn: Any, *, adopt_all: bool) -> tuple[Plan, Any
 
 def plan(path: Path, opts: ConnectOptions, *, adopt_all: bool = False,
          note: Note = _quiet) -> PlanResult:
-    from nsxplan.validate import load_config
+    from nsxplan.config import load_config
 
     config = load_config(path)
     conn = connect(opts, config, note=note)
@@ -221,19 +221,19 @@ def render(plan: Plan, fmt: str, *, color: bool = False) -> str:
 
 
 def save_plan(plan: Plan, path: Path) -> None:
-    from nsxplan.planfile import save_plan as save
+    from nsxplan.plan.planfile import save_plan as save
 
     save(plan, path)
 
 
 def load_plan(path: Path) -> Plan:
-    from nsxplan.planfile import load_plan as load
+    from nsxplan.plan.planfile import load_plan as load
 
     return load(path)
 
 
 def write_drift_metrics(plan: Plan, path: Path) -> None:
-    from nsxplan.metrics import drift_metrics, write_metrics
+    from nsxplan.render.metrics import drift_metrics, write_metrics
 
     write_metrics(path, drift_metrics(plan, now=datetime.now(timezone.utc)))
 
@@ -253,7 +253,7 @@ class PreparedApply:
 
 
 def _is_plan_file(path: Path) -> bool:
-    from nsxplan.planfile import is_plan_file
+    from nsxplan.plan.planfile import is_plan_file
 
     return is_plan_file(path)
 
@@ -267,7 +267,7 @@ def prepare_apply(path: Path, opts: ConnectOptions, *, adopt_all: bool = False,
         conn = connect(opts, None, fallback=saved.target, note=note)
         _refuse_other_target(conn, saved.target, f"{path} is a plan")
         return PreparedApply(saved, conn, path.parent, saved=True)
-    from nsxplan.validate import load_config
+    from nsxplan.config import load_config
 
     config = load_config(path)
     conn = connect(opts, config, note=note)
@@ -307,7 +307,7 @@ def run_apply(prepared: PreparedApply, *, parallelism: int, rollback: bool,
               journal: Path | None, realization_timeout: float, note: Note = _quiet,
               color: bool = False) -> Outcome:
     from nsxplan.apply import apply_plan
-    from nsxplan.progress import LineReporter
+    from nsxplan.apply.report import LineReporter
 
     journal_path = journal or default_journal(prepared.journal_dir)
     conn = prepared.connection
@@ -334,7 +334,7 @@ def run_apply(prepared: PreparedApply, *, parallelism: int, rollback: bool,
 
 
 def rollback(journal: Path, opts: ConnectOptions, *, note: Note = _quiet) -> Outcome:
-    from nsxplan.journal import read_header, rollback_journal
+    from nsxplan.apply.journal import read_header, rollback_journal
 
     header = read_header(journal)
     conn = connect(opts, None, fallback=header.get("target"), note=note)
@@ -351,7 +351,7 @@ def rollback(journal: Path, opts: ConnectOptions, *, note: Note = _quiet) -> Out
 
 
 def export(opts: ConnectOptions, *, note: Note = _quiet) -> str:
-    from nsxplan.export import export_snapshot
+    from nsxplan.brownfield.export import export_snapshot
 
     conn = connect(opts, None, note=note)
     try:
@@ -363,8 +363,8 @@ def export(opts: ConnectOptions, *, note: Note = _quiet) -> str:
 
 def import_config(opts: ConnectOptions, *, owner: str, tier0s: Sequence[str],
                   tier1s: Sequence[str], zones: Sequence[str], note: Note = _quiet) -> str:
-    from nsxplan.importer import import_yaml
-    from nsxplan.live import read_live
+    from nsxplan.brownfield.importer import import_yaml
+    from nsxplan.live.read import read_live
 
     _check_owner(owner)
     if not (tier0s or tier1s or zones):
@@ -400,7 +400,7 @@ def _absolute_sim_target(manager: str | None) -> str | None:
 
 
 def graph(path: Path, opts: ConnectOptions, *, fmt: str = "dot", note: Note = _quiet) -> str:
-    from nsxplan.graph import dot_to_svg, graphviz_dot, plan_to_dot
+    from nsxplan.render.dot import dot_to_svg, graphviz_dot, plan_to_dot
 
     if fmt == "svg":
         graphviz_dot()

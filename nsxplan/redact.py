@@ -128,3 +128,15 @@ def vcr_config() -> dict[str, Any]:
         "filter_headers": sorted(SENSITIVE_HEADERS),
         "decode_compressed_response": True,
     }
+
+
+# Userinfo in a URL (`https://user:pw@host`): a plan or a rendered plan must never carry it.
+# Up to the LAST '@': a password may itself hold '/', '@' or a space ("admin:p/w@host").
+_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*://)[^\n]*@")
+
+
+
+def scrub_target(target: str) -> str:
+    """Drop credentials from a target label: `https://user:pw@host` -> `https://host`."""
+    return _USERINFO.sub(lambda m: m.group("scheme"), target)
+

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from nsxplan.live import read_live
-from nsxplan.planner import make_plan
+from nsxplan.config import load_config
+from nsxplan.connect import connect
+from nsxplan.live.read import read_live
+from nsxplan.plan.planner import make_plan
 from nsxplan.sim import demo_state
-from nsxplan.target import connect
-from nsxplan.validate import load_config
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 EXAMPLE_DIRS = sorted(p for p in EXAMPLES.iterdir() if p.is_dir())

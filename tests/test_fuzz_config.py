@@ -17,9 +17,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from nsxplan.config import load_config
+from nsxplan.config.model import Config
 from nsxplan.errors import ConfigError, Problem
-from nsxplan.model import Config
-from nsxplan.validate import load_config
 
 SETTINGS = settings(max_examples=150, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

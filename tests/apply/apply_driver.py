@@ -16,7 +16,7 @@ import httpx
 
 from nsxplan.apply import apply_plan
 from nsxplan.client import NsxClient
-from nsxplan.plan import Action
+from nsxplan.plan.model import Action
 from tests.apply.helpers import make
 
 

@@ -8,9 +8,9 @@ from contextlib import contextmanager
 from typing import Any
 
 from nsxplan.client import NsxClient
-from nsxplan.objects import SERVER_FIELDS
-from nsxplan.plan import CREATE, DELETE, REPLACE, UPDATE, Action, Plan
-from nsxplan.ratelimit import RetryPolicy
+from nsxplan.client.ratelimit import RetryPolicy
+from nsxplan.nsx.objects import SERVER_FIELDS
+from nsxplan.plan.model import CREATE, DELETE, REPLACE, UPDATE, Action, Plan
 from tests.sim.helpers_socket import client_for, sim_server
 
 OWNER = "apply-test"

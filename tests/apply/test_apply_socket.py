@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from nsxplan.apply import apply_plan
+from nsxplan.apply.executor import build_steps
+from nsxplan.apply.journal import read_journal, rollback_journal
+from nsxplan.apply.records import APPLIED, FAILED, ROLLED_BACK
 from nsxplan.errors import EXIT_STALE, ApplyError, StalePlanError
-from nsxplan.executor import build_steps
-from nsxplan.journal import read_journal, rollback_journal
-from nsxplan.plan import Action
-from nsxplan.records import APPLIED, FAILED, ROLLED_BACK
+from nsxplan.plan.model import Action
 from tests.apply.helpers import (
     FAST,
     OWNER_TAG,
@@ -212,8 +212,8 @@ def test_stale_plan_refused_with_who_and_when_nothing_written(tmp_path: Path) ->
 
 
 def test_journal_holds_no_credentials(tmp_path: Path) -> None:
-    from nsxplan.auth import make_auth
     from nsxplan.client import NsxClient
+    from nsxplan.client.auth import make_auth
     from tests.apply.helpers import fast_retry
     from tests.sim.helpers_socket import client_for, sim_server
     secret = "s3cret-Pa55word"
@@ -232,7 +232,7 @@ def test_journal_holds_no_credentials(tmp_path: Path) -> None:
 def test_changes_after_the_stale_check_are_caught_per_step(tmp_path: Path) -> None:
     """A colleague writes between the stale check and our writes: the step reads the object
     first and refuses; the colleague's work is left exactly as they made it."""
-    from nsxplan.live import read_live
+    from nsxplan.live.read import read_live
 
     with nsx() as (sim, client):
         t0 = client.get(T0)
@@ -303,7 +303,7 @@ def test_rollback_removes_a_field_the_update_added(tmp_path: Path) -> None:
 def test_ctrl_c_stops_starting_steps_and_rolls_back(tmp_path: Path) -> None:
     import signal
 
-    from nsxplan.progress import Reporter
+    from nsxplan.apply.report import Reporter
 
     class CtrlCAfterFirstStep(Reporter):
         def step_finished(self, result: object) -> None:

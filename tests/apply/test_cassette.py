@@ -16,13 +16,13 @@ from urllib.parse import urlsplit
 import vcr
 
 from nsxplan.apply import apply_plan
-from nsxplan.live import read_live
-from nsxplan.plan import Plan
-from nsxplan.planner import make_plan
-from nsxplan.records import APPLIED
+from nsxplan.apply.records import APPLIED
+from nsxplan.config import load_config
+from nsxplan.connect import connect
+from nsxplan.live.read import read_live
+from nsxplan.plan.model import Plan
+from nsxplan.plan.planner import make_plan
 from nsxplan.redact import before_record_request, before_record_response
-from nsxplan.target import connect
-from nsxplan.validate import load_config
 
 HERE = Path(__file__).parent
 ROOT = HERE.parents[1]

@@ -11,12 +11,12 @@ from typing import Any
 import pytest
 
 from nsxplan.apply import apply_plan
+from nsxplan.apply.executor import build_steps
+from nsxplan.apply.records import APPLIED, NOTHING, ROLLED_BACK
+from nsxplan.config import load_config
 from nsxplan.errors import PlanError
-from nsxplan.executor import build_steps
-from nsxplan.live import read_live
-from nsxplan.planner import make_plan
-from nsxplan.records import APPLIED, NOTHING, ROLLED_BACK
-from nsxplan.validate import load_config
+from nsxplan.live.read import read_live
+from nsxplan.plan.planner import make_plan
 from tests.apply.helpers import FAST, P, managed, nsx
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -72,7 +72,7 @@ def test_planner_plan_failing_at_last_step_restores_exactly(example: Path, tmp_p
 
 def test_stale_saved_plan_refused_with_nothing_written(tmp_path: Path) -> None:
     from nsxplan.errors import StalePlanError
-    from nsxplan.planfile import load_plan, save_plan
+    from nsxplan.plan.planfile import load_plan, save_plan
     from tests.apply.helpers import revisions
 
     case = ROOT / "tests" / "cases" / "update"

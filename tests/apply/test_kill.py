@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from nsxplan.journal import read_journal, rollback_journal
+from nsxplan.apply.journal import read_journal, rollback_journal
 from tests.apply.helpers import managed, mixed_plan, nsx
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -10,16 +10,16 @@ from typing import Any
 
 import pytest
 
+from nsxplan.apply.executor import build_steps, wait_realization
+from nsxplan.apply.journal import Journal, items_from_journal, read_journal
+from nsxplan.apply.records import Step, StepResult
+from nsxplan.apply.report import LineReporter, Reporters
+from nsxplan.apply.rollback import differences
 from nsxplan.errors import ApiErrorInfo, ApplyError, NsxApiError, StalePlanError, UsageError
-from nsxplan.executor import build_steps, wait_realization
-from nsxplan.journal import Journal, items_from_journal, read_journal
-from nsxplan.livestate import LiveState
-from nsxplan.objects import iso_time
-from nsxplan.plan import NOOP, Action
-from nsxplan.progress import LineReporter, Reporters
-from nsxplan.records import Step, StepResult
-from nsxplan.rollback import differences
-from nsxplan.stale import check_stale
+from nsxplan.live.state import LiveState
+from nsxplan.nsx.objects import iso_time
+from nsxplan.plan.model import NOOP, Action
+from nsxplan.plan.stale import check_stale
 from tests.apply.helpers import T0, delete, make, replace, route, t0_update, zone
 
 LIVE_T0 = {"resource_type": "Tier0", "id": "vcf-t0", "path": T0, "_revision": 3,

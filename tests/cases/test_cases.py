@@ -16,13 +16,13 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from nsxplan.config import load_config
 from nsxplan.errors import PlanError
-from nsxplan.live import live_from_objects
-from nsxplan.plan import Plan
-from nsxplan.planner import make_plan
+from nsxplan.live.read import live_from_objects
+from nsxplan.plan.model import Plan
+from nsxplan.plan.planner import make_plan
 from nsxplan.render import render_json, render_markdown, render_text
 from nsxplan.schemas import schema_path
-from nsxplan.validate import load_config
 from tests.plan.converge import converge
 from tests.plan.helpers import NOW
 

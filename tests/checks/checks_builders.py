@@ -9,10 +9,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from nsxplan.errors import Source
-from nsxplan.live import flatten_infra
-from nsxplan.livestate import LiveState
-from nsxplan.model import (
+from nsxplan.config.model import (
     Config,
     Dependencies,
     DnsServerDependency,
@@ -23,6 +20,9 @@ from nsxplan.model import (
     Tier0,
     Tier1,
 )
+from nsxplan.errors import Source
+from nsxplan.live.read import flatten_infra
+from nsxplan.live.state import LiveState
 
 # A copy of ../shared/fixtures/tanzu-bgp-lab.json: a clone of the repository lacks ../shared.
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "tanzu-bgp-lab.json"

@@ -7,8 +7,8 @@ from checks_builders import DEFAULT_ROUTE, config, deep, dns_server, lab_objects
 
 from nsxplan.checks import blocking, run_checks
 from nsxplan.errors import UsageError
-from nsxplan.livestate import LiveState
-from nsxplan.plan import Check
+from nsxplan.live.state import LiveState
+from nsxplan.plan.model import Check
 
 
 def test_deterministic_and_does_not_touch_live_state():

@@ -178,7 +178,7 @@ def test_live_nat_on_tier0_outside_user_section_counts():
 
 
 def test_tier0_snat_limited_to_destinations_counts_only_toward_them():
-    from nsxplan.model import NatRule
+    from nsxplan.config.model import NatRule
 
     to_dns = NatRule(id="to-dns", action="SNAT", source_network="30.0.0.0/24",
                      destination_network="192.168.10.0/24", translated_network="10.27.51.160")
@@ -193,7 +193,7 @@ def test_tier0_snat_limited_to_destinations_counts_only_toward_them():
 
 def test_client_range_is_judged_on_the_tier0_it_egresses_through():
     # the config manages another Tier-0; the NCP egress 30.0.0.x lives behind vcf-t0
-    from nsxplan.model import Config, Dependencies, Tier0
+    from nsxplan.config.model import Config, Dependencies, Tier0
 
     lab = Tier0(id="lab-t0", static_routes=(route("dflt", "0.0.0.0/0", "10.0.0.1"),))
     cfg = Config(version=1, owner="o", files=("stack.yaml",), tier0s=(lab,),
@@ -207,7 +207,7 @@ def test_client_range_is_judged_on_the_tier0_it_egresses_through():
 
 
 def test_relevant_tier0_includes_the_uplink_of_config_tier1s():
-    from nsxplan.model import Tier1
+    from nsxplan.config.model import Tier1
 
     other = obj("/infra/tier-0s/aaa-t0", "Tier0", ha_mode="ACTIVE_STANDBY")
     t1 = Tier1(id="apps-t1", tier0_path=T0)

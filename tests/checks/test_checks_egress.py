@@ -17,7 +17,7 @@ from checks_builders import (
 )
 
 from nsxplan.checks import run_checks
-from nsxplan.model import NatRule
+from nsxplan.config.model import NatRule
 
 
 def egress(checks):
@@ -134,7 +134,7 @@ def test_egress_is_not_judged_offline():
 
 
 def test_tier1_snat_from_config_is_checked_too():
-    from nsxplan.model import Tier1
+    from nsxplan.config.model import Tier1
 
     t1 = Tier1(id="apps-t1", tier0_path=T0, nat_rules=(
         NatRule(id="apps-out", action="SNAT", source_network="10.96.0.0/24",
@@ -166,7 +166,7 @@ def test_suggestion_without_a_known_uplink_is_a_placeholder():
 
 
 def test_tier1_nat_address_inside_the_uplink_subnet_needs_no_tier0_rule():
-    from nsxplan.model import Tier1
+    from nsxplan.config.model import Tier1
 
     def t1(adv):
         return Tier1(id="apps-t1", tier0_path=T0, route_advertisement=adv, nat_rules=(

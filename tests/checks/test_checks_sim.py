@@ -11,9 +11,9 @@ import yaml
 from checks_builders import by_id
 
 from nsxplan.checks import blocking, run_checks
-from nsxplan.live import read_live
-from nsxplan.target import Connection, connect
-from nsxplan.validate import load_config
+from nsxplan.config import load_config
+from nsxplan.connect import Connection, connect
+from nsxplan.live.read import read_live
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "static-routing-lab" / "nsxplan.yaml"
 

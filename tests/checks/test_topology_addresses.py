@@ -7,8 +7,8 @@ import ipaddress
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nsxplan.checks_fixes import reflexive_rule_yaml
-from nsxplan.topology import covers, fmt_net, parse_networks
+from nsxplan.checks.fixes import reflexive_rule_yaml
+from nsxplan.nsx.addresses import covers, fmt_net, parse_networks
 
 nets = st.builds(lambda a, p: ipaddress.ip_network(f"10.0.{a}.0/{p}", strict=False),
                  st.integers(0, 3), st.integers(22, 30))

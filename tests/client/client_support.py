@@ -9,10 +9,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from nsxplan.ratelimit import RetryPolicy
+from nsxplan.client.ratelimit import RetryPolicy
+from nsxplan.connect import Connection, connect
 from nsxplan.sim.compose import build_wsgi
 from nsxplan.sim.server import serve_in_thread
-from nsxplan.target import Connection, connect
 
 USER, PASSWORD = "admin", "VMware1!VMware1!"
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from nsxplan.brownfield.export import EXPORT_TYPES, export_snapshot
+from nsxplan.connect import connect
 from nsxplan.errors import NsxApiError, UsageError
-from nsxplan.export import EXPORT_TYPES, export_snapshot
-from nsxplan.target import connect
 
 
 def test_sim_target_serves_demo_state() -> None:

@@ -8,8 +8,8 @@ import re
 import pytest
 from client_support import PASSWORD, USER, FakeClock, served
 
+from nsxplan.connect import connect
 from nsxplan.errors import NsxApiError, TransportError, UsageError
-from nsxplan.target import connect
 
 
 def test_basic_auth_reads_and_version(clock: FakeClock,
@@ -124,7 +124,7 @@ def test_loopback_http_label_has_no_credentials() -> None:
 
 
 def test_client_certificate_loaded_into_tls_context(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from nsxplan.auth import CertAuth
+    from nsxplan.client.auth import CertAuth
     from nsxplan.sim.server import write_self_signed
 
     cert, key = write_self_signed(str(tmp_path))

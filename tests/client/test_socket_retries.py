@@ -135,7 +135,7 @@ def test_connection_refused_is_retried_then_a_transport_error(clock: FakeClock) 
 
     from client_support import retry_policy
 
-    from nsxplan.target import connect
+    from nsxplan.connect import connect
 
     with socket.socket() as probe:                        # a port nothing listens on
         probe.bind(("127.0.0.1", 0))

@@ -6,11 +6,11 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from nsxplan.apierror import api_error_info
-from nsxplan.auth import BasicAuth, CertAuth, SessionAuth, make_auth, session_cookie
 from nsxplan.client import aggregate_realization, policy_url
+from nsxplan.client.apierror import api_error_info
+from nsxplan.client.auth import BasicAuth, CertAuth, SessionAuth, make_auth, session_cookie
+from nsxplan.client.ratelimit import RetryPolicy, parse_retry_after
 from nsxplan.errors import UsageError
-from nsxplan.ratelimit import RetryPolicy, parse_retry_after
 
 
 def test_policy_url_prefixes_only_infra() -> None:
@@ -86,7 +86,7 @@ def test_session_cookie_parsed_from_secure_set_cookie() -> None:
 
 
 def test_token_bucket_spaces_requests_beyond_the_burst() -> None:
-    from nsxplan.ratelimit import TokenBucket
+    from nsxplan.client.ratelimit import TokenBucket
 
     now = [0.0]
 
@@ -103,7 +103,7 @@ def test_token_bucket_spaces_requests_beyond_the_burst() -> None:
 
 def test_client_defaults_stay_below_nsx_limits() -> None:
     from nsxplan.client import NsxClient
-    from nsxplan.ratelimit import DEFAULT_IN_FLIGHT, DEFAULT_RATE
+    from nsxplan.client.ratelimit import DEFAULT_IN_FLIGHT, DEFAULT_RATE
 
     assert DEFAULT_RATE < 100 and DEFAULT_IN_FLIGHT < 40
     client = NsxClient(httpx.Client(transport=httpx.MockTransport(

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from nsxplan.config import load_config
 from nsxplan.errors import ConfigError
-from nsxplan.validate import load_config
 
 CASES = Path(__file__).resolve().parent / "cases"
 CASE_DIRS = sorted(p for p in CASES.iterdir() if p.is_dir())

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from nsxplan.config import load_config
 from nsxplan.errors import ConfigError, Source
-from nsxplan.validate import load_config
 
 LAB = """\
 version: 1

@@ -9,11 +9,11 @@ from typing import Any
 import httpx
 
 from nsxplan.client import NsxClient
-from nsxplan.live import read_live
-from nsxplan.livestate import LiveState
-from nsxplan.model import Config
-from nsxplan.plan import CREATE, DELETE, REPLACE, UPDATE, Plan
-from nsxplan.planner import make_plan
+from nsxplan.config.model import Config
+from nsxplan.live.read import read_live
+from nsxplan.live.state import LiveState
+from nsxplan.plan.model import CREATE, DELETE, REPLACE, UPDATE, Plan
+from nsxplan.plan.planner import make_plan
 from tests.plan.helpers import NOW
 
 

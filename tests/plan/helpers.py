@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
+from nsxplan.config.model import Config
 from nsxplan.errors import Source
-from nsxplan.live import live_from_objects
-from nsxplan.livestate import LiveState
-from nsxplan.model import Config
-from nsxplan.plan import Action, Plan
-from nsxplan.planner import make_plan
+from nsxplan.live.read import live_from_objects
+from nsxplan.live.state import LiveState
+from nsxplan.plan.model import Action, Plan
+from nsxplan.plan.planner import make_plan
 
 OWNER = "tanzu-egress"
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from nsxplan.live import read_live
-from nsxplan.model import NatRule, NextHop, StaticRoute, Tier0, Tier1
+from nsxplan.config import load_config
+from nsxplan.config.model import NatRule, NextHop, StaticRoute, Tier0, Tier1
+from nsxplan.live.read import read_live
 from nsxplan.sim import demo_state
-from nsxplan.validate import load_config
 from tests.plan.converge import converge, plan_live, sim_client, write_plan
 from tests.plan.helpers import config, src
 

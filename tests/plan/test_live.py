@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from nsxplan.kinds import LIVE_TYPES, address_for_path, gateway_of
-from nsxplan.live import flatten_infra, live_from_objects, read_live
+from nsxplan.live.read import flatten_infra, live_from_objects, read_live
+from nsxplan.nsx.kinds import LIVE_TYPES, address_for_path, gateway_of
 
 LAB = json.loads((Path(__file__).parent / "data" / "tanzu-bgp-lab.json").read_text())
 SUP = "/infra/tier-1s/t1-domain-c1006-supervisor"

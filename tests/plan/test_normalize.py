@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from nsxplan.diff import field_diff, object_diff
-from nsxplan.model import DnsForwarder, DnsZone, NatRule, NextHop, StaticRoute, Tier0, Tier1
-from nsxplan.normalize import canon_ip, canonical, merged_tags
-from nsxplan.objects import strip_server_fields
-from nsxplan.plan import NOOP, FieldDiff
+from nsxplan.config.model import DnsForwarder, DnsZone, NatRule, NextHop, StaticRoute, Tier0, Tier1
+from nsxplan.nsx.objects import strip_server_fields
+from nsxplan.plan.diff import field_diff, object_diff
+from nsxplan.plan.model import NOOP, FieldDiff
+from nsxplan.plan.normalize import canon_ip, canonical, merged_tags
 from tests.plan.helpers import T0, config, live, obj, owned, plan, src, tier0
 
 

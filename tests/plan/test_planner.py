@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from nsxplan.model import (
+from nsxplan.config.model import (
     DnsForwarder,
     DnsZone,
     NatRule,
@@ -12,7 +12,7 @@ from nsxplan.model import (
     Tier0,
     Tier1,
 )
-from nsxplan.plan import CREATE, DELETE, NOOP, REPLACE, UPDATE
+from nsxplan.plan.model import CREATE, DELETE, NOOP, REPLACE, UPDATE
 from tests.plan.helpers import (
     NOW,
     OWNER,
@@ -172,7 +172,7 @@ def test_user_tags_plus_owner_tag_and_foreign_tags_kept_but_not_diffed() -> None
 
 
 def test_created_at_defaults_to_now_in_utc() -> None:
-    from nsxplan.planner import make_plan
+    from nsxplan.plan.planner import make_plan
     p = make_plan(config(), live(), target="sim")
     assert p.created_at.endswith("Z") and p.created_at >= NOW.strftime("%Y")
 

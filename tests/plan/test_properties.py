@@ -8,9 +8,9 @@ import random
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nsxplan.live import live_from_objects
-from nsxplan.model import NatRule, NextHop, StaticRoute, Tier0
-from nsxplan.normalize import canon_ip, canonical
+from nsxplan.config.model import NatRule, NextHop, StaticRoute, Tier0
+from nsxplan.live.read import live_from_objects
+from nsxplan.plan.normalize import canon_ip, canonical
 from tests.plan.helpers import T0, config, live, obj, owned, plan, src, tier0
 
 v4 = st.ip_addresses(v=4).map(str)

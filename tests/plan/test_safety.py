@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from nsxplan.config.model import NatRule, NextHop, StaticRoute, Tier0, Tier1
 from nsxplan.errors import PlanError
-from nsxplan.model import NatRule, NextHop, StaticRoute, Tier0, Tier1
-from nsxplan.plan import NOOP, UPDATE
+from nsxplan.plan.model import NOOP, UPDATE
 from tests.plan.helpers import (
     NCP_USER,
     OWNER,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from nsxplan.errors import Source
-from nsxplan.plan import Action, Check, FieldDiff, Plan, Unmanaged
+from nsxplan.plan.model import Action, Check, FieldDiff, Plan, Unmanaged
 
 OWNER_TAG = {"scope": "nsxplan/owner", "tag": "tanzu-egress"}
 T0 = "/infra/tier-0s/vcf-t0"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import dataclasses
 import re
 
-from nsxplan.plan import Action, Check, FieldDiff, Unmanaged
+from nsxplan.plan.model import Action, Check, FieldDiff, Unmanaged
 from nsxplan.render import render_markdown
-from nsxplan.render_markdown import MAX_CHARS
+from nsxplan.render.markdown import MAX_CHARS
 
 from .sample import OWNER_TAG, sample_plan
 

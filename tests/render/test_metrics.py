@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from nsxplan.metrics import MetricsError, drift_metrics, write_metrics
+from nsxplan.render.metrics import MetricsError, drift_metrics, write_metrics
 
 from .sample import empty_plan, sample_plan
 

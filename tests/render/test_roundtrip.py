@@ -8,8 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nsxplan.errors import Source
-from nsxplan.plan import ACTIONS, Action, Check, FieldDiff, Plan, Unmanaged
-from nsxplan.render import plan_from_dict, plan_to_dict, render_json
+from nsxplan.plan.model import ACTIONS, Action, Check, FieldDiff, Plan, Unmanaged
+from nsxplan.plan.planfile import plan_from_dict, plan_to_dict
+from nsxplan.render import render_json
 
 # Plans hold JSON data read from NSX: no lone surrogates (not encodable), no NaN (not equal to
 # itself), lists rather than tuples.

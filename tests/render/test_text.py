@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import re
 
-from nsxplan.plan import Action, Check, FieldDiff, Plan, Unmanaged
+from nsxplan.plan.model import Action, Check, FieldDiff, Plan, Unmanaged
 from nsxplan.render import render_text
 
 from .sample import empty_plan, sample_plan

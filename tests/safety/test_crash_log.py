@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from nsxplan import planner
+from nsxplan.plan import planner
 from tests.safety.attack import CONFIG, NO_CHECKS
 from tests.safety.creds import NASTY, secrets_in
 from tests.scenarios.conftest import Sim, nsxplan, write_config

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import vcr
 
+from nsxplan.connect import connect
 from nsxplan.redact import vcr_config
-from nsxplan.target import connect
 from tests.safety.creds import NASTY, secrets_in
 from tests.safety.states import T0
 from tests.scenarios.conftest import USER, Sim

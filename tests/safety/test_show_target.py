@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from nsxplan.planfile import load_plan, save_plan
-from nsxplan.render_common import scrub_target
+from nsxplan.plan.planfile import load_plan, save_plan
+from nsxplan.redact import scrub_target
 from tests.scenarios.conftest import nsxplan
 
 LABELS = ["https://admin:p/w@nsx.example.com", "https://admin:Zq@Xy/Wv@nsx.example.com:443",

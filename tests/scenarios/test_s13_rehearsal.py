@@ -62,7 +62,7 @@ def test_concurrent_commands_on_one_state_file_lose_nothing(tmp_path: Path) -> N
     """Two commands at once on the same `sim:FILE` (two people rehearsing on one snapshot) each
     load the file, work in memory and write it back: the second used to load before the first
     wrote back, then overwrite it, silently dropping its change. Now the second waits."""
-    from nsxplan.target import connect
+    from nsxplan.connect import connect
 
     state = tmp_path / "shared.json"
     assert nsxplan("export", "--manager", f"sim:{state}", "--out", state).code == 0

@@ -1,0 +1,269 @@
+"""Execute a plan's writes: one step per HTTP write, a DAG over `depends_on`, parallel workers.
+
+A replace becomes two steps (DELETE, then PATCH of the new body), so that every step is exactly
+one write with one pre-image and one inverse; that keeps the journal and the rollback uniform.
+Sequence numbers follow the plan's (deterministic) order, not the order threads happen to run in.
+
+Each step:
+  1. reads the object (its pre-image, journaled, used by rollback);
+  2. refuses to write when the object changed since the plan (appeared, disappeared, `_revision`
+     moved) or turns out protected: NSX's 412 would catch an update anyway, but a create is a
+     PATCH that would silently merge into an object someone else just made;
+  3. sends the write: PATCH with exactly `Action.after` (+ `_revision` = plan revision for an
+     update), or DELETE; never `X-Allow-Overwrite`;
+  4. waits for realization (see `wait_realization`).
+"""
+
+from __future__ import annotations
+
+import graphlib
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from nsxplan.apply.records import Step, StepResult
+from nsxplan.apply.report import Reporter
+from nsxplan.errors import ApplyError, NsxApiError, NsxplanError, Problem
+from nsxplan.nsx.objects import modified_by
+from nsxplan.nsx.ownership import protection
+from nsxplan.plan.model import CREATE, DELETE, REPLACE, UPDATE, Action, Plan
+
+
+class Client(Protocol):
+    """The part of nsxplan.client.NsxClient that apply uses."""
+
+    request_count: int
+
+    def get(self, path: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]: ...
+    def patch(self, path: str, body: Mapping[str, Any]) -> None: ...
+    def put(self, path: str, body: Mapping[str, Any]) -> dict[str, Any]: ...
+    def delete(self, path: str) -> None: ...
+    def realization(self, intent_path: str) -> tuple[str, str | None]: ...
+
+
+def build_steps(plan: Plan) -> list[Step]:
+    """The writes of a plan, in plan order, with dependencies as step numbers.
+
+    Raises ApplyError (before anything is written) when depends_on forms a cycle."""
+    steps: list[Step] = []
+    last: dict[str, int] = {}      # address -> its last step (what dependents wait for)
+    pending: list[tuple[int, Action]] = []
+    for action in plan.changes:
+        seq = len(steps) + 1
+        if action.action == REPLACE:
+            steps.append(Step(seq, action, DELETE, "DELETE", None))
+            steps.append(Step(seq + 1, action, CREATE, "PATCH", dict(action.after or {}),
+                              (seq,)))
+        elif action.action == DELETE:
+            steps.append(Step(seq, action, DELETE, "DELETE", None))
+        else:
+            body = dict(action.after or {})
+            if action.action == UPDATE and action.revision is not None:
+                body["_revision"] = action.revision
+            steps.append(Step(seq, action, action.action, "PATCH", body))
+        last[action.address] = len(steps)
+        pending.append((seq, action))
+    # Dependencies resolved after numbering: the plan is topologically ordered, but nothing here
+    # relies on it. Dependencies on no-op actions (already in place) are dropped.
+    for seq, action in pending:
+        deps = tuple(sorted({last[a] for a in action.depends_on if a in last}))
+        i = seq - 1
+        steps[i] = Step(steps[i].seq, action, steps[i].op, steps[i].method, steps[i].body,
+                        tuple(sorted(set(steps[i].depends) | set(deps))))
+    sorter: graphlib.TopologicalSorter[int] = graphlib.TopologicalSorter(
+        {s.seq: s.depends for s in steps})
+    try:
+        sorter.prepare()
+    except graphlib.CycleError as exc:
+        names = " -> ".join(steps[n - 1].address for n in exc.args[1])
+        raise ApplyError(f"the plan's dependencies form a cycle: {names}",
+                         hint="this is a planner bug; nothing was written") from exc
+    return steps
+
+
+def read_object(client: Client, path: str) -> dict[str, Any] | None:
+    """GET one object; None when NSX says 404."""
+    try:
+        return client.get(path)
+    except NsxApiError as exc:
+        if exc.status == 404:
+            return None
+        raise
+
+
+def is_protected(obj: Mapping[str, Any] | None) -> bool:
+    """The planner's rule (ownership.protection), not a narrower one: an NCP object read with
+    NCP's own certificate says NOT_PROTECTED, and UNKNOWN is not a promise that it is safe."""
+    if not obj:
+        return False
+    return protection(obj) is not None
+
+
+def wait_realization(client: Client, path: str, *, deleted: bool, timeout: float,
+                     poll_interval: float, sleep: Callable[[float], None] = time.sleep,
+                     clock: Callable[[], float] = time.monotonic) -> tuple[bool, str, str | None]:
+    """Poll realization until done: (ok, last state, NSX's error text).
+
+    A write is done when NSX reports REALIZED. A delete is done when realization shows no
+    entity left (the client reports UNKNOWN for an empty result, or the endpoint answers 404):
+    a GET of the intent would say 404 at once, because NSX hides objects marked for delete,
+    so it proves nothing about the data plane. ERROR fails at once; timeout fails with the last
+    state seen. The interval doubles from `poll_interval` up to a cap of max(2 s, interval)."""
+    deadline = clock() + timeout
+    delay = poll_interval
+    cap = max(2.0, poll_interval)
+    state, message = "UNKNOWN", None
+    while True:
+        try:
+            state, message = client.realization(path)
+        except NsxApiError as exc:
+            if deleted and exc.status == 404:
+                return True, "DELETED", None
+            raise
+        if state == "ERROR":
+            return False, state, message or "NSX reported a realization error"
+        if deleted and state == "UNKNOWN":
+            return True, "DELETED", None
+        if not deleted and state == "UNKNOWN" and hasattr(client, "realization_status"):
+            # No realized entity for this intent (some kinds never get one of their own): the
+            # consolidated status says whether it was published, instead of waiting for the
+            # timeout on an entity that will never appear.
+            state, message = client.realization_status(path)
+            if state == "ERROR":
+                return False, state, message or "NSX reported a realization error"
+        if not deleted and state == "REALIZED":
+            return True, state, None
+        remaining = deadline - clock()
+        if remaining <= 0:
+            what = "removed" if deleted else "REALIZED"
+            return False, state, (f"not {what} within {timeout:g}s (last state {state}"
+                                  + (f": {message})" if message else ")"))
+        sleep(min(delay, remaining))
+        delay = min(delay * 2, cap)
+
+
+@dataclass
+class Executor:
+    client: Client
+    reporter: Reporter
+    parallelism: int = 4
+    realization_timeout: float = 60.0
+    poll_interval: float = 0.2
+    results: dict[int, StepResult] = field(default_factory=dict)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _started: list[int] = field(default_factory=list)      # seqs, in the order writes began
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    interrupted: bool = False
+
+    def started_results(self) -> list[StepResult]:
+        """Results of the steps that reached their write, in the order they began (the order
+        rollback must reverse: a dependent always begins after what it depends on ended)."""
+        return [self.results[s] for s in self._started if s in self.results]
+
+    def run(self, steps: Sequence[Step]) -> list[StepResult]:
+        """Run steps over the DAG; after the first failure start nothing new, let the writes in
+        flight finish (a half-observed write is worse than a finished one), and return.
+
+        Ctrl-C is handled the same way: `interrupted` is set, nothing new starts, the writes in
+        flight finish, and the caller decides (apply rolls back). A second Ctrl-C during that
+        drain is honoured at once; the journal still says what was started."""
+        by_seq = {s.seq: s for s in steps}
+        sorter: graphlib.TopologicalSorter[int] = graphlib.TopologicalSorter(
+            {s.seq: s.depends for s in steps})
+        sorter.prepare()
+        ready: list[int] = []
+        running: dict[Future[StepResult], int] = {}
+        width = max(1, self.parallelism)
+        with ThreadPoolExecutor(max_workers=width, thread_name_prefix="nsxplan-apply") as pool:
+            while True:
+                try:
+                    if not self._stop.is_set():
+                        ready.extend(sorter.get_ready())
+                        ready.sort()
+                        while ready and len(running) < width:
+                            seq = ready.pop(0)
+                            running[pool.submit(self._run_step, by_seq[seq])] = seq
+                    if not running:
+                        break
+                    done, _ = wait(running, return_when=FIRST_COMPLETED)
+                except KeyboardInterrupt:
+                    if self.interrupted:
+                        raise
+                    self.interrupted = True
+                    self._stop.set()
+                    continue
+                for fut in sorted(done, key=lambda f: running[f]):
+                    seq = running.pop(fut)
+                    result = fut.result()
+                    self.results[seq] = result
+                    if result.ok:
+                        sorter.done(seq)
+                    else:
+                        self._stop.set()
+        return [self.results[s] for s in sorted(self.results)]
+
+    def _run_step(self, step: Step) -> StepResult:
+        start = time.monotonic()
+        result = StepResult(step, ok=False)
+        try:
+            self._execute(step, result)
+        except NsxplanError as exc:
+            result.problem = exc.problems[0] if exc.problems else Problem(str(exc))
+            result.error = result.problem.message
+        except Exception as exc:  # noqa: BLE001 - a worker must always report back
+            result.error = f"internal error: {type(exc).__name__}: {exc}"
+        result.elapsed = time.monotonic() - start
+        self.reporter.step_finished(result)
+        return result
+
+    def _execute(self, step: Step, result: StepResult) -> None:
+        pre = read_object(self.client, step.path)
+        result.pre_image = pre
+        refusal = _refusal(step, pre)
+        with self._lock:
+            self._started.append(step.seq)
+        self.reporter.step_started(step, pre)
+        if refusal:
+            result.error = refusal
+            return
+        result.landed = None     # from here on, unknown until NSX answers
+        try:
+            if step.method == "DELETE":
+                self.client.delete(step.path)
+            else:
+                self.client.patch(step.path, step.body or {})
+        except NsxApiError as exc:
+            # NSX validates a single-object write before storing it: a 4xx means nothing landed.
+            if 400 <= exc.status < 500:
+                result.landed = False
+            raise
+        result.landed = True
+        ok, state, message = wait_realization(
+            self.client, step.path, deleted=step.op == DELETE,
+            timeout=self.realization_timeout, poll_interval=self.poll_interval)
+        result.realized = state
+        if ok:
+            result.ok = True
+        else:
+            result.error = f"realization {state} for {step.path}: {message}"
+
+
+def _refusal(step: Step, pre: Mapping[str, Any] | None) -> str | None:
+    """Why this write must not be sent now, given the object as it is just before it."""
+    if is_protected(pre):
+        assert pre is not None
+        return (f"{step.path} is protected (_protection {pre.get('_protection')}, "
+                f"_system_owned {pre.get('_system_owned')}, created by "
+                f"{pre.get('_create_user')}); nsxplan never writes it")
+    if step.op == CREATE and pre is not None:
+        return f"{step.path} appeared since the plan (created {modified_by(pre)})"
+    if step.op in (UPDATE, DELETE) and pre is None:
+        return f"{step.path} disappeared since the plan"
+    if step.op in (UPDATE, DELETE) and pre is not None and step.action.revision is not None \
+            and pre.get("_revision") != step.action.revision:
+        return (f"{step.path} changed since the plan (_revision {step.action.revision} -> "
+                f"{pre.get('_revision')}, {modified_by(pre)})")
+    return None

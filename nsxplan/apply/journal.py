@@ -1,0 +1,216 @@
+"""The apply journal: append-only JSON lines, fsync'd around every write to NSX.
+
+It is what `nsxplan rollback JOURNAL` works from after a crash (kill -9), so every line is on
+disk before the write it announces is sent (`begin`, carrying the pre-image) and after NSX
+answered (`end`). Records, one JSON object per line, each with `type`:
+
+  header         format, nsxplan_version, target, owner, plan_digest, config_digest, started, steps
+  begin          seq, address, kind, action, op, method, path, pre_image, body, time
+  end            seq, address, path, outcome (ok|failed), error, realized, landed, elapsed, time
+  rollback_start count, reason, time
+  undo_begin     seq, path, operation (delete|restore|re-create), body, time
+  undo_end       seq, path, operation, outcome (ok|failed|skipped), error, time
+  rollback_end   restored, left[{path, differences}], time
+  final          status, message, time
+
+Credentials never reach the journal: nsxplan bodies hold none (NSX never returns secrets on GET),
+and as a second line of defence any key that looks like a secret is replaced by "<redacted>".
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from nsxplan.apply.executor import Client
+from nsxplan.apply.records import RollbackResult, Step, StepResult, UndoItem, UndoResult
+from nsxplan.apply.report import Reporter, Reporters
+from nsxplan.apply.rollback import undo
+from nsxplan.durable import fsync_dir
+from nsxplan.errors import ApplyError, Problem, UsageError
+from nsxplan.plan.model import CREATE, DELETE
+
+FORMAT = "nsxplan-journal/1"
+_SECRET_WORDS = ("password", "secret", "token", "authorization", "cookie", "private_key")
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def redact(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: ("<redacted>" if any(w in str(k).lower() for w in _SECRET_WORDS) else redact(v))
+                for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [redact(v) for v in value]
+    return value
+
+
+class Journal(Reporter):
+    """A reporter that appends records to the journal file, durably."""
+
+    def __init__(self, path: Path | str):
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            created = not self.path.exists()
+            # 0600: pre-images reveal topology, like saved plans. Append mode: a crash can cut
+            # at most the line being written, and read_journal ignores a torn last line.
+            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        except OSError as exc:
+            # Raised before the first write: refusing is safe, applying without a journal is not.
+            raise ApplyError(f"cannot write journal {self.path}: {exc.strerror or exc}",
+                             hint="pass --journal FILE in a writable directory; "
+                                  "nothing was changed") from None
+        self._file = os.fdopen(fd, "a", encoding="utf-8")
+        self._lock = threading.Lock()
+        if created:
+            fsync_dir(self.path.parent)
+
+    def write(self, record: Mapping[str, Any]) -> None:
+        line = json.dumps(redact(dict(record)), sort_keys=False, default=str)
+        with self._lock:
+            self._file.write(line + "\n")
+            self._file.flush()
+            os.fsync(self._file.fileno())
+
+    def close(self) -> None:
+        with self._lock:
+            if not self._file.closed:
+                self._file.close()
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- reporter hooks -------------------------------------------------------------------
+    def start(self, header: Mapping[str, Any], total: int) -> None:
+        self.write({"type": "header", "format": FORMAT, **header, "steps": total})
+
+    def step_started(self, step: Step, pre_image: Mapping[str, Any] | None) -> None:
+        self.write({"type": "begin", "seq": step.seq, "address": step.address,
+                    "kind": step.action.kind, "action": step.action.action, "op": step.op,
+                    "method": step.method, "path": step.path, "pre_image": pre_image,
+                    "body": step.body, "time": utc_now()})
+
+    def step_finished(self, result: StepResult) -> None:
+        self.write({"type": "end", "seq": result.step.seq, "address": result.step.address,
+                    "path": result.step.path, "outcome": "ok" if result.ok else "failed",
+                    "error": result.error, "realized": result.realized, "landed": result.landed,
+                    "elapsed": round(result.elapsed, 3), "time": utc_now()})
+
+    def rollback_started(self, count: int, reason: str) -> None:
+        self.write({"type": "rollback_start", "count": count, "reason": reason,
+                    "time": utc_now()})
+
+    def rollback_step_started(self, item: UndoItem, operation: str,
+                              body: Mapping[str, Any] | None) -> None:
+        self.write({"type": "undo_begin", "seq": item.seq, "path": item.path,
+                    "operation": operation, "body": body, "time": utc_now()})
+
+    def rollback_step_finished(self, result: UndoResult) -> None:
+        self.write({"type": "undo_end", "seq": result.item.seq, "path": result.item.path,
+                    "operation": result.operation, "outcome": result.outcome,
+                    "error": result.error, "time": utc_now()})
+
+    def rollback_finished(self, result: Any) -> None:
+        self.write({"type": "rollback_end", "restored": result.restored,
+                    "left": [{"path": lo.path, "differences": lo.differences}
+                             for lo in result.left], "time": utc_now()})
+
+    def summary(self, result: Any) -> None:
+        self.write({"type": "final", "status": result.status, "message": result.headline(),
+                    "time": utc_now()})
+
+
+@dataclass
+class JournalContents:
+    path: Path
+    header: dict[str, Any] | None = None
+    records: list[dict[str, Any]] = field(default_factory=list)
+
+    def of_type(self, kind: str) -> Iterator[dict[str, Any]]:
+        return (r for r in self.records if r.get("type") == kind)
+
+
+def read_journal(path: Path | str) -> JournalContents:
+    """Parse a journal; a torn last line (crash mid-write) is ignored, any other bad line is an
+    error (the file is not a journal, or was edited)."""
+    p = Path(path)
+    try:
+        lines = p.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise UsageError(Problem(f"cannot read journal {p}: {exc.strerror}",
+                                 hint="pass the journal path `nsxplan apply` printed")) from exc
+    contents = JournalContents(p)
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            if n == len(lines):
+                break
+            raise UsageError(Problem(f"{p}:{n}: not a journal line ({exc.msg})",
+                                     hint="pass the journal path `nsxplan apply` printed")
+                             ) from exc
+        if not isinstance(record, dict):
+            raise UsageError(Problem(f"{p}:{n}: not a journal record"))
+        if record.get("type") == "header" and contents.header is None:
+            contents.header = record
+        contents.records.append(record)
+    if contents.header is None or contents.header.get("format") != FORMAT:
+        raise UsageError(Problem(f"{p}: not an nsxplan journal (no `{FORMAT}` header)",
+                                 hint="pass the journal path `nsxplan apply` printed"))
+    return contents
+
+
+def read_header(path: Path | str) -> dict[str, Any]:
+    """The journal's header record (target, owner, plan digest, ...)."""
+    header = read_journal(path).header
+    assert header is not None  # read_journal refuses a journal without one
+    return header
+
+
+def items_from_journal(records: Iterable[Mapping[str, Any]]) -> list[UndoItem]:
+    """Steps whose write may have reached NSX, in the order they were started: `begin` without
+    `end` (crash: checked against live state by undo) and `end` with landed true/unknown."""
+    begins: list[Mapping[str, Any]] = []
+    landed: dict[int, Any] = {}
+    for r in records:
+        if r.get("type") == "begin":
+            begins.append(r)
+        elif r.get("type") == "end":
+            landed[int(r["seq"])] = r.get("landed")
+    return [UndoItem(int(b["seq"]), str(b.get("address", "")), str(b["path"]),
+                     str(b.get("op", CREATE if b.get("pre_image") is None else DELETE)),
+                     b.get("pre_image"), b.get("body"))
+            for b in begins if landed.get(int(b["seq"]), None) is not False]
+
+
+
+def rollback_journal(journal_path: Path | str, client: Client, *, reporter: Reporter | None = None,
+                     realization_timeout: float = 60.0, poll_interval: float = 0.2
+                     ) -> RollbackResult:
+    """Restore the pre-apply state recorded in a journal; appends its own records to it."""
+    contents = read_journal(journal_path)
+    items = items_from_journal(contents.records)
+    with Journal(contents.path) as journal:
+        rep = Reporters([journal, reporter])
+        header = contents.header or {}
+        owner = header.get("owner") if isinstance(header.get("owner"), str) else None
+        result = undo(items, client, rep, reason=f"nsxplan rollback {contents.path}",
+                      realization_timeout=realization_timeout, poll_interval=poll_interval,
+                      journal_path=contents.path, owner=owner)
+        rep.summary(result)
+    return result
+

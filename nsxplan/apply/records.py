@@ -1,0 +1,230 @@
+"""What an apply and a rollback produce, as data: the steps, their results, the undo items and
+the overall outcome. A leaf within apply/: the executor, the rollback, the reporters and the
+journal all import it and it imports none of them, which is what keeps them free of cycles.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nsxplan.errors import EXIT_ERROR, EXIT_OK, ApplyError, Problem
+from nsxplan.plan.model import CREATE, DELETE, REPLACE, UPDATE, Action
+
+APPLIED = "applied"
+NOTHING = "nothing-to-do"
+ROLLED_BACK = "rolled-back"
+ROLLBACK_INCOMPLETE = "rollback-incomplete"
+FAILED = "failed"      # failed with rollback=False: left as is
+
+
+@dataclass(frozen=True)
+class Step:
+    seq: int                   # 1-based, plan order
+    action: Action
+    op: str                    # create | update | delete: what THIS write does
+    method: str                # PATCH | DELETE
+    body: Mapping[str, Any] | None
+    depends: tuple[int, ...] = ()
+
+    @property
+    def path(self) -> str:
+        return self.action.path
+
+    @property
+    def address(self) -> str:
+        return self.action.address
+
+    @property
+    def symbol(self) -> str:
+        if self.action.action == REPLACE:
+            return "-/+"
+        return {CREATE: "+", UPDATE: "~", DELETE: "-"}[self.op]
+
+    @property
+    def label(self) -> str:
+        if self.action.action == REPLACE:
+            return f"{self.address} ({self.op})"
+        return self.address
+
+
+@dataclass
+class StepResult:
+    step: Step
+    ok: bool
+    error: str | None = None
+    realized: str | None = None
+    elapsed: float = 0.0
+    # Did the write reach NSX? True: yes; False: certainly not (refused before sending, or NSX
+    # answered 4xx, which it applies atomically); None: unknown (5xx, connection lost).
+    landed: bool | None = False
+    pre_image: Mapping[str, Any] | None = None
+    problem: Problem | None = None
+
+
+@dataclass(frozen=True)
+class UndoItem:
+    """One started write, as far as undo needs it (built from a StepResult or a journal)."""
+
+    seq: int
+    address: str
+    path: str
+    op: str                                  # create | update | delete (what the write did)
+    pre_image: Mapping[str, Any] | None      # the object just before the write; None = absent
+    body: Mapping[str, Any] | None = None    # what was written (None for a DELETE)
+
+
+@dataclass
+class UndoResult:
+    item: UndoItem
+    operation: str          # delete | restore | re-create | none
+    outcome: str            # ok | failed | skipped
+    error: str | None = None
+    realized: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome != "failed"
+
+
+@dataclass(frozen=True)
+class Leftover:
+    path: str
+    address: str
+    differences: list[str]
+
+
+@dataclass
+class RollbackResult:
+    restored: bool
+    undone: list[UndoResult] = field(default_factory=list)
+    left: list[Leftover] = field(default_factory=list)
+    journal_path: Path | None = None
+
+    @property
+    def status(self) -> str:
+        return "restored" if self.restored else "incomplete"
+
+    @property
+    def ok(self) -> bool:
+        return self.restored
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.restored else 1
+
+    @property
+    def summary(self) -> str:
+        return "\n".join(self.lines())
+
+    def headline(self) -> str:
+        acted = sum(1 for u in self.undone if u.operation != "none" and u.outcome == "ok")
+        if self.restored:
+            done = f"{acted} object(s) put back" if acted else "nothing to undo"
+            return (f"Rollback complete: {done}; every touched object matches its pre-apply "
+                    f"state (verified).")
+        return (f"Rollback INCOMPLETE: {len(self.left)} object(s) differ from their pre-apply "
+                f"state.")
+
+    def lines(self) -> list[str]:
+        out = [self.headline()]
+        for u in self.undone:
+            if u.outcome == "failed":
+                out.append(f"  undo {u.operation} {u.item.path} failed: {u.error}")
+            elif u.error:
+                out.append(f"  undo {u.operation} {u.item.path}: {u.error}")
+        for lo in self.left:
+            out.append(f"  left: {lo.path} ({lo.address}): " + "; ".join(lo.differences))
+        if not self.restored and self.journal_path:
+            out.append(f"  restore the pre-apply state with: nsxplan rollback {self.journal_path}"
+                       " (safe to run again)")
+        return out
+
+    def problems(self) -> list[Problem]:
+        hint = (f"run `nsxplan rollback {self.journal_path}` to retry" if self.journal_path
+                else None)
+        return [Problem(f"{lo.path} not restored: " + "; ".join(lo.differences), hint=hint)
+                for lo in self.left]
+
+
+@dataclass
+class ApplyResult:
+    status: str
+    results: list[StepResult] = field(default_factory=list)
+    total_steps: int = 0
+    rollback: RollbackResult | None = None
+    journal_path: Path | None = None
+    elapsed: float = 0.0
+    requests: int = 0
+    counts: Mapping[str, int] = field(default_factory=dict)
+    interrupted: bool = False      # Ctrl-C: nothing new was started after it
+
+    @property
+    def ok(self) -> bool:
+        return self.status in (APPLIED, NOTHING)
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_OK if self.ok else EXIT_ERROR
+
+    @property
+    def failures(self) -> list[StepResult]:
+        return [r for r in self.results if not r.ok]
+
+    @property
+    def not_run(self) -> int:
+        return self.total_steps - len(self.results)
+
+    def headline(self) -> str:
+        if self.status == NOTHING:
+            return "Nothing to apply: the plan has no changes."
+        if self.status == APPLIED:
+            c = self.counts
+            return (f"Apply complete: {c.get(CREATE, 0)} created, {c.get(UPDATE, 0)} updated, "
+                    f"{c.get(DELETE, 0)} deleted, {c.get(REPLACE, 0)} replaced "
+                    f"({_count(self.total_steps, 'step')}, {self.elapsed:.1f}s, "
+                    f"{_count(self.requests, 'request')}).")
+        first = self.failures[0] if self.failures else None
+        # NSX messages usually end with a full stop; one is added below.
+        failed = (f"Apply FAILED at {first.step.address}: {str(first.error).rstrip('. ')}"
+                  if first else "Apply INTERRUPTED (Ctrl-C)")
+        done = sum(1 for r in self.results if r.ok)
+        if self.status == ROLLED_BACK:
+            return (f"{failed}. Rolled back: NSX matches its pre-apply state on every touched "
+                    f"object (verified).")
+        if self.status == ROLLBACK_INCOMPLETE:
+            assert self.rollback is not None
+            return (f"{failed}. Rollback INCOMPLETE: {len(self.rollback.left)} object(s) differ "
+                    f"from their pre-apply state.")
+        return (f"{failed}. Left as is (--no-rollback): {done} of {self.total_steps} step(s) "
+                f"applied.")
+
+    def lines(self) -> list[str]:
+        out = [self.headline()]
+        for r in self.failures[1:]:
+            out.append(f"  also failed: {r.step.address}: {r.error}")
+        if self.not_run and not self.ok:
+            out.append(f"  {self.not_run} step(s) not started.")
+        if self.rollback is not None:
+            out.extend(self.rollback.lines()[1:])
+        if self.status == FAILED and self.journal_path:   # (an incomplete rollback says it)
+            out.append(f"  restore the pre-apply state with: nsxplan rollback {self.journal_path}")
+        return out
+
+    @property
+    def summary(self) -> str:
+        return "\n".join(self.lines())
+
+    def problems(self) -> list[Problem]:
+        return [Problem(line.strip()) for line in self.lines()]
+
+    def raise_for_status(self) -> None:
+        if not self.ok:
+            raise ApplyError(self.problems())
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+

@@ -1,0 +1,1 @@
+"""Existing NSX -> a snapshot (export.py) or a starting configuration (importer.py)."""

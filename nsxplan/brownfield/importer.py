@@ -1,0 +1,199 @@
+"""`nsxplan import`: write a configuration for existing live objects (brownfield adoption).
+
+Every imported object carries `adopt: true`, so the next plan only adds the owner tag. Objects a
+principal identity (NCP) or the system owns are never imported: nsxplan will not manage them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import yaml
+
+from nsxplan.errors import NsxplanError, Problem
+from nsxplan.live.state import LiveState
+from nsxplan.nsx.ownership import protection
+
+Obj = Mapping[str, Any]
+
+
+def _protected(obj: Obj) -> bool:
+    # The planner's rule: an NCP object read with NCP's certificate says NOT_PROTECTED.
+    return protection(obj) is not None
+
+
+def _common(obj: Obj, out: dict[str, Any]) -> None:
+    if obj.get("display_name") and obj["display_name"] != obj["id"]:
+        out["display_name"] = obj["display_name"]
+    if obj.get("description"):
+        out["description"] = obj["description"]
+    tags = {t["scope"]: t.get("tag", "") for t in obj.get("tags") or []
+            if t.get("scope") and not str(t["scope"]).startswith("nsxplan/")}
+    if tags:
+        out["tags"] = dict(sorted(tags.items()))
+
+
+def _route(obj: Obj) -> dict[str, Any]:
+    out: dict[str, Any] = {"id": obj["id"], "network": obj["network"]}
+    hops = []
+    for hop in obj.get("next_hops") or []:
+        h: dict[str, Any] = {"ip": hop["ip_address"]}
+        if hop.get("admin_distance", 1) != 1:
+            h["admin_distance"] = hop["admin_distance"]
+        hops.append(h)
+    out["next_hops"] = hops
+    _common(obj, out)
+    out["adopt"] = True
+    return out
+
+
+_NAT_FIELDS = (
+    ("source_network", "source"),
+    ("destination_network", "destination"),
+    ("translated_network", "translated"),
+    ("translated_ports", "translated_ports"),
+    ("service", "service"),
+    ("sequence_number", "sequence"),
+    ("firewall_match", "firewall_match"),
+)
+
+
+def _nat(obj: Obj) -> dict[str, Any]:
+    out: dict[str, Any] = {"id": obj["id"], "action": obj["action"]}
+    for nsx, ours in _NAT_FIELDS:
+        if obj.get(nsx) not in (None, ""):
+            out[ours] = obj[nsx]
+    if obj.get("enabled") is False:
+        out["enabled"] = False
+    if obj.get("logging") is True:
+        out["logging"] = True
+    _common(obj, out)
+    out["adopt"] = True
+    return out
+
+
+def _add_children(live: LiveState, gw: Obj, entry: dict[str, Any]) -> list[str]:
+    """Edge cluster, static routes and USER NAT rules of a gateway into its entry; returns the
+    protected children left out."""
+    path = gw["path"]
+    skipped: list[str] = []
+    ls = live.get(f"{path}/locale-services/default")
+    if ls is not None and ls.get("edge_cluster_path"):
+        entry["edge_cluster"] = str(ls["edge_cluster_path"])
+    for key, parent, kind, convert in (
+            ("static_routes", path, "StaticRoutes", _route),
+            ("nat_rules", f"{path}/nat/USER", "PolicyNatRule", _nat)):
+        kept = []
+        for child in live.children(parent, kind):
+            (skipped.append(child["path"]) if _protected(child) else kept.append(convert(child)))
+        if kept:
+            entry[key] = kept
+    return skipped
+
+
+def _gateway(live: LiveState, kind: str, gw_id: str) -> Obj:
+    coll = "tier-0s" if kind == "Tier0" else "tier-1s"
+    obj = live.get(f"/infra/{coll}/{gw_id}")
+    if obj is None:
+        raise NsxplanError(Problem(f"{kind} {gw_id!r} does not exist on this manager",
+                                   hint=f"list them with: nsxplan export | grep -A3 '\"{kind}\"'"))
+    if _protected(obj):
+        creator = obj.get("_create_user", "a principal identity")
+        raise NsxplanError(Problem(
+            f"{kind} {gw_id!r} is protected (created by {creator}); nsxplan will not manage it",
+            hint="declare it with `existing: true` and manage only your own children under it"))
+    return obj
+
+
+def import_yaml(live: LiveState, *, owner: str, tier0s: Sequence[str] = (),
+                tier1s: Sequence[str] = (), zones: Sequence[str] = (),
+                target: str | None = None) -> str:
+    doc: dict[str, Any] = {"version": 1, "owner": owner}
+    if target:
+        doc["target"] = {"manager": target}
+    skipped: list[str] = []
+    zone_ids = list(dict.fromkeys(zones))
+    out_t0 = []
+    for gw_id in dict.fromkeys(tier0s):
+        obj = _gateway(live, "Tier0", gw_id)
+        entry: dict[str, Any] = {"id": gw_id}
+        _common(obj, entry)
+        for f in ("ha_mode", "failover_mode"):
+            if obj.get(f):
+                entry[f] = obj[f]
+        skipped += _add_children(live, obj, entry)
+        entry["adopt"] = True
+        out_t0.append(entry)
+    out_t1 = []
+    for gw_id in dict.fromkeys(tier1s):
+        obj = _gateway(live, "Tier1", gw_id)
+        entry = {"id": gw_id}
+        _common(obj, entry)
+        t0 = obj.get("tier0_path")
+        if t0:
+            t0_id = str(t0).rsplit("/", 1)[-1]
+            entry["tier0"] = t0_id if t0_id in tier0s else t0
+        if obj.get("route_advertisement_types"):
+            entry["route_advertisement"] = sorted(obj["route_advertisement_types"])
+        if obj.get("failover_mode"):
+            entry["failover_mode"] = obj["failover_mode"]
+        skipped += _add_children(live, obj, entry)
+        fwd = live.get(f"{obj['path']}/dns-forwarder")
+        if fwd is not None and not _protected(fwd):
+            entry["dns_forwarder"] = _forwarder(fwd, zone_ids)
+        entry["adopt"] = True
+        out_t1.append(entry)
+    out_zones = [_zone(live, z) for z in zone_ids]
+    if out_t0:
+        doc["tier0s"] = out_t0
+    if out_t1:
+        doc["tier1s"] = out_t1
+    if out_zones:
+        doc["dns_zones"] = out_zones
+    header = [f"# Imported by nsxplan for owner {owner}. Every object has `adopt: true`: the next",
+              "# plan adds only the ownership tag; remove `adopt` once applied."]
+    header += [f"# Not imported (protected: created by a principal identity or the system): {p}"
+               for p in skipped]
+    body = str(yaml.safe_dump(doc, sort_keys=False, default_flow_style=False, width=100))
+    return "\n".join(header) + "\n" + body
+
+
+def _forwarder(obj: Obj, zone_ids: list[str]) -> dict[str, Any]:
+    def zid(path: str) -> str:
+        z = path.rsplit("/", 1)[-1]
+        if z not in zone_ids:
+            zone_ids.append(z)   # a forwarder needs its zones in the same configuration
+        return z
+
+    out: dict[str, Any] = {"listener_ip": obj["listener_ip"],
+                           "default_zone": zid(str(obj["default_forwarder_zone_path"]))}
+    cond = [zid(str(p)) for p in obj.get("conditional_forwarder_zone_paths") or []]
+    if cond:
+        out["conditional_zones"] = cond
+    if obj.get("enabled") is False:
+        out["enabled"] = False
+    if obj.get("log_level") and obj["log_level"] != "INFO":
+        out["log_level"] = obj["log_level"]
+    out["adopt"] = True
+    return out
+
+
+def _zone(live: LiveState, zone_id: str) -> dict[str, Any]:
+    obj = live.get(f"/infra/dns-forwarder-zones/{zone_id}")
+    if obj is None:
+        raise NsxplanError(Problem(f"DNS forwarder zone {zone_id!r} does not exist on this manager",
+                                   hint="check the id (nsxplan export shows every zone)"))
+    if _protected(obj):
+        raise NsxplanError(Problem(f"DNS zone {zone_id!r} is protected; nsxplan will not manage it",
+                                   hint="leave it out of the import"))
+    out: dict[str, Any] = {"id": zone_id}
+    if obj.get("dns_domain_names"):
+        out["domains"] = list(obj["dns_domain_names"])
+    out["upstream_servers"] = list(obj.get("upstream_servers") or [])
+    if obj.get("source_ip"):
+        out["source_ip"] = obj["source_ip"]
+    _common(obj, out)
+    out["adopt"] = True
+    return out
+

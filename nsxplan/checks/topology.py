@@ -1,0 +1,393 @@
+"""Routing and NAT facts of the state AFTER the plan: live objects overridden by the config.
+
+The dependency checks (checks_*.py) ask questions such as "does vcf-t0 translate 30.0.0.5?" or
+"which uplink faces 10.27.51.10?". Answering them from raw LiveState dicts and model objects in
+every check would repeat the merge rules, so this module builds one read-only view:
+
+- a gateway's NAT rules and static routes are the live ones, replaced by the config's with the same
+  id, plus the config's new ones, minus live ones carrying this stack's owner tag that the config
+  no longer declares (the plan deletes those);
+- interfaces, BGP and segments exist only in live state (the configuration language has none);
+- `live=None` (offline, `nsxplan validate`) gives a view built from the config alone, with
+  `known_live=False` so checks can skip what they cannot decide.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from nsxplan.config.model import Config, NatRule, StaticRoute, Tier0, Tier1
+from nsxplan.errors import Source
+from nsxplan.live.state import LiveState
+from nsxplan.nsx.addresses import IPAddress, IPNetwork, as_network, covers, parse_networks
+from nsxplan.nsx.objects import OWNER_SCOPE
+
+# --- the merged view ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class NatView:
+    id: str
+    gateway_path: str
+    path: str
+    action: str
+    source: tuple[IPNetwork, ...] | None          # None = Any
+    destination: tuple[IPNetwork, ...] | None     # None = Any
+    translated_text: str | None
+    translated: tuple[IPNetwork, ...] | None
+    from_config: bool
+    config_source: Source | None = None
+
+    def maps(self, net: IPNetwork) -> tuple[IPNetwork, ...] | None:
+        """What `net` (covered by this rule's source) is translated to. A REFLEXIVE rule maps
+        one-to-one by offset when source and translation are equal-sized blocks; otherwise the
+        translated network as written (SNAT to one address)."""
+        if not self.translated:
+            return None
+        if (self.source and len(self.source) == 1 and len(self.translated) == 1
+                and self.source[0].num_addresses == self.translated[0].num_addresses > 1
+                and net.version == self.source[0].version == self.translated[0].version
+                and net.subnet_of(self.source[0])):  # type: ignore[arg-type]
+            offset = int(net.network_address) - int(self.source[0].network_address)
+            start = self.translated[0].network_address + offset
+            return (ipaddress.ip_network(f"{start}/{net.prefixlen}"),)
+        return self.translated
+
+
+@dataclass(frozen=True)
+class RouteView:
+    id: str
+    network: IPNetwork | None
+    network_text: str
+    next_hops: tuple[str, ...]
+    from_config: bool
+
+
+@dataclass(frozen=True)
+class InterfaceView:
+    id: str
+    path: str
+    type: str
+    addresses: tuple[tuple[IPAddress, IPNetwork], ...]   # (interface address, its subnet)
+
+
+@dataclass(frozen=True)
+class Tier0View:
+    id: str
+    path: str
+    ha_mode: str
+    routes: tuple[RouteView, ...] = ()
+    nat: tuple[NatView, ...] = ()
+    interfaces: tuple[InterfaceView, ...] = ()
+    bgp_enabled: bool = False
+    bgp_neighbors: tuple[str, ...] = ()
+    config: Tier0 | None = None
+    in_live: bool = False
+
+    @property
+    def has_bgp_peer(self) -> bool:
+        return self.bgp_enabled and bool(self.bgp_neighbors)
+
+    @property
+    def external(self) -> tuple[InterfaceView, ...]:
+        return tuple(i for i in self.interfaces if i.type == "EXTERNAL")
+
+    def uplink_subnets(self) -> tuple[IPNetwork, ...]:
+        return tuple(s for i in self.external for _, s in i.addresses)
+
+    def route_to(self, addr: IPNetwork) -> RouteView | None:
+        """Longest-prefix static route covering `addr`."""
+        best: RouteView | None = None
+        for r in self.routes:
+            if r.network is not None and covers((r.network,), addr) and (
+                    best is None or best.network is None
+                    or r.network.prefixlen > best.network.prefixlen):
+                best = r
+        return best
+
+    def connected(self, addr: IPNetwork) -> InterfaceView | None:
+        for i in self.interfaces:
+            if any(covers((s,), addr) for _, s in i.addresses):
+                return i
+        return None
+
+    def uplink_toward(self, addr: IPNetwork) -> IPAddress | None:
+        """The Tier-0 address the outside sees on `addr`'s side: the EXTERNAL interface whose
+        subnet holds `addr`, else the one holding the next hop of the route toward it, else the
+        first EXTERNAL interface (sorted by path)."""
+        for i in self.external:
+            for ip, subnet in i.addresses:
+                if covers((subnet,), addr):
+                    return ip
+        route = self.route_to(addr)
+        for hop in route.next_hops if route else ():
+            hop_net = as_network(hop)
+            for i in self.external:
+                for ip, subnet in i.addresses:
+                    if hop_net is not None and covers((subnet,), hop_net):
+                        return ip
+        for i in self.external:
+            for ip, _ in i.addresses:
+                return ip
+        return None
+
+    def nat_covering(self, net: IPNetwork, toward: IPNetwork | None = None) -> NatView | None:
+        """The first SNAT/REFLEXIVE rule (config order, then path) whose source covers `net`, for
+        traffic toward `toward` (None: anywhere, so a rule limited to some destinations does not
+        count)."""
+        for rule in self.nat:
+            if rule.action not in ("SNAT", "REFLEXIVE") or not covers(rule.source, net):
+                continue
+            if rule.destination is None or (toward is not None
+                                             and covers(rule.destination, toward)):
+                return rule
+        return None
+
+
+@dataclass(frozen=True)
+class Tier1View:
+    id: str
+    path: str
+    tier0_path: str | None
+    nat: tuple[NatView, ...] = ()
+    edge_cluster: str | None = None
+    route_advertisement: tuple[str, ...] = ()
+    segment_subnets: tuple[IPNetwork, ...] = ()
+    config: Tier1 | None = None
+    in_live: bool = False
+
+
+@dataclass(frozen=True)
+class Topology:
+    tier0s: Mapping[str, Tier0View]              # by path, sorted
+    tier1s: Mapping[str, Tier1View]              # by path, sorted
+    routed_upstream: tuple[IPNetwork, ...] = ()
+    known_live: bool = False
+    segments_read: bool = False                  # the refresh may not read segments at all
+
+    def tier1s_behind(self, tier0_path: str) -> list[Tier1View]:
+        return [t for t in self.tier1s.values() if t.tier0_path == tier0_path]
+
+    def routed(self, net: IPNetwork) -> bool:
+        return bool(self.routed_upstream) and covers(self.routed_upstream, net)
+
+    def relevant_tier0s(self) -> list[Tier0View]:
+        """Tier-0s the dependencies are judged against when nothing more specific is known (the
+        DNS checks first look for the Tier-0 a client range actually egresses through). The
+        Tier-0s the config names, directly or as its Tier-1s' uplink (the user told us which
+        edge this stack is about); else the Tier-0s some live Tier-1 hangs off (the edges
+        carrying workload egress); else every Tier-0 known."""
+        named = {t.path for t in self.tier0s.values() if t.config is not None}
+        named |= {t.tier0_path for t in self.tier1s.values()
+                  if t.config is not None and t.tier0_path}
+        if named & set(self.tier0s):
+            return [t for p, t in self.tier0s.items() if p in named]
+        used = {t.tier0_path for t in self.tier1s.values() if t.tier0_path}
+        behind = [t for p, t in self.tier0s.items() if p in used]
+        return behind or list(self.tier0s.values())
+
+    def egress_addresses(self, tier0_path: str) -> list[tuple[Tier1View, NatView, IPNetwork]]:
+        """Every (Tier-1, SNAT rule, translated network) of the Tier-1s behind a Tier-0."""
+        out: list[tuple[Tier1View, NatView, IPNetwork]] = []
+        for t1 in self.tier1s_behind(tier0_path):
+            for rule in t1.nat:
+                if rule.action == "SNAT":
+                    out.extend((t1, rule, n) for n in rule.translated or ())
+        return out
+
+
+def _owned_by(obj: Mapping[str, Any], owner: str) -> bool:
+    return any(isinstance(t, Mapping) and t.get("scope") == OWNER_SCOPE
+               and t.get("tag") == owner for t in obj.get("tags") or ())
+
+
+def _enabled(obj: Mapping[str, Any]) -> bool:
+    return obj.get("enabled") is not False
+
+
+class _LiveIndex:
+    """Live objects grouped once by gateway and collection: the views ask for "the NAT rules of
+    gateway X" per gateway, and LiveState.under() scans every object each time (O(n) per
+    gateway would make a 20,000-object refresh with hundreds of NCP Tier-1s quadratic)."""
+
+    def __init__(self, live: LiveState | None) -> None:
+        self.live = live
+        self._under: dict[tuple[str, str], list[Mapping[str, Any]]] = {}
+        self._segments: dict[str, list[Mapping[str, Any]]] = {}
+        self.paths: dict[str, list[str]] = {"Tier0": [], "Tier1": []}
+        for path in sorted(live.objects) if live else ():
+            assert live is not None
+            obj = live.objects[path]
+            rt = obj.get("resource_type")
+            if rt in self.paths:
+                self.paths[str(rt)].append(path)
+            elif rt == "Segment":
+                for key in {obj.get("connectivity_path"), obj.get("parent_path")}:
+                    if key:
+                        self._segments.setdefault(str(key), []).append(obj)
+            parts = path.split("/")
+            if len(parts) > 4 and parts[2] in ("tier-0s", "tier-1s"):
+                self._under.setdefault(("/".join(parts[:4]), parts[4]), []).append(obj)
+        self.segments_read = bool(self._segments)
+
+    def get(self, path: str) -> Mapping[str, Any] | None:
+        return self.live.get(path) if self.live else None
+
+    def under(self, gw_path: str, collection: str, resource_type: str
+              ) -> list[Mapping[str, Any]]:
+        """Objects of a type below `gw_path/collection/` (by path: snapshots disagree on what the
+        parent_path of a static route or NAT rule is)."""
+        return [o for o in self._under.get((gw_path, collection), ())
+                if o.get("resource_type") == resource_type]
+
+    def segments(self, t1_path: str) -> list[Mapping[str, Any]]:
+        return self._segments.get(t1_path, [])
+
+
+def _live_nat(idx: _LiveIndex, gw_path: str, owner: str, declared: set[str]) -> list[NatView]:
+    out = []
+    for obj in idx.under(gw_path, "nat", "PolicyNatRule"):
+        if not _enabled(obj):
+            continue
+        path = str(obj.get("path"))
+        if path in declared or _owned_by(obj, owner):
+            # replaced by the config's rule, or ours and no longer declared: the plan deletes it
+            continue
+        out.append(NatView(
+            id=str(obj.get("id")), gateway_path=gw_path, path=path,
+            action=str(obj.get("action", "")), source=parse_networks(obj.get("source_network")),
+            destination=parse_networks(obj.get("destination_network")),
+            translated_text=obj.get("translated_network"),
+            translated=parse_networks(obj.get("translated_network")) or None,
+            from_config=False))
+    return out
+
+
+def _config_nat(rules: Iterable[NatRule], gw_path: str) -> list[NatView]:
+    return [NatView(
+        id=r.id, gateway_path=gw_path, path=f"{gw_path}/nat/USER/nat-rules/{r.id}",
+        action=r.action, source=parse_networks(r.source_network),
+        destination=parse_networks(r.destination_network),
+        translated_text=r.translated_network,
+        translated=parse_networks(r.translated_network) or None,
+        from_config=True, config_source=r.source)
+        for r in rules if r.enabled is not False]
+
+
+def _nat(idx: _LiveIndex, gw_path: str, cfg: Iterable[NatRule], owner: str
+         ) -> tuple[NatView, ...]:
+    nat = _config_nat(cfg, gw_path)
+    return tuple(nat + _live_nat(idx, gw_path, owner, {n.path for n in nat}))
+
+
+def _routes(idx: _LiveIndex, gw_path: str, cfg: Iterable[StaticRoute],
+            owner: str) -> tuple[RouteView, ...]:
+    cfg = list(cfg)
+    declared = {r.id for r in cfg}
+    out = [RouteView(r.id, as_network(r.network), r.network,
+                     tuple(h.ip for h in r.next_hops), True) for r in cfg]
+    for obj in idx.under(gw_path, "static-routes", "StaticRoutes"):
+        if obj.get("id") in declared or _owned_by(obj, owner) or not _enabled(obj):
+            continue
+        hops = tuple(str(h.get("ip_address")) for h in obj.get("next_hops") or ()
+                     if isinstance(h, Mapping) and h.get("ip_address"))
+        out.append(RouteView(str(obj.get("id")), as_network(str(obj.get("network", ""))),
+                             str(obj.get("network", "")), hops, False))
+    return tuple(out)
+
+
+def _interfaces(idx: _LiveIndex, t0_path: str) -> tuple[InterfaceView, ...]:
+    out = []
+    for obj in idx.under(t0_path, "locale-services", "Tier0Interface"):
+        addrs: list[tuple[IPAddress, IPNetwork]] = []
+        for sn in obj.get("subnets") or ():
+            for ip in sn.get("ip_addresses") or ():
+                try:
+                    iface = ipaddress.ip_interface(f"{ip}/{sn.get('prefix_len')}")
+                except ValueError:
+                    continue
+                addrs.append((iface.ip, iface.network))
+        out.append(InterfaceView(str(obj.get("id")), str(obj.get("path")),
+                                 str(obj.get("type") or "EXTERNAL"), tuple(addrs)))
+    return tuple(out)
+
+
+def _bgp(idx: _LiveIndex, t0_path: str) -> tuple[bool, tuple[str, ...]]:
+    # `enabled` absent: NSX treats BGP as on (the Terraform provider's default too); an empty
+    # local AS disables it.
+    enabled = any(_enabled(o) and o.get("local_as_num", "x") != ""
+                  for o in idx.under(t0_path, "locale-services", "BgpRoutingConfig"))
+    neighbors = sorted(str(o["neighbor_address"])
+                       for o in idx.under(t0_path, "locale-services", "BgpNeighborConfig")
+                       if o.get("neighbor_address"))
+    return enabled, tuple(neighbors)
+
+
+def _edge_cluster(idx: _LiveIndex, gw_path: str) -> str | None:
+    for obj in idx.under(gw_path, "locale-services", "LocaleServices"):
+        if obj.get("edge_cluster_path"):
+            return str(obj["edge_cluster_path"])
+    return None
+
+
+def _segment_subnets(idx: _LiveIndex, t1_path: str) -> tuple[IPNetwork, ...]:
+    nets = []
+    for obj in idx.segments(t1_path):
+        for sn in obj.get("subnets") or ():
+            try:
+                nets.append(ipaddress.ip_interface(str(sn.get("gateway_address"))).network)
+            except ValueError:
+                continue
+    return tuple(nets)
+
+
+def _tier0_view(path: str, cfg: Tier0 | None, idx: _LiveIndex, owner: str) -> Tier0View:
+    obj = idx.get(path)
+    if cfg is not None and not cfg.existing and cfg.ha_mode:
+        ha = cfg.ha_mode
+    else:
+        ha = str((obj or {}).get("ha_mode") or (cfg.effective_ha_mode if cfg else "ACTIVE_ACTIVE"))
+    bgp = _bgp(idx, path)
+    return Tier0View(
+        id=path.rsplit("/", 1)[-1], path=path, ha_mode=ha,
+        routes=_routes(idx, path, cfg.static_routes if cfg else (), owner),
+        nat=_nat(idx, path, cfg.nat_rules if cfg else (), owner),
+        interfaces=_interfaces(idx, path),
+        bgp_enabled=bgp[0], bgp_neighbors=bgp[1], config=cfg, in_live=obj is not None)
+
+
+def _tier1_view(path: str, cfg: Tier1 | None, idx: _LiveIndex, owner: str) -> Tier1View:
+    obj = idx.get(path)
+    # An `existing` gateway's own fields are never changed, so live wins for it; a managed one
+    # ends up with what the config says where the config says anything.
+    live_t0 = (obj or {}).get("tier0_path")
+    t0: str | None
+    if cfg is not None and not cfg.existing and cfg.tier0_path:
+        t0 = cfg.tier0_path
+    else:
+        t0 = live_t0 or (cfg.tier0_path if cfg else None)
+    adv = (obj or {}).get("route_advertisement_types") or ()
+    if cfg is not None and not cfg.existing and cfg.route_advertisement is not None:
+        adv = cfg.route_advertisement
+    edge = (cfg.edge_cluster if cfg else None) or _edge_cluster(idx, path)
+    return Tier1View(
+        id=path.rsplit("/", 1)[-1], path=path, tier0_path=str(t0) if t0 else None,
+        nat=_nat(idx, path, cfg.nat_rules if cfg else (), owner), edge_cluster=edge,
+        route_advertisement=tuple(adv), segment_subnets=_segment_subnets(idx, path),
+        config=cfg, in_live=obj is not None)
+
+
+def build_topology(config: Config, live: LiveState | None) -> Topology:
+    idx = _LiveIndex(live)
+    t0_cfg = {t.path: t for t in config.tier0s}
+    t1_cfg = {t.path: t for t in config.tier1s}
+    t0_paths = sorted(set(t0_cfg) | set(idx.paths["Tier0"]))
+    t1_paths = sorted(set(t1_cfg) | set(idx.paths["Tier1"]))
+    tier0s = {p: _tier0_view(p, t0_cfg.get(p), idx, config.owner) for p in t0_paths}
+    tier1s = {p: _tier1_view(p, t1_cfg.get(p), idx, config.owner) for p in t1_paths}
+    routed = tuple(n for r in config.dependencies.routed_upstream
+                   for n in (parse_networks(r.cidr) or ()))
+    return Topology(tier0s=tier0s, tier1s=tier1s, routed_upstream=routed,
+                    known_live=live is not None, segments_read=idx.segments_read)

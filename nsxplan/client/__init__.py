@@ -1,0 +1,329 @@
+"""The NSX Policy API client: one httpx.Client, auth, throttling, retries, error mapping.
+
+The caller (target.connect, the composition root) hands in the httpx.Client; its transport is a
+socket to NSX or the in-process simulator and this class cannot tell which. Everything that goes
+over the wire goes through `_request`, so counting, throttling, logging and retrying happen in
+exactly one place.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import ssl
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import httpx
+
+from nsxplan.client.apierror import raise_for_status
+from nsxplan.client.auth import Auth
+from nsxplan.client.ratelimit import (
+    DEFAULT_IN_FLIGHT,
+    DEFAULT_RATE,
+    RetryPolicy,
+    TokenBucket,
+    parse_retry_after,
+)
+from nsxplan.errors import NsxApiError, Problem, TransportError
+
+log = logging.getLogger("nsxplan.client")
+
+POLICY_PREFIX = "/policy/api/v1"
+RETRY_STATUSES = frozenset({429, 503})
+REALIZATION_STATES = ("REALIZED", "UNREALIZED", "ERROR", "UNAVAILABLE", "UNKNOWN")
+
+
+class NsxClient:
+    def __init__(self, http: httpx.Client, *, auth: Auth | None = None,
+                 rate_limit: float | None = DEFAULT_RATE, max_in_flight: int = DEFAULT_IN_FLIGHT,
+                 retry: RetryPolicy | None = None, label: str | None = None):
+        self.http = http
+        self.auth = auth or Auth()
+        self.retry = retry or RetryPolicy()
+        self.label = label or str(http.base_url)
+        self.request_count = 0
+        self._count_lock = threading.Lock()
+        self._bucket = TokenBucket(rate_limit)
+        self._in_flight = threading.BoundedSemaphore(max(1, max_in_flight))
+        self._version: str | None = None
+
+    # -- public API ---------------------------------------------------------------------------
+
+    def get(self, path: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        return _json_body(self._checked("GET", path, params=params))
+
+    def list(self, path: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Every page of a collection, following `cursor` until NSX stops sending one."""
+        query = dict(params or {})
+        results: list[dict[str, Any]] = []
+        seen: set[str] = set()
+        while True:
+            page = self.get(path, query)
+            results.extend(page.get("results") or [])
+            cursor = page.get("cursor")
+            # A repeated cursor would loop forever; NSX never does that, a broken proxy might.
+            if not cursor or cursor in seen:
+                return results
+            seen.add(cursor)
+            query["cursor"] = cursor
+
+    def patch(self, path: str, body: Mapping[str, Any],
+              params: Mapping[str, Any] | None = None,
+              headers: Mapping[str, str] | None = None) -> None:
+        self._checked("PATCH", path, params=params, json_body=body, headers=headers)
+
+    def put(self, path: str, body: Mapping[str, Any],
+            params: Mapping[str, Any] | None = None,
+            headers: Mapping[str, str] | None = None) -> dict[str, Any]:
+        return _json_body(self._checked("PUT", path, params=params, json_body=body,
+                                        headers=headers))
+
+    def post(self, path: str, body: Mapping[str, Any] | None = None,
+             params: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """For NSX actions (`?action=...`). POSTs are not idempotent in general, so after a
+        connection error they are retried only if the request provably never left (connect
+        failures); 429/503 mean NSX refused it unprocessed, so those are retried as usual."""
+        return _json_body(self._checked("POST", path, params=params, json_body=body,
+                                        idempotent=False))
+
+    def delete(self, path: str, params: Mapping[str, Any] | None = None,
+               headers: Mapping[str, str] | None = None) -> None:
+        """404 counts as success: the object is gone, which is what the caller wanted."""
+        response = self._request("DELETE", path, params=params, headers=headers)
+        if response.status_code != 404:
+            raise_for_status(response, "DELETE", path)
+
+    def get_infra(self, types: Sequence[str], base_path: str | None = None,
+                  params: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """One Hierarchical API GET: the Infra tree (Child* wrappers) limited to `types`."""
+        query: dict[str, Any] = dict(params or {})
+        if types:
+            query["filter"] = "Type-" + "|".join(types)
+        if base_path:
+            query["base_path"] = base_path
+        return self.get("/infra", query)
+
+    def realization(self, intent_path: str) -> tuple[str, str | None]:
+        """(state, error message) aggregated over every realized entity of one intent path."""
+        try:
+            data = self.get("/infra/realized-state/realized-entities",
+                            {"intent_path": intent_path})
+        except NsxApiError as exc:
+            if exc.status not in (400, 404):
+                raise
+            return self.realization_status(intent_path)
+        return aggregate_realization(data.get("results") or [])
+
+    def realization_status(self, intent_path: str) -> tuple[str, str | None]:
+        """The consolidated status of one intent, in realized-entity vocabulary: for managers
+        without the realized-entities endpoint, and for intents that never get a realized
+        entity of their own (apply asks when an intent shows none)."""
+        data = self.get("/infra/realized-state/status", {"intent_path": intent_path})
+        consolidated = (data.get("consolidated_status") or {}).get("consolidated_status")
+        mapped = {"SUCCESS": "REALIZED", "IN_PROGRESS": "UNREALIZED", "ERROR": "ERROR"}
+        state = mapped.get(str(consolidated)) or data.get("publish_status") or "UNKNOWN"
+        if state not in REALIZATION_STATES:
+            state = "UNKNOWN"
+        return state, ("realization failed" if state == "ERROR" else None)
+
+    def version(self) -> str:
+        if self._version is None:
+            self._version = str(self.get("/api/v1/node/version").get("product_version", ""))
+        return self._version
+
+    def close(self) -> None:
+        try:
+            self.auth.logout(self._raw_send)
+        except Exception as exc:  # logout is a courtesy; the session times out anyway
+            log.debug("session logout failed: %s", type(exc).__name__)
+        self.http.close()
+
+    def __enter__(self) -> NsxClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<NsxClient {self.label} auth={self.auth.name}>"
+
+    # -- the wire -------------------------------------------------------------------------------
+
+    def _checked(self, method: str, path: str, **kw: Any) -> httpx.Response:
+        response = self._request(method, path, **kw)
+        raise_for_status(response, method, path)
+        return response
+
+    def _raw_send(self, method: str, path: str, form: dict[str, str] | None) -> httpx.Response:
+        """Unauthenticated exchange for the auth flows (login/logout), retried like the rest."""
+        return self._request(method, path, form=form, authed=False)
+
+    def _request(self, method: str, path: str, *, params: Mapping[str, Any] | None = None,
+                 json_body: Any = None, form: dict[str, str] | None = None,
+                 headers: Mapping[str, str] | None = None, authed: bool = True,
+                 idempotent: bool = True) -> httpx.Response:
+        """Send with throttling; retry 429/503/connection errors; re-login once on 401/403.
+
+        Retrying PATCH/PUT/DELETE blindly is correct here: in the NSX Policy API they are
+        create-or-update / create-or-replace / delete by id, so repeating one that may already
+        have been applied converges on the same state (a DELETE repeated sees 404 = success).
+        """
+        url = policy_url(path)
+        relogged = False
+        retries = 0
+        waited = 0.0
+        while True:
+            send_headers = {"Accept": "application/json"}
+            generation = 0
+            if authed:
+                # The generation of the very session these headers belong to (read atomically
+                # with them), so a 401 re-logs in only if nobody has done so since.
+                auth_headers, generation = self.auth.headers(self._raw_send)
+                send_headers.update(auth_headers)
+            if headers:
+                send_headers.update(headers)
+            try:
+                response = self._send_once(method, url, path, params, json_body, form,
+                                           send_headers)
+            except httpx.TransportError as exc:
+                if _is_tls_failure(exc) or not (idempotent or _never_sent(exc)):
+                    raise _transport_error(self.label, exc) from None
+                delay = self._next_delay(retries, waited, None)
+                if delay is None:
+                    raise _transport_error(self.label, exc) from None
+                log.debug("%s %s: %s, retry in %.2fs", method, path, type(exc).__name__, delay)
+            else:
+                status = response.status_code
+                if (status in (401, 403) and authed and not relogged
+                        and self.auth.relogin(self._raw_send, generation)):
+                    relogged = True
+                    continue
+                if status not in RETRY_STATUSES:
+                    return response
+                delay = self._next_delay(
+                    retries, waited, parse_retry_after(response.headers.get("retry-after")))
+                if delay is None:
+                    return response      # out of budget: the caller maps it to NsxApiError
+                log.debug("%s %s: %s, retry in %.2fs", method, path, status, delay)
+            self.retry.sleep(delay)
+            waited += delay
+            retries += 1
+
+    def _next_delay(self, retries: int, waited: float, retry_after: float | None
+                    ) -> float | None:
+        if retries + 1 >= self.retry.max_attempts:
+            return None
+        delay = self.retry.delay(retries, retry_after)
+        if waited + delay > self.retry.max_total_wait:
+            return None
+        return delay
+
+    def _send_once(self, method: str, url: str, path: str, params: Mapping[str, Any] | None,
+                   json_body: Any, form: dict[str, str] | None,
+                   headers: dict[str, str]) -> httpx.Response:
+        self._bucket.acquire()
+        with self._in_flight:
+            with self._count_lock:
+                self.request_count += 1
+            started = time.perf_counter()
+            content = json.dumps(json_body).encode() if json_body is not None else None
+            if content is not None:
+                headers = {**headers, "Content-Type": "application/json"}
+            try:
+                response = self.http.request(method, url, params=_clean_params(params),
+                                             headers=headers, content=content, data=form)
+            except httpx.TransportError as exc:
+                log.debug("%s %s -> %s (%.1f ms)", method, path, type(exc).__name__,
+                          (time.perf_counter() - started) * 1000)
+                raise
+            # Method, path, status, time only: headers carry credentials and are never logged.
+            log.debug("%s %s -> %s (%.1f ms)", method, path, response.status_code,
+                      (time.perf_counter() - started) * 1000)
+            return response
+
+
+def policy_url(path: str) -> str:
+    """/infra/... lives under /policy/api/v1; /api/... and /policy/... are used as is."""
+    if not path.startswith("/"):
+        path = "/" + path
+    if path == "/infra" or path.startswith(("/infra/", "/infra?", "/global-infra", "/orgs/")):
+        return POLICY_PREFIX + path
+    return path
+
+
+def _clean_params(params: Mapping[str, Any] | None) -> dict[str, str] | None:
+    if not params:
+        return None
+    out: dict[str, str] = {}
+    for key, value in params.items():
+        if value is None:
+            continue
+        out[key] = ("true" if value else "false") if isinstance(value, bool) else str(value)
+    return out
+
+
+def _json_body(response: httpx.Response) -> dict[str, Any]:
+    if not response.content:
+        return {}
+    try:
+        data = response.json()
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {"results": data}
+
+
+def aggregate_realization(entities: Sequence[Mapping[str, Any]]) -> tuple[str, str | None]:
+    """ERROR wins (with its messages), then UNREALIZED, UNAVAILABLE; all REALIZED is REALIZED;
+    no entities at all is UNKNOWN (Terraform's marker for "nothing realized yet")."""
+    if not entities:
+        return "UNKNOWN", None
+    states = [str(e.get("state") or "UNKNOWN") for e in entities]
+    if "ERROR" in states:
+        messages: list[str] = []
+        for entity in entities:
+            if entity.get("state") != "ERROR":
+                continue
+            if entity.get("runtime_error"):
+                messages.append(str(entity["runtime_error"]))
+            for alarm in entity.get("alarms") or []:
+                if isinstance(alarm, dict):
+                    alarm = alarm.get("message") or alarm.get("error_details")
+                if alarm:
+                    messages.append(str(alarm))
+        unique = list(dict.fromkeys(messages))
+        return "ERROR", "; ".join(unique) or "realization failed"
+    for state in ("UNREALIZED", "UNAVAILABLE", "UNKNOWN"):
+        if state in states:
+            return state, None
+    return ("REALIZED", None) if all(s == "REALIZED" for s in states) else ("UNKNOWN", None)
+
+
+def _never_sent(exc: httpx.TransportError) -> bool:
+    return isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))
+
+
+def _is_tls_failure(exc: BaseException) -> bool:
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLError) or "CERTIFICATE_VERIFY_FAILED" in str(seen):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def _transport_error(label: str, exc: httpx.TransportError) -> TransportError:
+    if _is_tls_failure(exc):
+        hint = ("the manager's certificate is not trusted: pass --ca-bundle FILE with its CA "
+                "(or --insecure for a lab)")
+        what = "TLS verification failed"
+    elif isinstance(exc, httpx.TimeoutException):
+        hint = "NSX did not answer in time; check the manager's load and the network"
+        what = "timed out"
+    else:
+        hint = "check --manager / NSX_MANAGER, the network, and that the manager is up"
+        what = "connection failed"
+    detail = str(exc) or type(exc).__name__
+    return TransportError([Problem(f"cannot reach NSX at {label}: {what} ({detail})", hint=hint)])

@@ -1,0 +1,67 @@
+"""`load_config`: files -> documents -> schema -> semantic rules -> model, every problem at once.
+
+Each stage collects Problems instead of stopping at the first one; the semantic rules run even
+when the schema found problems (they skip values of the wrong type), so one run shows the user
+everything. The model is built only from a configuration without problems.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from nsxplan.config.build import build_config
+from nsxplan.config.loader import MDict, load_files, merge_documents
+from nsxplan.config.model import Config
+from nsxplan.config.rules import semantic_problems
+from nsxplan.config.schema import schema_problems
+from nsxplan.errors import ConfigError, Problem, Source
+from nsxplan.perf import paused_gc
+
+_REQUIRED = {
+    "version": "add `version: 1` at the top of the configuration",
+    "owner": "add `owner: NAME` (lowercase letters, digits, dashes): the name of this stack",
+}
+
+
+def load_config(path: str | Path) -> Config:
+    """Load, validate and build a configuration file or directory.
+
+    Raises ConfigError with every problem found, sorted by file, line and column.
+    """
+    with paused_gc():
+        return _load_config(path)
+
+
+def _load_config(path: str | Path) -> Config:
+    files, problems = load_files(path)
+    for loaded in files:
+        problems.extend(schema_problems(loaded.document, loaded.document.source))
+    if files:
+        merged, merge_problems = merge_documents(files)
+        problems.extend(merge_problems)
+        for key, hint in _REQUIRED.items():
+            if key not in merged:
+                problems.append(Problem(f"missing required key `{key}`", merged.source, hint=hint))
+        problems.extend(semantic_problems(merged))
+    if problems or not files:
+        raise ConfigError(sort_problems(problems))
+    return build_config(merged, [f.name for f in files], digest(merged))
+
+
+def digest(document: Any) -> str:
+    """sha256 of the canonical JSON of the merged documents (key order and layout don't count)."""
+    text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def sort_problems(problems: list[Problem]) -> list[Problem]:
+    """By file, line, column; unlocated problems (a missing path) first; duplicates dropped."""
+    unique = list(dict.fromkeys(problems))
+    return sorted(unique, key=lambda p: (p.source is not None, p.source or Source("", 0, 0),
+                                         p.message))
+
+
+__all__ = ["ConfigError", "MDict", "digest", "load_config", "sort_problems"]

@@ -1,0 +1,1 @@
+"""NSX as read: one bulk GET of the policy tree -> LiveState (state.py), built by read.py."""

@@ -1,0 +1,107 @@
+"""Refresh: read every live object nsxplan plans against in a constant number of requests.
+
+One Hierarchical API GET of the whole policy tree (limited to the kinds in kinds.LIVE_TYPES) plus
+one version GET, whatever the number of gateways, routes, rules or zones. Per-object GETs (the
+Terraform provider's pattern) cost one round trip each; NSX Search lags behind writes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
+
+from nsxplan.live.state import LiveState
+from nsxplan.nsx.kinds import KINDS, LIVE_TYPES, child_path
+from nsxplan.perf import paused_gc
+
+
+class InfraReader(Protocol):
+    request_count: int
+
+    def get_infra(self, types: Sequence[str], base_path: str | None = None) -> dict[str, Any]: ...
+
+    def version(self) -> str: ...
+
+
+def read_live(client: InfraReader, types: Sequence[str] = LIVE_TYPES) -> LiveState:
+    """Read the live policy tree in one H-API GET (+ one version GET) and flatten it."""
+    start = client.request_count
+    # Decoding and flattening a 10,000-object tree allocates dicts that all stay alive.
+    with paused_gc():
+        tree = client.get_infra(list(types))
+        objects = flatten_infra(tree)
+    version = client.version()
+    return LiveState(objects=objects, nsx_version=version or None,
+                     requests=client.request_count - start)
+
+
+def flatten_infra(tree: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """H-API tree (`Infra` with Child* wrappers) -> {path: object without children}.
+
+    Also accepts a bare list of objects (a flat snapshot) for tests. `path`/`parent_path` are
+    filled from the tree position when the manager omits them (older managers and hand-written
+    snapshots do); ChildResourceReference nodes are walked through but not recorded.
+    """
+    out: dict[str, dict[str, Any]] = {}
+    root_path = str(tree.get("path") or "/infra")
+    _walk(tree.get("children") or [], root_path, out)
+    return out
+
+
+def _walk(children: Sequence[Any], parent_path: str, out: dict[str, dict[str, Any]]) -> None:
+    for wrapper in children:
+        if not isinstance(wrapper, Mapping):
+            continue
+        obj = _unwrap(wrapper)
+        if obj is None:
+            continue
+        rt = str(obj.get("resource_type", ""))
+        if rt == "ChildResourceReference" or wrapper.get("resource_type") == \
+                "ChildResourceReference":
+            # A reference walks into an existing node without describing it.
+            ref_path = child_path(parent_path, str(obj.get("target_type", "")), str(obj["id"]))
+            _walk(obj.get("children") or [], ref_path, out)
+            continue
+        if wrapper.get("marked_for_delete") or obj.get("marked_for_delete"):
+            continue
+        path = str(obj.get("path") or child_path(parent_path, rt, str(obj.get("id", ""))))
+        flat = {k: v for k, v in obj.items() if k != "children"}
+        flat.setdefault("path", path)
+        flat.setdefault("parent_path", parent_path)
+        flat.setdefault("relative_path", str(obj.get("id", "")))
+        out[path] = flat
+        _walk(obj.get("children") or [], path, out)
+
+
+def _unwrap(wrapper: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    rt = str(wrapper.get("resource_type", ""))
+    if rt == "ChildResourceReference":
+        return wrapper
+    if rt.startswith("Child"):
+        inner = wrapper.get(rt[len("Child"):])
+        if isinstance(inner, Mapping):
+            return inner
+        # Some wrappers name the inner key differently (ChildPolicyConfigResource and friends):
+        # take the one mapping value that is an object with a resource_type.
+        for v in wrapper.values():
+            if isinstance(v, Mapping) and "resource_type" in v:
+                return v
+        return None
+    # Not a wrapper: a plain object nested directly (hand-written snapshots).
+    return wrapper if "resource_type" in wrapper else None
+
+
+def live_from_objects(objects: Sequence[Mapping[str, Any]] | Mapping[str, Any],
+                      nsx_version: str | None = None) -> LiveState:
+    """LiveState from an H-API snapshot or a flat list of objects each carrying `path`."""
+    if isinstance(objects, Mapping):
+        return LiveState(objects=flatten_infra(objects), nsx_version=nsx_version)
+    flat: dict[str, dict[str, Any]] = {}
+    for o in objects:
+        d = dict(o)
+        d.pop("children", None)
+        path = str(d["path"])
+        k = KINDS.get(str(d.get("resource_type")))
+        d.setdefault("parent_path", path.rsplit("/", 1 if k and k.singleton else 2)[0])
+        flat[path] = d
+    return LiveState(objects=flat, nsx_version=nsx_version)

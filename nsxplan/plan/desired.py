@@ -1,0 +1,189 @@
+"""Configuration model -> the NSX objects it declares (managed fields only).
+
+A field the user did not set (None in the model) is absent from `body`, so it is never diffed and
+never sent. `create_extra` holds what is sent only when creating (display_name defaults to the
+id, as NSX itself would do) and is never compared.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from nsxplan.config.model import (
+    Config,
+    DnsForwarder,
+    DnsZone,
+    NatRule,
+    StaticRoute,
+    Tag,
+    Tier0,
+    Tier1,
+)
+from nsxplan.errors import Source
+
+ZONES_PATH = "/infra/dns-forwarder-zones"
+
+
+@dataclass(frozen=True)
+class Desired:
+    address: str
+    kind: str                           # NSX resource_type
+    path: str
+    parent_path: str
+    body: Mapping[str, Any]             # managed fields (without tags: see `tags`)
+    tags: tuple[Tag, ...] = ()          # user tags; the owner tag is added by the planner
+    source: Source | None = None
+    references: tuple[str, ...] = ()    # policy paths this object needs to exist first
+    adopt: bool = False
+    parent_address: str | None = None   # the planned parent (None: /infra or an existing gateway)
+    create_extra: Mapping[str, Any] = field(default_factory=dict)
+    gateway: str | None = None          # policy path of the gateway it belongs to
+
+
+def desired_objects(config: Config) -> list[Desired]:
+    out: list[Desired] = []
+    for zone in config.dns_zones:
+        out.append(_zone(zone))
+    for t0 in config.tier0s:
+        out.extend(_gateway(t0, "tier0s", "Tier0", _tier0_fields(t0)))
+    for t1 in config.tier1s:
+        out.extend(_gateway(t1, "tier1s", "Tier1", _tier1_fields(t1)))
+    return out
+
+
+def zone_path(zone_id: str) -> str:
+    return f"{ZONES_PATH}/{zone_id}"
+
+
+def _common(obj: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {}
+    if obj.display_name is not None:
+        body["display_name"] = obj.display_name
+    if obj.description is not None:
+        body["description"] = obj.description
+    return body
+
+
+def _set(body: dict[str, Any], name: str, value: Any) -> None:
+    if value is not None:
+        body[name] = list(value) if isinstance(value, tuple) else value
+
+
+def _tier0_fields(t0: Tier0) -> dict[str, Any]:
+    body = _common(t0)
+    _set(body, "ha_mode", t0.ha_mode)
+    _set(body, "failover_mode", t0.failover_mode)
+    return body
+
+
+def _tier1_fields(t1: Tier1) -> dict[str, Any]:
+    body = _common(t1)
+    _set(body, "tier0_path", t1.tier0_path)
+    _set(body, "route_advertisement_types", t1.route_advertisement)
+    _set(body, "failover_mode", t1.failover_mode)
+    return body
+
+
+def _gateway(gw: Tier0 | Tier1, plural: str, kind: str, fields: dict[str, Any]) -> list[Desired]:
+    address = f"{plural}.{gw.id}"
+    out: list[Desired] = []
+    refs: tuple[str, ...] = ()
+    if isinstance(gw, Tier1) and gw.tier0_path:
+        refs = (gw.tier0_path,)
+    if not gw.existing:
+        # `existing: true`: owned elsewhere, never changed; only its children are managed.
+        out.append(Desired(address, kind, gw.path, "/infra", _with_ids(kind, gw.id, fields),
+                           gw.tags, gw.source, refs, gw.adopt, None,
+                           {"display_name": gw.id}, gw.path))
+    parent_addr = None if gw.existing else address
+    if gw.edge_cluster is not None:
+        ls_path = f"{gw.path}/locale-services/default"
+        out.append(Desired(f"{address}.locale_services.default", "LocaleServices", ls_path,
+                           gw.path, _with_ids("LocaleServices", "default",
+                                              {"edge_cluster_path": gw.edge_cluster}),
+                           (), gw.source, (), gw.adopt, parent_addr,
+                           {"display_name": "default"}, gw.path))
+    for r in gw.static_routes:
+        out.append(_route(gw, address, parent_addr, r))
+    for n in gw.nat_rules:
+        out.append(_nat(gw, address, parent_addr, n))
+    if isinstance(gw, Tier1) and gw.dns_forwarder is not None:
+        out.append(_forwarder(gw, address, parent_addr, gw.dns_forwarder))
+    return out
+
+
+def _service_router(gw: Tier0 | Tier1) -> tuple[str, ...]:
+    """NAT and the DNS forwarder run on the gateway's service router, which exists once its
+    locale-services has an edge cluster: write that first when this configuration sets it."""
+    return (f"{gw.path}/locale-services/default",) if gw.edge_cluster is not None else ()
+
+
+def _with_ids(kind: str, obj_id: str, fields: dict[str, Any]) -> dict[str, Any]:
+    return {"resource_type": kind, "id": obj_id, **fields}
+
+
+def _route(gw: Tier0 | Tier1, gw_addr: str, parent_addr: str | None,
+           r: StaticRoute) -> Desired:
+    body = _common(r)
+    body["network"] = r.network
+    hops = []
+    for h in r.next_hops:
+        hop: dict[str, Any] = {"ip_address": h.ip}
+        if h.admin_distance is not None:
+            hop["admin_distance"] = h.admin_distance
+        hops.append(hop)
+    body["next_hops"] = hops
+    return Desired(f"{gw_addr}.static_routes.{r.id}", "StaticRoutes",
+                   f"{gw.path}/static-routes/{r.id}", gw.path,
+                   _with_ids("StaticRoutes", r.id, body), r.tags, r.source, (), r.adopt,
+                   parent_addr, {"display_name": r.id}, gw.path)
+
+
+def _nat(gw: Tier0 | Tier1, gw_addr: str, parent_addr: str | None, n: NatRule) -> Desired:
+    body = _common(n)
+    body["action"] = n.action
+    for name, value in (("source_network", n.source_network),
+                        ("destination_network", n.destination_network),
+                        ("translated_network", n.translated_network),
+                        ("translated_ports", n.translated_ports),
+                        ("service", n.service),
+                        ("sequence_number", n.sequence_number),
+                        ("firewall_match", n.firewall_match),
+                        ("enabled", n.enabled),
+                        ("logging", n.logging)):
+        _set(body, name, value)
+    refs: tuple[str, ...] = (n.service,) if n.service else ()
+    refs += _service_router(gw)
+    section = f"{gw.path}/nat/USER"
+    return Desired(f"{gw_addr}.nat_rules.{n.id}", "PolicyNatRule",
+                   f"{section}/nat-rules/{n.id}", section,
+                   _with_ids("PolicyNatRule", n.id, body), n.tags, n.source, refs, n.adopt,
+                   parent_addr, {"display_name": n.id}, gw.path)
+
+
+def _forwarder(gw: Tier1, gw_addr: str, parent_addr: str | None, f: DnsForwarder) -> Desired:
+    body = _common(f)
+    body["listener_ip"] = f.listener_ip
+    body["default_forwarder_zone_path"] = zone_path(f.default_zone.id)
+    body["conditional_forwarder_zone_paths"] = [zone_path(z.id) for z in f.conditional_zones]
+    _set(body, "enabled", f.enabled)
+    _set(body, "log_level", f.log_level)
+    refs = (zone_path(f.default_zone.id),) + tuple(zone_path(z.id) for z in f.conditional_zones)
+    refs += _service_router(gw)
+    return Desired(f"{gw_addr}.dns_forwarder", "PolicyDnsForwarder", f"{gw.path}/dns-forwarder",
+                   gw.path, _with_ids("PolicyDnsForwarder", "dns-forwarder", body), f.tags,
+                   f.source, refs, f.adopt, parent_addr, {"display_name": "dns-forwarder"},
+                   gw.path)
+
+
+def _zone(z: DnsZone) -> Desired:
+    body = _common(z)
+    body["upstream_servers"] = list(z.upstream_servers)
+    if z.domains:
+        body["dns_domain_names"] = list(z.domains)
+    _set(body, "source_ip", z.source_ip)
+    return Desired(f"dns_zones.{z.id}", "PolicyDnsForwarderZone", zone_path(z.id), "/infra",
+                   _with_ids("PolicyDnsForwarderZone", z.id, body), z.tags, z.source, (),
+                   z.adopt, None, {"display_name": z.id}, None)

@@ -1,0 +1,111 @@
+"""Plan data: frozen actions with before/after, field diffs, checks; JSON round trip.
+
+Renderers, apply and saved plan files all consume these objects (Terraform's plans.Change,
+alembic's operation objects). Planning logic lives in plan/planner.py; this module is only data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from nsxplan.errors import Source
+
+FORMAT_VERSION = 1
+
+CREATE = "create"
+UPDATE = "update"
+DELETE = "delete"
+REPLACE = "replace"
+NOOP = "no-op"
+ACTIONS = (CREATE, UPDATE, DELETE, REPLACE, NOOP)
+
+
+@dataclass(frozen=True)
+class FieldDiff:
+    field: str                 # dotted NSX field, e.g. "next_hops[0].ip_address", "tags"
+    before: Any
+    after: Any
+
+
+@dataclass(frozen=True)
+class Action:
+    """One planned change to one NSX object.
+
+    - `before`: the live object as read, server-managed fields dropped (None for create). It is the
+      pre-image apply restores on rollback (re-create after delete, PUT/PATCH back after update).
+    - `after`: the body apply sends (managed fields + the full tag list, foreign tags kept);
+      None for delete. Never contains `_revision`: apply adds `revision` to updates.
+    - `depends_on`: addresses of actions that must complete first (already reversed for deletes:
+      a parent's delete depends on its children's deletes).
+    """
+
+    address: str               # e.g. "tier0s.vcf-t0.nat_rules.supervisor-egress"
+    kind: str                  # NSX resource_type, e.g. "PolicyNatRule"
+    path: str                  # NSX policy path
+    action: str                # one of ACTIONS
+    before: Mapping[str, Any] | None = None
+    after: Mapping[str, Any] | None = None
+    diff: tuple[FieldDiff, ...] = ()
+    revision: int | None = None        # `_revision` read at plan time (None: object absent)
+    source: Source | None = None       # where the configuration declares it (None for deletes)
+    depends_on: tuple[str, ...] = ()
+    reason: str = ""                   # why, in words (e.g. "owned by tanzu-egress, not in config")
+    adopt: bool = False                # update that only adds the owner tag to an existing object
+
+
+@dataclass(frozen=True)
+class Unmanaged:
+    """A live object under a managed gateway that nsxplan leaves alone."""
+
+    path: str
+    kind: str
+    reason: str                # e.g. "created by wcp-cluster-user-… (NCP), protected"
+    created_by: str | None = None
+
+
+@dataclass(frozen=True)
+class Check:
+    id: str                    # e.g. "dns.return-route", "egress.tier0-nat"
+    status: str                # ok | warn | fail
+    subject: str               # e.g. "DNS server 10.27.51.10"
+    message: str
+    remediation: str | None = None
+    source: Source | None = None
+
+
+@dataclass(frozen=True)
+class Plan:
+    target: str
+    owner: str
+    config_digest: str
+    created_at: str            # ISO 8601 UTC
+    nsxplan_version: str
+    actions: tuple[Action, ...] = ()
+    unmanaged: tuple[Unmanaged, ...] = ()
+    checks: tuple[Check, ...] = ()
+    config_files: tuple[str, ...] = ()
+    format_version: int = FORMAT_VERSION
+    meta: Mapping[str, Any] = field(default_factory=dict)   # e.g. {"nsx_version": "3.2.3"}
+
+    @property
+    def changes(self) -> tuple[Action, ...]:
+        return tuple(a for a in self.actions if a.action != NOOP)
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.changes)
+
+    def summary(self) -> dict[str, int]:
+        count = {k: sum(1 for a in self.actions if a.action == k) for k in ACTIONS}
+        return {
+            "create": count[CREATE],
+            "update": count[UPDATE],
+            "delete": count[DELETE],
+            "replace": count[REPLACE],
+            "unchanged": count[NOOP],
+            "unmanaged": len(self.unmanaged),
+            "checks_failed": sum(1 for c in self.checks if c.status == "fail"),
+            "checks_warned": sum(1 for c in self.checks if c.status == "warn"),
+        }

@@ -1,0 +1,451 @@
+"""make_plan: configuration + live state -> Plan. Pure: no I/O, no clock unless `now` is None.
+
+Steps: desired objects (plan/desired.py) -> live checks and safety rails (every problem collected,
+raised together as one PlanError) -> one action per desired object (create/update/replace/no-op)
+-> deletes of owned objects the configuration no longer declares -> unmanaged objects under
+managed gateways -> dependency edges -> deterministic topological order.
+
+Decisions:
+- Adoption (`adopt: true` / --adopt) adds the owner tag AND applies the other managed fields
+  that differ, in the same update (Action.adopt, reason names the fields): the configuration is
+  the declared truth, and a second plan right after adopting would otherwise show them anyway.
+  Adopting never overrides another owner's tag or a protected object.
+- Deletes: any live object of a managed kind tagged with this owner and absent from the
+  configuration, wherever it is (one bulk read sees the whole tree, so an owned route left on a
+  gateway the configuration no longer mentions is still cleaned up). Gateways the configuration
+  lists (`existing: true` included) are never deleted.
+- A delete NSX would refuse (unowned children or referrers left behind) is a PlanError rather
+  than a failed apply halfway through.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from graphlib import TopologicalSorter
+from typing import Any
+
+from nsxplan import __version__
+from nsxplan.config.model import Config, Tag, Tier0, Tier1
+from nsxplan.errors import PlanError, Problem
+from nsxplan.live.state import LiveState
+from nsxplan.nsx.kinds import (
+    GATEWAY_TYPES,
+    KINDS,
+    address_for_path,
+    gateway_of,
+    reference_paths,
+)
+from nsxplan.nsx.objects import OWNER_SCOPE, strip_server_fields
+from nsxplan.nsx.ownership import classify, creator, protection, unmanaged_reason
+from nsxplan.perf import paused_gc
+from nsxplan.plan.desired import Desired, desired_objects
+from nsxplan.plan.diff import field_diff
+from nsxplan.plan.model import (
+    CREATE,
+    DELETE,
+    NOOP,
+    REPLACE,
+    UPDATE,
+    Action,
+    FieldDiff,
+    Plan,
+    Unmanaged,
+)
+from nsxplan.plan.normalize import canonical, merged_tags
+
+_IDENTITY = ("resource_type", "id")
+
+
+def make_plan(config: Config, live: LiveState, *, target: str, adopt_all: bool = False,
+              now: datetime | None = None) -> Plan:
+    with paused_gc():
+        return _make_plan(config, live, target=target, adopt_all=adopt_all, now=now)
+
+
+def _make_plan(config: Config, live: LiveState, *, target: str, adopt_all: bool,
+               now: datetime | None) -> Plan:
+    desired = desired_objects(config)
+    problems: list[Problem] = list(live_problems(config, live))
+    drafts: dict[str, Action] = {}
+    guards: dict[str, str | None] = {}
+    for d in desired:
+        action, problem = _plan_one(d, live, config.owner, adopt_all, guards)
+        if problem is not None:
+            problems.append(problem)
+        elif action is not None:
+            drafts[d.address] = action
+    wanted = {d.path for d in desired}
+    kept = {gw.path for gw in _all_gateways(config)}   # existing gateways too
+    deletes, delete_problems = _deletes(live, config.owner, wanted | kept)
+    problems.extend(delete_problems)
+    problems.extend(_blocked_deletes(deletes, wanted, live))
+    if problems:
+        raise PlanError(problems)
+    for a in deletes:
+        drafts[a.address] = a
+    unmanaged = _unmanaged(config, live, wanted, {a.path for a in deletes})
+    actions = _order(_with_dependencies(drafts, desired, live))
+    return Plan(
+        target=target, owner=config.owner, config_digest=config.digest,
+        created_at=_timestamp(now), nsxplan_version=__version__, actions=actions,
+        unmanaged=unmanaged, config_files=tuple(config.files),
+        meta={"nsx_version": live.nsx_version, "refresh_requests": live.requests},
+    )
+
+
+def _timestamp(now: datetime | None) -> str:
+    moment = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# --- one desired object ---------------------------------------------------------------------
+
+def _plan_one(d: Desired, live: LiveState, owner: str, adopt_all: bool,
+              guards: dict[str, str | None]) -> tuple[Action | None, Problem | None]:
+    guard = _protected_ancestor(d, live, guards)
+    if guard is not None:
+        return None, guard
+    obj = live.get(d.path)
+    user_tags = [{"scope": t.scope, "tag": t.tag} for t in (*d.tags, Tag(OWNER_SCOPE, owner))]
+    if obj is None:
+        after = {**d.create_extra, **d.body, "tags": user_tags}
+        return Action(d.address, d.kind, d.path, CREATE, None, after,
+                      _create_diff(after), None, d.source, (), "not in NSX"), None
+    o = classify(obj, owner)
+    if o.state == "protected":
+        return None, Problem(
+            f"{d.address}: would change {d.path}, which is {o.reason}; nsxplan never changes it",
+            d.source, "remove it from the configuration (it is managed by NCP or NSX itself)")
+    if o.state == "foreign":
+        return None, Problem(
+            f"{d.address}: {d.path} belongs to nsxplan owner {o.owner!r}, not {owner!r}",
+            d.source, "remove it from this configuration, or from the other owner's first")
+    adopting = o.state == "unowned"
+    if adopting and not (d.adopt or adopt_all):
+        made_by = f" (created by {creator(obj)})" if creator(obj) else ""
+        return None, Problem(
+            f"{d.address}: {d.path} already exists{made_by} and is not tagged "
+            f"{OWNER_SCOPE}={owner}", d.source,
+            "add `adopt: true` to it (or pass --adopt) to take it over; adoption only adds "
+            "the owner tag and applies the configured fields")
+    return _update(d, obj, user_tags, adopting), None
+
+
+def _update(d: Desired, obj: Mapping[str, Any], user_tags: list[dict[str, str]],
+            adopting: bool) -> Action:
+    before = strip_server_fields(obj)
+    revision = obj.get("_revision")
+    revision = int(revision) if isinstance(revision, int) else None
+    k = KINDS[d.kind]
+    after = {**d.body, "tags": merged_tags(user_tags, obj.get("tags"))}
+    if not adopting and _same_raw(obj, after):
+        # Fast path, exact: equal raw values have equal canonical forms. After an apply most
+        # objects come back as sent, and a 10,000-object no-change plan should not pay for
+        # canonicalizing each of them twice.
+        return Action(d.address, d.kind, d.path, NOOP, before, after, (), revision, d.source,
+                      (), "in sync", False)
+    scopes = {t["scope"] for t in user_tags}
+    live_view = _managed_view(obj, d.body, scopes)
+    want_view = _managed_view(after, d.body, scopes)
+    forcing = sorted(f for f in k.replace_fields
+                     if f in want_view and want_view[f] != live_view.get(f))
+    diff = field_diff(live_view, want_view, k.set_fields & {"tags"})
+    if forcing:
+        after = {**d.create_extra, **after}
+        return Action(d.address, d.kind, d.path, REPLACE, before, after, diff, revision,
+                      d.source, (), f"{', '.join(forcing)} cannot change in place", adopting)
+    if not diff:
+        return Action(d.address, d.kind, d.path, NOOP, before, after, (), revision, d.source,
+                      (), "in sync", False)
+    if adopting:
+        others = [f.field for f in diff if f.field != "tags"]
+        reason = "adopt: add the owner tag" + (f" and change {', '.join(others)}"
+                                               if others else "")
+    else:
+        reason = "differs from the configuration"
+    return Action(d.address, d.kind, d.path, UPDATE, before, after, diff, revision, d.source,
+                  (), reason, adopting)
+
+
+def _same_raw(obj: Mapping[str, Any], after: Mapping[str, Any]) -> bool:
+    for f, v in after.items():
+        if f != "tags" and obj.get(f) != v:
+            return False
+    live_tags = obj.get("tags") or ()
+    return len(live_tags) == len(after["tags"]) and all(t in after["tags"] for t in live_tags)
+
+
+def _managed_view(obj: Mapping[str, Any], body: Mapping[str, Any],
+                  scopes: set[str]) -> dict[str, Any]:
+    """Canonical managed fields of an object; tags limited to the scopes we manage, so foreign
+    tags (ncp/…) never appear in a diff although they are kept in the body sent."""
+    view = {f: obj.get(f) for f in body if f not in _IDENTITY}
+    view["tags"] = [t for t in obj.get("tags") or () if str(t.get("scope") or "") in scopes]
+    return canonical(str(body.get("resource_type")), view)
+
+
+def _create_diff(after: Mapping[str, Any]) -> tuple[FieldDiff, ...]:
+    kind = str(after.get("resource_type"))
+    shown = canonical(kind, {k: v for k, v in after.items() if k not in _IDENTITY})
+    return field_diff({}, shown)
+
+
+def _protected_ancestor(d: Desired, live: LiveState,
+                        guards: dict[str, str | None]) -> Problem | None:
+    """Creating or changing anything under an NCP/system object is refused like the object."""
+    found = _guarded_by(d.parent_path, live, guards)
+    if found is None:
+        return None
+    p, why = found
+    return Problem(
+        f"{d.address}: would write {d.path} under {p}, which is {why}; "
+        "nsxplan never changes it", d.source,
+        "manage NCP's gateways through vSphere with Tanzu; put nsxplan objects on "
+        "a gateway an administrator created")
+
+
+def _guarded_by(parent_path: str | None, live: LiveState,
+                guards: dict[str, str | None]) -> tuple[str, str] | None:
+    """The nearest protected ancestor (path, why) from `parent_path` up, below /infra.
+    `guards` memoizes each ancestor's protection: thousands of rules share one gateway."""
+    p = parent_path
+    while p and p != "/infra" and p.startswith("/infra"):
+        if p not in guards:
+            parent = live.get(p)
+            guards[p] = protection(parent) if parent is not None else None
+        why = guards[p]
+        if why is not None:
+            return p, why
+        p = p.rsplit("/", 1)[0]
+    return None
+
+
+# --- deletes and unmanaged ------------------------------------------------------------------
+
+def _deletes(live: LiveState, owner: str, keep: set[str]) -> tuple[list[Action], list[Problem]]:
+    actions: list[Action] = []
+    problems: list[Problem] = []
+    guards: dict[str, str | None] = {}
+    for path in sorted(live.objects):
+        obj = live.objects[path]
+        k = KINDS.get(str(obj.get("resource_type")))
+        if k is None or not k.managed or path in keep:
+            continue
+        o = classify(obj, owner)
+        if o.owner != owner:
+            continue
+        if o.state == "protected":
+            problems.append(Problem(
+                f"{path} carries {OWNER_SCOPE}={owner} but is {o.reason}; nsxplan will not "
+                "delete it", None, "remove the owner tag from it in NSX, or delete it there"))
+            continue
+        guard = _guarded_by(path.rsplit("/", 1)[0], live, guards)
+        if guard is not None:
+            # Deleting a child of NCP's Tier-1 changes NCP's Tier-1, whoever tagged the child.
+            problems.append(Problem(
+                f"{path} carries {OWNER_SCOPE}={owner} but is under {guard[0]}, which is "
+                f"{guard[1]}; nsxplan will not delete it", None,
+                "remove the owner tag from it in NSX, or delete it there"))
+            continue
+        rev = obj.get("_revision")
+        actions.append(Action(address_for_path(path), k.resource_type, path, DELETE,
+                              strip_server_fields(obj), None, (),
+                              rev if isinstance(rev, int) else None, None, (),
+                              f"owned by {owner}, not in the configuration"))
+    return actions, problems
+
+
+def _blocked_deletes(deletes: list[Action], wanted: set[str],
+                     live: LiveState) -> list[Problem]:
+    """Deletes NSX would refuse (500030) because something nsxplan leaves alone still hangs
+    below the object or points at it: better refused at plan time than half-applied."""
+    gone = {a.path for a in deletes}
+    referrers: dict[str, list[str]] = {}
+    for path, obj in live.objects.items():
+        for ref in reference_paths(obj):
+            if ref in gone and path not in gone and path not in wanted:
+                referrers.setdefault(ref, []).append(path)
+    problems: list[Problem] = []
+    for a in deletes:
+        below = [o for o in live.under(a.path) if o.get("path") not in gone
+                 and o.get("path") != a.path and _blocks(o)] if a.kind in GATEWAY_TYPES else []
+        left = sorted({str(o.get("path")) for o in below} | set(referrers.get(a.path, ())))
+        if left:
+            problems.append(Problem(
+                f"{a.address}: cannot delete {a.path} (owned by this configuration, no longer "
+                f"in it): NSX refuses while {', '.join(left[:3])}"
+                f"{f' and {len(left) - 3} more' if len(left) > 3 else ''} still "
+                "depend on it and nsxplan does not own them", None,
+                "remove those in NSX first, or keep the object in the configuration "
+                "(`existing: true` keeps a gateway without managing its fields)"))
+    return problems
+
+
+def _blocks(obj: Mapping[str, Any]) -> bool:
+    # NAT sections come and go with their gateway; everything else under a gateway blocks it.
+    k = KINDS.get(str(obj.get("resource_type")))
+    return k is not None and k.managed
+
+
+def _unmanaged(config: Config, live: LiveState, wanted: set[str],
+               deleted: set[str]) -> tuple[Unmanaged, ...]:
+    gateways = {gw.path for gw in _all_gateways(config)}
+    out: list[Unmanaged] = []
+    for path in sorted(live.objects):
+        gw_path = gateway_of(path)
+        if gw_path is None or gw_path == path or gw_path not in gateways:
+            continue
+        obj = live.objects[path]
+        k = KINDS.get(str(obj.get("resource_type")))
+        if k is None or not k.managed or path in wanted or path in deleted:
+            continue
+        reason = unmanaged_reason(obj, config.owner)
+        made_by = creator(obj)
+        gw_obj = live.get(gw_path) or {}
+        gw_guard = classify(gw_obj, config.owner)
+        if gw_guard.state == "protected" and classify(obj, config.owner).state != "protected":
+            # NCP does not stamp every child (locale-services): the gateway's rule covers it.
+            reason = f"under {gw_path}, which is {gw_guard.reason}"
+            made_by = made_by or creator(gw_obj)
+        out.append(Unmanaged(path, k.resource_type, reason, made_by))
+    return tuple(out)
+
+
+def _all_gateways(config: Config) -> list[Tier0 | Tier1]:
+    return [*config.tier0s, *config.tier1s]
+
+
+# --- dependencies and order -----------------------------------------------------------------
+
+def _with_dependencies(drafts: dict[str, Action], desired: list[Desired],
+                       live: LiveState) -> dict[str, tuple[Action, tuple[str, ...]]]:
+    """Each action with (depends_on for apply, order edges incl. no-ops for sorting)."""
+    by_path = {a.path: a for a in drafts.values()}
+    desired_by_addr = {d.address: d for d in desired}
+    referrers: dict[str, set[str]] = {}
+    for path, obj in live.objects.items():
+        for ref in reference_paths(obj):
+            referrers.setdefault(ref, set()).add(path)
+    # A parent's delete waits for the deletes of everything below it (any depth: a NAT rule
+    # sits under the section, not directly under the gateway).
+    child_deletes: dict[str, set[str]] = {}
+    for a in drafts.values():
+        if a.action == DELETE:
+            p = a.path.rsplit("/", 1)[0]
+            while p.count("/") > 1:
+                if p in by_path and by_path[p].action == DELETE:
+                    child_deletes.setdefault(p, set()).add(a.address)
+                p = p.rsplit("/", 1)[0]
+    # Removing the edge cluster (locale-services) under NAT rules or a DNS forwarder would be
+    # refused: on the way out, the service router goes last.
+    for a in drafts.values():
+        if a.action == DELETE and a.kind in ("PolicyNatRule", "PolicyDnsForwarder"):
+            gw = gateway_of(a.path)
+            ls = by_path.get(f"{gw}/locale-services/default")
+            if ls is not None and ls.action == DELETE:
+                child_deletes.setdefault(ls.path, set()).add(a.address)
+    out: dict[str, tuple[Action, tuple[str, ...]]] = {}
+    for addr, a in drafts.items():
+        edges: set[str] = set()
+        if a.action == DELETE:
+            edges |= child_deletes.get(a.path, set())
+            edges |= {by_path[r].address for r in referrers.get(a.path, ())
+                      if r in by_path}
+        else:
+            d = desired_by_addr[addr]
+            if d.parent_address and d.parent_address in drafts:
+                edges.add(d.parent_address)
+            for ref in d.references:
+                target = by_path.get(ref)
+                if target is not None and target.action != DELETE:
+                    edges.add(target.address)
+        edges.discard(addr)
+        depends = tuple(sorted(e for e in edges if drafts[e].action != NOOP))
+        out[addr] = (_replace_deps(a, depends), tuple(sorted(edges)))
+    return out
+
+
+def _replace_deps(a: Action, depends: tuple[str, ...]) -> Action:
+    return Action(a.address, a.kind, a.path, a.action, a.before, a.after, a.diff, a.revision,
+                  a.source, depends, a.reason, a.adopt)
+
+
+def _order(graph: dict[str, tuple[Action, tuple[str, ...]]]) -> tuple[Action, ...]:
+    """Topological order; among ready actions: non-deletes first, then by path (stable)."""
+    ts: TopologicalSorter[str] = TopologicalSorter()
+    for addr, (_, edges) in graph.items():
+        ts.add(addr, *edges)
+    ts.prepare()
+
+    def key(addr: str) -> tuple[bool, str, str]:
+        a = graph[addr][0]
+        return (a.action == DELETE, a.path, addr)
+
+    heap = [key(n) for n in ts.get_ready()]
+    heapq.heapify(heap)
+    out: list[Action] = []
+    while heap:
+        _, _, addr = heapq.heappop(heap)
+        out.append(graph[addr][0])
+        ts.done(addr)
+        for n in ts.get_ready():
+            heapq.heappush(heap, key(n))
+    return tuple(out)
+
+
+
+# --- live checks ----------------------------------------------------------------------------
+
+_STATEFUL = frozenset({"SNAT", "DNAT"})
+
+
+def live_problems(config: Config, live: LiveState) -> list[Problem]:
+    """Configuration rules that need the live state (validate checks the rest offline)."""
+    problems: list[Problem] = []
+    for gw in _all_gateways(config):
+        if gw.existing and gw.path not in live:
+            kind = "Tier-0" if isinstance(gw, Tier0) else "Tier-1"
+            problems.append(Problem(
+                f"{kind} {gw.id!r} is marked `existing: true` but {gw.path} does not exist",
+                gw.source, "fix the id, check the target manager, or remove `existing: true` "
+                "to let nsxplan create it"))
+    for t0 in config.tier0s:
+        problems.extend(_stateful_nat(t0, live))
+    for t1 in config.tier1s:
+        if t1.tier0 is None and t1.tier0_path and t1.tier0_path not in live:
+            problems.append(Problem(
+                f"Tier-1 {t1.id!r}: tier0 {t1.tier0_path} does not exist", t1.source,
+                "use the id of a Tier-0 in this configuration or the policy path of a live one"))
+        problems.extend(_nat_without_edge(t1, live))
+    return problems
+
+
+def _stateful_nat(t0: Tier0, live: LiveState) -> list[Problem]:
+    obj = live.get(t0.path)
+    if obj is None:
+        return []   # a Tier-0 nsxplan creates: `validate` checks its configured ha_mode
+    ha = (t0.ha_mode if not t0.existing and t0.ha_mode else None) or obj.get("ha_mode") \
+        or "ACTIVE_ACTIVE"
+    stateful = (obj.get("stateful_services") or {}).get("enabled") is True
+    if str(ha).upper() != "ACTIVE_ACTIVE" or stateful:
+        return []
+    return [Problem(
+        f"NAT rule {r.id!r}: {r.action.upper()} on Tier-0 {t0.id!r}, which is ACTIVE_ACTIVE on "
+        "the manager; NSX allows only stateless REFLEXIVE NAT there", r.source,
+        "use `action: REFLEXIVE` (needs source and translated), put the rule on a Tier-1, or "
+        "enable stateful active-active services on the Tier-0 (NSX 4.1+)")
+        for r in t0.nat_rules if r.action.upper() in _STATEFUL]
+
+
+def _nat_without_edge(t1: Tier1, live: LiveState) -> list[Problem]:
+    if not t1.nat_rules or t1.edge_cluster is not None:
+        return []
+    if any(ls.get("edge_cluster_path") for ls in live.children(t1.path, "LocaleServices")):
+        return []
+    first = t1.nat_rules[0]
+    return [Problem(
+        f"Tier-1 {t1.id!r} has NAT rules but no edge cluster (no locale-services with "
+        "edge_cluster_path on the manager); NAT needs a service router", first.source,
+        f"set `edge_cluster:` on Tier-1 {t1.id!r}")]
