@@ -18,11 +18,14 @@ from typing import Any
 from nsxplan.sim import snapshot as _snapshot
 from nsxplan.sim.app import handle, wsgi_response
 from nsxplan.sim.snapshot import SnapshotError
+from nsxplan.sim.versions import DEFAULT as _DEFAULT_PROFILE
+from nsxplan.sim.versions import VERSIONS, NsxVersion, for_product_version
 from nsxplan.sim.writes import RealizationRule
 
-__all__ = ["Simulator", "SnapshotError", "demo_state"]
+__all__ = ["Simulator", "SnapshotError", "demo_state", "NSX_VERSIONS"]
 
-DEFAULT_VERSION = "3.2.3.0.0.21703624"
+DEFAULT_VERSION = _DEFAULT_PROFILE.product_version
+NSX_VERSIONS = tuple(VERSIONS)
 
 
 def demo_state() -> dict[str, Any]:
@@ -37,6 +40,9 @@ class Simulator:
 
     ``state`` is an H-API snapshot (``{"resource_type": "Infra", "children": [...]}``) or None
     for an empty infra. Writes realize after ``realization_delay`` seconds of ``clock``.
+    ``nsx_version`` ("3.2", "4.1", "4.2") picks the manager version whose behaviours it plays;
+    ``version`` overrides the product_version string it reports (alone, it picks the profile of
+    its major.minor). ``healthy = False`` makes the node health endpoint answer 503.
     """
 
     def __init__(
@@ -44,7 +50,8 @@ class Simulator:
         state: dict[str, Any] | None = None,
         *,
         realization_delay: float = 0.0,
-        version: str = DEFAULT_VERSION,
+        version: str | None = None,
+        nsx_version: str | None = None,
         clock: Callable[[], float] = time.monotonic,
         _owned: bool = False,
     ) -> None:
@@ -56,7 +63,17 @@ class Simulator:
         self._clock = clock
         self._realization_rules: list[RealizationRule] = []
         self.realization_delay = realization_delay
-        self.version = version
+        if nsx_version is not None and nsx_version not in VERSIONS:
+            raise ValueError(
+                f"unknown NSX version {nsx_version!r}: choose one of {', '.join(VERSIONS)}"
+            )
+        self.profile: NsxVersion = (
+            VERSIONS[nsx_version] if nsx_version is not None
+            else for_product_version(version) if version is not None
+            else _DEFAULT_PROFILE
+        )
+        self.version = version if version is not None else self.profile.product_version
+        self.healthy = True
 
     def __call__(
         self, environ: dict[str, Any], start_response: Callable[..., Any]

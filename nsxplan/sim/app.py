@@ -15,6 +15,7 @@ from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
+from nsxplan.sim import node as manager_node
 from nsxplan.sim import realization
 from nsxplan.sim.apierror import (
     INTERNAL_ERROR,
@@ -34,6 +35,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("nsxplan.sim")
 
 POLICY = "/policy/api/v1"
+HEALTH_PATH = "/api/v1/reverse-proxy/node/health"
+SPEC_TYPES = "/api/v1/spec/vmware/types/"
 MAX_PAGE = 1000
 Response = tuple[int, list[tuple[str, str]], bytes]
 
@@ -60,6 +63,7 @@ class Request:
         self.caller = Caller(
             user=environ.get("nsxsim.user") or "admin",
             allow_overwrite=environ.get("HTTP_X_ALLOW_OVERWRITE", "").lower() == "true",
+            protection=environ.get("nsxsim.protection") or "NOT_PROTECTED",
         )
 
     def json_body(self) -> Obj:
@@ -98,9 +102,18 @@ def handle(sim: Simulator, environ: dict[str, Any]) -> Response:
 
 def _route(sim: Simulator, req: Request) -> Response:
     path = req.path.rstrip("/") or "/"
+    if path == HEALTH_PATH:
+        _only(req, "GET")
+        return _json(*manager_node.health_body(sim.healthy))
     if path in ("/api/v1/node/version", "/api/v1/node"):
         _only(req, "GET")
-        return _json(200, {"node_version": sim.version, "product_version": sim.version})
+        return _json(200, manager_node.version_body(sim.version))
+    if path.startswith(SPEC_TYPES):
+        _only(req, "GET")
+        spec = manager_node.TYPE_SPECS.get(path[len(SPEC_TYPES):])
+        if spec is None:
+            raise not_found(req.path)
+        return _json(200, spec)
     if not path.startswith(POLICY + "/infra"):
         raise not_found(req.path)
     rel = path[len(POLICY) :]
@@ -132,6 +145,7 @@ def _transaction(sim: Simulator, req: Request, check_revision: bool = True) -> T
         sim._realization_rules,
         check_revision=check_revision,
         delete_delay=sim.realization_delay,
+        version=sim.profile,
     )
 
 
@@ -201,7 +215,9 @@ def _realized(sim: Simulator, req: Request, what: str) -> Response:
             return _json(200, realization.realized_entities(node, now, sim.realization_delay))
         if node is None:
             raise not_found(intent)
-        return _json(200, realization.consolidated_status(node, now, sim.realization_delay))
+        return _json(
+            200, realization.consolidated_status(node, now, sim.realization_delay, sim.profile)
+        )
 
 
 # ---- lists --------------------------------------------------------------------------------------

@@ -14,6 +14,12 @@ answers, so clients can exercise their login flow). With credentials:
   Sessions expire after `session_timeout` seconds without a request (NSX's default is 1800 s).
 - `POST /api/session/destroy` ends the session.
 - No credentials at all -> 401.
+- `GET /api/v1/reverse-proxy/node/health` needs no credentials (load balancers probe it bare).
+- Principal identities: when the TLS layer verified a client certificate (``--client-ca``), the
+  server puts its subject CN in `environ["SSL_CLIENT_S_DN_CN"]`; the request then runs as the
+  principal identity that CN maps to (``principal_identities``, default: the CN itself), whatever
+  else it carries, and what it creates is PROTECTED (`environ["nsxsim.protection"]`), as NSX
+  does for NCP's ``wcp-cluster-user-...`` identity. With a mapping, an unmapped CN -> 403.
 
 The authenticated user goes to `environ["nsxsim.user"]` for the core (`_create_user`, ...) and for
 per-client rate limiting. Credentials are never logged or echoed.
@@ -28,7 +34,7 @@ import secrets
 import threading
 import time
 import urllib.parse
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from http.cookies import CookieError, SimpleCookie
 from typing import Any
@@ -38,6 +44,8 @@ from nsxplan.sim.faults import WSGIApp, api_error
 DEFAULT_USER = "admin"
 SESSION_TIMEOUT = 1800.0
 CREATE_PATH = "/api/session/create"
+HEALTH_PATH = "/api/v1/reverse-proxy/node/health"
+CLIENT_CN = "SSL_CLIENT_S_DN_CN"
 DESTROY_PATH = "/api/session/destroy"
 _BAD_CREDENTIALS = ("The username/password combination is incorrect or the account specified "
                     "has been locked.")
@@ -53,7 +61,8 @@ class _Session:
 class AuthMiddleware:
     def __init__(self, app: WSGIApp, username: str | None = None, password: str | None = None,
                  *, session_timeout: float = SESSION_TIMEOUT,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 principal_identities: Mapping[str, str] | None = None) -> None:
         if (username is None) != (password is None):
             raise ValueError("username and password go together: give both or neither")
         self.app = app
@@ -63,6 +72,7 @@ class AuthMiddleware:
         self.clock = clock
         self._sessions: dict[str, _Session] = {}
         self._lock = threading.Lock()
+        self.principal_identities = dict(principal_identities or {})
 
     @property
     def enforced(self) -> bool:
@@ -84,13 +94,27 @@ class AuthMiddleware:
             return self._create(environ, start_response)
         if method == "POST" and path == DESTROY_PATH:
             return self._destroy(environ, start_response)
-        outcome = self._authenticate(environ)
+        if method == "GET" and path.rstrip("/") == HEALTH_PATH:
+            environ["nsxsim.user"] = DEFAULT_USER
+            return self.app(environ, start_response)
+        outcome = self._principal(environ) or self._authenticate(environ)
         if isinstance(outcome, tuple):
             status, message = outcome
             return api_error(start_response, status, message, error_code=403 if status == 401
                              else 98, module_name="common-services")
         environ["nsxsim.user"] = outcome
         return self.app(environ, start_response)
+
+    def _principal(self, environ: dict[str, Any]) -> str | tuple[int, str] | None:
+        """The principal identity of a verified client certificate, or None without one."""
+        cn = str(environ.get(CLIENT_CN) or "")
+        if not cn:
+            return None
+        if self.principal_identities and cn not in self.principal_identities:
+            return 403, (f"The client certificate CN={cn} is not registered to a principal "
+                         "identity.")
+        environ["nsxsim.protection"] = "PROTECTED"
+        return self.principal_identities.get(cn, cn)
 
     def _authenticate(self, environ: dict[str, Any]) -> str | tuple[int, str]:
         """The user name, or (status, message) to refuse with."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from nsxplan.sim.auth import SESSION_TIMEOUT, AuthMiddleware
@@ -33,11 +33,13 @@ def build_wsgi(sim: Any, *, username: str | None = None, password: str | None = 
                latency_ms: float = 0, faults: list[dict[str, Any]] | str | os.PathLike[str]
                | None = None, seed: int | None = None,
                session_timeout: float = SESSION_TIMEOUT, retry_after: bool = True,
-               clock: Callable[[], float] = time.monotonic) -> WSGIApp:
+               clock: Callable[[], float] = time.monotonic,
+               principal_identities: Mapping[str, str] | None = None) -> WSGIApp:
     """Wrap a Simulator (any WSGI app; `sim.add_realization_rule` is needed only for
     `realization:` faults) in the edge middlewares. `faults`: a rule list or a faults file path;
     `seed` seeds `rate:` rules without their own seed; `retry_after=False` omits Retry-After on
-    429/503; `clock` drives the rate limiter and session expiry (tests pass a fake one).
+    429/503; `clock` drives the rate limiter and session expiry (tests pass a fake one);
+    `principal_identities` maps client-certificate CNs to principal identity names.
     Raises ValueError (FaultsError for faults) for inconsistent arguments."""
     app: WSGIApp = sim
     if latency_ms < 0:
@@ -48,7 +50,8 @@ def build_wsgi(sim: Any, *, username: str | None = None, password: str | None = 
         app = ConcurrencyLimit(app, concurrency_limit, retry_after=retry_after)
     if rate_limit is not None:
         app = RateLimit(app, rate_limit, retry_after=retry_after, clock=clock)
-    app = AuthMiddleware(app, username, password, session_timeout=session_timeout, clock=clock)
+    app = AuthMiddleware(app, username, password, session_timeout=session_timeout, clock=clock,
+                         principal_identities=principal_identities)
     if faults is not None:
         rules = (load_faults(faults) if isinstance(faults, (str, os.PathLike))
                  else validate_faults(faults))

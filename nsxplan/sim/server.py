@@ -147,6 +147,11 @@ class _Handler(BaseHTTPRequestHandler):
             "REMOTE_PORT": str(self.client_address[1]),
             "CONTENT_LENGTH": str(len(body)) if body else "",
         }
+        cn = _client_cn(self.connection)
+        if cn is not None:
+            # Only a certificate the TLS layer verified against --client-ca gets here; the
+            # auth layer maps its CN to a principal identity (mod_ssl's variable name).
+            environ["SSL_CLIENT_S_DN_CN"] = cn
         for name, value in self.headers.items():
             key = name.upper().replace("-", "_")
             if key == "CONTENT_LENGTH" or key == "TRANSFER_ENCODING":
@@ -215,6 +220,22 @@ class _Handler(BaseHTTPRequestHandler):
 
 for _m in _METHODS:
     setattr(_Handler, "do_" + _m, _Handler._handle)
+
+
+def _client_cn(conn: Any) -> str | None:
+    """The subject CN of the peer's verified certificate, or None (no TLS, no certificate)."""
+    if not isinstance(conn, ssl.SSLSocket):
+        return None
+    try:
+        cert = conn.getpeercert()
+    except (ValueError, OSError):
+        return None
+    subject: Any = (cert or {}).get("subject", ())
+    for rdn in subject:
+        for key, value in rdn:
+            if key == "commonName":
+                return str(value)
+    return None
 
 
 class _Server(ThreadingHTTPServer):
@@ -308,7 +329,7 @@ def _url_host(host: str) -> str:
 
 def start_server(app: WSGIApp, *, host: str = "127.0.0.1", port: int = 0, tls: bool = False,
                  cert: str | None = None, key: str | None = None, cert_dir: str | None = None,
-                 verbose: bool = False) -> RunningServer:
+                 verbose: bool = False, client_ca: str | None = None) -> RunningServer:
     """Listen on host:port (0 = a free port) and serve `app` from a thread; return once listening.
 
     TLS: with `cert`/`key` (both or neither) that pair is served and `ca_file` is `cert`;
@@ -316,10 +337,14 @@ def start_server(app: WSGIApp, *, host: str = "127.0.0.1", port: int = 0, tls: b
     in `cert_dir` (default: a temporary directory removed by stop()) and `ca_file` points to it,
     for clients to pass as their CA bundle. Raises OSError when the address cannot be bound,
     ValueError for inconsistent TLS arguments, ssl.SSLError for an unusable cert/key pair.
+
+    `client_ca` (PEM bundle; implies TLS): client certificates are requested (optional, as NSX
+    does: password users connect without one) and verified against it; a verified certificate's
+    CN reaches the app as `environ["SSL_CLIENT_S_DN_CN"]`.
     """
     if (cert is None) != (key is None):
         raise ValueError("cert and key go together: give both or neither")
-    tls = tls or cert is not None
+    tls = tls or cert is not None or client_ca is not None
     tmpdir = None
     ca_file = None
     ctx = None
@@ -333,6 +358,9 @@ def start_server(app: WSGIApp, *, host: str = "127.0.0.1", port: int = 0, tls: b
         ctx.minimum_version = ssl.TLSVersion.TLSv1_2
         try:
             ctx.load_cert_chain(cert, key)
+            if client_ca is not None:
+                ctx.verify_mode = ssl.CERT_OPTIONAL
+                ctx.load_verify_locations(cafile=client_ca)
         except Exception:
             if tmpdir:
                 shutil.rmtree(tmpdir, ignore_errors=True)

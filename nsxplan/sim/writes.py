@@ -27,8 +27,11 @@ from nsxplan.sim.apierror import (
     delete_blocked,
     invalid_path,
 )
+from nsxplan.sim.fields import field_error
 from nsxplan.sim.kinds import COMMON_DEFAULTS, KINDS, NAT_SECTIONS, Kind, Target, child_path
 from nsxplan.sim.store import Node, Obj, Store, ref_values
+from nsxplan.sim.versions import DEFAULT as DEFAULT_VERSION
+from nsxplan.sim.versions import NsxVersion
 
 # Fields the server owns: ignored when a client sends them (reference §2).
 SERVER_FIELDS = frozenset(
@@ -72,6 +75,9 @@ class RealizationRule:
 class Caller:
     user: str = "admin"
     allow_overwrite: bool = False  # request header X-Allow-Overwrite: true
+    # What the caller's new objects get: a protected principal identity (NCP's
+    # wcp-cluster-user-...) stamps PROTECTED, everybody else NOT_PROTECTED.
+    protection: str = "NOT_PROTECTED"
 
 
 def fast_uuid4() -> str:
@@ -89,7 +95,13 @@ def now_ms() -> int:
 
 
 def server_fields(
-    kind: Kind, path: str, parent_path: str, obj_id: str, user: str, stamp: int
+    kind: Kind,
+    path: str,
+    parent_path: str,
+    obj_id: str,
+    user: str,
+    stamp: int,
+    protection: str = "NOT_PROTECTED",
 ) -> Obj:
     """Server-managed fields of a newly created object."""
     uid = fast_uuid4()
@@ -104,7 +116,7 @@ def server_fields(
         "marked_for_delete": False,
         "overridden": False,
         "_system_owned": False,
-        "_protection": "NOT_PROTECTED",
+        "_protection": protection,
         "_create_user": user,
         "_create_time": stamp,
         "_last_modified_user": user,
@@ -139,6 +151,7 @@ class Transaction:
     realization_rules: list[RealizationRule]
     check_revision: bool = True
     delete_delay: float = 0.0  # how long deleted objects stay listed as marked_for_delete
+    version: NsxVersion = DEFAULT_VERSION
     _undo: list[Callable[[], None]] = field(default_factory=list)
     _upserted: dict[str, None] = field(default_factory=dict)
     _removed: dict[str, tuple[Obj, Kind]] = field(default_factory=dict)
@@ -182,9 +195,18 @@ class Transaction:
                     "Fetch the latest copy of the object and retry.",
                 )
         user_fields = {k: v for k, v in body.items() if k not in SERVER_FIELDS}
+        self._check_version_fields(kind, user_fields)
         stamp = now_ms()
         if existing is None:
-            new = server_fields(kind, path, target.parent_path, obj_id, self.caller.user, stamp)
+            new = server_fields(
+                kind,
+                path,
+                target.parent_path,
+                obj_id,
+                self.caller.user,
+                stamp,
+                self.caller.protection,
+            )
         else:
             old = existing.obj
             new = {k: v for k, v in old.items() if k in SERVER_FIELDS}
@@ -317,6 +339,18 @@ class Transaction:
             obj["nat_type"] = section
             self._put(path, gw_path, kind, with_defaults(kind, obj))
 
+    def _check_version_fields(self, kind: Kind, fields: Obj) -> None:
+        """Fields a manager of this version does not know are refused like any unknown field."""
+        if (
+            kind.key == "Tier0"
+            and fields.get("stateful_services") is not None
+            and not self.version.stateful_active_active
+        ):
+            raise field_error(
+                f"stateful_services: not a property of Tier0 in NSX {self.version.name} "
+                "(stateful Active/Active services exist from NSX 4.1)"
+            )
+
     def _check_system_owned(self, path: str, node: Node) -> None:
         """NSX refuses any client write to a system-owned object, superuser override or not.
         Only the object itself: NSX lets clients create children under system-owned parents
@@ -411,9 +445,10 @@ class Transaction:
             t0 = self.store.nodes[t0_path].obj
         else:
             return
-        if t0.get("ha_mode") != "ACTIVE_ACTIVE" or (t0.get("stateful_services") or {}).get(
-            "enabled"
-        ):
+        stateful = self.version.stateful_active_active and (
+            t0.get("stateful_services") or {}
+        ).get("enabled")
+        if t0.get("ha_mode") != "ACTIVE_ACTIVE" or stateful:
             return
         rules_to_check = (
             [path]
@@ -428,9 +463,14 @@ class Transaction:
         for rule_path in rules_to_check:
             action = self.store.nodes[rule_path].obj.get("action")
             if action in ("SNAT", "DNAT"):
+                way = (
+                    ", or enable stateful_services on the Tier-0"
+                    if self.version.stateful_active_active
+                    else ""
+                )
                 raise bad_request(
                     f"{action} rule path=[{rule_path}] is not supported on Tier-0 {t0_path} "
                     "whose ha_mode is ACTIVE_ACTIVE: use a stateless REFLEXIVE rule, or an "
-                    "ACTIVE_STANDBY Tier-0, or enable stateful_services on the Tier-0.",
+                    f"ACTIVE_STANDBY Tier-0{way}.",
                     NAT_ACTIVE_ACTIVE,
                 )

@@ -7,7 +7,9 @@ from typing import Any
 
 import httpx
 import pytest
-from core_support import P, err, ok
+from core_support import P, client_for, err, ok
+
+from nsxplan.sim import Simulator, demo_state
 
 T0 = f"{P}/infra/tier-0s/vcf-t0"
 T1 = f"{P}/infra/tier-1s/t1a"
@@ -263,7 +265,12 @@ def test_nat_sequence_range_depends_on_section(with_t1: httpx.Client) -> None:
 
 
 @pytest.mark.parametrize("action", ["SNAT", "DNAT"])
-def test_stateful_nat_on_active_active_tier0(client: httpx.Client, action: str) -> None:
+def test_stateful_nat_on_active_active_tier0(action: str) -> None:
+    with client_for(Simulator(demo_state(), nsx_version="4.1")) as client:
+        _stateful_nat(client, action)
+
+
+def _stateful_nat(client: httpx.Client, action: str) -> None:
     rule = {
         "action": action,
         "source_network": "10.0.0.0/24",
