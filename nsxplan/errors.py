@@ -4,6 +4,23 @@ Every expected error carries one or more Problems; each renders as one line
 (`file:line:col: message` for configuration errors, `NSX <status> <error_code> <METHOD> <path>:
 message` for API errors) plus a hint. Anything that is not an NsxplanError is an internal error
 and the CLI says so (with a debug log), never a bare traceback.
+
+The tree (exit code 1 unless marked):
+
+    NsxplanError                 every expected error; `.problems`, each one line plus a hint
+    ├── UsageError               bad flags or arguments
+    │   └── JournalError         a rollback journal that cannot be read or is not a journal
+    ├── ConfigError              YAML, schema or semantic rule violations (all at once)
+    ├── PlanError                cannot plan: safety rails, live checks, planner refusals
+    │   └── PlanFileError        a saved plan missing, not JSON, not a plan, another format
+    ├── StalePlanError           exit 3: a saved plan no longer matches NSX; nothing written
+    ├── ApplyError               an apply failed; says what was rolled back and what is left
+    ├── TransportError           NSX unreachable: connection, TLS, timeouts after retries
+    ├── NsxApiError              NSX answered with an ApiError (`.info`: ApiErrorInfo)
+    └── MetricsError             the drift metrics file cannot be written
+
+Not in the tree on purpose: config/yaml_events.Refused (internal: the loader turns it into a
+ConfigError Problem) and the simulator's own errors (nsxplan.sim stands alone).
 """
 
 from __future__ import annotations
@@ -75,6 +92,18 @@ class ConfigError(NsxplanError):
 
 class PlanError(NsxplanError):
     """The configuration cannot be planned against the live state (safety rails, live checks)."""
+
+
+class PlanFileError(PlanError):
+    """A saved plan cannot be read: missing, not JSON, not a plan, or from another format."""
+
+
+class JournalError(UsageError):
+    """A rollback journal cannot be read, or is not an nsxplan journal."""
+
+
+class MetricsError(NsxplanError):
+    """The metrics file cannot be written."""
 
 
 class StalePlanError(NsxplanError):

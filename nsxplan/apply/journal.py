@@ -33,7 +33,7 @@ from nsxplan.apply.records import RollbackResult, Step, StepResult, UndoItem, Un
 from nsxplan.apply.report import Reporter, Reporters
 from nsxplan.apply.rollback import undo
 from nsxplan.durable import fsync_dir
-from nsxplan.errors import ApplyError, Problem, UsageError
+from nsxplan.errors import ApplyError, JournalError, Problem
 from nsxplan.plan.model import CREATE, DELETE
 
 FORMAT = "nsxplan-journal/1"
@@ -149,7 +149,7 @@ def read_journal(path: Path | str) -> JournalContents:
     try:
         lines = p.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
-        raise UsageError(Problem(f"cannot read journal {p}: {exc.strerror}",
+        raise JournalError(Problem(f"cannot read journal {p}: {exc.strerror}",
                                  hint="pass the journal path `nsxplan apply` printed")) from exc
     contents = JournalContents(p)
     for n, line in enumerate(lines, 1):
@@ -160,16 +160,16 @@ def read_journal(path: Path | str) -> JournalContents:
         except json.JSONDecodeError as exc:
             if n == len(lines):
                 break
-            raise UsageError(Problem(f"{p}:{n}: not a journal line ({exc.msg})",
+            raise JournalError(Problem(f"{p}:{n}: not a journal line ({exc.msg})",
                                      hint="pass the journal path `nsxplan apply` printed")
                              ) from exc
         if not isinstance(record, dict):
-            raise UsageError(Problem(f"{p}:{n}: not a journal record"))
+            raise JournalError(Problem(f"{p}:{n}: not a journal record"))
         if record.get("type") == "header" and contents.header is None:
             contents.header = record
         contents.records.append(record)
     if contents.header is None or contents.header.get("format") != FORMAT:
-        raise UsageError(Problem(f"{p}: not an nsxplan journal (no `{FORMAT}` header)",
+        raise JournalError(Problem(f"{p}: not an nsxplan journal (no `{FORMAT}` header)",
                                  hint="pass the journal path `nsxplan apply` printed"))
     return contents
 

@@ -1,6 +1,6 @@
 """Who owns a live object, and whether nsxplan may touch it.
 
-Rules (architecture.md, "Ownership"):
+Rules (docs/decisions.md, "Protected objects" and "Deletes"):
 - nsxplan deletes only objects carrying `nsxplan/owner=<owner>`;
 - objects owned by another nsxplan owner are never touched;
 - an existing object without an owner tag is adopted only when asked (adopt flag / --adopt);
@@ -52,7 +52,7 @@ def protection(obj: Mapping[str, Any]) -> str | None:
     if obj.get("_system_owned") is True:
         return "system-owned"
     state = str(obj.get("_protection") or "")
-    # architecture.md: anything but NOT_PROTECTED/absent is off limits (UNKNOWN included: NSX
+    # docs/decisions.md: anything but NOT_PROTECTED/absent is off limits (UNKNOWN included: NSX
     # could not tell us it is safe).
     if state and state != "NOT_PROTECTED":
         return f"protected ({state}), created by {_who(obj)}"

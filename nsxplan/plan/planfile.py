@@ -26,17 +26,13 @@ from typing import Any
 import jsonschema
 
 from nsxplan.durable import write_atomic
-from nsxplan.errors import PlanError, Problem, Source
+from nsxplan.errors import PlanError, PlanFileError, Problem, Source
 from nsxplan.plan.model import FORMAT_VERSION, Action, Check, FieldDiff, Plan, Unmanaged
 from nsxplan.redact import scrub_target
 from nsxplan.schemas import load_schema
 
 _REPLAN = "run `nsxplan plan --out FILE` again"
 _MAX_PROBLEMS = 20
-
-
-class PlanFileError(PlanError):
-    """A saved plan cannot be read: missing, not JSON, not a plan, or from another format."""
 
 
 def save_plan(plan: Plan, path: str | Path) -> None:

@@ -10,14 +10,10 @@ from datetime import datetime
 from pathlib import Path
 
 from nsxplan.durable import write_atomic
-from nsxplan.errors import NsxplanError
+from nsxplan.errors import MetricsError
 from nsxplan.plan.model import ACTIONS, NOOP, Plan
 
 _CHECK_STATUSES = ("ok", "warn", "fail")
-
-
-class MetricsError(NsxplanError):
-    """The metrics file cannot be written."""
 
 
 def drift_metrics(plan: Plan, *, now: datetime | float) -> str:

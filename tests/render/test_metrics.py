@@ -9,7 +9,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from nsxplan.render.metrics import MetricsError, drift_metrics, write_metrics
+from nsxplan.errors import MetricsError
+from nsxplan.render.metrics import drift_metrics, write_metrics
 
 from .sample import empty_plan, sample_plan
 

@@ -8,8 +8,8 @@ import stat
 
 import pytest
 
-from nsxplan.errors import EXIT_ERROR, NsxplanError, PlanError
-from nsxplan.plan.planfile import PlanFileError, is_plan_file, load_plan, plan_from_dict, save_plan
+from nsxplan.errors import EXIT_ERROR, NsxplanError, PlanError, PlanFileError
+from nsxplan.plan.planfile import is_plan_file, load_plan, plan_from_dict, save_plan
 from nsxplan.render import render_json
 
 from .sample import sample_plan
