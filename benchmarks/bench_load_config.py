@@ -1,4 +1,5 @@
-"""How long `load_config` takes on a large configuration, against plain PyYAML on the same text.
+"""Inner-loop benchmark: how long `load_config` takes on a large configuration, against plain
+PyYAML on the same text (bench_commands.py times whole commands).
 
     python benchmarks/bench_load_config.py [MEGABYTES]   (default 10)
 

@@ -1,4 +1,6 @@
-"""Whole-plan benchmark: a no-change `plan` of ~10,000 objects against a simulator on a socket.
+"""Inner-loop benchmark: read_live + make_plan of ~10,000 objects, in one process, against a
+simulator on a socket. It leaves out what a user also waits for (interpreter start, imports,
+loading the configuration, checks, rendering): bench_commands.py times the whole command.
 
 Builds a configuration (one Tier-0, Tier-1s with locale-services, static routes and NAT rules)
 from the model dataclasses, loads the objects it declares (owner-tagged, as after an apply) into

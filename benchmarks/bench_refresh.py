@@ -1,4 +1,5 @@
-"""Refresh benchmark: bulk H-API read vs one GET per object (the Terraform provider's pattern).
+"""Inner-loop benchmark: bulk H-API read vs one GET per object (the Terraform provider's
+pattern), in one process; bench_commands.py times whole commands.
 
 Starts the simulator on a 127.0.0.1 socket with per-request latency (like `nsxplan sim serve
 --latency-ms 20`) and a generated state of N objects (Tier-1 gateways x static routes x NAT

@@ -29,14 +29,20 @@ def read_live(client: InfraReader, types: Sequence[str] = LIVE_TYPES) -> LiveSta
     # Decoding and flattening a 10,000-object tree allocates dicts that all stay alive.
     with paused_gc():
         tree = client.get_infra(list(types))
-        objects = flatten_infra(tree)
+        # The decoded tree is ours alone: its objects become the flat ones in place instead of
+        # being copied (half the memory of a 50,000-object refresh).
+        objects = flatten_infra(tree, in_place=True)
     version = client.version()
     return LiveState(objects=objects, nsx_version=version or None,
                      requests=client.request_count - start)
 
 
-def flatten_infra(tree: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+def flatten_infra(tree: Mapping[str, Any], *,
+                  in_place: bool = False) -> dict[str, dict[str, Any]]:
     """H-API tree (`Infra` with Child* wrappers) -> {path: object without children}.
+
+    `in_place`: the tree's objects are reused (their `children` removed) rather than copied;
+    only for a tree nobody else holds.
 
     Also accepts a bare list of objects (a flat snapshot) for tests. `path`/`parent_path` are
     filled from the tree position when the manager omits them (older managers and hand-written
@@ -44,11 +50,12 @@ def flatten_infra(tree: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     """
     out: dict[str, dict[str, Any]] = {}
     root_path = str(tree.get("path") or "/infra")
-    _walk(tree.get("children") or [], root_path, out)
+    _walk(tree.get("children") or [], root_path, out, in_place)
     return out
 
 
-def _walk(children: Sequence[Any], parent_path: str, out: dict[str, dict[str, Any]]) -> None:
+def _walk(children: Sequence[Any], parent_path: str, out: dict[str, dict[str, Any]],
+          in_place: bool = False) -> None:
     for wrapper in children:
         if not isinstance(wrapper, Mapping):
             continue
@@ -60,17 +67,25 @@ def _walk(children: Sequence[Any], parent_path: str, out: dict[str, dict[str, An
                 "ChildResourceReference":
             # A reference walks into an existing node without describing it.
             ref_path = child_path(parent_path, str(obj.get("target_type", "")), str(obj["id"]))
-            _walk(obj.get("children") or [], ref_path, out)
+            _walk(obj.get("children") or [], ref_path, out, in_place)
             continue
         if wrapper.get("marked_for_delete") or obj.get("marked_for_delete"):
             continue
         path = str(obj.get("path") or child_path(parent_path, rt, str(obj.get("id", ""))))
-        flat = {k: v for k, v in obj.items() if k != "children"}
-        flat.setdefault("path", path)
-        flat.setdefault("parent_path", parent_path)
-        flat.setdefault("relative_path", str(obj.get("id", "")))
+        if in_place and isinstance(obj, dict):
+            flat = obj
+            kids = flat.pop("children", None)
+        else:
+            flat = {k: v for k, v in obj.items() if k != "children"}
+            kids = obj.get("children")
+        if "path" not in flat:
+            flat["path"] = path
+        if "parent_path" not in flat:
+            flat["parent_path"] = parent_path
+        if "relative_path" not in flat:
+            flat["relative_path"] = str(obj.get("id", ""))
         out[path] = flat
-        _walk(obj.get("children") or [], path, out)
+        _walk(kids or [], path, out, in_place)
 
 
 def _unwrap(wrapper: Mapping[str, Any]) -> Mapping[str, Any] | None:

@@ -110,17 +110,29 @@ def canon_tags(tags: Iterable[Mapping[str, Any]] | None) -> list[dict[str, str]]
 def canonical(resource_type: str, body: Mapping[str, Any]) -> dict[str, Any]:
     """Canonical form of an object body: server fields dropped, values canonical, sets sorted."""
     k = KINDS.get(resource_type)
-    set_fields = k.set_fields if k else frozenset({"tags"})
-    out: dict[str, Any] = {}
-    for name, value in body.items():
-        if name in SERVER_FIELDS:
-            continue
-        v = canon_field(name, value)
-        if name in set_fields and name != "tags" and isinstance(v, list):
-            # Set-like lists hold scalars (enums, paths, domains): sorted and deduplicated.
-            v = sorted(set(v), key=str)
-        out[name] = v
-    return out
+    set_fields = k.set_fields if k else _TAGS_ONLY
+    return {name: _canonical_value(set_fields, name, value) for name, value in body.items()
+            if name not in SERVER_FIELDS}
+
+
+def canonical_value(resource_type: str, name: str, value: Any) -> Any:
+    """One field of `canonical(resource_type, body)` (None for a server field, which canonical
+    drops): the planner compares single fields this way when their raw values differ."""
+    if name in SERVER_FIELDS:
+        return None
+    k = KINDS.get(resource_type)
+    return _canonical_value(k.set_fields if k else _TAGS_ONLY, name, value)
+
+
+_TAGS_ONLY = frozenset({"tags"})
+
+
+def _canonical_value(set_fields: frozenset[str], name: str, value: Any) -> Any:
+    v = canon_field(name, value)
+    if name in set_fields and name != "tags" and isinstance(v, list):
+        # Set-like lists hold scalars (enums, paths, domains): sorted and deduplicated.
+        v = sorted(set(v), key=str)
+    return v
 
 
 def project(live: Mapping[str, Any], fields: Iterable[str]) -> dict[str, Any]:

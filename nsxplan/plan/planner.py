@@ -33,6 +33,7 @@ from nsxplan.live.state import LiveState
 from nsxplan.nsx.kinds import (
     GATEWAY_TYPES,
     KINDS,
+    Kind,
     address_for_path,
     gateway_of,
     reference_paths,
@@ -53,7 +54,7 @@ from nsxplan.plan.model import (
     Plan,
     Unmanaged,
 )
-from nsxplan.plan.normalize import canonical, merged_tags
+from nsxplan.plan.normalize import canonical, canonical_value, merged_tags
 
 _IDENTITY = ("resource_type", "id")
 
@@ -140,10 +141,11 @@ def _update(d: Desired, obj: Mapping[str, Any], user_tags: list[dict[str, str]],
     revision = int(revision) if isinstance(revision, int) else None
     k = KINDS[d.kind]
     after = {**d.body, "tags": merged_tags(user_tags, obj.get("tags"))}
-    if not adopting and _same_raw(obj, after):
-        # Fast path, exact: equal raw values have equal canonical forms. After an apply most
-        # objects come back as sent, and a 10,000-object no-change plan should not pay for
-        # canonicalizing each of them twice.
+    if not adopting and _same_raw(k, obj, after):
+        # Fast path, exact: equal raw values have equal canonical forms, and fields whose raw
+        # values differ are compared canonically one by one. After an apply most objects come
+        # back as sent (or with a server default, such as a next hop's admin_distance), and a
+        # 10,000-object no-change plan should not pay for canonicalizing each of them twice.
         return Action(d.address, d.kind, d.path, NOOP, before, after, (), revision, d.source,
                       (), "in sync", False)
     scopes = {t["scope"] for t in user_tags}
@@ -169,12 +171,28 @@ def _update(d: Desired, obj: Mapping[str, Any], user_tags: list[dict[str, str]],
                   (), reason, adopting)
 
 
-def _same_raw(obj: Mapping[str, Any], after: Mapping[str, Any]) -> bool:
+def _same_raw(k: Kind, obj: Mapping[str, Any], after: Mapping[str, Any]) -> bool:
     for f, v in after.items():
-        if f != "tags" and obj.get(f) != v:
+        if f == "tags":
+            continue
+        live = obj.get(f)
+        if live != v and (f in _IDENTITY or not _same_field(k, f, live, v)):
             return False
     live_tags = obj.get("tags") or ()
     return len(live_tags) == len(after["tags"]) and all(t in after["tags"] for t in live_tags)
+
+
+def _same_field(k: Kind, name: str, live: Any, want: Any) -> bool:
+    """Whether one field would show no diff and force no replace (field_diff's rule: None, []
+    and "" on both sides are the same; a replace field must be canonically equal)."""
+    a = canonical_value(k.resource_type, name, live)
+    b = canonical_value(k.resource_type, name, want)
+    if a == b:
+        return True
+    return name not in k.replace_fields and a in _EMPTY and b in _EMPTY
+
+
+_EMPTY: tuple[Any, ...] = (None, [], "")
 
 
 def _managed_view(obj: Mapping[str, Any], body: Mapping[str, Any],
