@@ -233,6 +233,37 @@ def serve_rehearsal(s: Session, argv: tuple[str, ...]) -> None:
     serve(s, argv, check)
 
 
+def serve_principal_identity(s: Session, argv: tuple[str, ...]) -> None:
+    # Substituted: pi-ca.pem is a throwaway CA made here, which also signs nsxplan's certificate.
+    import ssl
+
+    import httpx
+
+    from tests.sim.helpers_pki import TestCA
+
+    ca_dir = s.cwd / "pki"
+    ca_dir.mkdir()
+    pki = TestCA(ca_dir)
+    shutil.copy(pki.ca_file, s.cwd / "pi-ca.pem")
+    ncp = pki.issue("ncp-cert")
+
+    def check(url: str, ca: str | None) -> None:
+        assert ca is not None
+        s.monkeypatch.setenv("NSX_CLIENT_CERT", ncp.cert)
+        s.monkeypatch.setenv("NSX_CLIENT_KEY", ncp.key)
+        out, _ = s.nsxplan("plan", str(s.lab), "--manager", url, "--ca-bundle", ca, expect=0)
+        assert "Plan: 3 to create" in out
+        ctx = ssl.create_default_context(cafile=ca)
+        ctx.load_cert_chain(ncp.cert, ncp.key)
+        with httpx.Client(base_url=url, verify=ctx) as c:
+            assert c.get("/api/v1/node/version").json()["product_version"].startswith("4.2.")
+            t1 = "/policy/api/v1/infra/tier-1s/ncp-t1"
+            assert c.patch(t1, json={}).status_code == 200
+            assert c.get(t1).json()["_create_user"] == "wcp-cluster-user-domain-c8-1234"
+
+    serve(s, argv, check)
+
+
 Step = Callable[[Session, tuple[str, ...]], None]
 STEPS: dict[tuple[str, ...], Step] = {
     words(QUICKSTART_APPLY): quickstart_apply,
@@ -254,6 +285,9 @@ STEPS: dict[tuple[str, ...], Step] = {
     words("nsxplan sim serve --state prod.json --port 0 --tls --username admin "
           "--password '...' --latency-ms 20 --rate-limit 100 --faults faults.yaml"):
         serve_rehearsal,
+    words("nsxplan sim serve --port 0 --nsx-version 4.2 --client-ca pi-ca.pem "
+          "--principal-identity ncp-cert=wcp-cluster-user-domain-c8-1234"):
+        serve_principal_identity,
 }
 
 

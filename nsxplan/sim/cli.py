@@ -53,10 +53,11 @@ def _check_readable(path: str, what: str, hint: str) -> None:
         raise SimCliError(f"{path}: cannot read {what}: {exc.strerror or exc}", hint) from None
 
 
-def _load_simulator(state: str | None, realization_delay: float, version: str | None) -> Any:
+def _load_simulator(state: str | None, realization_delay: float, version: str | None,
+                    nsx_version: str | None = None) -> Any:
     from nsxplan.sim import Simulator, demo_state
 
-    kw: dict[str, Any] = {"realization_delay": realization_delay}
+    kw: dict[str, Any] = {"realization_delay": realization_delay, "nsx_version": nsx_version}
     if version:
         kw["version"] = version
     if state is None:
@@ -69,6 +70,18 @@ def _load_simulator(state: str | None, realization_delay: float, version: str | 
         raise SimCliError(f"{state}: not a valid simulator state: {_first_line(exc)}",
                           'expected {"resource_type": "Infra", "children": [...]} '
                           "(the Hierarchical API format)") from None
+
+
+def _identity_map(items: tuple[str, ...]) -> dict[str, str]:
+    mapping: dict[str, str] = {}
+    for item in items:
+        cn, sep, name = item.partition("=")
+        if not sep or not cn.strip() or not name.strip():
+            raise SimCliError(f"--principal-identity {item!r} is not CN=NAME",
+                              "for example --principal-identity "
+                              "ncp-cert=wcp-cluster-user-domain-c8-1234")
+        mapping[cn.strip()] = name.strip()
+    return mapping
 
 
 @click.group("sim")
@@ -95,6 +108,9 @@ def sim() -> None:
               help="Its password (or NSXSIM_PASSWORD, which keeps it out of `ps`).")
 @click.option("--session-timeout", default=1800.0, type=click.FloatRange(min=0, min_open=True),
               show_default=True, help="Idle seconds before a session expires.")
+@click.option("--nsx-version", type=click.Choice(["3.2", "4.1", "4.2"]), metavar="3.2|4.1|4.2",
+              help="NSX Manager version to play: its behaviours and /api/v1/node/version. "
+                   "[default: 3.2]")
 @click.option("--version", "product_version", metavar="V",
               help="product_version reported by /api/v1/node/version.")
 @click.option("--realization-delay", default=0.0, type=click.FloatRange(min=0), metavar="S",
@@ -102,14 +118,21 @@ def sim() -> None:
 @click.option("--tls", is_flag=True, help="Serve HTTPS with a self-signed certificate.")
 @click.option("--cert", metavar="FILE", help="Serve HTTPS with this certificate (PEM)...")
 @click.option("--key", metavar="FILE", help="...and this private key (PEM).")
+@click.option("--client-ca", metavar="FILE",
+              help="Request client certificates signed by this CA (PEM); their CN names a "
+                   "principal identity whose objects are PROTECTED. Implies --tls.")
+@click.option("--principal-identity", "principal_identity", metavar="CN=NAME", multiple=True,
+              help="Map a client-certificate CN to a principal identity name (repeatable); "
+                   "with any mapping, unmapped CNs are refused.")
 @click.option("--save-on-exit", is_flag=True, help="Write the state back to --state on exit.")
 @click.option("-v", "--verbose", is_flag=True, help="Log every request to stderr.")
 def serve(state: str | None, host: str, port: int | None, latency_ms: float,
           rate_limit: float | None, concurrency_limit: int | None, no_retry_after: bool,
           faults: str | None,
           seed: int | None, username: str | None, password: str | None,
-          session_timeout: float, product_version: str | None, realization_delay: float,
-          tls: bool, cert: str | None, key: str | None, save_on_exit: bool,
+          session_timeout: float, nsx_version: str | None, product_version: str | None,
+          realization_delay: float, tls: bool, cert: str | None, key: str | None,
+          client_ca: str | None, principal_identity: tuple[str, ...], save_on_exit: bool,
           verbose: bool) -> None:
     """Run the simulator over HTTP(S) and print the URL it listens on."""
     from nsxplan.sim.compose import build_wsgi
@@ -125,25 +148,31 @@ def serve(state: str | None, host: str, port: int | None, latency_ms: float,
     if save_on_exit and state is None:
         raise SimCliError("--save-on-exit needs --state FILE",
                           "the state is written back to that file")
+    identities = _identity_map(principal_identity)
+    if identities and client_ca is None:
+        raise SimCliError("--principal-identity needs --client-ca FILE",
+                          "principal identities authenticate with client certificates")
     if port is None:
-        port = 8443 if (tls or cert) else 8080
-    for path, flag in ((cert, "--cert"), (key, "--key")):
+        port = 8443 if (tls or cert or client_ca) else 8080
+    for path, flag in ((cert, "--cert"), (key, "--key"), (client_ca, "--client-ca")):
         if path is not None:
             _check_readable(path, flag.lstrip("-"), f"check the {flag} path (PEM)")
-    simulator = _load_simulator(state, realization_delay, product_version)
+    simulator = _load_simulator(state, realization_delay, product_version, nsx_version)
     try:
         app = build_wsgi(simulator, username=username, password=password, rate_limit=rate_limit,
                          concurrency_limit=concurrency_limit, latency_ms=latency_ms,
                          faults=faults, seed=seed, session_timeout=session_timeout,
-                         retry_after=not no_retry_after)
+                         retry_after=not no_retry_after, principal_identities=identities)
     except FaultsError as exc:
         raise SimCliError(str(exc), exc.hint) from None
     try:
         server = start_server(app, host=host, port=port, tls=tls, cert=cert, key=key,
-                              verbose=verbose)
+                              verbose=verbose, client_ca=client_ca)
     except ssl.SSLError as exc:
-        raise SimCliError(f"cannot use --cert/--key: {exc.reason or _first_line(exc)}",
-                          "give a PEM certificate and its matching PEM private key") from None
+        what = "--cert/--key" + ("/--client-ca" if client_ca else "")
+        raise SimCliError(f"cannot use {what}: {exc.reason or _first_line(exc)}",
+                          "give a PEM certificate, its matching PEM private key and a PEM "
+                          "CA bundle") from None
     except OSError as exc:
         raise SimCliError(f"cannot listen on {host}:{port}: {exc.strerror or exc}",
                           "choose another --port (0 picks a free one) or --host") from None

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from nsxplan.sim import rules
 from nsxplan.sim.apierror import (
+    ALREADY_EXISTS,
     NAT_ACTIVE_ACTIVE,
     PATH_INVALID,
     PROTECTED,
@@ -185,6 +186,15 @@ class Transaction:
         else:
             self._check_system_owned(path, existing)
             self._check_protection(path, existing)
+        if existing is not None and replace and body.get("_revision") is None:
+            # PUT "must include the current _revision ... missing or stale, the operation will
+            # be rejected" (every object's _revision doc). Without one a PUT is a create, and
+            # the object exists: the answer a mock of NSX gives (reference §5).
+            raise bad_request(
+                f"Cannot create an object with path=[{path}] as it already exists. To replace "
+                "it, send its current _revision.",
+                ALREADY_EXISTS,
+            )
         if existing is not None and self.check_revision and body.get("_revision") is not None:
             if body["_revision"] != existing.obj.get("_revision"):
                 raise ApiError(

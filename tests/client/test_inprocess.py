@@ -51,7 +51,7 @@ def test_crud_roundtrip_and_errors_in_process() -> None:
         nsx = conn.client
         nsx.patch("/infra/tier-1s/t1-x", {"tier0_path": "/infra/tier-0s/vcf-t0"})
         body = nsx.put("/infra/tier-1s/t1-x", {"tier0_path": "/infra/tier-0s/vcf-t0",
-                                               "description": "replaced"})
+                                               "description": "replaced", "_revision": 0})
         assert body["description"] == "replaced" and body["_revision"] == 1
         nsx.delete("/infra/tier-1s/t1-x")
         nsx.delete("/infra/tier-1s/t1-x")                     # absent: still fine

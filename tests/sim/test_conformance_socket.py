@@ -83,7 +83,8 @@ def test_crud_on_gateways_with_200_empty_bodies(empty: httpx.Client) -> None:
     t1 = P + "/infra/tier-1s/t1a"
     ok(empty.patch(t1, json={"tier0_path": "/infra/tier-0s/t0a"}))
     assert ok(empty.get(t1)).json()["tier0_path"] == "/infra/tier-0s/t0a"
-    body = ok(empty.put(t1, json={"display_name": "replaced"})).json()  # PUT returns the body
+    api_error(empty.put(t1, json={"display_name": "replaced"}), 400)  # PUT needs _revision
+    body = ok(empty.put(t1, json={"display_name": "replaced", "_revision": 0})).json()
     assert body["display_name"] == "replaced" and "tier0_path" not in body
     assert body["_revision"] == 1
     assert ok(empty.delete(t1)).content == b""

@@ -87,6 +87,15 @@ def test_put_creates(empty_client: httpx.Client) -> None:
     assert body["_revision"] == 0 and body["ha_mode"] == "ACTIVE_STANDBY"
 
 
+def test_put_over_an_existing_object_needs_its_revision(empty_client: httpx.Client) -> None:
+    ok(empty_client.put(T0, json={"description": "kept"}))
+    e = err(empty_client.put(T0, json={"description": "lost?"}), 400, 500127)
+    assert T0.removeprefix(P) in e["error_message"] and "_revision" in e["error_message"]
+    err(empty_client.put(T0, json={"description": "stale", "_revision": 7}), 412)
+    assert empty_client.get(T0).json()["description"] == "kept"
+    ok(empty_client.put(T0, json={"description": "replaced", "_revision": 0}))
+
+
 def test_read_only_fields_from_client_are_ignored(empty_client: httpx.Client) -> None:
     ok(
         empty_client.patch(

@@ -75,6 +75,9 @@ def test_state_file_is_served_and_saved_on_exit(tmp_path: Path) -> None:
     (["--port", "-1"], "--port"),
     (["--rate-limit", "0"], "--rate-limit"),
     (["--bogus"], "--bogus"),  # click words the refusal; nsxplan's part: one line naming it
+    (["--nsx-version", "5.0"], "--nsx-version"),
+    (["--principal-identity", "ncp=wcp"], "--principal-identity needs --client-ca"),
+    (["--client-ca", "/nonexistent/ca.pem"], "cannot read client-ca"),
 ])
 def test_bad_flags_are_one_line_errors_with_exit_1(
         args: list[str], fragment: str, capsys: pytest.CaptureFixture[str]) -> None:
@@ -99,6 +102,9 @@ def test_bad_files_are_one_line_errors(tmp_path: Path,
         (["--faults", str(tmp_path / "missing.yaml")], "cannot read faults file"),
         (["--cert", str(junk), "--key", str(junk)], "cannot use --cert/--key"),
         (["--cert", str(tmp_path / "no.pem"), "--key", str(junk)], "no.pem"),
+        (["--client-ca", str(junk)], "cannot use --cert/--key/--client-ca"),
+        (["--client-ca", str(junk), "--principal-identity", "no-equals-sign"],
+         "is not CN=NAME"),
     ]:
         assert main(["serve", "--port", "0", *args]) == 1
         lines = capsys.readouterr().err.strip().splitlines()
