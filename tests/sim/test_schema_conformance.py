@@ -1,0 +1,223 @@
+"""Every body the simulator returns, checked against NSX's own model (tests/nsx_schemas).
+
+One scenario drives every kind and endpoint nsxplan uses (objects, lists and paging, the H-API
+tree, errors of each family, realization, session, version, health, type specs); a recorder at
+the WSGI edge keeps every response, and each is validated against the schema of its route. It
+runs in-process for NSX 3.2, 4.1 and 4.2 and over a real TLS socket on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import json
+import ssl
+from typing import Any
+
+import httpx
+import pytest
+from schema_check import Recorder, check, problems
+
+from nsxplan.sim import Simulator, demo_state
+from nsxplan.sim.compose import build_wsgi
+from nsxplan.sim.server import serve_in_thread
+
+P = "/policy/api/v1"
+INFRA = P + "/infra"
+T0 = INFRA + "/tier-0s/t0-as"
+T1 = INFRA + "/tier-1s/t1-app"
+ZONE = INFRA + "/dns-forwarder-zones/corp"
+SEG = INFRA + "/segments/web"
+EDGE_CLUSTER = "/infra/sites/default/enforcement-points/default/edge-clusters/edge-cluster-01"
+FAULT = {"match": {"path": INFRA + "/tier-1s/fault-*"}, "respond": {"status": 503}}
+
+
+def stack(nsx_version: str) -> tuple[Simulator, Recorder]:
+    sim = Simulator(demo_state(), nsx_version=nsx_version)
+    sim.add_realization_rule(lambda p: p.endswith("/broken"), message="edge unreachable")
+    return sim, Recorder(build_wsgi(sim, faults=[FAULT]))
+
+
+def expect(resp: httpx.Response, status: int) -> Any:
+    assert resp.status_code == status, f"{resp.request.method} {resp.request.url}: {resp.text}"
+    return resp.json() if resp.content else None
+
+
+def scenario(c: httpx.Client, sim: Simulator) -> None:
+    # manager node, session, type specs
+    expect(c.get("/api/v1/node/version"), 200)
+    expect(c.get("/api/v1/reverse-proxy/node/health"), 200)
+    for name in ("Tag", "ManagedResource"):
+        expect(c.get(f"/api/v1/spec/vmware/types/{name}"), 200)
+    expect(c.get("/api/v1/spec/vmware/types/Nope"), 404)
+    expect(c.post("/api/session/create", data={"j_username": "admin", "j_password": "x"}), 200)
+    expect(c.post("/api/session/destroy"), 200)
+
+    # every kind, created one by one
+    writes: list[tuple[str, dict[str, Any]]] = [
+        (ZONE, {"upstream_servers": ["10.0.0.53"], "dns_domain_names": ["corp.example.com"]}),
+        (INFRA + "/dns-forwarder-zones/default", {"upstream_servers": ["10.0.1.53"]}),
+        (T0, {"ha_mode": "ACTIVE_STANDBY", "failover_mode": "PREEMPTIVE",
+              "tags": [{"scope": "owner", "tag": "netops"}]}),
+        (T0 + "/locale-services/default", {"edge_cluster_path": EDGE_CLUSTER}),
+        (SEG, {"vlan_ids": ["2760"], "transport_zone_path":
+               "/infra/sites/default/enforcement-points/default/transport-zones/vlan-tz"}),
+        (T0 + "/locale-services/default/interfaces/up1",
+         {"type": "EXTERNAL", "segment_path": "/infra/segments/web",
+          "edge_path": EDGE_CLUSTER + "/edge-nodes/0",
+          "subnets": [{"ip_addresses": ["10.27.60.2"], "prefix_len": 24}]}),
+        (T0 + "/locale-services/default/bgp", {"local_as_num": "65001"}),
+        (T0 + "/locale-services/default/bgp/neighbors/tor",
+         {"neighbor_address": "10.27.60.1", "remote_as_num": "65000"}),
+        (T0 + "/static-routes/default", {"network": "0.0.0.0/0",
+                                         "next_hops": [{"ip_address": "10.27.60.1"}]}),
+        (T0 + "/nat/USER/nat-rules/snat", {"action": "SNAT", "source_network": "10.1.0.0/16",
+                                           "translated_network": "10.27.60.10"}),
+        (T1, {"tier0_path": "/infra/tier-0s/t0-as",
+              "route_advertisement_types": ["TIER1_CONNECTED", "TIER1_NAT"]}),
+        (T1 + "/locale-services/default", {"edge_cluster_path": EDGE_CLUSTER}),
+        (T1 + "/static-routes/r1", {"network": "10.9.0.0/16",
+                                    "next_hops": [{"ip_address": "10.1.0.1"}]}),
+        (T1 + "/nat/USER/nat-rules/dnat", {"action": "DNAT", "destination_network": "10.27.60.20",
+                                           "translated_network": "10.1.0.20"}),
+        (T1 + "/nat/USER/nat-rules/reflexive", {"action": "REFLEXIVE",
+                                                "source_network": "10.1.0.7",
+                                                "translated_network": "10.27.60.21"}),
+        (T1 + "/nat/USER/nat-rules/no-snat", {"action": "NO_SNAT",
+                                              "source_network": "10.1.0.0/16"}),
+        (T1 + "/dns-forwarder", {"listener_ip": "10.1.0.53",
+                                 "default_forwarder_zone_path":
+                                     "/infra/dns-forwarder-zones/default",
+                                 "conditional_forwarder_zone_paths":
+                                     ["/infra/dns-forwarder-zones/corp"]}),
+        (INFRA + "/tier-1s/broken", {}),
+    ]
+    for path, body in writes:
+        expect(c.patch(path, json=body), 200)
+    for path, _ in writes:
+        expect(c.get(path), 200)
+    if sim.profile.stateful_active_active:
+        stateful = {"stateful_services": {"enabled": True}}
+        expect(c.patch(INFRA + "/tier-0s/vcf-t0", json=stateful), 200)
+
+    # PUT: replace with the revision, refused without it or stale
+    t1 = expect(c.get(T1), 200)
+    expect(c.put(T1, json={**t1, "description": "replaced"}), 200)
+    expect(c.put(T1, json={"description": "no revision"}), 400)
+    expect(c.put(T1, json={"description": "stale", "_revision": 0}), 412)
+    expect(c.put(INFRA + "/tier-1s/fresh", json={"tier0_path": "/infra/tier-0s/t0-as"}), 200)
+
+    # lists: every collection, paged, sorted, trimmed, NAT sections
+    for coll in ("/tier-0s", "/tier-1s", "/segments", "/dns-forwarder-zones",
+                 "/tier-0s/t0-as/static-routes", "/tier-0s/t0-as/locale-services",
+                 "/tier-0s/t0-as/locale-services/default/interfaces",
+                 "/tier-0s/t0-as/locale-services/default/bgp/neighbors",
+                 "/tier-1s/t1-app/nat", "/tier-1s/t1-app/nat/USER/nat-rules"):
+        expect(c.get(INFRA + coll), 200)
+    page = expect(c.get(INFRA + "/tier-1s", params={"page_size": 1}), 200)
+    while "cursor" in page:
+        page = expect(c.get(INFRA + "/tier-1s", params={"page_size": 1, "cursor": page["cursor"]}),
+                      200)
+    expect(c.get(INFRA + "/tier-1s", params={"sort_by": "_create_time", "sort_ascending": "false"}),
+           200)
+    expect(c.get(INFRA + "/tier-1s", params={"included_fields": "id,path"}), 200)
+
+    # the H-API: read (whole, filtered, rooted) and write (create, walk into, cascade delete)
+    expect(c.get(INFRA), 200)
+    expect(c.get(INFRA, params={"filter": "Type-Tier0|LocaleServices|BgpRoutingConfig"}), 200)
+    expect(c.get(INFRA, params={"base_path": "/infra/tier-1s/t1-app"}), 200)
+    expect(c.get(INFRA, params={"base_path": "/infra/tier-0s/t0-as",
+                            "type_filter": "StaticRoutes"}), 200)
+    expect(c.patch(INFRA, json={"resource_type": "Infra", "children": [
+        {"resource_type": "ChildTier1", "Tier1": {
+            "resource_type": "Tier1", "id": "hapi-t1", "children": [
+                {"resource_type": "ChildStaticRoutes", "StaticRoutes": {
+                    "resource_type": "StaticRoutes", "id": "r", "network": "10.8.0.0/16",
+                    "next_hops": [{"ip_address": "10.1.0.1"}]}}]}},
+        {"resource_type": "ChildResourceReference", "id": "t0-as", "target_type": "Tier0",
+         "children": [{"resource_type": "ChildStaticRoutes", "marked_for_delete": True,
+                       "StaticRoutes": {"resource_type": "StaticRoutes", "id": "default"}}]},
+    ]}), 200)
+    expect(c.patch(INFRA, json={"resource_type": "Infra", "children": [
+        {"resource_type": "ChildTier1", "marked_for_delete": True,
+         "Tier1": {"resource_type": "Tier1", "id": "hapi-t1"}}]}), 200)
+
+    # realization: NSX's entity types, the consolidated status, an error with its alarm
+    for intent in ("/infra/tier-0s/t0-as", "/infra/tier-1s/t1-app", "/infra/segments/web",
+                   "/infra/tier-0s/t0-as/locale-services/default/interfaces/up1",
+                   "/infra/tier-1s/t1-app/static-routes/r1", "/infra/tier-1s/broken",
+                   "/infra/tier-1s/never-written"):
+        expect(c.get(INFRA + "/realized-state/realized-entities", params={"intent_path": intent}),
+               200)
+    for intent in ("/infra/tier-1s/t1-app", "/infra/tier-1s/broken",
+                   "/infra/tier-1s/t1-app/nat/USER/nat-rules/dnat"):
+        expect(c.get(INFRA + "/realized-state/status", params={"intent_path": intent}), 200)
+    expect(c.get(INFRA + "/realized-state/status",
+                 params={"intent_path": "/infra/tier-1s/no"}), 404)
+
+    # each error family
+    expect(c.get(INFRA + "/tier-1s/absent"), 404)
+    expect(c.get(INFRA + "/no-such-collection"), 404)
+    expect(c.patch(T1, json={"failover_mode": "SOMETIMES"}), 400)
+    expect(c.patch(T1, content=b"{not json", headers={"Content-Type": "application/json"}), 400)
+    expect(c.delete(ZONE), 400)  # still referenced by the forwarder
+    expect(c.patch(INFRA + "/tier-1s/t1-app/nat/USER", json={}), 400)  # system-managed section
+    expect(c.post(T1), 405)
+    expect(c.patch(INFRA + "/tier-0s/vcf-t0/nat/USER/nat-rules/aa", json={
+        "action": "DNAT" if not sim.profile.stateful_active_active else "NAT64",
+        "destination_network": "10.27.60.30", "translated_network": "10.1.0.30"}), 400)
+    expect(c.patch(INFRA + "/tier-1s/domain-c8", json={"description": "ncp's"}), 403)
+    expect(c.patch(INFRA, json={"resource_type": "Infra", "children": [
+        {"resource_type": "ChildStaticRoutes", "StaticRoutes": {"id": "x"}}]}), 400)
+    expect(c.get(INFRA + "/tier-1s/fault-1"), 503)  # an injected proxy error
+
+    # deletes, leaves first; absent objects are fine
+    expect(c.delete(INFRA + "/tier-1s/fresh"), 200)
+    for path, _ in reversed(writes):
+        if path.endswith("/locale-services/default/bgp"):
+            expect(c.delete(path + "/neighbors/tor"), 200)
+        expect(c.delete(path), 200)
+    expect(c.delete(INFRA + "/tier-1s/fresh"), 200)
+
+
+@pytest.mark.parametrize("nsx_version", ["3.2", "4.1", "4.2"])
+def test_every_in_process_body_matches_nsx_model(nsx_version: str) -> None:
+    sim, recorder = stack(nsx_version)
+    with httpx.Client(transport=httpx.WSGITransport(app=recorder), base_url="http://nsx") as c:
+        scenario(c, sim)
+    assert len(recorder.exchanges) > 100
+    found = problems(recorder.exchanges)
+    assert not found, "\n".join(found)
+
+
+def test_every_body_over_a_tls_socket_matches_nsx_model() -> None:
+    sim, recorder = stack("4.2")
+    with serve_in_thread(recorder, tls=True) as server:
+        assert server.ca_file is not None
+        ctx = ssl.create_default_context(cafile=server.ca_file)
+        with httpx.Client(base_url=server.url, verify=ctx, timeout=10.0) as c:
+            scenario(c, sim)
+    found = problems(recorder.exchanges)
+    assert not found, "\n".join(found)
+
+
+def test_the_checker_catches_what_nsx_does_not_send() -> None:
+    """The schemas are not vacuous: an invented field, a wrong enum or a missing required field
+    in a body is reported."""
+    sim, recorder = stack("4.2")
+    with httpx.Client(transport=httpx.WSGITransport(app=recorder), base_url="http://nsx") as c:
+        expect(c.get(INFRA + "/tier-1s/domain-c8"), 200)
+        expect(c.get(INFRA + "/realized-state/status",
+                     params={"intent_path": "/infra/tier-1s/domain-c8"}), 200)
+    obj, status = recorder.exchanges
+    bad_obj = obj.json() | {"enforced_status": {}, "failover_mode": "SOMETIMES"}
+    obj.body = _dump(bad_obj)
+    assert len(check(obj)) == 2
+    bad_status = status.json() | {"enforced_status": {"status": {}}}
+    del bad_status["intent_path"]
+    status.body = _dump(bad_status)
+    found = check(status)
+    assert any("enforced_status" in f for f in found)
+    assert any("intent_path" in f for f in found)
+
+
+def _dump(body: Any) -> bytes:
+    return json.dumps(body).encode()
