@@ -35,6 +35,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 log = logging.getLogger("nsxplan")
 
 FORMATS = click.Choice(["text", "json", "markdown"])
+ENV_PREFIX = "NSXPLAN"     # every option: NSXPLAN_<COMMAND>_<OPTION> (see _flag_env_names)
 
 
 def _use_color(no_color: bool) -> bool:
@@ -142,6 +143,7 @@ class _Group(click.Group):
             from nsxplan.sim.cli import sim  # the simulator's own command group
 
             self.add_command(sim)
+            _flag_env_names(sim, f"{ENV_PREFIX}_SIM")
         return super().get_command(ctx, cmd_name)
 
 
@@ -409,6 +411,32 @@ def graph(path: str, fmt: str, conn_opts: commands.ConnectOptions, color: bool) 
     return EXIT_OK
 
 
+def _flag_env_names(group: click.Group, prefix: str) -> None:
+    """NSXPLAN_<COMMAND>_<FLAG> for every option, named after the flag users type: click's
+    automatic name follows the Python parameter (`--format` is `fmt` here), so options whose
+    parameter is named differently get the flag's name added (an explicit one, such as
+    NSX_MANAGER, stays first)."""
+    for name, command in group.commands.items():
+        path = f"{prefix}_{name.replace('-', '_').upper()}"
+        if isinstance(command, click.Group):
+            _flag_env_names(command, path)
+            continue
+        for param in command.params:
+            if not isinstance(param, click.Option) or not param.name:
+                continue
+            longs = [o for o in param.opts if o.startswith("--")]
+            if not longs:
+                continue
+            flag_env = f"{path}_{max(longs, key=len)[2:].replace('-', '_').upper()}"
+            explicit = ([param.envvar] if isinstance(param.envvar, str)
+                        else list(param.envvar or []))
+            if flag_env != f"{path}_{param.name.upper()}" and flag_env not in explicit:
+                param.envvar = [*explicit, flag_env]
+
+
+_flag_env_names(cli, ENV_PREFIX)
+
+
 # --------------------------------------------------------------------------- entry point
 
 
@@ -427,7 +455,10 @@ def main(argv: list[str] | None = None) -> int:
     if argv is None:        # a process of its own (not a test calling main(argv) in-process)
         _gc_policy()
     try:
-        code = cli.main(args=argv, prog_name="nsxplan", standalone_mode=False)
+        # Every option also reads NSXPLAN_<COMMAND>_<OPTION> (NSXPLAN_PLAN_FORMAT=markdown):
+        # CI templates set flags once; explicit names (NSX_MANAGER, ...) still come first.
+        code = cli.main(args=argv, prog_name="nsxplan", standalone_mode=False,
+                        auto_envvar_prefix=ENV_PREFIX)
     except click.exceptions.Abort:
         _note("Aborted.")
         code = EXIT_ERROR
