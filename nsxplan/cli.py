@@ -399,15 +399,35 @@ def import_cmd(tier0s: tuple[str, ...], tier1s: tuple[str, ...], zones: tuple[st
     return EXIT_OK
 
 
-@cli.command(short_help="The dependency order of a plan as Graphviz dot or SVG.")
+@cli.command(short_help="Draw the topology and the plan (Graphviz dot, SVG, PNG).")
 @click.argument("path", metavar="PATH|PLANFILE", type=click.Path())
-@click.option("--format", "fmt", type=click.Choice(["dot", "svg"]), default="dot",
-              show_default=True, help="svg needs Graphviz's `dot` on PATH.")
+@click.option("--format", "fmt", type=click.Choice(["dot", "svg", "png"]), default=None,
+              help="Default: from --out's suffix, else dot. svg and png need Graphviz's `dot`.")
+@click.option("--out", type=click.Path(dir_okay=False), default=None,
+              help="Write to FILE instead of stdout (e.g. topology.svg).")
 @target_options
 @common_options
-def graph(path: str, fmt: str, conn_opts: commands.ConnectOptions, color: bool) -> int:
-    """The dependency order of a configuration's plan (or a saved plan) as Graphviz dot or SVG."""
-    _emit(commands.graph(Path(path), conn_opts, fmt=fmt, note=_note))
+def graph(path: str, fmt: str | None, out: str | None, conn_opts: commands.ConnectOptions,
+          color: bool) -> int:
+    """Draw the topology around a configuration (Tier-0s, Tier-1s, NAT rules, routes, DNS
+    forwarders and zones, the declared DNS servers and egress ranges) with its plan: existing,
+    managed, NCP-owned and unmanaged objects drawn differently, planned actions coloured,
+    failing checks marked. A saved PLANFILE draws without NSX.
+    """
+    suffix = Path(out).suffix.lstrip(".").lower() if out else ""
+    fmt = fmt or (suffix if suffix in ("svg", "png") else "dot")
+    picture = commands.graph(Path(path), conn_opts, fmt=fmt, note=_note)
+    if out:
+        commands.write_output(picture, out)
+        _note(f"Picture written to {out}")
+    elif isinstance(picture, bytes):
+        if sys.stdout.isatty():
+            raise UsageError(f"refusing to write {fmt.upper()} to a terminal",
+                             hint=f"pass --out picture.{fmt}, or redirect stdout to a file")
+        sys.stdout.buffer.write(picture)
+        sys.stdout.flush()
+    else:
+        _emit(picture)
     return EXIT_OK
 
 

@@ -399,22 +399,37 @@ def _absolute_sim_target(manager: str | None) -> str | None:
     return manager
 
 
-def graph(path: Path, opts: ConnectOptions, *, fmt: str = "dot", note: Note = _quiet) -> str:
-    from nsxplan.render.dot import dot_to_svg, graphviz_dot, plan_to_dot
+def graph(path: Path, opts: ConnectOptions, *, fmt: str = "dot",
+          note: Note = _quiet) -> str | bytes:
+    """The topology picture: of the live objects around a configuration and its plan (one bulk
+    read), or of a saved plan alone (no NSX needed). dot text, or SVG/PNG bytes via Graphviz."""
+    from nsxplan.render.dot import IMAGE_FORMATS, dot_to_image, graphviz_dot, picture_to_dot
+    from nsxplan.render.topology import DnsServer, build_picture
 
-    if fmt == "svg":
-        graphviz_dot()
-    the_plan = load_plan(path) if _is_plan_file(path) else plan(path, opts, note=note).plan
-    dot = plan_to_dot(the_plan)
-    return dot_to_svg(dot) if fmt == "svg" else dot
+    if fmt in IMAGE_FORMATS:
+        graphviz_dot(fmt)      # before reading NSX: a missing tool fails fast
+    if _is_plan_file(path):
+        picture = build_picture(load_plan(path))
+    else:
+        result = plan(path, opts, note=note)
+        deps = result.config.dependencies
+        picture = build_picture(
+            result.plan, result.live.objects,
+            dns_servers=[DnsServer(d.address, d.clients) for d in deps.dns_servers],
+            routed_upstream=[r.cidr for r in deps.routed_upstream])
+    dot = picture_to_dot(picture)
+    return dot_to_image(dot, fmt) if fmt in IMAGE_FORMATS else dot
 
 
-def write_output(text: str, out: str | None) -> None:
+def write_output(text: str | bytes, out: str | None) -> None:
     """Artifacts go to stdout unless --out names a file (written atomically)."""
     if out is None:
         import sys
 
-        sys.stdout.write(text)
+        if isinstance(text, bytes):
+            sys.stdout.buffer.write(text)
+        else:
+            sys.stdout.write(text)
         return
     from nsxplan.durable import write_atomic
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from nsxplan.errors import NsxplanError, Problem
 
 
-def write_atomic(path: Path, text: str, *, mode: int,
+def write_atomic(path: Path, text: str | bytes, *, mode: int,
                  error: type[NsxplanError] = NsxplanError) -> None:
     """Write `text` to `path` atomically with permissions `mode` (also on overwrite); failures
     raise `error` with a one-line problem.
@@ -28,8 +28,8 @@ def write_atomic(path: Path, text: str, *, mode: int,
                                     hint="check that the directory exists and is writable")) \
             from None
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(text.encode("utf-8") if isinstance(text, str) else text)
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, mode)

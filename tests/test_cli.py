@@ -22,7 +22,8 @@ from nsxplan.cli import main
 from nsxplan.schemas import schema_path
 
 ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = sorted(p for p in (ROOT / "examples").iterdir() if p.is_dir())
+# Configuration examples (examples/ci/ holds CI pipelines, not a configuration).
+EXAMPLES = sorted(p for p in (ROOT / "examples").iterdir() if (p / "nsxplan.yaml").is_file())
 ANSI = re.compile(r"\x1b\[")
 
 

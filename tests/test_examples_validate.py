@@ -13,7 +13,8 @@ from nsxplan.plan.planner import make_plan
 from nsxplan.sim import demo_state
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
-EXAMPLE_DIRS = sorted(p for p in EXAMPLES.iterdir() if p.is_dir())
+# Configuration examples (examples/ci/ holds CI pipelines, not a configuration).
+EXAMPLE_DIRS = sorted(p for p in EXAMPLES.iterdir() if (p / "nsxplan.yaml").is_file())
 NCP_TIER1S = {"domain-c8", "vnet-domain-c8"}
 
 

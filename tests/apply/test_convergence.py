@@ -20,7 +20,8 @@ from nsxplan.plan.planner import make_plan
 from tests.apply.helpers import FAST, P, managed, nsx
 
 ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = sorted(p for p in (ROOT / "examples").iterdir() if p.is_dir())
+# Configuration examples (examples/ci/ holds CI pipelines, not a configuration).
+EXAMPLES = sorted(p for p in (ROOT / "examples").iterdir() if (p / "nsxplan.yaml").is_file())
 CASES = sorted(p for p in (ROOT / "tests" / "cases").iterdir()
                if (p / "desired.yaml").is_file() and (p / "live.json").is_file())
 # Cases whose configuration the planner must refuse (they carry an expected error.txt): apply

@@ -48,7 +48,8 @@ def ncp_objects(tree: object) -> list[dict[str, object]]:
     return found
 
 
-@pytest.mark.parametrize("example", sorted(p.name for p in EXAMPLES.iterdir() if p.is_dir()))
+@pytest.mark.parametrize("example", sorted(p.name for p in EXAMPLES.iterdir()
+                                            if (p / "nsxplan.yaml").is_file()))
 def test_example_applies_converges_and_is_removed_cleanly(
         example: str, sims: Callable[..., Sim], tmp_path: Path) -> None:
     sim = sims()

@@ -1,7 +1,7 @@
 """`nsxplan graph PATH [--format dot|svg]` (cli.md): svg through Graphviz's `dot` when present.
 
-`--format svg` used to be rejected as an unknown choice although the contract lists it. Graphviz
-is not installed here, so a stand-in `dot` on PATH shows what nsxplan hands it and returns.
+`--format svg` used to be rejected as an unknown choice although the contract lists it. A stand-in
+`dot` first on PATH shows what nsxplan hands it and returns, whether Graphviz is installed or not.
 """
 
 from __future__ import annotations
@@ -22,8 +22,10 @@ def tool_dir(tmp_path: Path, script: str | None) -> str:
     if script is not None:
         (bin_dir / "dot").write_text(script)
         (bin_dir / "dot").chmod(0o755)
+    # A stand-in shadows a real Graphviz (first on PATH; it needs `cat` from the system dirs);
+    # "none at all" also drops every directory holding a real one.
     system = [p for p in os.environ.get("PATH", "").split(os.pathsep)
-              if p and not (Path(p) / "dot").exists()]
+              if p and (script is not None or not (Path(p) / "dot").exists())]
     return os.pathsep.join([str(bin_dir), *system])
 
 
