@@ -26,8 +26,6 @@ from nsxplan.errors import (
     EXIT_ERROR,
     EXIT_OK,
     NsxplanError,
-    Problem,
-    StalePlanError,
     UsageError,
 )
 
@@ -60,6 +58,19 @@ def _note(message: str) -> None:
 def _emit(text: str) -> None:
     """An artifact on stdout, always ending in one newline (shell prompts, `>>` appends)."""
     click.echo(text if text.endswith("\n") else text + "\n", nl=False)
+
+
+def _write_output(text: str | bytes, out: str | None) -> None:
+    """Artifacts go to stdout unless --out names a file (written atomically)."""
+    if out is None:
+        if isinstance(text, bytes):
+            sys.stdout.buffer.write(text)
+        else:
+            sys.stdout.write(text)
+        return
+    from nsxplan.durable import write_atomic
+
+    write_atomic(Path(out), text, mode=0o644)
 
 
 def common_options(func: F) -> F:
@@ -315,24 +326,15 @@ def apply(path: str | None, auto_approve: bool, parallelism: int, no_rollback: b
             if answer.strip() != "yes":
                 _note("Apply cancelled.")
                 return EXIT_ERROR
-        try:
-            outcome = commands.run_apply(
-                prepared,
-                parallelism=parallelism,
-                rollback=not no_rollback,
-                journal=Path(journal) if journal else None,
-                realization_timeout=realization_timeout,
-                note=_note,
-                color=color,
-            )
-        except StalePlanError as exc:
-            # One line first that says what happened, for a CI log cut to its first line.
-            n = len(exc.problems)
-            raise StalePlanError([
-                Problem(f"refusing to apply {source}: {n} object{'s' if n != 1 else ''} "
-                        "changed in NSX since it was planned"),
-                *exc.problems,
-            ]) from None
+        outcome = commands.run_apply(
+            prepared,
+            parallelism=parallelism,
+            rollback=not no_rollback,
+            journal=Path(journal) if journal else None,
+            realization_timeout=realization_timeout,
+            note=_note,
+            color=color,
+        )
         click.echo(outcome.summary)
         return EXIT_OK if outcome.ok else EXIT_ERROR
     finally:
@@ -369,7 +371,7 @@ def export_cmd(out: str | None, conn_opts: commands.ConnectOptions, color: bool)
     `nsxplan sim serve --state FILE`.
     """
     text = commands.export(conn_opts, note=_note)
-    commands.write_output(text, out)
+    _write_output(text, out)
     return EXIT_OK
 
 
@@ -395,7 +397,7 @@ def import_cmd(tier0s: tuple[str, ...], tier1s: tuple[str, ...], zones: tuple[st
     """
     text = commands.import_config(conn_opts, owner=owner, tier0s=tier0s, tier1s=tier1s,
                                   zones=zones, note=_note)
-    commands.write_output(text, out)
+    _write_output(text, out)
     return EXIT_OK
 
 
@@ -418,7 +420,7 @@ def graph(path: str, fmt: str | None, out: str | None, conn_opts: commands.Conne
     fmt = fmt or (suffix if suffix in ("svg", "png") else "dot")
     picture = commands.graph(Path(path), conn_opts, fmt=fmt, note=_note)
     if out:
-        commands.write_output(picture, out)
+        _write_output(picture, out)
         _note(f"Picture written to {out}")
     elif isinstance(picture, bytes):
         if sys.stdout.isatty():

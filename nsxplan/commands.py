@@ -1,5 +1,19 @@
-"""One function per verb. They return values; they never print (a `note` callback carries
-progress lines to stderr) and never exit: the CLI decides both.
+"""The programmatic API: one function per verb. They return values, never print and never
+exit: progress lines go to the `note` callback (the CLI sends them to stderr) and the CLI alone
+decides what reaches stdout and which exit code follows.
+
+    result = commands.plan(Path("lab/"), ConnectOptions(manager="sim:lab.json"))
+    print(commands.render(result.plan, "text"))
+    prepared = commands.prepare_apply(Path("plan.json"), ConnectOptions())
+    try:
+        outcome = commands.run_apply(prepared, parallelism=4, rollback=True, journal=None,
+                                     realization_timeout=60.0)
+    finally:
+        prepared.close()
+
+Errors are NsxplanError subclasses (errors.py draws the tree). The stages are imported inside
+the functions on purpose: `nsxplan --help` and `nsxplan validate` then never load httpx,
+deepdiff or the apply machinery.
 """
 
 from __future__ import annotations
@@ -11,11 +25,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nsxplan.config.model import Config, Tier0, Tier1
-from nsxplan.errors import PlanError, Problem, Source, UsageError
+from nsxplan.errors import PlanError, Problem, Source, StalePlanError, UsageError
 from nsxplan.plan.model import Check, Plan
+
+if TYPE_CHECKING:
+    from nsxplan.connect import Connection
+    from nsxplan.live.state import LiveState
 
 Note = Callable[[str], None]
 
@@ -44,7 +62,7 @@ DEFAULT_TARGET = "sim"
 
 
 def connect(opts: ConnectOptions, config: Config | None = None, *, fallback: str | None = None,
-            note: Note = _quiet) -> Any:
+            note: Note = _quiet) -> Connection:
     """Open a Connection. Precedence: --manager/NSX_MANAGER, the config's target, `fallback`
     (a saved plan's or journal's target), then the embedded simulator."""
     from nsxplan.connect import connect as open_target
@@ -133,32 +151,24 @@ def _count_objects(config: Config) -> int:
 
 
 def render_checks(checks: Sequence[Check], *, color: bool = False) -> str:
-    lines = []
-    for c in checks:
-        if c.status == "ok":
-            continue
-        where = f"{c.source}: " if c.source else ""
-        lines.append(f"{where}{c.status}: {c.subject}: {c.message}")
-        if c.remediation:
-            lines.append(f"  fix: {c.remediation}")
-    return "\n".join(lines)
+    """The checks that are not ok, one line each plus its fix (validate prints them)."""
+    from nsxplan.render.text import render_checks as render_them
+
+    return render_them(checks)
 
 
 # --------------------------------------------------------------------------- plan
 
 
-@dataclass
+@dataclass(frozen=True)
 class PlanResult:
     plan: Plan
     config: Config
-    connection: Any
-    live: Any
-
-    def close(self) -> None:
-        self.connection.close()
+    live: LiveState          # what NSX looked like when the plan was made
 
 
-def _make_plan(config: Config, conn: Any, *, adopt_all: bool) -> tuple[Plan, Any]:
+def _make_plan(config: Config, conn: Connection, *, adopt_all: bool
+               ) -> tuple[Plan, LiveState]:
     from nsxplan.checks import run_checks
     from nsxplan.live.read import read_live
     from nsxplan.plan.planner import make_plan
@@ -180,7 +190,7 @@ def plan(path: Path, opts: ConnectOptions, *, adopt_all: bool = False,
         made, live = _make_plan(config, conn, adopt_all=adopt_all)
     finally:
         conn.close()
-    return PlanResult(made, config, conn, live)
+    return PlanResult(made, config, live)
 
 
 def checks_block(plan: Plan, level: str) -> bool:
@@ -243,10 +253,13 @@ def write_drift_metrics(plan: Plan, path: Path) -> None:
 
 @dataclass
 class PreparedApply:
+    """A plan ready to apply and the open connection it will be applied through: close() it."""
+
     plan: Plan
-    connection: Any
+    connection: Connection
     journal_dir: Path
     saved: bool
+    source: Path | None = None     # the configuration or saved plan it came from
 
     def close(self) -> None:
         self.connection.close()
@@ -266,7 +279,7 @@ def prepare_apply(path: Path, opts: ConnectOptions, *, adopt_all: bool = False,
         saved = load_plan(path)
         conn = connect(opts, None, fallback=saved.target, note=note)
         _refuse_other_target(conn, saved.target, f"{path} is a plan")
-        return PreparedApply(saved, conn, path.parent, saved=True)
+        return PreparedApply(saved, conn, path.parent, saved=True, source=path)
     from nsxplan.config import load_config
 
     config = load_config(path)
@@ -277,10 +290,10 @@ def prepare_apply(path: Path, opts: ConnectOptions, *, adopt_all: bool = False,
         conn.close()
         raise
     base = path if path.is_dir() else path.parent
-    return PreparedApply(made, conn, base, saved=False)
+    return PreparedApply(made, conn, base, saved=False, source=path)
 
 
-def _refuse_other_target(conn: Any, recorded: str | None, what: str) -> None:
+def _refuse_other_target(conn: Connection, recorded: str | None, what: str) -> None:
     """A saved plan or journal is bound to the manager it was made on: --manager/NSX_MANAGER
     pointing elsewhere (production instead of the lab, say) must not replay it there, where
     matching ids and revisions could let it through."""
@@ -306,6 +319,8 @@ def default_journal(base: Path) -> Path:
 def run_apply(prepared: PreparedApply, *, parallelism: int, rollback: bool,
               journal: Path | None, realization_timeout: float, note: Note = _quiet,
               color: bool = False) -> Outcome:
+    """Apply a prepared plan; StalePlanError (exit 3, nothing written) when NSX changed since it
+    was planned, its first line saying so for a CI log cut to its first line."""
     from nsxplan.apply import apply_plan
     from nsxplan.apply.report import LineReporter
 
@@ -327,10 +342,22 @@ def run_apply(prepared: PreparedApply, *, parallelism: int, rollback: bool,
             reporter=LineReporter(note, summary=False),
             realization_timeout=realization_timeout,
         )
+    except StalePlanError as exc:
+        raise _stale(prepared.source, exc) from None
     finally:
         # The simulator file is written even after a failed apply: it must show what NSX shows.
         conn.persist()
     return Outcome(bool(result.ok), result.summary)
+
+
+def _stale(source: Path | None, exc: StalePlanError) -> StalePlanError:
+    """One line first that says what happened, for a CI log cut to its first line."""
+    n = len(exc.problems)
+    return StalePlanError([
+        Problem(f"refusing to apply {source or 'the plan'}: {n} object{'s' if n != 1 else ''} "
+                "changed in NSX since it was planned"),
+        *exc.problems,
+    ])
 
 
 def rollback(journal: Path, opts: ConnectOptions, *, note: Note = _quiet) -> Outcome:
@@ -419,18 +446,3 @@ def graph(path: Path, opts: ConnectOptions, *, fmt: str = "dot",
             routed_upstream=[r.cidr for r in deps.routed_upstream])
     dot = picture_to_dot(picture)
     return dot_to_image(dot, fmt) if fmt in IMAGE_FORMATS else dot
-
-
-def write_output(text: str | bytes, out: str | None) -> None:
-    """Artifacts go to stdout unless --out names a file (written atomically)."""
-    if out is None:
-        import sys
-
-        if isinstance(text, bytes):
-            sys.stdout.buffer.write(text)
-        else:
-            sys.stdout.write(text)
-        return
-    from nsxplan.durable import write_atomic
-
-    write_atomic(Path(out), text, mode=0o644)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 import json
 import re
-import shutil
 from itertools import takewhile
 from pathlib import Path
 
@@ -25,15 +24,6 @@ ROOT = Path(__file__).resolve().parent.parent
 # Configuration examples (examples/ci/ holds CI pipelines, not a configuration).
 EXAMPLES = sorted(p for p in (ROOT / "examples").iterdir() if (p / "nsxplan.yaml").is_file())
 ANSI = re.compile(r"\x1b\[")
-
-
-@pytest.fixture
-def lab(tmp_path: Path) -> Path:
-    """The static-routing lab copied aside, so its `sim:lab.json` state lives in tmp_path."""
-    dest = tmp_path / "lab"
-    shutil.copytree(ROOT / "examples" / "static-routing-lab", dest,
-                    ignore=shutil.ignore_patterns("lab.json", ".nsxplan"))
-    return dest
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

@@ -5,6 +5,8 @@ Colour is a parameter, never a guess: the CLI decides (TTY, --no-color, NO_COLOR
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from nsxplan.plan.model import CREATE, DELETE, REPLACE, UPDATE, Action, Check, Plan, Unmanaged
 from nsxplan.redact import scrub_target
 from nsxplan.render.common import (
@@ -112,3 +114,15 @@ def _check_lines(check: Check, paint: _Paint) -> list[str]:
         lines.append(f"{_INDENT}at: {_hang(str(check.source), _INDENT)}")
     return lines
 
+
+def render_checks(checks: Sequence[Check]) -> str:
+    """The checks that are not ok, one line each (located when they can be) plus their fix."""
+    lines = []
+    for c in checks:
+        if c.status == "ok":
+            continue
+        where = f"{c.source}: " if c.source else ""
+        lines.append(f"{where}{c.status}: {c.subject}: {c.message}")
+        if c.remediation:
+            lines.append(f"  fix: {c.remediation}")
+    return "\n".join(lines)
