@@ -107,10 +107,11 @@ def wait_realization(client: Client, path: str, *, deleted: bool, timeout: float
                      clock: Callable[[], float] = time.monotonic) -> tuple[bool, str, str | None]:
     """Poll realization until done: (ok, last state, NSX's error text).
 
-    A write is done when NSX reports REALIZED. A delete is done when realization shows no
-    entity left (the client reports UNKNOWN for an empty result, or the endpoint answers 404):
-    a GET of the intent would say 404 at once, because NSX hides objects marked for delete,
-    so it proves nothing about the data plane. ERROR fails at once; timeout fails with the last
+    The client keys on the intent's consolidated realization status (the same on every NSX
+    version and kind, unlike realized entity types). A write is done when it says REALIZED.
+    A delete is done when NSX no longer knows the intent's realization (UNKNOWN, or 404): a
+    GET of the intent would say 404 at once, because NSX hides objects marked for delete, so
+    it proves nothing about the data plane. ERROR fails at once; timeout fails with the last
     state seen. The interval doubles from `poll_interval` up to a cap of max(2 s, interval)."""
     deadline = clock() + timeout
     delay = poll_interval
@@ -127,13 +128,6 @@ def wait_realization(client: Client, path: str, *, deleted: bool, timeout: float
             return False, state, message or "NSX reported a realization error"
         if deleted and state == "UNKNOWN":
             return True, "DELETED", None
-        if not deleted and state == "UNKNOWN" and hasattr(client, "realization_status"):
-            # No realized entity for this intent (some kinds never get one of their own): the
-            # consolidated status says whether it was published, instead of waiting for the
-            # timeout on an entity that will never appear.
-            state, message = client.realization_status(path)
-            if state == "ERROR":
-                return False, state, message or "NSX reported a realization error"
         if not deleted and state == "REALIZED":
             return True, state, None
         remaining = deadline - clock()

@@ -107,27 +107,37 @@ class NsxClient:
         return self.get("/infra", query)
 
     def realization(self, intent_path: str) -> tuple[str, str | None]:
-        """(state, error message) aggregated over every realized entity of one intent path."""
+        """(state, NSX's error text) of one intent, from its consolidated realization status.
+
+        The consolidated status is the one answer NSX gives for every intent, on every
+        version; realized entities differ per kind and version (a gateway lists a
+        RealizedLogicalRouter and router ports, a static route none of its own), so they are
+        read only for the error text when the status carries none, and as the fallback for a
+        manager without the status endpoint. UNKNOWN: NSX knows no such intent (404) or
+        reports no state yet."""
+        try:
+            data = self.get("/infra/realized-state/status", {"intent_path": intent_path})
+        except NsxApiError as exc:
+            if exc.status == 404:
+                return "UNKNOWN", None
+            if exc.status != 400:
+                raise
+            return self._entities_realization(intent_path)
+        state, message = consolidated_realization(data)
+        if state == "ERROR" and message is None:
+            message = self._entities_realization(intent_path)[1] or "realization failed"
+        return state, message
+
+    def _entities_realization(self, intent_path: str) -> tuple[str, str | None]:
+        """The state aggregated over the intent's realized entities (whatever their types)."""
         try:
             data = self.get("/infra/realized-state/realized-entities",
                             {"intent_path": intent_path})
         except NsxApiError as exc:
             if exc.status not in (400, 404):
                 raise
-            return self.realization_status(intent_path)
+            return "UNKNOWN", None
         return aggregate_realization(data.get("results") or [])
-
-    def realization_status(self, intent_path: str) -> tuple[str, str | None]:
-        """The consolidated status of one intent, in realized-entity vocabulary: for managers
-        without the realized-entities endpoint, and for intents that never get a realized
-        entity of their own (apply asks when an intent shows none)."""
-        data = self.get("/infra/realized-state/status", {"intent_path": intent_path})
-        consolidated = (data.get("consolidated_status") or {}).get("consolidated_status")
-        mapped = {"SUCCESS": "REALIZED", "IN_PROGRESS": "UNREALIZED", "ERROR": "ERROR"}
-        state = mapped.get(str(consolidated)) or data.get("publish_status") or "UNKNOWN"
-        if state not in REALIZATION_STATES:
-            state = "UNKNOWN"
-        return state, ("realization failed" if state == "ERROR" else None)
 
     def version(self) -> str:
         if self._version is None:
@@ -273,6 +283,30 @@ def _json_body(response: httpx.Response) -> dict[str, Any]:
     except ValueError:
         return {}
     return data if isinstance(data, dict) else {"results": data}
+
+
+def consolidated_realization(status: Mapping[str, Any]) -> tuple[str, str | None]:
+    """A ConsolidatedRealizedStatus in realized-entity vocabulary, with the error text of its
+    enforcement points' alarms. SUCCESS, IN_PROGRESS and ERROR map to REALIZED, UNREALIZED
+    and ERROR; otherwise (UNKNOWN, UNINITIALIZED, absent) `publish_status` decides."""
+    consolidated = (status.get("consolidated_status") or {}).get("consolidated_status")
+    mapped = {"SUCCESS": "REALIZED", "IN_PROGRESS": "UNREALIZED", "ERROR": "ERROR"}
+    state = mapped.get(str(consolidated)) or str(status.get("publish_status") or "UNKNOWN")
+    if state not in REALIZATION_STATES:
+        state = "UNKNOWN"
+    if state != "ERROR":
+        return state, None
+    messages: list[str] = []
+    for item in status.get("consolidated_status_per_enforcement_point") or []:
+        alarm = item.get("alarm") if isinstance(item, dict) else None
+        if not isinstance(alarm, dict):
+            continue
+        details = alarm.get("error_details")
+        text = alarm.get("message") or (details.get("error_message")
+                                        if isinstance(details, dict) else None)
+        if text:
+            messages.append(str(text))
+    return state, "; ".join(dict.fromkeys(messages)) or None
 
 
 def aggregate_realization(entities: Sequence[Mapping[str, Any]]) -> tuple[str, str | None]:

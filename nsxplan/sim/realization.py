@@ -9,8 +9,8 @@ realizes as a ``RealizedLogicalRouter`` (a Tier-1 linked to a Tier-0 also as the
 ``RealizedLogicalRouterPort`` of that link), a gateway interface as a
 ``RealizedLogicalRouterPort``, a segment as a ``RealizedLogicalSwitch``. The sources name no
 entity type for the other kinds (static routes, NAT rules, DNS forwarder and zones, locale
-services, BGP): see ``UNTYPED_ENTITY``. Their state is always published through the
-consolidated status, the one answer every intent has.
+services, BGP), so they list none rather than a made-up one. Every intent's state is published
+through the consolidated status, the one answer every intent has (clients should key on it).
 """
 
 from __future__ import annotations
@@ -36,10 +36,6 @@ ENTITY_TYPES: dict[str, tuple[str, ...]] = {
     "Tier1/Interface": (ROUTER_PORT,),
     "Segment": (SWITCH,),
 }
-# Until nsxplan's own realization wait keys on the consolidated status, the other kinds still
-# list one entity (without an entity_type, which the model leaves optional) so that its alarm
-# carries the error text; then they list none (README "Realization").
-UNTYPED_ENTITY = True
 
 
 def state_of(node: Node, now: float, delay: float) -> tuple[str, str | None]:
@@ -53,7 +49,7 @@ def state_of(node: Node, now: float, delay: float) -> tuple[str, str | None]:
 def entity_types(node: Node) -> tuple[str, ...]:
     types = ENTITY_TYPES.get(node.kind.key)
     if types is None:
-        return ("",) if UNTYPED_ENTITY else ()
+        return ()
     if node.kind.key == "Tier1" and node.obj.get("tier0_path"):
         return (*types, ROUTER_PORT)
     return types
@@ -71,6 +67,7 @@ def _entity(node: Node, entity_type: str, index: int, state: str, message: str |
         "path": f"{ENFORCEMENT_POINT}/realized-entities/{rid}",
         "parent_path": ENFORCEMENT_POINT,
         "relative_path": rid,
+        "entity_type": entity_type,
         "realization_specific_identifier": rid,
         "intent_paths": [obj["path"]],
         "intent_reference": [obj["path"]],
@@ -81,8 +78,6 @@ def _entity(node: Node, entity_type: str, index: int, state: str, message: str |
         "alarms": [],
         "_revision": obj.get("_revision", 0),
     }
-    if entity_type:
-        entity["entity_type"] = entity_type
     if state == "ERROR":
         entity["runtime_error"] = message
         entity["alarms"] = [

@@ -30,10 +30,11 @@ CASSETTE = HERE / "cassettes" / "static-routing.yaml"
 RECORD = os.environ.get("NSXPLAN_UPDATE_CASSETTES") == "1"
 P = "/policy/api/v1"
 T0 = P + "/infra/tier-0s/vcf-t0"
-REALIZED = P + "/infra/realized-state/realized-entities"
+REALIZED = P + "/infra/realized-state/status"
 
 # the stale check's one bulk H-API read (the NSX version is cached from planning), then per
-# step, in plan order: pre-image GET -> PATCH -> realization poll (REALIZED at once here).
+# step, in plan order: pre-image GET -> PATCH -> realization poll of the intent's consolidated
+# status (SUCCESS at once here).
 DESIGNED = [("GET", P + "/infra")]
 for _path in (T0 + "/nat/USER/nat-rules/supervisor-egress", T0 + "/nat/USER/nat-rules/tkg-egress",
               T0 + "/static-routes/default-route"):

@@ -128,22 +128,6 @@ def test_realization_error_and_timeout_carry_nsx_text() -> None:
     assert not ok and msg == "not REALIZED within 1s (last state UNREALIZED: pending on edge)"
 
 
-class StatusOnly(Realizer):
-    """An intent with no realized entity of its own; its consolidated status is published."""
-
-    def realization_status(self, path: str) -> tuple[str, str | None]:
-        return ("REALIZED", None) if self.calls >= 2 else ("UNREALIZED", None)
-
-
-def test_write_without_realized_entity_is_done_by_its_consolidated_status() -> None:
-    t = FakeTime()
-    client = StatusOnly([("UNKNOWN", None)])
-    ok, state, _ = wait_realization(client, "/x", deleted=False, timeout=60, poll_interval=0.2,
-                                    sleep=t.sleep, clock=t.clock)
-    assert (ok, state) == (True, "REALIZED")
-    assert client.calls == 2 and t.sleeps == [0.2]
-
-
 def test_delete_is_done_when_no_realized_entity_is_left() -> None:
     t = FakeTime()
     client = Realizer([("REALIZED", None), ("UNKNOWN", None)])

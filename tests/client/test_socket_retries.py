@@ -160,6 +160,18 @@ def test_realization_falls_back_to_consolidated_status(clock: FakeClock) -> None
         assert conn.client.realization("/infra/tier-1s/t1-r") == ("REALIZED", None)
 
 
+def test_realization_falls_back_to_entities_without_the_status_endpoint(clock: FakeClock
+                                                                         ) -> None:
+    faults = [{"match": {"method": "GET", "path": "/policy/api/v1/infra/realized-state/status"},
+               "respond": {"status": 400, "message": "no such API"}}]
+    with served(clock, faults=faults) as (_sim, _server, conn):
+        conn.client.patch("/infra/tier-1s/t1-r", {"tier0_path": "/infra/tier-0s/vcf-t0"})
+        assert conn.client.realization("/infra/tier-1s/t1-r") == ("REALIZED", None)
+        # a route lists no entity of its own: without the status, nothing is known about it
+        assert conn.client.realization("/infra/tier-0s/vcf-t0/static-routes/none") == (
+            "UNKNOWN", None)
+
+
 def test_post_is_not_retried_after_a_dropped_connection(clock: FakeClock) -> None:
     # The action may have run before the connection dropped: repeating it is not safe.
     faults = [{"match": {"method": "POST", "path": "/policy/api/v1/infra/tier-0s/*"},

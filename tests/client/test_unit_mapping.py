@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from nsxplan.client import aggregate_realization, policy_url
+from nsxplan.client import aggregate_realization, consolidated_realization, policy_url
 from nsxplan.client.apierror import api_error_info
 from nsxplan.client.auth import BasicAuth, CertAuth, SessionAuth, make_auth, session_cookie
 from nsxplan.client.ratelimit import RetryPolicy, parse_retry_after
@@ -53,6 +53,31 @@ def test_non_json_error_body_keeps_first_line() -> None:
 ])
 def test_realization_aggregation(entities: list[dict], expected: tuple) -> None:
     assert aggregate_realization(entities) == expected
+
+
+EP = "/infra/sites/default/enforcement-points/default"
+
+
+@pytest.mark.parametrize("status,expected", [
+    ({"intent_path": "/x", "consolidated_status": {"consolidated_status": "SUCCESS"}},
+     ("REALIZED", None)),
+    ({"intent_path": "/x", "consolidated_status": {"consolidated_status": "IN_PROGRESS"},
+      "publish_status": "REALIZED"}, ("UNREALIZED", None)),
+    ({"intent_path": "/x", "consolidated_status": {"consolidated_status": "UNINITIALIZED"},
+      "publish_status": "UNAVAILABLE"}, ("UNAVAILABLE", None)),
+    ({"intent_path": "/x"}, ("UNKNOWN", None)),
+    # 3.2/4.1 items, then a 4.2 item with resource_type: the alarm text either way
+    ({"intent_path": "/x", "consolidated_status": {"consolidated_status": "ERROR"},
+      "consolidated_status_per_enforcement_point": [
+          {"enforcement_point_path": EP, "alarm": {"message": "edge down"}},
+          {"resource_type": "ConsolidatedStatusPerEnforcementPoint",
+           "alarm": {"error_details": {"error_message": "no route"}}}]},
+     ("ERROR", "edge down; no route")),
+    ({"intent_path": "/x", "consolidated_status": {"consolidated_status": "ERROR"}},
+     ("ERROR", None)),
+])
+def test_consolidated_status_mapping(status: dict, expected: tuple) -> None:
+    assert consolidated_realization(status) == expected
 
 
 def test_retry_after_parsing_and_jitter_bounds() -> None:

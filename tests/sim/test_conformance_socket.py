@@ -348,6 +348,12 @@ def realized(client: httpx.Client, intent: str) -> list[dict[str, Any]]:
     return results
 
 
+def status_of(client: httpx.Client, intent: str) -> dict[str, Any]:
+    body: dict[str, Any] = ok(client.get(INFRA + "/realized-state/status",
+                                         params={"intent_path": intent})).json()
+    return body
+
+
 def test_realization_after_the_delay_and_injected_errors() -> None:
     clock = FakeClock()
     faults = [{"match": {"path": "*/static-routes/*"}, "realization": "ERROR"}]
@@ -368,15 +374,18 @@ def test_realization_after_the_delay_and_injected_errors() -> None:
         ok(client.patch(P + route, json={"network": "10.0.0.0/8",
                                          "next_hops": [{"ip_address": "10.27.51.1"}]}))
         clock.now += 3.5
-        entity = realized(client, route)[0]
-        assert entity["state"] == "ERROR" and entity["runtime_error"]
+        assert realized(client, route) == []  # no entity type of its own; the status says it
+        per_ep = status_of(client, route)["consolidated_status_per_enforcement_point"][0]
+        assert per_ep["consolidated_status"]["consolidated_status"] == "ERROR"
+        assert per_ep["alarm"]["message"]
         hapi = {"resource_type": "Infra", "children": [
             {"resource_type": "ChildResourceReference", "id": "vcf-t0", "target_type": "Tier0",
              "children": [child("StaticRoutes", {"id": "h", "network": "10.1.0.0/16",
                                                  "next_hops": [{"ip_address": "10.27.51.1"}]})]}]}
         ok(client.patch(INFRA, json=hapi))  # the path-only rule covers H-API writes too
         clock.now += 3.5
-        assert realized(client, "/infra/tier-0s/vcf-t0/static-routes/h")[0]["state"] == "ERROR"
+        assert status_of(client, "/infra/tier-0s/vcf-t0/static-routes/h")["publish_status"] == (
+            "ERROR")
         ok(client.delete(P + seg))
         assert realized(client, seg) == []
 

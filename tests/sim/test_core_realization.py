@@ -9,16 +9,17 @@ from nsxplan.sim import Simulator, demo_state
 
 ENTITIES = f"{P}/infra/realized-state/realized-entities"
 STATUS = f"{P}/infra/realized-state/status"
-ROUTE_PATH = "/infra/tier-0s/vcf-t0/static-routes/default-route"
-ROUTE = {"network": "0.0.0.0/0", "next_hops": [{"ip_address": "10.27.51.1"}]}
+# A Tier-1 linked to a Tier-0: two realized entities (router, router link port), one state.
+ROUTE_PATH = "/infra/tier-1s/t1-r"
+ROUTE = {"tier0_path": "/infra/tier-0s/vcf-t0"}
 
 
 def state(c: httpx.Client, path: str) -> str:
     body = ok(c.get(ENTITIES, params={"intent_path": path})).json()
-    assert body["result_count"] == len(body["results"]) == 1
-    entity = body["results"][0]
-    assert entity["intent_paths"] == [path]
-    return str(entity["state"])
+    assert body["result_count"] == len(body["results"]) >= 1
+    states = {str(e["state"]) for e in body["results"]}
+    assert all(e["intent_paths"] == [path] for e in body["results"]) and len(states) == 1
+    return states.pop()
 
 
 def test_write_is_unrealized_then_realized() -> None:
@@ -50,7 +51,7 @@ def test_zero_delay_realizes_at_once(client: httpx.Client) -> None:
 
 def test_realization_rule_makes_error() -> None:
     sim = Simulator(demo_state())
-    sim.add_realization_rule(lambda p: "/static-routes/" in p, message="edge unreachable")
+    sim.add_realization_rule(lambda p: "/tier-1s/" in p, message="edge unreachable")
     with client_for(sim) as c:
         ok(c.patch(P + ROUTE_PATH, json=ROUTE))
         body = c.get(ENTITIES, params={"intent_path": ROUTE_PATH}).json()["results"][0]
@@ -59,13 +60,15 @@ def test_realization_rule_makes_error() -> None:
         assert body["alarms"][0]["message"] == "edge unreachable"
         status = c.get(STATUS, params={"intent_path": ROUTE_PATH}).json()
         assert status["consolidated_status"]["consolidated_status"] == "ERROR"
+        assert status["consolidated_status_per_enforcement_point"][0]["alarm"]["message"] == (
+            "edge unreachable")
         assert state(c, "/infra/tier-0s/vcf-t0") == "REALIZED"  # rule did not match
 
 
 def test_rule_state_waits_for_the_delay() -> None:
     clock = FakeClock()
     sim = Simulator(demo_state(), realization_delay=1.0, clock=clock)
-    sim.add_realization_rule(lambda p: p.endswith("default-route"))
+    sim.add_realization_rule(lambda p: p.endswith("t1-r"))
     with client_for(sim) as c:
         ok(c.patch(P + ROUTE_PATH, json=ROUTE))
         assert state(c, ROUTE_PATH) == "UNREALIZED"
