@@ -208,13 +208,15 @@ def validate(path: str, fail_on_checks: str, color: bool) -> int:
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True,
               help="markdown: for a pull-request comment; json: the saved-plan format.")
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 0 no changes, 2 changes, 1 error.")
+@click.option("--full", is_flag=True,
+              help="JSON and --out: unchanged objects with their bodies, not summarized.")
 @click.option("--adopt", is_flag=True,
               help="Take over existing unowned objects with the same ids (adds the owner tag).")
 @click.option("--fail-on-checks", type=click.Choice(["fail", "warn", "never"]), default="fail",
               show_default=True, help="Which dependency checks make the plan fail.")
 @target_options
 @common_options
-def plan(path: str, out: str | None, fmt: str, detailed_exitcode: bool, adopt: bool,
+def plan(path: str, out: str | None, fmt: str, detailed_exitcode: bool, full: bool, adopt: bool,
          fail_on_checks: str, conn_opts: commands.ConnectOptions, color: bool) -> int:
     """Read live NSX state in bulk, diff it with the configuration and print the plan.
 
@@ -222,9 +224,9 @@ def plan(path: str, out: str | None, fmt: str, detailed_exitcode: bool, adopt: b
     changes, 2 changes), 1 error or a failed dependency check.
     """
     result = commands.plan(Path(path), conn_opts, adopt_all=adopt, note=_note)
-    _emit(commands.render(result.plan, fmt, color=color))
+    _emit(commands.render(result.plan, fmt, color=color, full=full))
     if out:
-        commands.save_plan(result.plan, Path(out))
+        commands.save_plan(result.plan, Path(out), full=full)
         # Saved all the same (for review), but `apply` (default level: fail) would stop there.
         if any(commands.checks_block(result.plan, level) for level in ("fail", fail_on_checks)):
             _note(f"Plan saved to {out}, but its dependency checks fail: fix them and plan "
@@ -241,18 +243,20 @@ def plan(path: str, out: str | None, fmt: str, detailed_exitcode: bool, adopt: b
 @click.argument("path", type=click.Path())
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="json: the plan format, for scripts.")
+@click.option("--full", is_flag=True,
+              help="JSON and --out: unchanged objects with their bodies, not summarized.")
 @click.option("--metrics", type=click.Path(dir_okay=False), default=None,
               help="Write a Prometheus textfile (node_exporter textfile collector).")
 @target_options
 @common_options
-def drift(path: str, fmt: str, metrics: str | None, conn_opts: commands.ConnectOptions,
-          color: bool) -> int:
+def drift(path: str, fmt: str, full: bool, metrics: str | None,
+          conn_opts: commands.ConnectOptions, color: bool) -> int:
     """For cron: compare live state with the configuration; change nothing.
 
     Exit 0 in sync, 2 drift, 1 error.
     """
     result = commands.plan(Path(path), conn_opts, note=_note)
-    _emit(commands.render(result.plan, fmt, color=color))
+    _emit(commands.render(result.plan, fmt, color=color, full=full))
     if metrics:
         commands.write_drift_metrics(result.plan, Path(metrics))
     return EXIT_CHANGES if result.plan.has_changes else EXIT_OK
@@ -476,6 +480,9 @@ def main(argv: list[str] | None = None) -> int:
     input."""
     if argv is None:        # a process of its own (not a test calling main(argv) in-process)
         _gc_policy()
+        # httpx imports its own command line client (click, rich, pygments: ~40 ms) whenever
+        # those happen to be installed; nsxplan never runs it, and httpx handles its absence.
+        sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
     try:
         # Every option also reads NSXPLAN_<COMMAND>_<OPTION> (NSXPLAN_PLAN_FORMAT=markdown):
         # CI templates set flags once; explicit names (NSX_MANAGER, ...) still come first.

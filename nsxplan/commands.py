@@ -220,20 +220,21 @@ def _enforce(checks: Sequence[Check], level: str, what: str) -> None:
         ])
 
 
-def render(plan: Plan, fmt: str, *, color: bool = False) -> str:
+def render(plan: Plan, fmt: str, *, color: bool = False, full: bool = False) -> str:
+    """`full`: JSON with unchanged objects in full instead of summarized."""
     from nsxplan import render as r
 
     if fmt == "json":
-        return r.render_json(plan)
+        return r.render_json(plan, full=full)
     if fmt == "markdown":
         return r.render_markdown(plan)
     return r.render_text(plan, color=color)
 
 
-def save_plan(plan: Plan, path: Path) -> None:
+def save_plan(plan: Plan, path: Path, *, full: bool = False) -> None:
     from nsxplan.plan.planfile import save_plan as save
 
-    save(plan, path)
+    save(plan, path, full=full)
 
 
 def load_plan(path: Path) -> Plan:

@@ -12,7 +12,8 @@ from typing import Any
 
 from nsxplan.errors import Source
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2           # what this nsxplan writes (plan/planfile.py)
+READABLE_VERSIONS = (1, 2)   # what it reads: version 1 had every no-op in full
 
 CREATE = "create"
 UPDATE = "update"

@@ -31,7 +31,7 @@ _SUPPORTED = frozenset({
     "type", "properties", "additionalProperties", "patternProperties", "propertyNames",
     "required", "enum", "const", "pattern", "minLength", "maxLength", "minimum", "maximum",
     "minItems", "maxItems", "minProperties", "maxProperties", "uniqueItems", "items", "anyOf",
-    "oneOf", "allOf", "not", "$ref",
+    "oneOf", "allOf", "not", "if", "then", "else", "$ref",
 })
 
 
@@ -124,6 +124,11 @@ class _Compiler:
             checks.append(lambda v: sum(1 for o in alternatives if o(v)) == 1)
         if "allOf" in schema:
             checks.extend(self.compile(s) for s in schema["allOf"])
+        if "if" in schema:
+            condition = self.compile(schema["if"])
+            then = self.compile(schema.get("then", True))
+            otherwise = self.compile(schema.get("else", True))
+            checks.append(lambda v: then(v) if condition(v) else otherwise(v))
         if "not" in schema:
             negated = self.compile(schema["not"])
             checks.append(lambda v: not negated(v))
