@@ -187,7 +187,7 @@ def _infra(sim: Simulator, req: Request) -> Response:
         include = type_predicate(req.query.get("filter"), req.query.get("type_filter"))
         base = (req.query.get("base_path") or "/infra").rstrip("/")
         with sim._lock:
-            text = tree_text(sim._store, base, include)
+            text = tree_text(sim._store, base, include, viewer=req.caller.user)
         return 200, [("Content-Type", "application/json")], text.encode()
     if req.method in ("PATCH", "PUT"):
         # PUT /infra is treated like PATCH (documented choice: the simulator never wipes

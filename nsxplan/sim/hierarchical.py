@@ -60,7 +60,7 @@ def type_predicate(filter_: str | None, type_filter: str | None) -> Callable[[st
 _dumps = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode
 
 
-def object_text(node: Node) -> str:
+def cached_text(node: Node) -> str:
     """The node's object as JSON, cached on the node until its next write.
 
     Serializing 20,000 objects dominates a full-tree GET; stored objects are immutable, so each
@@ -78,16 +78,31 @@ def _with_children(obj_text: str, kids: list[str], sep: str) -> str:
 
 
 def tree_text(
-    store: Store, base_path: str, include: Callable[[str], bool] | None, sep: str = ","
+    store: Store,
+    base_path: str,
+    include: Callable[[str], bool] | None,
+    sep: str = ",",
+    viewer: str | None = None,
 ) -> str:
     """``GET /infra`` as JSON text: the Infra object, with the subtree under ``base_path``.
 
     Objects whose type is not selected but that lie on the way to selected ones appear as
     ``ChildResourceReference`` (documented choice: the reply stays loadable as a PATCH body).
     Each object is visited once: O(n) for the full tree. ``sep`` joins sibling wrappers (",\n"
-    gives snapshot files one object per line).
+    gives snapshot files one object per line). ``viewer``: the caller, who sees the objects it
+    created NOT_PROTECTED (``_protection`` is relative to the caller, reference §9); snapshots
+    pass none and keep the stored value.
     """
     nodes = store.nodes
+
+    def object_text(node: Node) -> str:
+        obj = node.obj
+        if viewer is not None and obj.get("_create_user") == viewer and obj.get(
+            "_protection", "NOT_PROTECTED"
+        ) != "NOT_PROTECTED":
+            return _dumps({**obj, "_protection": "NOT_PROTECTED"})
+        return cached_text(node)
+
     root = object_text(nodes["/infra"])
     if include is None and base_path == "/infra":
         return root

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from nsxplan.sim.apierror import ApiError
-from nsxplan.sim.hierarchical import object_text, steps, tree_text
+from nsxplan.sim.hierarchical import cached_text, steps, tree_text
 from nsxplan.sim.kinds import INFRA, KINDS, NAT_SECTIONS, Kind, child_path
 from nsxplan.sim.store import Obj, Store
 from nsxplan.sim.writes import SERVER_FIELDS, now_ms, server_fields, with_defaults
@@ -99,9 +99,9 @@ def _load(state: dict[str, Any] | None) -> Store:
         raise SnapshotError(exc.message) from None
     _add_nat_sections(store, stamp)
     # Encode every object now, while the GC is paused, so that the first full read of a large
-    # state is as fast as the next ones (hierarchical.object_text caches until the next write).
+    # state is as fast as the next ones (hierarchical.cached_text caches until the next write).
     for node in store.nodes.values():
-        object_text(node)
+        cached_text(node)
     return store
 
 

@@ -31,7 +31,7 @@ class Node:
         self.written_at = written_at
         # (state, message) from a realization rule matched at write time, else None.
         self.realization = realization
-        self.text: str | None = None  # cached JSON of obj (hierarchical.object_text)
+        self.text: str | None = None  # cached JSON of obj (hierarchical.cached_text)
 
     def copy(self) -> Node:
         node = Node(self.kind, self.obj, self.written_at, self.realization)

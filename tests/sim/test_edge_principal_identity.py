@@ -50,11 +50,16 @@ def test_pi_objects_are_protected_for_everybody_else(ca: TestCA) -> None:
             assert pi.patch(T1, json={"tier0_path": "/infra/tier-0s/vcf-t0"}).status_code == 200
             own = pi.get(T1).json()
             assert own["_create_user"] == WCP and own["_protection"] == "NOT_PROTECTED"
-            # the owner keeps full control of its own objects
+            # the owner keeps full control of its own objects, and sees them unprotected in
+            # the H-API tree too
             assert pi.patch(T1, json={"description": "ncp"}).status_code == 200
+            tree = pi.get(P + "/infra", params={"base_path": "/infra/tier-1s/ns-t1"}).json()
+            assert tree["children"][0]["Tier1"]["_protection"] == "NOT_PROTECTED"
         with client(server, auth=("admin", "pw")) as admin:
             seen = admin.get(T1).json()
             assert seen["_protection"] == "PROTECTED" and seen["_create_user"] == WCP
+            tree = admin.get(P + "/infra", params={"base_path": "/infra/tier-1s/ns-t1"}).json()
+            assert tree["children"][0]["Tier1"]["_protection"] == "PROTECTED"
             refused = admin.patch(T1, json={"description": "mine"})
             assert refused.status_code == 403 and WCP in refused.json()["error_message"]
             forced = admin.delete(T1, headers={"X-Allow-Overwrite": "true"})
