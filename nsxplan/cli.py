@@ -103,7 +103,8 @@ def target_options(func: F) -> F:
     @click.option("--ca-bundle", type=click.Path(dir_okay=False), default=None,
                   help="CA certificates to verify the manager's TLS certificate.")
     @click.option("--rate-limit", type=click.FloatRange(1, 1000), default=None, metavar="N",
-                  help="Client-side requests per second (default 50, half NSX's per-user 100).")
+                  help="Client requests per second, at most (default 90; NSX allows 100 per "
+                       "user). Halved on every 429, recovered while NSX accepts.")
     @wraps(func)
     def wrapper(*args: Any, manager: str | None, username: str | None, insecure: bool,
                 ca_bundle: str | None, rate_limit: float | None, **kwargs: Any) -> Any:

@@ -23,8 +23,8 @@ from nsxplan.client.auth import Auth
 from nsxplan.client.ratelimit import (
     DEFAULT_IN_FLIGHT,
     DEFAULT_RATE,
+    AdaptiveRate,
     RetryPolicy,
-    TokenBucket,
     parse_retry_after,
 )
 from nsxplan.errors import NsxApiError, Problem, TransportError
@@ -46,7 +46,7 @@ class NsxClient:
         self.label = label or str(http.base_url)
         self.request_count = 0
         self._count_lock = threading.Lock()
-        self._bucket = TokenBucket(rate_limit)
+        self._bucket = AdaptiveRate(rate_limit)
         self._in_flight = threading.BoundedSemaphore(max(1, max_in_flight))
         self._version: str | None = None
 
@@ -213,8 +213,10 @@ class NsxClient:
                     continue
                 if status not in RETRY_STATUSES:
                     return response
-                delay = self._next_delay(
-                    retries, waited, parse_retry_after(response.headers.get("retry-after")))
+                retry_after = parse_retry_after(response.headers.get("retry-after"))
+                # NSX is throttling this client: every worker slows down, not just this one.
+                self._bucket.throttled(retry_after)
+                delay = self._next_delay(retries, waited, retry_after)
                 if delay is None:
                     return response      # out of budget: the caller maps it to NsxApiError
                 log.debug("%s %s: %s, retry in %.2fs", method, path, status, delay)

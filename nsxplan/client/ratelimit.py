@@ -1,9 +1,11 @@
 """Client-side throttling and retry timing for the NSX client.
 
 NSX throttles per client: 100 requests/s (429) and 40 concurrent requests (429 or 503 depending
-on the source). Staying below both on our side means a parallel apply never spends its retry
-budget on self-inflicted throttling. Everything here is thread-safe: apply runs parallel workers
-on one client.
+on the source). nsxplan starts just under the rate limit and adapts (AdaptiveRate): a 429 halves
+the rate and holds every worker until its Retry-After, then the rate climbs back while NSX
+accepts. A manager configured below the default limit (or shared with other clients) is thus
+followed down instead of hammered, and the default one is used at ~90 %. Everything here is
+thread-safe: apply runs parallel workers on one client.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-DEFAULT_RATE = 50.0        # req/s, half of NSX's default client_api_rate_limit
+DEFAULT_RATE = 90.0        # req/s to start at (and the ceiling): NSX's default limit is 100
 DEFAULT_IN_FLIGHT = 20     # half of NSX's default client_api_concurrency_limit
 
 
@@ -88,3 +90,57 @@ def parse_retry_after(value: str | None) -> float | None:
     except ValueError:
         return None
     return seconds if seconds >= 0 else None
+
+
+class AdaptiveRate(TokenBucket):
+    """A TokenBucket whose rate follows the manager's throttling (additive increase,
+    multiplicative decrease, as TCP does):
+
+    - `throttled(retry_after)` (the client saw a 429/503): the rate halves (never below `floor`)
+      and no token is handed out before the Retry-After has passed, to any worker;
+    - then the rate grows by `recover` req/s for every second without a throttle, back up to the
+      ceiling it started at.
+    """
+
+    def __init__(self, rate: float | None = DEFAULT_RATE, *, floor: float = 1.0,
+                 recover: float = 10.0, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep):
+        super().__init__(rate, clock=clock, sleep=sleep)
+        self.ceiling = self.rate
+        self.floor = min(floor, self.rate or floor)
+        self.recover = recover
+        self._paused_until = 0.0
+        self.throttles = 0
+
+    def throttled(self, retry_after: float | None) -> None:
+        if self.rate is None or self.ceiling is None:
+            return
+        with self._lock:
+            now = self._clock()
+            self.throttles += 1
+            self.rate = max(self.floor, self.rate / 2)
+            self.capacity = max(1.0, self.rate)
+            self._tokens = min(self._tokens, self.capacity)
+            if retry_after:
+                self._paused_until = max(self._paused_until, now + retry_after)
+
+    def acquire(self) -> float:
+        if self.rate is None:
+            return 0.0
+        waited = 0.0
+        while True:
+            with self._lock:
+                now = self._clock()
+                pause = self._paused_until - now
+                if pause <= 0 and self._last < self._paused_until:
+                    # Neither tokens nor recovery accrue while NSX asked us to wait.
+                    self._last = self._paused_until
+                if pause <= 0 and self.ceiling is not None and self.rate < self.ceiling:
+                    grown = self.rate + self.recover * max(0.0, now - self._last)
+                    self.rate = min(self.ceiling, grown)
+                    self.capacity = max(1.0, self.rate)
+            if pause > 0:
+                self._sleep(pause)
+                waited += pause
+                continue
+            return waited + super().acquire()
