@@ -124,6 +124,38 @@ def target_options(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def progress_options(func: F) -> F:
+    """--quiet, and the progress display the command's reads and writes report to: a live status
+    line on a terminal, plain lines otherwise (apply's step lines), nothing with --quiet."""
+
+    @click.option("-q", "--quiet", is_flag=True,
+                  help="No progress on stderr (errors, warnings and results still print).")
+    @wraps(func)
+    def wrapper(*args: Any, quiet: bool, **kwargs: Any) -> Any:
+        progress = _progress(quiet)
+        kwargs["progress"] = progress
+        try:
+            return func(*args, **kwargs)
+        finally:
+            close = getattr(progress, "close", None)
+            if close is not None:
+                close()
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _progress(quiet: bool) -> Any:
+    if quiet:
+        from nsxplan.apply.report import Reporter
+
+        return Reporter()           # every event ignored
+    if sys.stderr.isatty() and os.environ.get("TERM") != "dumb":
+        from nsxplan.apply.status import StatusReporter
+
+        return StatusReporter(sys.stderr)
+    return None                     # the default: apply's plain step lines
+
+
 def _prompt_password(user: str, manager: str) -> str:
     return str(click.prompt(f"NSX password for {user} at {manager}", hide_input=True, err=True))
 
@@ -216,15 +248,18 @@ def validate(path: str, fail_on_checks: str, color: bool) -> int:
 @click.option("--fail-on-checks", type=click.Choice(["fail", "warn", "never"]), default="fail",
               show_default=True, help="Which dependency checks make the plan fail.")
 @target_options
+@progress_options
 @common_options
 def plan(path: str, out: str | None, fmt: str, detailed_exitcode: bool, full: bool, adopt: bool,
-         fail_on_checks: str, conn_opts: commands.ConnectOptions, color: bool) -> int:
+         fail_on_checks: str, conn_opts: commands.ConnectOptions, color: bool,
+         progress: Any) -> int:
     """Read live NSX state in bulk, diff it with the configuration and print the plan.
 
     PATH is a YAML file or a directory of *.yaml files. Exit 0 (with --detailed-exitcode: 0 no
     changes, 2 changes), 1 error or a failed dependency check.
     """
-    result = commands.plan(Path(path), conn_opts, adopt_all=adopt, note=_note)
+    result = commands.plan(Path(path), conn_opts, adopt_all=adopt, note=_note,
+                           progress=progress)
     _emit(commands.render(result.plan, fmt, color=color, full=full))
     if out:
         commands.save_plan(result.plan, Path(out), full=full)
@@ -249,14 +284,15 @@ def plan(path: str, out: str | None, fmt: str, detailed_exitcode: bool, full: bo
 @click.option("--metrics", type=click.Path(dir_okay=False), default=None,
               help="Write a Prometheus textfile (node_exporter textfile collector).")
 @target_options
+@progress_options
 @common_options
 def drift(path: str, fmt: str, full: bool, metrics: str | None,
-          conn_opts: commands.ConnectOptions, color: bool) -> int:
+          conn_opts: commands.ConnectOptions, color: bool, progress: Any) -> int:
     """For cron: compare live state with the configuration; change nothing.
 
     Exit 0 in sync, 2 drift, 1 error.
     """
-    result = commands.plan(Path(path), conn_opts, note=_note)
+    result = commands.plan(Path(path), conn_opts, note=_note, progress=progress)
     _emit(commands.render(result.plan, fmt, color=color, full=full))
     if metrics:
         commands.write_drift_metrics(result.plan, Path(metrics))
@@ -298,10 +334,11 @@ def show(planfile: str, fmt: str, color: bool) -> int:
 @click.option("--realization-timeout", type=click.FloatRange(0.1), default=120.0, metavar="S",
               show_default=True, help="Seconds to wait for each object to realize.")
 @target_options
+@progress_options
 @common_options
 def apply(path: str | None, auto_approve: bool, parallelism: int, no_rollback: bool,
           journal: str | None, adopt: bool, fail_on_checks: str, realization_timeout: float,
-          conn_opts: commands.ConnectOptions, color: bool) -> int:
+          conn_opts: commands.ConnectOptions, color: bool, progress: Any) -> int:
     """Plan (or load a saved plan), confirm, then write in dependency order with rollback.
 
     PATH is a configuration (default: the current directory); a PLANFILE from `nsxplan plan
@@ -310,7 +347,8 @@ def apply(path: str | None, auto_approve: bool, parallelism: int, no_rollback: b
     --no-rollback), 3 stale saved plan.
     """
     source = Path(path) if path else Path(".")
-    prepared = commands.prepare_apply(source, conn_opts, adopt_all=adopt, note=_note)
+    prepared = commands.prepare_apply(source, conn_opts, adopt_all=adopt, note=_note,
+                                      progress=progress)
     try:
         _emit(commands.render(prepared.plan, "text", color=color))
         if not prepared.plan.has_changes:
@@ -339,6 +377,7 @@ def apply(path: str | None, auto_approve: bool, parallelism: int, no_rollback: b
             realization_timeout=realization_timeout,
             note=_note,
             color=color,
+            progress=progress,
         )
         click.echo(outcome.summary)
         return EXIT_OK if outcome.ok else EXIT_ERROR

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
@@ -32,6 +33,7 @@ from nsxplan.errors import PlanError, Problem, Source, StalePlanError, UsageErro
 from nsxplan.plan.model import Check, Plan
 
 if TYPE_CHECKING:
+    from nsxplan.apply.report import Reporter
     from nsxplan.connect import Connection
     from nsxplan.live.state import LiveState
 
@@ -167,13 +169,18 @@ class PlanResult:
     live: LiveState          # what NSX looked like when the plan was made
 
 
-def _make_plan(config: Config, conn: Connection, *, adopt_all: bool
-               ) -> tuple[Plan, LiveState]:
+def _make_plan(config: Config, conn: Connection, *, adopt_all: bool,
+               progress: Reporter | None = None) -> tuple[Plan, LiveState]:
     from nsxplan.checks import run_checks
     from nsxplan.live.read import read_live
     from nsxplan.plan.planner import make_plan
 
+    if progress is not None:
+        progress.refresh_started(conn.label)
+    began = time.monotonic()
     live = read_live(conn.client)
+    if progress is not None:
+        progress.refresh_finished(len(live.objects), live.requests, time.monotonic() - began)
     plan = make_plan(config, live, target=conn.label, adopt_all=adopt_all,
                      now=datetime.now(timezone.utc))
     plan = replace(plan, checks=tuple(run_checks(config, live)))
@@ -181,13 +188,14 @@ def _make_plan(config: Config, conn: Connection, *, adopt_all: bool
 
 
 def plan(path: Path, opts: ConnectOptions, *, adopt_all: bool = False,
-         note: Note = _quiet) -> PlanResult:
+         note: Note = _quiet, progress: Reporter | None = None) -> PlanResult:
+    """`progress` hears about the refresh (the CLI's live status on a terminal)."""
     from nsxplan.config import load_config
 
     config = load_config(path)
     conn = connect(opts, config, note=note)
     try:
-        made, live = _make_plan(config, conn, adopt_all=adopt_all)
+        made, live = _make_plan(config, conn, adopt_all=adopt_all, progress=progress)
     finally:
         conn.close()
     return PlanResult(made, config, live)
@@ -273,7 +281,7 @@ def _is_plan_file(path: Path) -> bool:
 
 
 def prepare_apply(path: Path, opts: ConnectOptions, *, adopt_all: bool = False,
-                  note: Note = _quiet) -> PreparedApply:
+                  note: Note = _quiet, progress: Reporter | None = None) -> PreparedApply:
     """A saved plan is applied exactly (after the stale check in run_apply); a configuration is
     planned now."""
     if _is_plan_file(path):
@@ -286,7 +294,7 @@ def prepare_apply(path: Path, opts: ConnectOptions, *, adopt_all: bool = False,
     config = load_config(path)
     conn = connect(opts, config, note=note)
     try:
-        made, _ = _make_plan(config, conn, adopt_all=adopt_all)
+        made, _ = _make_plan(config, conn, adopt_all=adopt_all, progress=progress)
     except BaseException:
         conn.close()
         raise
@@ -319,9 +327,10 @@ def default_journal(base: Path) -> Path:
 
 def run_apply(prepared: PreparedApply, *, parallelism: int, rollback: bool,
               journal: Path | None, realization_timeout: float, note: Note = _quiet,
-              color: bool = False) -> Outcome:
+              color: bool = False, progress: Reporter | None = None) -> Outcome:
     """Apply a prepared plan; StalePlanError (exit 3, nothing written) when NSX changed since it
-    was planned, its first line saying so for a CI log cut to its first line."""
+    was planned, its first line saying so for a CI log cut to its first line. `progress`: how
+    the steps are shown (default: LineReporter's lines through `note`)."""
     from nsxplan.apply import apply_plan
     from nsxplan.apply.report import LineReporter
 
@@ -340,7 +349,7 @@ def run_apply(prepared: PreparedApply, *, parallelism: int, rollback: bool,
             parallelism=parallelism,
             rollback=rollback,
             journal_path=journal_path,
-            reporter=LineReporter(note, summary=False),
+            reporter=progress if progress is not None else LineReporter(note, summary=False),
             realization_timeout=realization_timeout,
         )
     except StalePlanError as exc:

@@ -195,7 +195,7 @@ def documented_commands() -> dict[str, set[str]]:
         cell = re.split(r"(?<!\\)\|", line)[1]
         name = " ".join(takewhile(lambda w: w.isalpha() and w.islower(),
                                   cell.strip(" `").split()[1:]))
-        rows[name] = set(re.findall(r"(?<![\w-])(?:--[a-z][a-z0-9-]*|-v)\b", cell))
+        rows[name] = set(re.findall(r"(?<![\w-])(?:--[a-z][a-z0-9-]*|-[vq])\b", cell))
     return rows
 
 

@@ -104,7 +104,9 @@ def is_protected(obj: Mapping[str, Any] | None) -> bool:
 
 def wait_realization(client: Client, path: str, *, deleted: bool, timeout: float,
                      poll_interval: float, sleep: Callable[[float], None] = time.sleep,
-                     clock: Callable[[], float] = time.monotonic) -> tuple[bool, str, str | None]:
+                     clock: Callable[[], float] = time.monotonic,
+                     on_poll: Callable[[str, float], None] | None = None,
+                     ) -> tuple[bool, str, str | None]:
     """Poll realization until done: (ok, last state, NSX's error text).
 
     The client keys on the intent's consolidated realization status (the same on every NSX
@@ -117,6 +119,7 @@ def wait_realization(client: Client, path: str, *, deleted: bool, timeout: float
     delay = poll_interval
     cap = max(2.0, poll_interval)
     state, message = "UNKNOWN", None
+    started = clock()
     while True:
         try:
             state, message = client.realization(path)
@@ -131,6 +134,8 @@ def wait_realization(client: Client, path: str, *, deleted: bool, timeout: float
         if not deleted and state == "REALIZED":
             return True, state, None
         remaining = deadline - clock()
+        if on_poll is not None:
+            on_poll(state, clock() - started)
         if remaining <= 0:
             what = "removed" if deleted else "REALIZED"
             return False, state, (f"not {what} within {timeout:g}s (last state {state}"
@@ -237,7 +242,8 @@ class Executor:
         result.landed = True
         ok, state, message = wait_realization(
             self.client, step.path, deleted=step.op == DELETE,
-            timeout=self.realization_timeout, poll_interval=self.poll_interval)
+            timeout=self.realization_timeout, poll_interval=self.poll_interval,
+            on_poll=lambda state, waited: self.reporter.step_waiting(step, state, waited))
         result.realized = state
         if ok:
             result.ok = True

@@ -27,8 +27,18 @@ class Reporter:
     def step_started(self, step: Step, pre_image: Mapping[str, Any] | None) -> None:
         """Just before the write is sent (after the pre-image was read)."""
 
+    def step_waiting(self, step: Step, state: str, waited: float) -> None:
+        """After each realization poll that did not finish the step: NSX's state so far and
+        the seconds since the wait began (a Tier-1 on a busy edge can take minutes)."""
+
     def step_finished(self, result: StepResult) -> None:
         """After the write and its realization wait (or after it was refused)."""
+
+    def refresh_started(self, target: str) -> None:
+        """Before the live state is read (plan, drift, apply of a configuration)."""
+
+    def refresh_finished(self, objects: int, requests: int, seconds: float) -> None:
+        """After the live state was read."""
 
     def rollback_started(self, count: int, reason: str) -> None:
         """Before undoing `count` steps."""
@@ -65,8 +75,17 @@ class Reporters(Reporter):
     def step_started(self, step: Step, pre_image: Mapping[str, Any] | None) -> None:
         self._each("step_started", step, pre_image)
 
+    def step_waiting(self, step: Step, state: str, waited: float) -> None:
+        self._each("step_waiting", step, state, waited)
+
     def step_finished(self, result: StepResult) -> None:
         self._each("step_finished", result)
+
+    def refresh_started(self, target: str) -> None:
+        self._each("refresh_started", target)
+
+    def refresh_finished(self, objects: int, requests: int, seconds: float) -> None:
+        self._each("refresh_finished", objects, requests, seconds)
 
     def rollback_started(self, count: int, reason: str) -> None:
         self._each("rollback_started", count, reason)
@@ -92,6 +111,8 @@ class LineReporter(Reporter):
         [ 3/12] + tier0s.vcf-t0.static_routes.x ... ok (0.4s)
     """
 
+    WAIT_NOTE_EVERY = 30.0    # a CI log is never silent for minutes while NSX realizes
+
     def __init__(self, out: IO[str] | Callable[[str], None] | None = None, *,
                  summary: bool = True):
         """`out`: a text stream, a function taking one line (the CLI's note), or None for
@@ -100,6 +121,7 @@ class LineReporter(Reporter):
         self._out = out
         self._total = 0
         self._summary = summary
+        self._wait_noted: dict[int, int] = {}
 
     def _line(self, text: str) -> None:
         if callable(self._out):
@@ -121,6 +143,13 @@ class LineReporter(Reporter):
 
     def step_started(self, step: Step, pre_image: Mapping[str, Any] | None) -> None:
         self._line(f"{self._prefix(step)} ...")
+
+    def step_waiting(self, step: Step, state: str, waited: float) -> None:
+        bucket = int(waited // self.WAIT_NOTE_EVERY)
+        if bucket > self._wait_noted.get(step.seq, 0):
+            self._wait_noted[step.seq] = bucket
+            self._line(f"{self._prefix(step)} ... still waiting for realization of "
+                       f"{step.path} ({state}, {int(waited)} s)")
 
     def step_finished(self, result: StepResult) -> None:
         outcome = "ok" if result.ok else f"FAILED: {result.error}"
