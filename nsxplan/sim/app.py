@@ -108,9 +108,11 @@ def _route(sim: Simulator, req: Request) -> Response:
     if path in ("/api/v1/node/version", "/api/v1/node"):
         _only(req, "GET")
         return _json(200, manager_node.version_body(sim.version))
-    if path.startswith(SPEC_TYPES):
+    if path.startswith(SPEC_TYPES) or path.startswith(POLICY + "/spec/vmware/types/"):
+        # Both APIs serve the type specs: policy clients (OpenStack's NsxPolicyLib) ask under
+        # /policy/api/v1, manager clients under /api/v1.
         _only(req, "GET")
-        spec = manager_node.TYPE_SPECS.get(path[len(SPEC_TYPES):])
+        spec = manager_node.TYPE_SPECS.get(path.rsplit("/", 1)[-1])
         if spec is None:
             raise not_found(req.path)
         return _json(200, spec)

@@ -115,9 +115,11 @@ def check(x: Exchange) -> list[str]:
         return [] if x.body == b"" else [f"{x.method}: NSX answers 200 with no body"]
     if path == "/api/v1/node/version":
         return _errors("NodeVersion", x.json())
+    if path == "/api/v1/node":
+        return _errors("NodeProperties", x.json())
     if path == "/api/v1/reverse-proxy/node/health":
         return _errors("HealthCheck", x.json())
-    if path.startswith("/api/v1/spec/vmware/types/"):
+    if "/api/v1/spec/vmware/types/" in path:
         return _errors("TypeSpec", x.json())
     if path == POLICY + "/infra":
         return _errors("Infra", x.json())

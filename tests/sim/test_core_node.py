@@ -42,6 +42,8 @@ def test_tag_limits_as_clients_read_them(client: httpx.Client) -> None:
     managed = ok(client.get("/api/v1/spec/vmware/types/ManagedResource")).json()
     assert managed["properties"]["tags"]["maxItems"] == 30
     assert client.get("/api/v1/spec/vmware/types/NoSuchType").status_code == 404
+    # OpenStack's NsxPolicyLib reads them under the policy prefix
+    assert ok(client.get(P + "/spec/vmware/types/Tag")).json() == tag
 
 
 @pytest.mark.parametrize(("nsx", "product"), [("3.2", "3.2."), ("4.1", "4.1."), ("4.2", "4.2.")])

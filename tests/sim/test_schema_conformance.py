@@ -44,9 +44,11 @@ def expect(resp: httpx.Response, status: int) -> Any:
 def scenario(c: httpx.Client, sim: Simulator) -> None:
     # manager node, session, type specs
     expect(c.get("/api/v1/node/version"), 200)
+    expect(c.get("/api/v1/node"), 200)
     expect(c.get("/api/v1/reverse-proxy/node/health"), 200)
     for name in ("Tag", "ManagedResource"):
         expect(c.get(f"/api/v1/spec/vmware/types/{name}"), 200)
+        expect(c.get(f"{P}/spec/vmware/types/{name}"), 200)  # policy clients ask here
     expect(c.get("/api/v1/spec/vmware/types/Nope"), 404)
     expect(c.post("/api/session/create", data={"j_username": "admin", "j_password": "x"}), 200)
     expect(c.post("/api/session/destroy"), 200)
