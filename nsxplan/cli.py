@@ -105,9 +105,14 @@ def target_options(func: F) -> F:
     @click.option("--rate-limit", type=click.FloatRange(1, 1000), default=None, metavar="N",
                   help="Client requests per second, at most (default 90; NSX allows 100 per "
                        "user). Halved on every 429, recovered while NSX accepts.")
+    @click.option("--record-http", type=click.Path(dir_okay=False), default=None,
+                  metavar="FILE",
+                  help="Record every HTTP exchange to FILE (a vcrpy cassette, credentials "
+                       "scrubbed) for a support report; replay: nsxplan sim replay FILE.")
     @wraps(func)
     def wrapper(*args: Any, manager: str | None, username: str | None, insecure: bool,
-                ca_bundle: str | None, rate_limit: float | None, **kwargs: Any) -> Any:
+                ca_bundle: str | None, rate_limit: float | None, record_http: str | None,
+                **kwargs: Any) -> Any:
         kwargs["conn_opts"] = commands.ConnectOptions(
             manager=manager,
             username=username,
@@ -118,6 +123,7 @@ def target_options(func: F) -> F:
             ca_bundle=ca_bundle,
             rate_limit=rate_limit,
             prompt=_prompt_password if sys.stdin.isatty() else None,
+            record_http=record_http,
         )
         return func(*args, **kwargs)
 

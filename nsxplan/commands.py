@@ -58,6 +58,7 @@ class ConnectOptions:
     ca_bundle: str | None = None
     rate_limit: float | None = None                   # None: the client's default
     prompt: Callable[[str, str], str] | None = None   # (user, manager) -> password
+    record_http: str | None = None                    # --record-http: a scrubbed cassette
 
 
 DEFAULT_TARGET = "sim"
@@ -110,6 +111,7 @@ def connect(opts: ConnectOptions, config: Config | None = None, *, fallback: str
         ca_bundle=ca_bundle,
         insecure=opts.insecure or not verify,
         auth="certificate" if opts.client_cert else auth,
+        record_http=opts.record_http,
     )
 
 

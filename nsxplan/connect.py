@@ -23,6 +23,7 @@ import httpx
 from nsxplan.client import NsxClient
 from nsxplan.client.auth import make_auth
 from nsxplan.client.ratelimit import DEFAULT_IN_FLIGHT, DEFAULT_RATE, RetryPolicy
+from nsxplan.client.recording import HttpRecorder
 from nsxplan.errors import UsageError
 
 log = logging.getLogger("nsxplan.client")
@@ -38,6 +39,7 @@ class Connection:
     sim: Any = None                    # the in-process Simulator for sim targets, else None
     state_file: Path | None = None     # sim:FILE: where persist() writes
     lock: StateLock | None = None      # sim:FILE: held from load to close
+    recorder: HttpRecorder | None = None   # --record-http: the cassette, written on close
     _closed: bool = field(default=False, repr=False)
 
     def persist(self) -> None:
@@ -66,9 +68,13 @@ class Connection:
     def close(self) -> None:
         if not self._closed:
             self._closed = True
-            self.client.close()
-            if self.lock is not None:
-                self.lock.release()
+            try:
+                self.client.close()
+            finally:
+                if self.lock is not None:
+                    self.lock.release()
+                if self.recorder is not None:
+                    self.recorder.save()     # after the logout, which it records too
 
     def __enter__(self) -> Connection:
         return self
@@ -87,19 +93,29 @@ def connect(manager: str, *, base_dir: Path | None = None, username: str | None 
             client_key: str | None = None, ca_bundle: str | None = None, insecure: bool = False,
             auth: str = "basic", rate_limit: float | None = DEFAULT_RATE,
             max_in_flight: int = DEFAULT_IN_FLIGHT, timeout: float = DEFAULT_TIMEOUT,
-            retry: RetryPolicy | None = None, realization_delay: float = 0.0) -> Connection:
+            retry: RetryPolicy | None = None, realization_delay: float = 0.0,
+            record_http: Path | str | None = None) -> Connection:
+    """`record_http`: write every exchange to that file as a scrubbed vcrpy cassette."""
     manager = (manager or "").strip()
     if not manager:
         raise UsageError("no NSX manager given",
                          hint="pass --manager https://nsx.example.com (or NSX_MANAGER), or sim")
+    recorder = (HttpRecorder(record_http, secrets=[password], username=username)
+                if record_http else None)
     if manager == "sim" or manager.startswith("sim:"):
-        return _connect_sim(manager, base_dir, rate_limit=rate_limit,
+        conn = _connect_sim(manager, base_dir, rate_limit=rate_limit,
                             max_in_flight=max_in_flight, retry=retry,
                             realization_delay=realization_delay)
-    return _connect_url(manager, username=username, password=password, client_cert=client_cert,
-                        client_key=client_key, ca_bundle=ca_bundle, insecure=insecure, auth=auth,
-                        rate_limit=rate_limit, max_in_flight=max_in_flight, timeout=timeout,
-                        retry=retry)
+    else:
+        conn = _connect_url(manager, username=username, password=password,
+                            client_cert=client_cert, client_key=client_key,
+                            ca_bundle=ca_bundle, insecure=insecure, auth=auth,
+                            rate_limit=rate_limit, max_in_flight=max_in_flight,
+                            timeout=timeout, retry=retry)
+    if recorder is not None:
+        recorder.attach(conn.client.http)
+        conn.recorder = recorder
+    return conn
 
 
 class _SimTransport(httpx.WSGITransport):

@@ -20,6 +20,9 @@ SENSITIVE_HEADERS = frozenset({"authorization", "cookie", "set-cookie", "x-xsrf-
                                "proxy-authorization"})
 SECRET_FORM_FIELDS = frozenset({"j_password"})
 SECRET_JSON_KEYS = frozenset({"password", "j_password"})
+# Any other field whose name says it holds a secret (a BGP neighbor's `password`, and whatever
+# NSX names the next one: `secret`, `passphrase`, `private_key`, `shared_key`).
+SECRET_KEY_NAME = re.compile(r"(?i)(password|passphrase|secret|private_key|shared_key)")
 
 
 def scrub_headers(headers: Mapping[str, Any]) -> dict[str, Any]:
@@ -83,9 +86,14 @@ def _scrub_json(text: str) -> str | None:
     return json.dumps(_scrub_value(data), sort_keys=False)
 
 
+def _secret_key(key: Any) -> bool:
+    return isinstance(key, str) and (key in SECRET_JSON_KEYS or bool(SECRET_KEY_NAME.search(key)))
+
+
 def _scrub_value(value: Any) -> Any:
     if isinstance(value, dict):
-        return {k: (REDACTED if k in SECRET_JSON_KEYS and v not in (None, "") else
+        return {k: (REDACTED if _secret_key(k) and v not in (None, "")
+                    and not isinstance(v, (dict, list, bool)) else
                     _scrub_value(v)) for k, v in value.items()}
     if isinstance(value, list):
         return [_scrub_value(v) for v in value]

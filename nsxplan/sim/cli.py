@@ -207,6 +207,49 @@ def serve(state: str | None, host: str, port: int | None, latency_ms: float,
         click.echo(f"state saved to {state}", err=True)
 
 
+@sim.command("replay")
+@click.argument("cassette", metavar="FILE")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True,
+              help="Port to bind; 0 picks a free one.")
+@click.option("-v", "--verbose", is_flag=True, help="Log every request to stderr.")
+def replay(cassette: str, host: str, port: int, verbose: bool) -> None:
+    """Serve a recording (`--record-http FILE`) over HTTP: every request gets the answer NSX
+    gave when it was recorded. Point the same nsxplan command at the URL it prints."""
+    from nsxplan.sim.replay import CassetteError, ReplayApp, load_cassette
+    from nsxplan.sim.server import start_server
+
+    _check_readable(cassette, "recording", "give the file --record-http wrote")
+    try:
+        app = ReplayApp(load_cassette(cassette))
+    except CassetteError as exc:
+        raise SimCliError(f"{cassette}: {exc}", "give the file --record-http wrote") from None
+    try:
+        server = start_server(app, host=host, port=port, verbose=verbose)
+    except OSError as exc:
+        raise SimCliError(f"cannot listen on {host}:{port}: {exc.strerror or exc}",
+                          "choose another --port (0 picks a free one) or --host") from None
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {s: signal.signal(s, on_signal) for s in SIGNALS}
+    try:
+        click.echo(server.url)
+        sys.stdout.flush()
+        click.echo(f"replaying {cassette} on {server.url} (Ctrl-C to stop)", err=True)
+        while not stop.wait(0.5):
+            pass
+    finally:
+        server.stop()
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+    if app.unmatched:
+        click.echo(f"{len(app.unmatched)} request(s) were not in the recording, first: "
+                   f"{app.unmatched[0]}", err=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Standalone entry point; usage errors exit 1 (click would use 2), as the CLI contract says."""
     try:
