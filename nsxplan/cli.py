@@ -252,21 +252,31 @@ def validate(path: str, fail_on_checks: str, color: bool) -> int:
 @click.option("--adopt", is_flag=True,
               help="Take over existing unowned objects with the same ids (adds the owner tag).")
 @click.option("--fail-on-checks", type=click.Choice(["fail", "warn", "never"]), default="fail",
-              show_default=True, help="Which dependency checks make the plan fail.")
+              show_default=True, help="Which dependency checks make the plan fail (failures "
+                                      "this plan causes or leaves; not ones already failing "
+                                      "that it does not touch).")
+@click.option("--ignore", "ignores", multiple=True, metavar="PATTERN[:FIELDS]",
+              help="Objects (policy path or address glob) or FIELDS of them that may drift "
+                   "(repeatable; adds to the YAML `ignore:` list).")
 @target_options
 @progress_options
 @common_options
 def plan(path: str, out: str | None, fmt: str, detailed_exitcode: bool, full: bool, adopt: bool,
-         fail_on_checks: str, conn_opts: commands.ConnectOptions, color: bool,
-         progress: Any) -> int:
+         fail_on_checks: str, ignores: tuple[str, ...], conn_opts: commands.ConnectOptions,
+         color: bool, progress: Any) -> int:
     """Read live NSX state in bulk, diff it with the configuration and print the plan.
 
     PATH is a YAML file or a directory of *.yaml files. Exit 0 (with --detailed-exitcode: 0 no
     changes, 2 changes), 1 error or a failed dependency check.
     """
     result = commands.plan(Path(path), conn_opts, adopt_all=adopt, note=_note,
-                           progress=progress)
+                           progress=progress, ignores=ignores)
     _emit(commands.render(result.plan, fmt, color=color, full=full))
+    why = commands.mass_change(result.plan)
+    if why:
+        n = len([a for a in result.plan.changes if a.action in ("delete", "replace")])
+        _note(f"apply will refuse this plan: {why}; if intended, apply it with "
+              f"--allow-deletes {n}")
     if out:
         commands.save_plan(result.plan, Path(out), full=full)
         # Saved all the same (for review), but `apply` (default level: fail) would stop there.
@@ -289,20 +299,29 @@ def plan(path: str, out: str | None, fmt: str, detailed_exitcode: bool, full: bo
               help="JSON and --out: unchanged objects with their bodies, not summarized.")
 @click.option("--metrics", type=click.Path(dir_okay=False), default=None,
               help="Write a Prometheus textfile (node_exporter textfile collector).")
+@click.option("--ignore", "ignores", multiple=True, metavar="PATTERN[:FIELDS]",
+              help="Objects (policy path or address glob) or FIELDS of them that may drift "
+                   "(repeatable; adds to the YAML `ignore:` list).")
 @target_options
 @progress_options
 @common_options
-def drift(path: str, fmt: str, full: bool, metrics: str | None,
+def drift(path: str, fmt: str, full: bool, metrics: str | None, ignores: tuple[str, ...],
           conn_opts: commands.ConnectOptions, color: bool, progress: Any) -> int:
     """For cron: compare live state with the configuration; change nothing.
 
-    Exit 0 in sync, 2 drift, 1 error.
+    Exit 0 in sync; 2 drift: a change to make, a failing dependency check that is not waived,
+    or a rogue object (made by hand inside a gateway the configuration manages); 1 error.
     """
-    result = commands.plan(Path(path), conn_opts, note=_note, progress=progress)
+    result = commands.plan(Path(path), conn_opts, note=_note, progress=progress,
+                           ignores=ignores)
     _emit(commands.render(result.plan, fmt, color=color, full=full))
     if metrics:
         commands.write_drift_metrics(result.plan, Path(metrics))
-    return EXIT_CHANGES if result.plan.has_changes else EXIT_OK
+    findings = commands.drift_findings(result.plan)
+    if findings and fmt != "json":
+        _note(f"drift: {len(findings)} finding{'s' if len(findings) != 1 else ''}: "
+              + "; ".join(findings[:5]) + (" ..." if len(findings) > 5 else ""))
+    return EXIT_CHANGES if findings else EXIT_OK
 
 
 @cli.command(short_help="Render a saved plan (text, json, markdown).")
@@ -339,11 +358,18 @@ def show(planfile: str, fmt: str, color: bool) -> int:
               show_default=True, help="Which dependency checks block the apply.")
 @click.option("--realization-timeout", type=click.FloatRange(0.1), default=120.0, metavar="S",
               show_default=True, help="Seconds to wait for each object to realize.")
+@click.option("--allow-deletes", type=click.IntRange(0), default=None, metavar="N",
+              help="Allow up to N deletes and replaces, above the `guards:` thresholds "
+                   "(default: more than 10, or 25 % of the owner's objects, are refused).")
+@click.option("--ignore", "ignores", multiple=True, metavar="PATTERN[:FIELDS]",
+              help="Objects (policy path or address glob) or FIELDS of them that may drift "
+                   "(repeatable; adds to the YAML `ignore:` list).")
 @target_options
 @progress_options
 @common_options
 def apply(path: str | None, auto_approve: bool, parallelism: int, no_rollback: bool,
           journal: str | None, adopt: bool, fail_on_checks: str, realization_timeout: float,
+          allow_deletes: int | None, ignores: tuple[str, ...],
           conn_opts: commands.ConnectOptions, color: bool, progress: Any) -> int:
     """Plan (or load a saved plan), confirm, then write in dependency order with rollback.
 
@@ -354,13 +380,14 @@ def apply(path: str | None, auto_approve: bool, parallelism: int, no_rollback: b
     """
     source = Path(path) if path else Path(".")
     prepared = commands.prepare_apply(source, conn_opts, adopt_all=adopt, note=_note,
-                                      progress=progress)
+                                      progress=progress, ignores=ignores)
     try:
         _emit(commands.render(prepared.plan, "text", color=color))
         if not prepared.plan.has_changes:
             click.echo("Nothing to apply.")
             return EXIT_OK
         commands.enforce_checks(prepared.plan, fail_on_checks)
+        commands.enforce_mass_change(prepared.plan, allow_deletes)
         # A saved plan was reviewed when it was saved, and is applied exactly or not at all
         # (Terraform's `apply PLANFILE` does not ask either).
         if not auto_approve and not prepared.saved:
@@ -434,19 +461,22 @@ def export_cmd(out: str | None, conn_opts: commands.ConnectOptions, color: bool)
               help="DNS forwarder zone id (repeatable).")
 @click.option("--owner", required=True, metavar="NAME",
               help="Owner of the new stack (lowercase letters, digits, dashes).")
+@click.option("--manage-gateway", "manage_gateways", is_flag=True,
+              help="Take the gateways themselves over too (HA/failover mode, edge cluster); "
+                   "default: `existing: true`, only their routes, NAT rules and DNS forwarder.")
 @click.option("--out", type=click.Path(dir_okay=False), default=None,
               help="Write to FILE instead of stdout.")
 @target_options
 @common_options
 def import_cmd(tier0s: tuple[str, ...], tier1s: tuple[str, ...], zones: tuple[str, ...],
-               owner: str, out: str | None, conn_opts: commands.ConnectOptions,
-               color: bool) -> int:
+               owner: str, manage_gateways: bool, out: str | None,
+               conn_opts: commands.ConnectOptions, color: bool) -> int:
     """Write a configuration for existing live objects (brownfield adoption).
 
     Its next `nsxplan plan` shows only the ownership tags to add.
     """
     text = commands.import_config(conn_opts, owner=owner, tier0s=tier0s, tier1s=tier1s,
-                                  zones=zones, note=_note)
+                                  zones=zones, note=_note, manage_gateways=manage_gateways)
     _write_output(text, out)
     return EXIT_OK
 

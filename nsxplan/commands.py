@@ -173,7 +173,7 @@ class PlanResult:
 
 def _make_plan(config: Config, conn: Connection, *, adopt_all: bool,
                progress: Reporter | None = None) -> tuple[Plan, LiveState]:
-    from nsxplan.checks import run_checks
+    from nsxplan.checks import plan_checks
     from nsxplan.live.read import read_live
     from nsxplan.plan.planner import make_plan
 
@@ -185,22 +185,55 @@ def _make_plan(config: Config, conn: Connection, *, adopt_all: bool,
         progress.refresh_finished(len(live.objects), live.requests, time.monotonic() - began)
     plan = make_plan(config, live, target=conn.label, adopt_all=adopt_all,
                      now=datetime.now(timezone.utc))
-    plan = replace(plan, checks=tuple(run_checks(config, live)))
+    plan = replace(plan, checks=plan_checks(config, live, [a.path for a in plan.changes]))
     return plan, live
 
 
+def with_ignores(config: Config, ignores: Sequence[str]) -> Config:
+    """`--ignore PATTERN[:field,...]` adds to the configuration's `ignore:` list."""
+    from nsxplan.config.build import parse_ignore
+
+    if not ignores:
+        return config
+    return replace(config, ignore=(*config.ignore, *(parse_ignore(i) for i in ignores)))
+
+
+def drift_findings(plan: Plan) -> list[str]:
+    """Why `drift` exits 2, one line each (empty: in sync). Changes, failing checks that are not
+    waived (on NSX now or after the plan), rogue objects inside managed gateways."""
+    out = [f"{a.action} {a.address}" for a in plan.changes]
+    out += [f"check {c.id} fails: {c.subject}" for c in plan.checks if c.pages]
+    out += [f"rogue {u.kind} {u.path}" for u in plan.unmanaged if u.rogue]
+    return out
+
+
 def plan(path: Path, opts: ConnectOptions, *, adopt_all: bool = False,
-         note: Note = _quiet, progress: Reporter | None = None) -> PlanResult:
-    """`progress` hears about the refresh (the CLI's live status on a terminal)."""
+         note: Note = _quiet, progress: Reporter | None = None,
+         ignores: Sequence[str] = ()) -> PlanResult:
+    """`progress` hears about the refresh (the CLI's live status on a terminal); `ignores` adds
+    `--ignore` patterns to the configuration's `ignore:` list."""
     from nsxplan.config import load_config
 
-    config = load_config(path)
+    config = with_ignores(load_config(path), ignores)
     conn = connect(opts, config, note=note)
     try:
         made, live = _make_plan(config, conn, adopt_all=adopt_all, progress=progress)
     finally:
         conn.close()
     return PlanResult(made, config, live)
+
+
+def mass_change(plan: Plan) -> str | None:
+    """Why apply would refuse this plan without --allow-deletes (plan/guards.py), or None."""
+    from nsxplan.plan.guards import exceeded
+
+    return exceeded(plan)
+
+
+def enforce_mass_change(plan: Plan, allow_deletes: int | None) -> None:
+    from nsxplan.plan.guards import enforce_mass_change as enforce
+
+    enforce(plan, allow_deletes)
 
 
 def checks_block(plan: Plan, level: str) -> bool:
@@ -283,7 +316,8 @@ def _is_plan_file(path: Path) -> bool:
 
 
 def prepare_apply(path: Path, opts: ConnectOptions, *, adopt_all: bool = False,
-                  note: Note = _quiet, progress: Reporter | None = None) -> PreparedApply:
+                  note: Note = _quiet, progress: Reporter | None = None,
+                  ignores: Sequence[str] = ()) -> PreparedApply:
     """A saved plan is applied exactly (after the stale check in run_apply); a configuration is
     planned now."""
     if _is_plan_file(path):
@@ -293,7 +327,7 @@ def prepare_apply(path: Path, opts: ConnectOptions, *, adopt_all: bool = False,
         return PreparedApply(saved, conn, path.parent, saved=True, source=path)
     from nsxplan.config import load_config
 
-    config = load_config(path)
+    config = with_ignores(load_config(path), ignores)
     conn = connect(opts, config, note=note)
     try:
         made, _ = _make_plan(config, conn, adopt_all=adopt_all, progress=progress)
@@ -401,7 +435,8 @@ def export(opts: ConnectOptions, *, note: Note = _quiet) -> str:
 
 
 def import_config(opts: ConnectOptions, *, owner: str, tier0s: Sequence[str],
-                  tier1s: Sequence[str], zones: Sequence[str], note: Note = _quiet) -> str:
+                  tier1s: Sequence[str], zones: Sequence[str], note: Note = _quiet,
+                  manage_gateways: bool = False) -> str:
     from nsxplan.brownfield.importer import import_yaml
     from nsxplan.live.read import read_live
 
@@ -416,6 +451,7 @@ def import_config(opts: ConnectOptions, *, owner: str, tier0s: Sequence[str],
     finally:
         conn.close()
     return import_yaml(live, owner=owner, tier0s=tier0s, tier1s=tier1s, zones=zones,
+                       manage_gateways=manage_gateways,
                        target=_absolute_sim_target(opts.manager))
 
 

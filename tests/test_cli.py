@@ -277,10 +277,16 @@ def test_target_note_once_and_in_memory_sim_warned(tmp_path: Path,
     assert err.index("keeps nothing") < err.index("Applying ")
 
 
+# A route whose next hop is on no subnet of vcf-t0: a failure this plan causes (it blocks).
+UNREACHABLE_HOP = ("version: 1\nowner: t\ntier0s:\n  - id: vcf-t0\n    existing: true\n"
+                   "    static_routes:\n"
+                   "      - {id: r, network: 10.9.0.0/16, next_hops: [{ip: 192.0.2.1}]}\n")
+
+
 def test_blocking_check_hint_stays_in_its_column(tmp_path: Path,
                                                  capsys: pytest.CaptureFixture[str]) -> None:
     config = tmp_path / "c.yaml"
-    config.write_text("version: 1\nowner: t\ntier0s:\n  - id: vcf-t0\n    existing: true\n")
+    config.write_text(UNREACHABLE_HOP)
     code, _, err = run(capsys, "plan", str(config))
     assert code == 1
     assert "\n        (or pass --fail-on-checks never to proceed anyway)" in err
@@ -330,7 +336,7 @@ def test_import_refuses_a_bad_owner_and_says_when_nothing_is_selected(
 def test_saved_plan_blocked_by_checks_says_so(tmp_path: Path,
                                               capsys: pytest.CaptureFixture[str]) -> None:
     config = tmp_path / "c.yaml"
-    config.write_text("version: 1\nowner: t\ntier0s:\n  - id: vcf-t0\n    existing: true\n")
+    config.write_text(UNREACHABLE_HOP)
     planfile = tmp_path / "plan.json"
     code, _, err = run(capsys, "plan", str(config), "--out", str(planfile))
     assert code == 1 and planfile.is_file()

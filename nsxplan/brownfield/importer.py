@@ -13,6 +13,7 @@ import yaml
 
 from nsxplan.errors import NsxplanError, Problem
 from nsxplan.live.state import LiveState
+from nsxplan.nsx.fields import nat_firewall_match
 from nsxplan.nsx.ownership import protection
 
 Obj = Mapping[str, Any]
@@ -55,7 +56,6 @@ _NAT_FIELDS = (
     ("translated_ports", "translated_ports"),
     ("service", "service"),
     ("sequence_number", "sequence"),
-    ("firewall_match", "firewall_match"),
 )
 
 
@@ -64,6 +64,10 @@ def _nat(obj: Obj) -> dict[str, Any]:
     for nsx, ours in _NAT_FIELDS:
         if obj.get(nsx) not in (None, ""):
             out[ours] = obj[nsx]
+    # Left out, firewall_match is managed at its default (nsx/fields.py): written only when not.
+    if obj.get("firewall_match") and obj["firewall_match"] != nat_firewall_match(
+            str(obj["action"])):
+        out["firewall_match"] = obj["firewall_match"]
     if obj.get("enabled") is False:
         out["enabled"] = False
     if obj.get("logging") is True:
@@ -73,13 +77,14 @@ def _nat(obj: Obj) -> dict[str, Any]:
     return out
 
 
-def _add_children(live: LiveState, gw: Obj, entry: dict[str, Any]) -> list[str]:
-    """Edge cluster, static routes and USER NAT rules of a gateway into its entry; returns the
-    protected children left out."""
+def _add_children(live: LiveState, gw: Obj, entry: dict[str, Any],
+                  with_edge: bool = True) -> list[str]:
+    """Edge cluster (when the gateway itself is taken over), static routes and USER NAT rules of
+    a gateway into its entry; returns the protected children left out."""
     path = gw["path"]
     skipped: list[str] = []
     ls = live.get(f"{path}/locale-services/default")
-    if ls is not None and ls.get("edge_cluster_path"):
+    if with_edge and ls is not None and ls.get("edge_cluster_path"):
         entry["edge_cluster"] = str(ls["edge_cluster_path"])
     for key, parent, kind, convert in (
             ("static_routes", path, "StaticRoutes", _route),
@@ -108,7 +113,10 @@ def _gateway(live: LiveState, kind: str, gw_id: str) -> Obj:
 
 def import_yaml(live: LiveState, *, owner: str, tier0s: Sequence[str] = (),
                 tier1s: Sequence[str] = (), zones: Sequence[str] = (),
-                target: str | None = None) -> str:
+                target: str | None = None, manage_gateways: bool = False) -> str:
+    """By default a gateway is written `existing: true` (VCF, vSphere with Tanzu or another team
+    owns it) and only its children are imported, with `adopt: true`; `manage_gateways` takes
+    the gateways themselves over too (their HA and failover modes, edge cluster, ...)."""
     doc: dict[str, Any] = {"version": 1, "owner": owner}
     if target:
         doc["target"] = {"manager": target}
@@ -118,31 +126,39 @@ def import_yaml(live: LiveState, *, owner: str, tier0s: Sequence[str] = (),
     for gw_id in dict.fromkeys(tier0s):
         obj = _gateway(live, "Tier0", gw_id)
         entry: dict[str, Any] = {"id": gw_id}
-        _common(obj, entry)
-        for f in ("ha_mode", "failover_mode"):
-            if obj.get(f):
-                entry[f] = obj[f]
-        skipped += _add_children(live, obj, entry)
-        entry["adopt"] = True
+        if manage_gateways:
+            _common(obj, entry)
+            for f in ("ha_mode", "failover_mode"):
+                if obj.get(f):
+                    entry[f] = obj[f]
+        else:
+            entry["existing"] = True
+        skipped += _add_children(live, obj, entry, manage_gateways)
+        if manage_gateways:
+            entry["adopt"] = True
         out_t0.append(entry)
     out_t1 = []
     for gw_id in dict.fromkeys(tier1s):
         obj = _gateway(live, "Tier1", gw_id)
         entry = {"id": gw_id}
-        _common(obj, entry)
-        t0 = obj.get("tier0_path")
-        if t0:
-            t0_id = str(t0).rsplit("/", 1)[-1]
-            entry["tier0"] = t0_id if t0_id in tier0s else t0
-        if obj.get("route_advertisement_types"):
-            entry["route_advertisement"] = sorted(obj["route_advertisement_types"])
-        if obj.get("failover_mode"):
-            entry["failover_mode"] = obj["failover_mode"]
-        skipped += _add_children(live, obj, entry)
+        if manage_gateways:
+            _common(obj, entry)
+            t0 = obj.get("tier0_path")
+            if t0:
+                t0_id = str(t0).rsplit("/", 1)[-1]
+                entry["tier0"] = t0_id if t0_id in tier0s else t0
+            if obj.get("route_advertisement_types"):
+                entry["route_advertisement"] = sorted(obj["route_advertisement_types"])
+            if obj.get("failover_mode"):
+                entry["failover_mode"] = obj["failover_mode"]
+        else:
+            entry["existing"] = True
+        skipped += _add_children(live, obj, entry, manage_gateways)
         fwd = live.get(f"{obj['path']}/dns-forwarder")
         if fwd is not None and not _protected(fwd):
             entry["dns_forwarder"] = _forwarder(fwd, zone_ids)
-        entry["adopt"] = True
+        if manage_gateways:
+            entry["adopt"] = True
         out_t1.append(entry)
     out_zones = [_zone(live, z) for z in zone_ids]
     if out_t0:
@@ -153,6 +169,9 @@ def import_yaml(live: LiveState, *, owner: str, tier0s: Sequence[str] = (),
         doc["dns_zones"] = out_zones
     header = [f"# Imported by nsxplan for owner {owner}. Every object has `adopt: true`: the next",
               "# plan adds only the ownership tag; remove `adopt` once applied."]
+    if not manage_gateways and (out_t0 or out_t1):
+        header.append("# Gateways are `existing: true`: their own settings stay with whoever "
+                      "owns them (import --manage-gateway takes them over too).")
     header += [f"# Not imported (protected: created by a principal identity or the system): {p}"
                for p in skipped]
     body = str(yaml.safe_dump(doc, sort_keys=False, default_flow_style=False, width=100))
@@ -171,6 +190,10 @@ def _forwarder(obj: Obj, zone_ids: list[str]) -> dict[str, Any]:
     cond = [zid(str(p)) for p in obj.get("conditional_forwarder_zone_paths") or []]
     if cond:
         out["conditional_zones"] = cond
+    # Left out, firewall_match is managed at its default (nsx/fields.py): written only when not.
+    if obj.get("firewall_match") and obj["firewall_match"] != nat_firewall_match(
+            str(obj["action"])):
+        out["firewall_match"] = obj["firewall_match"]
     if obj.get("enabled") is False:
         out["enabled"] = False
     if obj.get("log_level") and obj["log_level"] != "INFO":

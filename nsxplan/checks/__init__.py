@@ -3,13 +3,19 @@
 `run_checks` judges the state AFTER the plan (live objects overridden by the configuration, see
 checks/topology.py) and returns checks in a fixed order: DNS servers (config order), egress through
 Tier-0s without BGP (by path), DNS forwarders (config order). With `live=None` (offline, for
-`nsxplan validate`) only what the configuration alone decides is reported.
+`nsxplan validate`) only what the configuration alone decides is reported. Live-aware semantic
+checks (checks/conflicts.py) come last.
+
+`plan_checks` judges a plan: the checks after it, each compared with the same check on the live
+state before it (checks/baseline.py), then the configuration's waivers.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
+from nsxplan.checks.baseline import apply_waivers, judge
+from nsxplan.checks.conflicts import conflict_checks
 from nsxplan.checks.dns import dns_checks
 from nsxplan.checks.egress import egress_checks
 from nsxplan.checks.fixes import ReflexiveAddressPool
@@ -24,19 +30,36 @@ LEVELS = ("fail", "warn", "never")
 _BLOCKING = {"fail": {"fail"}, "warn": {"warn", "fail"}, "never": set[str]()}
 
 
-def run_checks(config: Config, live: LiveState | None) -> tuple[Check, ...]:
-    topo = build_topology(config, live)
+def run_checks(config: Config, live: LiveState | None, *,
+               baseline: bool = False) -> tuple[Check, ...]:
+    """The checks on the state after the plan, or (`baseline=True`) on the live state alone."""
+    topo = build_topology(config, live, baseline=baseline)
     # One planner for all checks: the egress and DNS checks must suggest the same REFLEXIVE rule
     # (same translated address) for the same egress address.
     planner = ReflexiveAddressPool(topo)
-    egress = egress_checks(topo, planner)
+    scope = topo.named_tier0s()
+    if config.dependencies.dns_servers:
+        # The Tier-0s the dependencies' clients egress through are referenced too.
+        scope |= {t.path for t in topo.relevant_tier0s()}
+    egress = egress_checks(topo, planner, scope if live is not None else None)
     dns = dns_checks(config, topo, planner)
-    return (*dns, *egress, *forwarder_checks(config, topo))
+    conflicts = conflict_checks(topo) if live is not None else []
+    return (*dns, *egress, *forwarder_checks(config, topo), *conflicts)
+
+
+def plan_checks(config: Config, live: LiveState, changed_paths: Sequence[str]
+                ) -> tuple[Check, ...]:
+    """A plan's checks: after the plan, classified against the live state, waivers applied."""
+    after = run_checks(config, live)
+    before = run_checks(config, live, baseline=True)
+    return apply_waivers(judge(after, before, changed_paths), config.waivers)
 
 
 def blocking(checks: Iterable[Check], level: str = "fail") -> list[Check]:
-    """The checks that block apply under `--fail-on-checks LEVEL` (fail | warn | never)."""
+    """The checks that block apply under `--fail-on-checks LEVEL` (fail | warn | never): a
+    failure this plan causes or leaves; never one that was already there exactly so and that
+    the plan does not touch ("already failing"), nor a waived one."""
     if level not in _BLOCKING:
         raise UsageError(f"--fail-on-checks: unknown level {level!r}",
                          hint=f"use one of: {', '.join(LEVELS)}")
-    return [c for c in checks if c.status in _BLOCKING[level]]
+    return [c for c in checks if c.blocks_at in _BLOCKING[level]]

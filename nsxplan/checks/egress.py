@@ -9,6 +9,8 @@ egress address onto an address of the uplink subnet, which the edge answers for.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from nsxplan.checks.fixes import ReflexiveAddressPool, default_route_yaml, reflexive_rule_yaml
 from nsxplan.checks.topology import NatView, Tier0View, Tier1View, Topology
 from nsxplan.errors import Source
@@ -19,7 +21,10 @@ NAT_ID = "egress.tier0-nat"
 DEFAULT_ROUTE_ID = "egress.default-route"
 
 
-def egress_checks(topo: Topology, planner: ReflexiveAddressPool) -> list[Check]:
+def egress_checks(topo: Topology, planner: ReflexiveAddressPool,
+                  scope: set[str] | None = None) -> list[Check]:
+    """`scope`: the Tier-0 paths to judge (None: all), so that a configuration is checked on
+    what it manages or references, never on NCP's Tier-1s behind a Tier-0 it does not name."""
     if not topo.known_live:
         # NCP's SNAT rules and the Tier-0's BGP peers exist only live: nothing to decide offline
         # except a default route the config itself declares.
@@ -27,6 +32,8 @@ def egress_checks(topo: Topology, planner: ReflexiveAddressPool) -> list[Check]:
     out: list[Check] = []
     with_egress: set[str] = set()
     for t0 in topo.tier0s.values():
+        if scope is not None and t0.path not in scope:
+            continue
         egress = topo.egress_addresses(t0.path)
         if not egress:
             continue
@@ -38,11 +45,17 @@ def egress_checks(topo: Topology, planner: ReflexiveAddressPool) -> list[Check]:
                 f"its Tier-1s ({_addresses(egress)}) are advertised, no Tier-0 NAT is needed",
                 source=_source(t0)))
             continue
-        out.extend(_nat_check(topo, planner, t0, t1, rule, net) for t1, rule, net in egress)
+        # It looks at the Tier-0's NAT rules and the Tier-1's SNAT rule: a plan changing neither
+        # does not touch it (checks/baseline.py).
+        out.extend(replace(_nat_check(topo, planner, t0, t1, rule, net),
+                           paths=(f"{t0.path}/nat", rule.path))
+                   for t1, rule, net in egress)
     # The default route matters where this stack's dependencies or some egress leave.
     relevant = {t.path for t in topo.relevant_tier0s()} | with_egress
-    out.extend(_default_route(t0) for t0 in topo.tier0s.values()
-               if t0.path in relevant and not t0.has_bgp_peer)
+    out.extend(replace(_default_route(t0), paths=(f"{t0.path}/static-routes",))
+               for t0 in topo.tier0s.values()
+               if t0.path in relevant and not t0.has_bgp_peer
+               and (scope is None or t0.path in scope))
     return out
 
 

@@ -15,7 +15,7 @@ every check would repeat the merge rules, so this module builds one read-only vi
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +23,7 @@ from nsxplan.config.model import Config, NatRule, StaticRoute, Tier0, Tier1
 from nsxplan.errors import Source
 from nsxplan.live.state import LiveState
 from nsxplan.nsx.addresses import IPAddress, IPNetwork, as_network, covers, parse_networks
-from nsxplan.nsx.objects import OWNER_SCOPE
+from nsxplan.nsx.objects import OWNER_SCOPE, modified_by
 
 # --- the merged view ---------------------------------------------------------------------------
 
@@ -39,6 +39,10 @@ class NatView:
     translated: tuple[IPNetwork, ...] | None
     from_config: bool
     config_source: Source | None = None
+    sequence: int = 0                         # NSX evaluates lower numbers first
+    service: str | None = None
+    translated_ports: str | None = None
+    modified: str | None = None               # "by USER at TIME" for live rules
 
     def maps(self, net: IPNetwork) -> tuple[IPNetwork, ...] | None:
         """What `net` (covered by this rule's source) is translated to. A REFLEXIVE rule maps
@@ -63,6 +67,9 @@ class RouteView:
     network_text: str
     next_hops: tuple[str, ...]
     from_config: bool
+    path: str = ""
+    source: Source | None = None
+    modified: str | None = None
 
 
 @dataclass(frozen=True)
@@ -157,6 +164,8 @@ class Tier1View:
     segment_subnets: tuple[IPNetwork, ...] = ()
     config: Tier1 | None = None
     in_live: bool = False
+    routes: tuple[RouteView, ...] = ()
+    interfaces: tuple[InterfaceView, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -166,6 +175,14 @@ class Topology:
     routed_upstream: tuple[IPNetwork, ...] = ()
     known_live: bool = False
     segments_read: bool = False                  # the refresh may not read segments at all
+
+    def named_tier0s(self) -> set[str]:
+        """Tier-0 paths the configuration names: declared, or the uplink of a declared Tier-1.
+        The egress checks judge only these (a configuration about one Tier-0 is not blocked by
+        NCP's Tier-1s on another)."""
+        named = {t.path for t in self.tier0s.values() if t.config is not None}
+        return named | {t.tier0_path for t in self.tier1s.values()
+                        if t.config is not None and t.tier0_path}
 
     def tier1s_behind(self, tier0_path: str) -> list[Tier1View]:
         return [t for t in self.tier1s.values() if t.tier0_path == tier0_path]
@@ -246,13 +263,21 @@ class _LiveIndex:
         return self._segments.get(t1_path, [])
 
 
-def _live_nat(idx: _LiveIndex, gw_path: str, owner: str, declared: set[str]) -> list[NatView]:
+def _sequence(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _live_nat(idx: _LiveIndex, gw_path: str, owner: str, declared: set[str],
+              baseline: Mapping[str, Source | None] | None) -> list[NatView]:
+    """Live rules; with `baseline` (ids -> config sources), the live state as it is: this
+    owner's rules count as the configuration's and are not replaced by it."""
     out = []
     for obj in idx.under(gw_path, "nat", "PolicyNatRule"):
         if not _enabled(obj):
             continue
         path = str(obj.get("path"))
-        if path in declared or _owned_by(obj, owner):
+        ours = _owned_by(obj, owner)
+        if baseline is None and (path in declared or ours):
             # replaced by the config's rule, or ours and no longer declared: the plan deletes it
             continue
         out.append(NatView(
@@ -261,7 +286,10 @@ def _live_nat(idx: _LiveIndex, gw_path: str, owner: str, declared: set[str]) -> 
             destination=parse_networks(obj.get("destination_network")),
             translated_text=obj.get("translated_network"),
             translated=parse_networks(obj.get("translated_network")) or None,
-            from_config=False))
+            from_config=ours and baseline is not None,
+            config_source=(baseline or {}).get(str(obj.get("id"))) if ours else None,
+            sequence=_sequence(obj.get("sequence_number")), service=obj.get("service") or None,
+            translated_ports=obj.get("translated_ports") or None, modified=modified_by(obj)))
     return out
 
 
@@ -272,35 +300,43 @@ def _config_nat(rules: Iterable[NatRule], gw_path: str) -> list[NatView]:
         destination=parse_networks(r.destination_network),
         translated_text=r.translated_network,
         translated=parse_networks(r.translated_network) or None,
-        from_config=True, config_source=r.source)
+        from_config=True, config_source=r.source, sequence=r.sequence_number or 0,
+        service=r.service, translated_ports=r.translated_ports)
         for r in rules if r.enabled is not False]
 
 
-def _nat(idx: _LiveIndex, gw_path: str, cfg: Iterable[NatRule], owner: str
-         ) -> tuple[NatView, ...]:
+def _nat(idx: _LiveIndex, gw_path: str, cfg: Sequence[NatRule], owner: str,
+         baseline: bool) -> tuple[NatView, ...]:
+    if baseline:
+        return tuple(_live_nat(idx, gw_path, owner, set(), {r.id: r.source for r in cfg}))
     nat = _config_nat(cfg, gw_path)
-    return tuple(nat + _live_nat(idx, gw_path, owner, {n.path for n in nat}))
+    return tuple(nat + _live_nat(idx, gw_path, owner, {n.path for n in nat}, None))
 
 
-def _routes(idx: _LiveIndex, gw_path: str, cfg: Iterable[StaticRoute],
-            owner: str) -> tuple[RouteView, ...]:
-    cfg = list(cfg)
-    declared = {r.id for r in cfg}
-    out = [RouteView(r.id, as_network(r.network), r.network,
-                     tuple(h.ip for h in r.next_hops), True) for r in cfg]
+def _routes(idx: _LiveIndex, gw_path: str, cfg: Sequence[StaticRoute],
+            owner: str, baseline: bool) -> tuple[RouteView, ...]:
+    sources = {r.id: r.source for r in cfg}
+    out = [] if baseline else [
+        RouteView(r.id, as_network(r.network), r.network, tuple(h.ip for h in r.next_hops),
+                  True, f"{gw_path}/static-routes/{r.id}", r.source) for r in cfg]
     for obj in idx.under(gw_path, "static-routes", "StaticRoutes"):
-        if obj.get("id") in declared or _owned_by(obj, owner) or not _enabled(obj):
+        ours = _owned_by(obj, owner)
+        if not baseline and (obj.get("id") in sources or ours) or not _enabled(obj):
             continue
         hops = tuple(str(h.get("ip_address")) for h in obj.get("next_hops") or ()
                      if isinstance(h, Mapping) and h.get("ip_address"))
         out.append(RouteView(str(obj.get("id")), as_network(str(obj.get("network", ""))),
-                             str(obj.get("network", "")), hops, False))
+                             str(obj.get("network", "")), hops, ours and baseline,
+                             str(obj.get("path")),
+                             sources.get(str(obj.get("id"))) if ours else None,
+                             modified_by(obj)))
     return tuple(out)
 
 
-def _interfaces(idx: _LiveIndex, t0_path: str) -> tuple[InterfaceView, ...]:
+def _interfaces(idx: _LiveIndex, gw_path: str,
+                resource_type: str = "Tier0Interface") -> tuple[InterfaceView, ...]:
     out = []
-    for obj in idx.under(t0_path, "locale-services", "Tier0Interface"):
+    for obj in idx.under(gw_path, "locale-services", resource_type):
         addrs: list[tuple[IPAddress, IPNetwork]] = []
         for sn in obj.get("subnets") or ():
             for ip in sn.get("ip_addresses") or ():
@@ -343,50 +379,61 @@ def _segment_subnets(idx: _LiveIndex, t1_path: str) -> tuple[IPNetwork, ...]:
     return tuple(nets)
 
 
-def _tier0_view(path: str, cfg: Tier0 | None, idx: _LiveIndex, owner: str) -> Tier0View:
+def _tier0_view(path: str, cfg: Tier0 | None, idx: _LiveIndex, owner: str,
+                baseline: bool) -> Tier0View:
     obj = idx.get(path)
-    if cfg is not None and not cfg.existing and cfg.ha_mode:
+    if cfg is not None and not cfg.existing and cfg.ha_mode and not (baseline and obj):
         ha = cfg.ha_mode
     else:
         ha = str((obj or {}).get("ha_mode") or (cfg.effective_ha_mode if cfg else "ACTIVE_ACTIVE"))
     bgp = _bgp(idx, path)
     return Tier0View(
         id=path.rsplit("/", 1)[-1], path=path, ha_mode=ha,
-        routes=_routes(idx, path, cfg.static_routes if cfg else (), owner),
-        nat=_nat(idx, path, cfg.nat_rules if cfg else (), owner),
+        routes=_routes(idx, path, cfg.static_routes if cfg else (), owner, baseline),
+        nat=_nat(idx, path, cfg.nat_rules if cfg else (), owner, baseline),
         interfaces=_interfaces(idx, path),
         bgp_enabled=bgp[0], bgp_neighbors=bgp[1], config=cfg, in_live=obj is not None)
 
 
-def _tier1_view(path: str, cfg: Tier1 | None, idx: _LiveIndex, owner: str) -> Tier1View:
+def _tier1_view(path: str, cfg: Tier1 | None, idx: _LiveIndex, owner: str,
+                baseline: bool) -> Tier1View:
     obj = idx.get(path)
+    # The baseline is NSX as it is: a gateway's own fields come from live when it exists.
+    fields_from_config = cfg is not None and not cfg.existing and not (baseline and obj)
     # An `existing` gateway's own fields are never changed, so live wins for it; a managed one
     # ends up with what the config says where the config says anything.
     live_t0 = (obj or {}).get("tier0_path")
     t0: str | None
-    if cfg is not None and not cfg.existing and cfg.tier0_path:
+    if fields_from_config and cfg is not None and cfg.tier0_path:
         t0 = cfg.tier0_path
     else:
         t0 = live_t0 or (cfg.tier0_path if cfg else None)
     adv = (obj or {}).get("route_advertisement_types") or ()
-    if cfg is not None and not cfg.existing and cfg.route_advertisement is not None:
+    if fields_from_config and cfg is not None and cfg.route_advertisement is not None:
         adv = cfg.route_advertisement
-    edge = (cfg.edge_cluster if cfg else None) or _edge_cluster(idx, path)
+    edge = (cfg.edge_cluster if cfg and not baseline else None) or _edge_cluster(idx, path)
     return Tier1View(
         id=path.rsplit("/", 1)[-1], path=path, tier0_path=str(t0) if t0 else None,
-        nat=_nat(idx, path, cfg.nat_rules if cfg else (), owner), edge_cluster=edge,
+        nat=_nat(idx, path, cfg.nat_rules if cfg else (), owner, baseline), edge_cluster=edge,
         route_advertisement=tuple(adv), segment_subnets=_segment_subnets(idx, path),
-        config=cfg, in_live=obj is not None)
+        config=cfg, in_live=obj is not None,
+        routes=_routes(idx, path, cfg.static_routes if cfg else (), owner, baseline),
+        interfaces=_interfaces(idx, path, "Tier1Interface"))
 
 
-def build_topology(config: Config, live: LiveState | None) -> Topology:
+def build_topology(config: Config, live: LiveState | None, *,
+                   baseline: bool = False) -> Topology:
+    """The state after the plan; with `baseline=True`, the live state before it (the objects
+    this owner has in NSX stand for the configuration's, as they are now)."""
     idx = _LiveIndex(live)
     t0_cfg = {t.path: t for t in config.tier0s}
     t1_cfg = {t.path: t for t in config.tier1s}
     t0_paths = sorted(set(t0_cfg) | set(idx.paths["Tier0"]))
     t1_paths = sorted(set(t1_cfg) | set(idx.paths["Tier1"]))
-    tier0s = {p: _tier0_view(p, t0_cfg.get(p), idx, config.owner) for p in t0_paths}
-    tier1s = {p: _tier1_view(p, t1_cfg.get(p), idx, config.owner) for p in t1_paths}
+    tier0s = {p: _tier0_view(p, t0_cfg.get(p), idx, config.owner, baseline)
+              for p in t0_paths}
+    tier1s = {p: _tier1_view(p, t1_cfg.get(p), idx, config.owner, baseline)
+              for p in t1_paths}
     routed = tuple(n for r in config.dependencies.routed_upstream
                    for n in (parse_networks(r.cidr) or ()))
     return Topology(tier0s=tier0s, tier1s=tier1s, routed_upstream=routed,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -26,16 +27,16 @@ _REQUIRED = {
 }
 
 
-def load_config(path: str | Path) -> Config:
+def load_config(path: str | Path, *, today: date | None = None) -> Config:
     """Load, validate and build a configuration file or directory.
 
     Raises ConfigError with every problem found, sorted by file, line and column.
     """
     with paused_gc():
-        return _load_config(path)
+        return _load_config(path, today)
 
 
-def _load_config(path: str | Path) -> Config:
+def _load_config(path: str | Path, today: date | None) -> Config:
     files, problems = load_files(path)
     for loaded in files:
         problems.extend(schema_problems(loaded.document, loaded.document.source))
@@ -45,7 +46,7 @@ def _load_config(path: str | Path) -> Config:
         for key, hint in _REQUIRED.items():
             if key not in merged:
                 problems.append(Problem(f"missing required key `{key}`", merged.source, hint=hint))
-        problems.extend(semantic_problems(merged))
+        problems.extend(semantic_problems(merged, today))
     if problems or not files:
         raise ConfigError(sort_problems(problems))
     return build_config(merged, [f.name for f in files], digest(merged))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from datetime import date, datetime
 from typing import Any
 
 from nsxplan.config.loader import MDict, child_source, source_of
@@ -18,6 +19,8 @@ from nsxplan.config.model import (
     DnsForwarder,
     DnsServerDependency,
     DnsZone,
+    Guards,
+    Ignore,
     NatRule,
     NextHop,
     RoutedUpstream,
@@ -26,6 +29,7 @@ from nsxplan.config.model import (
     Target,
     Tier0,
     Tier1,
+    Waiver,
 )
 from nsxplan.errors import Source
 
@@ -59,6 +63,7 @@ def _common(doc: MDict) -> dict[str, Any]:
         "description": doc.get("description"),
         "tags": tags(doc.get("tags")),
         "adopt": bool(doc.get("adopt", False)),
+        "protect": bool(doc.get("protect", False)),
         "source": doc.source,
     }
 
@@ -201,6 +206,36 @@ def build_dependencies(doc: Any) -> Dependencies:
     return Dependencies(dns_servers=servers, routed_upstream=routed)
 
 
+def build_waivers(doc: MDict) -> tuple[Waiver, ...]:
+    return tuple(Waiver(check=str(w["check"]), subject=str(w["subject"]),
+                        reason=str(w["reason"]), expires=parse_date(w["expires"]), source=src)
+                 for w, src in _items(doc, "waivers"))
+
+
+def parse_date(value: Any) -> date:
+    """YAML reads 2026-12-31 as a date already; a quoted one is a string."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))
+
+
+def parse_ignore(text: str, source: Source | None = None) -> Ignore:
+    """`PATTERN` or `PATTERN:field,field` (policy path or address glob)."""
+    pattern, _, fields = text.partition(":")
+    return Ignore(pattern=pattern.strip(),
+                  fields=tuple(f.strip() for f in fields.split(",") if f.strip()),
+                  source=source)
+
+
+def build_guards(doc: Any) -> Guards:
+    if not isinstance(doc, MDict):
+        return Guards()
+    return Guards(max_deletes=int(doc.get("max_deletes", 10)),
+                  max_delete_percent=int(doc.get("max_delete_percent", 25)))
+
+
 def build_config(doc: MDict, files: Sequence[str], digest: str) -> Config:
     zones = {z.id: z for z in (build_dns_zone(d) for d, _ in _items(doc, "dns_zones"))}
     tier0_list = [build_tier0(d) for d, _ in _items(doc, "tier0s")]
@@ -217,4 +252,7 @@ def build_config(doc: MDict, files: Sequence[str], digest: str) -> Config:
         dns_zones=tuple(zones.values()),
         dependencies=build_dependencies(doc.get("dependencies")),
         digest=digest,
+        waivers=build_waivers(doc),
+        ignore=tuple(parse_ignore(str(text), src) for text, src in _items(doc, "ignore")),
+        guards=build_guards(doc.get("guards")),
     )

@@ -181,7 +181,7 @@ def _yaml_problem(exc: yaml.MarkedYAMLError, name: str) -> Problem:
     return Problem(f"YAML syntax error: {what}", source, hint=hint)
 
 
-_LIST_KEYS = ("tier0s", "tier1s", "dns_zones")
+_LIST_KEYS = ("tier0s", "tier1s", "dns_zones", "waivers", "ignore")
 _DEPENDENCY_LIST_KEYS = ("dns_servers", "routed_upstream")
 
 

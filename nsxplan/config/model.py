@@ -8,6 +8,7 @@ checks and rendering read only these objects, never raw YAML.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
 from nsxplan.errors import Source
 
@@ -44,6 +45,7 @@ class StaticRoute:
     description: str | None = None
     tags: tuple[Tag, ...] = ()
     adopt: bool = False
+    protect: bool = False              # refuse delete/replace (tag nsxplan/protect)
     source: Source | None = None
 
 
@@ -64,6 +66,7 @@ class NatRule:
     description: str | None = None
     tags: tuple[Tag, ...] = ()
     adopt: bool = False
+    protect: bool = False              # refuse delete/replace (tag nsxplan/protect)
     source: Source | None = None
 
 
@@ -77,6 +80,7 @@ class DnsZone:
     description: str | None = None
     tags: tuple[Tag, ...] = ()
     adopt: bool = False
+    protect: bool = False              # refuse delete/replace (tag nsxplan/protect)
     source: Source | None = None
 
     @property
@@ -95,6 +99,7 @@ class DnsForwarder:
     description: str | None = None
     tags: tuple[Tag, ...] = ()
     adopt: bool = False
+    protect: bool = False              # refuse delete/replace (tag nsxplan/protect)
     source: Source | None = None
 
 
@@ -111,6 +116,7 @@ class Tier0:
     static_routes: tuple[StaticRoute, ...] = ()
     nat_rules: tuple[NatRule, ...] = ()
     adopt: bool = False
+    protect: bool = False              # refuse delete/replace (tag nsxplan/protect)
     source: Source | None = None
 
     @property
@@ -138,6 +144,7 @@ class Tier1:
     nat_rules: tuple[NatRule, ...] = ()
     dns_forwarder: DnsForwarder | None = None
     adopt: bool = False
+    protect: bool = False              # refuse delete/replace (tag nsxplan/protect)
     source: Source | None = None
 
     @property
@@ -169,6 +176,32 @@ class Dependencies:
 
 
 @dataclass(frozen=True)
+class Waiver:
+    """Silences one known failing check (its id and subject, exactly) until `expires`."""
+
+    check: str
+    subject: str
+    reason: str
+    expires: date
+    source: Source | None = None
+
+
+@dataclass(frozen=True)
+class Ignore:
+    """Objects (policy path or address glob) or some of their fields that may drift."""
+
+    pattern: str
+    fields: tuple[str, ...] = ()         # empty: the whole object
+    source: Source | None = None
+
+
+@dataclass(frozen=True)
+class Guards:
+    max_deletes: int = 10
+    max_delete_percent: int = 25
+
+
+@dataclass(frozen=True)
 class Config:
     version: int
     owner: str
@@ -179,3 +212,6 @@ class Config:
     dns_zones: tuple[DnsZone, ...] = ()
     dependencies: Dependencies = field(default_factory=Dependencies)
     digest: str = ""                     # sha256 of the canonical JSON of the loaded documents
+    waivers: tuple[Waiver, ...] = ()
+    ignore: tuple[Ignore, ...] = ()
+    guards: Guards = field(default_factory=Guards)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import date, datetime, timezone
 from typing import Any
 
 from nsxplan.config.address_rules import address_problems
@@ -53,8 +54,8 @@ def at(doc: MDict, key: str) -> Source:
     return child_source(doc, key, doc.source)
 
 
-def semantic_problems(doc: MDict) -> list[Problem]:
-    problems: list[Problem] = []
+def semantic_problems(doc: MDict, today: date | None = None) -> list[Problem]:
+    problems: list[Problem] = waiver_problems(doc, today or datetime.now(timezone.utc).date())
     for kind in ("tier0s", "tier1s", "dns_zones"):
         problems += duplicate_ids(list(items(doc, kind)), KIND_NAMES[kind])
     zones = {z["id"]: z for z, _ in items(doc, "dns_zones") if isinstance(z.get("id"), str)}
@@ -73,6 +74,37 @@ def semantic_problems(doc: MDict) -> list[Problem]:
     for zone, _ in items(doc, "dns_zones"):
         problems += tag_problems(zone)
     problems += address_problems(doc)
+    return problems
+
+
+def waiver_problems(doc: MDict, today: date) -> list[Problem]:
+    """An expired waiver is a decision that ran out: the configuration is invalid until someone
+    renews it (new date) or fixes the failure and removes it."""
+    problems = []
+    seen: dict[tuple[str, str], Source] = {}
+    for waiver, where in items(doc, "waivers"):
+        expires = text(waiver, "expires")
+        key = (str(waiver.get("check")), str(waiver.get("subject")))
+        if key in seen:
+            problems.append(Problem(
+                f"a second waiver for check `{key[0]}` on `{key[1]}` (first at {seen[key]})",
+                where, hint="keep one waiver per check and subject"))
+        seen.setdefault(key, where)
+        if expires is None:
+            continue
+        try:
+            until = date.fromisoformat(expires)
+        except ValueError:
+            problems.append(Problem(f"waiver expiry `{expires}` is not a date",
+                                    at(waiver, "expires"),
+                                    hint="write the last day it applies as YYYY-MM-DD"))
+            continue
+        if until < today:
+            problems.append(Problem(
+                f"waiver for check `{key[0]}` on `{key[1]}` expired on {until.isoformat()}",
+                at(waiver, "expires"),
+                hint="fix the failure and remove the waiver, or renew it with a later "
+                     "`expires:` date and a reason that still holds"))
     return problems
 
 

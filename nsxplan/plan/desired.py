@@ -1,8 +1,11 @@
 """Configuration model -> the NSX objects it declares (managed fields only).
 
-A field the user did not set (None in the model) is absent from `body`, so it is never diffed and
-never sent. `create_extra` holds what is sent only when creating (display_name defaults to the
-id, as NSX itself would do) and is never compared.
+Which fields are managed when the configuration leaves them out is decided in nsx/fields.py:
+fields with a documented default are in `body` at that default; structural fields (a NAT rule's
+match) are in `body` as None when unset (Any); recorded fields (description, sequence, ...) are in
+`body` only when set, and `recorded` names them for the record tag. `create_extra` holds what is
+sent only when creating (display_name defaults to the id, as NSX itself would do) and is never
+compared.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from nsxplan.config.model import (
     Tier1,
 )
 from nsxplan.errors import Source
+from nsxplan.nsx.fields import DEFAULTS, RECORDED, nat_firewall_match
 
 ZONES_PATH = "/infra/dns-forwarder-zones"
 
@@ -40,6 +44,13 @@ class Desired:
     parent_address: str | None = None   # the planned parent (None: /infra or an existing gateway)
     create_extra: Mapping[str, Any] = field(default_factory=dict)
     gateway: str | None = None          # policy path of the gateway it belongs to
+    protect: bool = False               # `protect: true`: never delete or replace it
+
+    @property
+    def recorded(self) -> frozenset[str]:
+        """The recorded fields this configuration sets (see nsx/fields.py)."""
+        names = RECORDED.get(self.kind, {})
+        return frozenset(f for f in names if self.body.get(f) is not None)
 
 
 def desired_objects(config: Config) -> list[Desired]:
@@ -96,7 +107,7 @@ def _gateway(gw: Tier0 | Tier1, plural: str, kind: str, fields: dict[str, Any]) 
         # `existing: true`: owned elsewhere, never changed; only its children are managed.
         out.append(Desired(address, kind, gw.path, "/infra", _with_ids(kind, gw.id, fields),
                            gw.tags, gw.source, refs, gw.adopt, None,
-                           {"display_name": gw.id}, gw.path))
+                           {"display_name": gw.id}, gw.path, gw.protect))
     parent_addr = None if gw.existing else address
     if gw.edge_cluster is not None:
         ls_path = f"{gw.path}/locale-services/default"
@@ -131,6 +142,7 @@ def _route(gw: Tier0 | Tier1, gw_addr: str, parent_addr: str | None,
     hops = []
     for h in r.next_hops:
         hop: dict[str, Any] = {"ip_address": h.ip}
+        # Left out, it is still managed: normalize compares a missing admin_distance as 1.
         if h.admin_distance is not None:
             hop["admin_distance"] = h.admin_distance
         hops.append(hop)
@@ -138,29 +150,30 @@ def _route(gw: Tier0 | Tier1, gw_addr: str, parent_addr: str | None,
     return Desired(f"{gw_addr}.static_routes.{r.id}", "StaticRoutes",
                    f"{gw.path}/static-routes/{r.id}", gw.path,
                    _with_ids("StaticRoutes", r.id, body), r.tags, r.source, (), r.adopt,
-                   parent_addr, {"display_name": r.id}, gw.path)
+                   parent_addr, {"display_name": r.id}, gw.path, r.protect)
 
 
 def _nat(gw: Tier0 | Tier1, gw_addr: str, parent_addr: str | None, n: NatRule) -> Desired:
     body = _common(n)
     body["action"] = n.action
-    for name, value in (("source_network", n.source_network),
-                        ("destination_network", n.destination_network),
-                        ("translated_network", n.translated_network),
-                        ("translated_ports", n.translated_ports),
-                        ("service", n.service),
-                        ("sequence_number", n.sequence_number),
-                        ("firewall_match", n.firewall_match),
-                        ("enabled", n.enabled),
-                        ("logging", n.logging)):
-        _set(body, name, value)
+    # The match and the translation are the rule: left out means Any / none, always managed.
+    body["source_network"] = n.source_network
+    body["destination_network"] = n.destination_network
+    body["translated_network"] = n.translated_network
+    body["translated_ports"] = n.translated_ports
+    body["service"] = n.service
+    _set(body, "sequence_number", n.sequence_number)
+    defaults = DEFAULTS["PolicyNatRule"]
+    body["firewall_match"] = n.firewall_match or nat_firewall_match(n.action)
+    body["enabled"] = defaults["enabled"] if n.enabled is None else n.enabled
+    body["logging"] = defaults["logging"] if n.logging is None else n.logging
     refs: tuple[str, ...] = (n.service,) if n.service else ()
     refs += _service_router(gw)
     section = f"{gw.path}/nat/USER"
     return Desired(f"{gw_addr}.nat_rules.{n.id}", "PolicyNatRule",
                    f"{section}/nat-rules/{n.id}", section,
                    _with_ids("PolicyNatRule", n.id, body), n.tags, n.source, refs, n.adopt,
-                   parent_addr, {"display_name": n.id}, gw.path)
+                   parent_addr, {"display_name": n.id}, gw.path, n.protect)
 
 
 def _forwarder(gw: Tier1, gw_addr: str, parent_addr: str | None, f: DnsForwarder) -> Desired:
@@ -168,22 +181,22 @@ def _forwarder(gw: Tier1, gw_addr: str, parent_addr: str | None, f: DnsForwarder
     body["listener_ip"] = f.listener_ip
     body["default_forwarder_zone_path"] = zone_path(f.default_zone.id)
     body["conditional_forwarder_zone_paths"] = [zone_path(z.id) for z in f.conditional_zones]
-    _set(body, "enabled", f.enabled)
-    _set(body, "log_level", f.log_level)
+    defaults = DEFAULTS["PolicyDnsForwarder"]
+    body["enabled"] = defaults["enabled"] if f.enabled is None else f.enabled
+    body["log_level"] = f.log_level or defaults["log_level"]
     refs = (zone_path(f.default_zone.id),) + tuple(zone_path(z.id) for z in f.conditional_zones)
     refs += _service_router(gw)
     return Desired(f"{gw_addr}.dns_forwarder", "PolicyDnsForwarder", f"{gw.path}/dns-forwarder",
                    gw.path, _with_ids("PolicyDnsForwarder", "dns-forwarder", body), f.tags,
                    f.source, refs, f.adopt, parent_addr, {"display_name": "dns-forwarder"},
-                   gw.path)
+                   gw.path, f.protect)
 
 
 def _zone(z: DnsZone) -> Desired:
     body = _common(z)
     body["upstream_servers"] = list(z.upstream_servers)
-    if z.domains:
-        body["dns_domain_names"] = list(z.domains)
+    body["dns_domain_names"] = list(z.domains) or None     # None: a default zone
     _set(body, "source_ip", z.source_ip)
     return Desired(f"dns_zones.{z.id}", "PolicyDnsForwarderZone", zone_path(z.id), "/infra",
                    _with_ids("PolicyDnsForwarderZone", z.id, body), z.tags, z.source, (),
-                   z.adopt, None, {"display_name": z.id}, None)
+                   z.adopt, None, {"display_name": z.id}, None, z.protect)

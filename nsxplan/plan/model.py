@@ -54,6 +54,8 @@ class Action:
     depends_on: tuple[str, ...] = ()
     reason: str = ""                   # why, in words (e.g. "owned by tanzu-egress, not in config")
     adopt: bool = False                # update that only adds the owner tag to an existing object
+    modified_user: str | None = None   # who changed the live object last (`_last_modified_user`)
+    modified_time: str | None = None   # and when (ISO 8601 UTC)
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,9 @@ class Unmanaged:
     kind: str
     reason: str                # e.g. "created by wcp-cluster-user-… (NCP), protected"
     created_by: str | None = None
+    rogue: bool = False        # made by hand where this configuration manages such objects
+    modified_user: str | None = None
+    modified_time: str | None = None
 
 
 @dataclass(frozen=True)
@@ -74,6 +79,23 @@ class Check:
     message: str
     remediation: str | None = None
     source: Source | None = None
+    paths: tuple[str, ...] = ()        # objects (or path prefixes) the check looked at
+    was: str | None = None             # status on the live state before the plan (None: n/a)
+    baseline: str | None = None        # new | left | already | fixed (checks/baseline.py)
+    waiver: str | None = None          # why a `waivers:` entry accepts it, and until when
+
+    @property
+    def blocks_at(self) -> str | None:
+        """The status that counts toward --fail-on-checks: a failure that was already there and
+        that this plan does not touch, or a waived one, counts as nothing."""
+        if self.waiver or self.baseline == "already":
+            return None
+        return self.status
+
+    @property
+    def pages(self) -> bool:
+        """`drift` exits 2 for it: failing on NSX now (or after the plan), not waived."""
+        return self.waiver is None and "fail" in (self.status, self.was)
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,9 @@ from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from typing import Any
 
+from nsxplan.nsx.fields import OWN_SCOPES
 from nsxplan.nsx.kinds import KINDS
-from nsxplan.nsx.objects import OWNER_SCOPE, SERVER_FIELDS
+from nsxplan.nsx.objects import SERVER_FIELDS
 
 # Enum values: NSX answers in upper case; users write either.
 ENUM_FIELDS = frozenset({
@@ -143,7 +144,8 @@ def project(live: Mapping[str, Any], fields: Iterable[str]) -> dict[str, Any]:
 # --- tags ---------------------------------------------------------------------------------------
 
 def merged_tags(desired: Iterable[Mapping[str, str]],
-                live: Iterable[Mapping[str, Any]] | None) -> list[dict[str, str]]:
+                live: Iterable[Mapping[str, Any]] | None,
+                drop: Iterable[str] = ()) -> list[dict[str, str]]:
     """Desired tags plus the live object's foreign tags (scopes the configuration does not set).
 
     Foreign tags (`ncp/cluster` on a Tier-0 an administrator tagged for NCP discovery, tags a
@@ -151,7 +153,9 @@ def merged_tags(desired: Iterable[Mapping[str, str]],
     scope the configuration sets is managed: its value is the configured one.
     """
     want = [{"scope": str(t["scope"]), "tag": str(t["tag"])} for t in desired]
-    managed_scopes = {t["scope"] for t in want} | {OWNER_SCOPE}
+    # nsxplan's own scopes and the user scopes the record says were set and are no longer
+    # configured (`drop`) are removed; any other scope is foreign and kept.
+    managed_scopes = {t["scope"] for t in want} | set(OWN_SCOPES) | set(drop)
     foreign = [{"scope": str(t.get("scope") or ""), "tag": str(t.get("tag") or "")}
                for t in (live or ()) if str(t.get("scope") or "") not in managed_scopes]
     out: list[dict[str, str]] = []

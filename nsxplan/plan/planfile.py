@@ -185,6 +185,8 @@ def _action_to_dict(a: Action) -> dict[str, Any]:
         "source": _source_str(a.source),
         "reason": a.reason,
         "adopt": a.adopt,
+        "modified_user": a.modified_user,
+        "modified_time": a.modified_time,
     }
 
 
@@ -196,7 +198,9 @@ def _noop_summary(a: Action) -> dict[str, Any]:
 
 
 def _unmanaged_to_dict(u: Unmanaged) -> dict[str, Any]:
-    return {"path": u.path, "kind": u.kind, "reason": u.reason, "created_by": u.created_by}
+    return {"path": u.path, "kind": u.kind, "reason": u.reason, "created_by": u.created_by,
+            "rogue": u.rogue, "modified_user": u.modified_user,
+            "modified_time": u.modified_time}
 
 
 
@@ -204,6 +208,7 @@ def _check_to_dict(c: Check) -> dict[str, Any]:
     return {
         "id": c.id, "status": c.status, "subject": c.subject, "message": c.message,
         "remediation": c.remediation, "source": _source_str(c.source),
+        "paths": list(c.paths), "was": c.was, "baseline": c.baseline, "waiver": c.waiver,
     }
 
 
@@ -235,7 +240,11 @@ def plan_from_dict(d: Mapping[str, Any]) -> Plan:
             nsxplan_version=d["nsxplan_version"],
             actions=tuple(_action_from_dict(a) for a in d["changes"]),
             unmanaged=tuple(Unmanaged(path=u["path"], kind=u["kind"], reason=u["reason"],
-                                      created_by=u.get("created_by")) for u in d["unmanaged"]),
+                                      created_by=u.get("created_by"),
+                                      rogue=bool(u.get("rogue", False)),
+                                      modified_user=u.get("modified_user"),
+                                      modified_time=u.get("modified_time"))
+                            for u in d["unmanaged"]),
             checks=tuple(_check_from_dict(c) for c in d["checks"]),
             config_files=tuple(d.get("config_files", ())),
             format_version=d["format_version"],
@@ -264,6 +273,8 @@ def _action_from_dict(a: Mapping[str, Any]) -> Action:
         depends_on=tuple(a.get("depends_on", ())),
         reason=a.get("reason", "in sync" if a["action"] == NOOP else ""),
         adopt=bool(a.get("adopt", False)),
+        modified_user=a.get("modified_user"),
+        modified_time=a.get("modified_time"),
     )
 
 
@@ -272,6 +283,8 @@ def _check_from_dict(c: Mapping[str, Any]) -> Check:
     return Check(
         id=c["id"], status=c["status"], subject=c["subject"], message=c["message"],
         remediation=c.get("remediation"), source=_source_from_str(c.get("source")),
+        paths=tuple(c.get("paths") or ()), was=c.get("was"), baseline=c.get("baseline"),
+        waiver=c.get("waiver"),
     )
 
 

@@ -20,6 +20,7 @@ Decisions:
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 from collections.abc import Mapping
 from datetime import datetime, timezone
@@ -27,9 +28,10 @@ from graphlib import TopologicalSorter
 from typing import Any
 
 from nsxplan import __version__
-from nsxplan.config.model import Config, Tag, Tier0, Tier1
+from nsxplan.config.model import Config, Tier0, Tier1
 from nsxplan.errors import PlanError, Problem
 from nsxplan.live.state import LiveState
+from nsxplan.nsx.fields import RECORD_SCOPE, is_protected_by_tag
 from nsxplan.nsx.kinds import (
     GATEWAY_TYPES,
     KINDS,
@@ -38,11 +40,13 @@ from nsxplan.nsx.kinds import (
     gateway_of,
     reference_paths,
 )
-from nsxplan.nsx.objects import OWNER_SCOPE, strip_server_fields
+from nsxplan.nsx.objects import OWNER_SCOPE, iso_time, strip_server_fields
 from nsxplan.nsx.ownership import classify, creator, protection, unmanaged_reason
 from nsxplan.perf import paused_gc
 from nsxplan.plan.desired import Desired, desired_objects
 from nsxplan.plan.diff import field_diff
+from nsxplan.plan.live_rules import live_problems
+from nsxplan.plan.managed import Managed, create_body, ignored_fields, managed
 from nsxplan.plan.model import (
     CREATE,
     DELETE,
@@ -57,6 +61,8 @@ from nsxplan.plan.model import (
 from nsxplan.plan.normalize import canonical, canonical_value, merged_tags
 
 _IDENTITY = ("resource_type", "id")
+# What someone adds by hand inside a gateway: a route, a NAT rule, a DNS forwarder.
+ROGUE_KINDS = frozenset({"StaticRoutes", "PolicyNatRule", "PolicyDnsForwarder"})
 
 
 def make_plan(config: Config, live: LiveState, *, target: str, adopt_all: bool = False,
@@ -72,7 +78,8 @@ def _make_plan(config: Config, live: LiveState, *, target: str, adopt_all: bool,
     drafts: dict[str, Action] = {}
     guards: dict[str, str | None] = {}
     for d in desired:
-        action, problem = _plan_one(d, live, config.owner, adopt_all, guards)
+        action, problem = _plan_one(d, live, config.owner, adopt_all, guards,
+                                    ignored_fields(config.ignore, d.path, d.address))
         if problem is not None:
             problems.append(problem)
         elif action is not None:
@@ -92,8 +99,18 @@ def _make_plan(config: Config, live: LiveState, *, target: str, adopt_all: bool,
         target=target, owner=config.owner, config_digest=config.digest,
         created_at=_timestamp(now), nsxplan_version=__version__, actions=actions,
         unmanaged=unmanaged, config_files=tuple(config.files),
-        meta={"nsx_version": live.nsx_version, "refresh_requests": live.requests},
+        meta={"nsx_version": live.nsx_version, "refresh_requests": live.requests,
+              "guards": {"max_deletes": config.guards.max_deletes,
+                         "max_delete_percent": config.guards.max_delete_percent,
+                         "owned_objects": _owned_count(live, config.owner)}},
     )
+
+
+def _owned_count(live: LiveState, owner: str) -> int:
+    """Objects this owner has in NSX: the base of the mass-change percentage (plan/guards.py)."""
+    return sum(1 for o in live.objects.values()
+               if (k := KINDS.get(str(o.get("resource_type")))) is not None and k.managed
+               and classify(o, owner).state == "owned")
 
 
 def _timestamp(now: datetime | None) -> str:
@@ -104,14 +121,14 @@ def _timestamp(now: datetime | None) -> str:
 # --- one desired object ---------------------------------------------------------------------
 
 def _plan_one(d: Desired, live: LiveState, owner: str, adopt_all: bool,
-              guards: dict[str, str | None]) -> tuple[Action | None, Problem | None]:
+              guards: dict[str, str | None], ignored: frozenset[str] | None = None
+              ) -> tuple[Action | None, Problem | None]:
     guard = _protected_ancestor(d, live, guards)
     if guard is not None:
         return None, guard
     obj = live.get(d.path)
-    user_tags = [{"scope": t.scope, "tag": t.tag} for t in (*d.tags, Tag(OWNER_SCOPE, owner))]
     if obj is None:
-        after = {**d.create_extra, **d.body, "tags": user_tags}
+        after = create_body(d, owner)
         return Action(d.address, d.kind, d.path, CREATE, None, after,
                       _create_diff(after), None, d.source, (), "not in NSX"), None
     o = classify(obj, owner)
@@ -131,16 +148,29 @@ def _plan_one(d: Desired, live: LiveState, owner: str, adopt_all: bool,
             f"{OWNER_SCOPE}={owner}", d.source,
             "add `adopt: true` to it (or pass --adopt) to take it over; adoption only adds "
             "the owner tag and applies the configured fields")
-    return _update(d, obj, user_tags, adopting), None
+    action = _update(d, obj, managed(d, obj, owner, ignored), adopting)
+    if action.action == REPLACE and (d.protect or is_protected_by_tag(obj)):
+        return None, Problem(
+            f"{d.address}: {action.reason}, so the plan would replace {d.path} (delete, then "
+            "create), but it is protected (`protect: true` / tag nsxplan/protect)", d.source,
+            "change it back, or set `protect: false`, apply, and then make the change")
+    return _with_modified(action, obj), None
 
 
-def _update(d: Desired, obj: Mapping[str, Any], user_tags: list[dict[str, str]],
-            adopting: bool) -> Action:
+def _with_modified(action: Action, obj: Mapping[str, Any]) -> Action:
+    """Who changed the live object last and when: drift names them."""
+    user = obj.get("_last_modified_user") or obj.get("_create_user")
+    when = iso_time(obj.get("_last_modified_time") or obj.get("_create_time"))
+    return dataclasses.replace(action, modified_user=str(user) if user else None,
+                               modified_time=when)
+
+
+def _update(d: Desired, obj: Mapping[str, Any], m: Managed, adopting: bool) -> Action:
     before = strip_server_fields(obj)
     revision = obj.get("_revision")
     revision = int(revision) if isinstance(revision, int) else None
     k = KINDS[d.kind]
-    after = {**d.body, "tags": merged_tags(user_tags, obj.get("tags"))}
+    after = {**m.body, "tags": merged_tags(m.tags, obj.get("tags"), drop=m.drop)}
     if not adopting and _same_raw(k, obj, after):
         # Fast path, exact: equal raw values have equal canonical forms, and fields whose raw
         # values differ are compared canonically one by one. After an apply most objects come
@@ -148,14 +178,14 @@ def _update(d: Desired, obj: Mapping[str, Any], user_tags: list[dict[str, str]],
         # 10,000-object no-change plan should not pay for canonicalizing each of them twice.
         return Action(d.address, d.kind, d.path, NOOP, before, after, (), revision, d.source,
                       (), "in sync", False)
-    scopes = {t["scope"] for t in user_tags}
-    live_view = _managed_view(obj, d.body, scopes)
-    want_view = _managed_view(after, d.body, scopes)
+    live_view = _managed_view(obj, m.body, m.scopes)
+    want_view = _managed_view(after, m.body, m.scopes)
     forcing = sorted(f for f in k.replace_fields
                      if f in want_view and want_view[f] != live_view.get(f))
     diff = field_diff(live_view, want_view, k.set_fields & {"tags"})
     if forcing:
-        after = {**d.create_extra, **after}
+        # Re-created from scratch: unset fields are simply left out.
+        after = {k: v for k, v in {**d.create_extra, **after}.items() if v is not None}
         return Action(d.address, d.kind, d.path, REPLACE, before, after, diff, revision,
                       d.source, (), f"{', '.join(forcing)} cannot change in place", adopting)
     if not diff:
@@ -165,10 +195,20 @@ def _update(d: Desired, obj: Mapping[str, Any], user_tags: list[dict[str, str]],
         others = [f.field for f in diff if f.field != "tags"]
         reason = "adopt: add the owner tag" + (f" and change {', '.join(others)}"
                                                if others else "")
+    elif m.removed:
+        reason = f"removed from the configuration: {', '.join(m.removed)}"
+    elif [f.field for f in diff] == ["tags"] and _only_record(diff[0]):
+        reason = f"record what nsxplan manages on it (tag {RECORD_SCOPE})"
     else:
         reason = "differs from the configuration"
     return Action(d.address, d.kind, d.path, UPDATE, before, after, diff, revision, d.source,
                   (), reason, adopting)
+
+
+def _only_record(diff: FieldDiff) -> bool:
+    def others(tags: Any) -> list[Any]:
+        return [t for t in tags or () if t.get("scope") != RECORD_SCOPE]
+    return others(diff.before) == others(diff.after)
 
 
 def _same_raw(k: Kind, obj: Mapping[str, Any], after: Mapping[str, Any]) -> bool:
@@ -196,7 +236,7 @@ _EMPTY: tuple[Any, ...] = (None, [], "")
 
 
 def _managed_view(obj: Mapping[str, Any], body: Mapping[str, Any],
-                  scopes: set[str]) -> dict[str, Any]:
+                  scopes: frozenset[str]) -> dict[str, Any]:
     """Canonical managed fields of an object; tags limited to the scopes we manage, so foreign
     tags (ncp/…) never appear in a diff although they are kept in the body sent."""
     view = {f: obj.get(f) for f in body if f not in _IDENTITY}
@@ -267,11 +307,17 @@ def _deletes(live: LiveState, owner: str, keep: set[str]) -> tuple[list[Action],
                 f"{guard[1]}; nsxplan will not delete it", None,
                 "remove the owner tag from it in NSX, or delete it there"))
             continue
+        if is_protected_by_tag(obj):
+            problems.append(Problem(
+                f"{address_for_path(path)}: the configuration no longer declares {path}, but it "
+                "is protected (tag nsxplan/protect=true); nsxplan will not delete it", None,
+                "declare it again with `protect: false` and apply, then remove it; or keep it"))
+            continue
         rev = obj.get("_revision")
-        actions.append(Action(address_for_path(path), k.resource_type, path, DELETE,
-                              strip_server_fields(obj), None, (),
-                              rev if isinstance(rev, int) else None, None, (),
-                              f"owned by {owner}, not in the configuration"))
+        actions.append(_with_modified(Action(
+            address_for_path(path), k.resource_type, path, DELETE, strip_server_fields(obj),
+            None, (), rev if isinstance(rev, int) else None, None, (),
+            f"owned by {owner}, not in the configuration"), obj))
     return actions, problems
 
 
@@ -323,11 +369,21 @@ def _unmanaged(config: Config, live: LiveState, wanted: set[str],
         made_by = creator(obj)
         gw_obj = live.get(gw_path) or {}
         gw_guard = classify(gw_obj, config.owner)
-        if gw_guard.state == "protected" and classify(obj, config.owner).state != "protected":
+        state = classify(obj, config.owner).state
+        if gw_guard.state == "protected" and state != "protected":
             # NCP does not stamp every child (locale-services): the gateway's rule covers it.
             reason = f"under {gw_path}, which is {gw_guard.reason}"
             made_by = made_by or creator(gw_obj)
-        out.append(Unmanaged(path, k.resource_type, reason, made_by))
+            state = "protected"
+        # Rogue: made by hand where this configuration manages that kind of object, owned by
+        # nobody (not NCP's, the system's or another nsxplan owner's) and not `ignore`d.
+        rogue = (state == "unowned" and k.resource_type in ROGUE_KINDS
+                 and ignored_fields(config.ignore, path, address_for_path(path)) is None)
+        user = obj.get("_last_modified_user") or obj.get("_create_user")
+        out.append(Unmanaged(path, k.resource_type, reason, made_by, rogue=rogue,
+                             modified_user=str(user) if user else None,
+                             modified_time=iso_time(obj.get("_last_modified_time")
+                                                    or obj.get("_create_time"))))
     return tuple(out)
 
 
@@ -411,59 +467,3 @@ def _order(graph: dict[str, tuple[Action, tuple[str, ...]]]) -> tuple[Action, ..
         for n in ts.get_ready():
             heapq.heappush(heap, key(n))
     return tuple(out)
-
-
-
-# --- live checks ----------------------------------------------------------------------------
-
-_STATEFUL = frozenset({"SNAT", "DNAT"})
-
-
-def live_problems(config: Config, live: LiveState) -> list[Problem]:
-    """Configuration rules that need the live state (validate checks the rest offline)."""
-    problems: list[Problem] = []
-    for gw in _all_gateways(config):
-        if gw.existing and gw.path not in live:
-            kind = "Tier-0" if isinstance(gw, Tier0) else "Tier-1"
-            problems.append(Problem(
-                f"{kind} {gw.id!r} is marked `existing: true` but {gw.path} does not exist",
-                gw.source, "fix the id, check the target manager, or remove `existing: true` "
-                "to let nsxplan create it"))
-    for t0 in config.tier0s:
-        problems.extend(_stateful_nat(t0, live))
-    for t1 in config.tier1s:
-        if t1.tier0 is None and t1.tier0_path and t1.tier0_path not in live:
-            problems.append(Problem(
-                f"Tier-1 {t1.id!r}: tier0 {t1.tier0_path} does not exist", t1.source,
-                "use the id of a Tier-0 in this configuration or the policy path of a live one"))
-        problems.extend(_nat_without_edge(t1, live))
-    return problems
-
-
-def _stateful_nat(t0: Tier0, live: LiveState) -> list[Problem]:
-    obj = live.get(t0.path)
-    if obj is None:
-        return []   # a Tier-0 nsxplan creates: `validate` checks its configured ha_mode
-    ha = (t0.ha_mode if not t0.existing and t0.ha_mode else None) or obj.get("ha_mode") \
-        or "ACTIVE_ACTIVE"
-    stateful = (obj.get("stateful_services") or {}).get("enabled") is True
-    if str(ha).upper() != "ACTIVE_ACTIVE" or stateful:
-        return []
-    return [Problem(
-        f"NAT rule {r.id!r}: {r.action.upper()} on Tier-0 {t0.id!r}, which is ACTIVE_ACTIVE on "
-        "the manager; NSX allows only stateless REFLEXIVE NAT there", r.source,
-        "use `action: REFLEXIVE` (needs source and translated), put the rule on a Tier-1, or "
-        "enable stateful active-active services on the Tier-0 (NSX 4.1+)")
-        for r in t0.nat_rules if r.action.upper() in _STATEFUL]
-
-
-def _nat_without_edge(t1: Tier1, live: LiveState) -> list[Problem]:
-    if not t1.nat_rules or t1.edge_cluster is not None:
-        return []
-    if any(ls.get("edge_cluster_path") for ls in live.children(t1.path, "LocaleServices")):
-        return []
-    first = t1.nat_rules[0]
-    return [Problem(
-        f"Tier-1 {t1.id!r} has NAT rules but no edge cluster (no locale-services with "
-        "edge_cluster_path on the manager); NAT needs a service router", first.source,
-        f"set `edge_cluster:` on Tier-1 {t1.id!r}")]

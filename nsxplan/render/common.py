@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from nsxplan.plan.model import CREATE, DELETE, NOOP, REPLACE, UPDATE, Action, Plan
+from nsxplan.plan.model import CREATE, DELETE, NOOP, REPLACE, UPDATE, Action, Check, Plan
 
 # Fields that say nothing new in a create/delete listing: the kind and id are on the header line.
 _HEADER_FIELDS = frozenset({"resource_type", "id"})
@@ -112,3 +112,26 @@ def grouped(actions: Iterable[Action]) -> list[tuple[str, list[Action]]]:
 
 SYMBOLS = {CREATE: "+", UPDATE: "~", DELETE: "-", REPLACE: "-/+", NOOP: " "}
 CHECK_SYMBOLS = {"ok": "✓", "warn": "!", "fail": "✗"}
+
+
+_BASELINE_NOTES = {
+    "already": "already failing: it failed the same way before this plan, which does not touch "
+               "it (does not block)",
+    "new": "caused by this plan",
+    "left": "failing before this plan, which touches it and leaves it failing",
+    "fixed": "fixed by this plan",
+}
+
+
+def check_note(check: Check) -> str | None:
+    """Whether this plan is responsible for a check's result, or the waiver that accepts it."""
+    if check.waiver:
+        return f"waived: {check.waiver} (does not block)"
+    return _BASELINE_NOTES.get(check.baseline or "")
+
+
+def modified_note(user: str | None, time: str | None) -> str | None:
+    """'last changed by admin at 2026-11-21T19:41:43Z', from NSX's bookkeeping fields."""
+    if not user and not time:
+        return None
+    return "last changed" + (f" by {user}" if user else "") + (f" at {time}" if time else "")

@@ -17,9 +17,11 @@ from nsxplan.redact import scrub_target
 from nsxplan.render.common import (
     CHECK_SYMBOLS,
     SYMBOLS,
+    check_note,
     fmt_value,
     grouped,
     listed_fields,
+    modified_note,
     summary_line,
 )
 
@@ -175,6 +177,10 @@ def _unmanaged_section(items: Sequence[Unmanaged]) -> str:
     def line(u: Unmanaged) -> str:
         creator = (f" (created by {_text(u.created_by)})"
                    if u.created_by and u.created_by not in u.reason else "")
+        if u.rogue:
+            changed = modified_note(u.modified_user, u.modified_time)
+            creator += (" — **made by hand inside a managed gateway**"
+                        + (f", {_text(changed)}" if changed else ""))
         return f"- {_code(u.path)} ({_text(u.kind)}): {_text(u.reason)}{creator}"
 
     body = _bounded([line(u) for u in items], _UNMANAGED_BUDGET,
@@ -188,7 +194,13 @@ def _checks_section(checks: Sequence[Check]) -> str:
 
     def row(c: Check) -> str:
         icon = f"{_CHECK_ICON.get(c.status, CHECK_SYMBOLS.get(c.status, '?'))} {c.status}"
+        note = check_note(c)
+        if note:
+            # "already failing" and waived failures do not block: the reviewer sees why.
+            icon += f" ({_cell_text(note.split(':', 1)[0])})"
         where = f" ({_cell_text(str(c.source))})" if c.source else ""
+        if note:
+            where += f" — {_cell_text(note)}"
         return (f"| {icon} | {_cell_code(c.id)} | {_cell_text(c.subject)} | "
                 f"{_cell_text(c.message)}{where} | {_cell_text(c.remediation or '')} |")
 

@@ -47,11 +47,52 @@ def drift_metrics(plan: Plan, *, now: datetime | float) -> str:
         "# TYPE nsxplan_checks gauge",
         *(f'nsxplan_checks{{owner="{owner}",status="{_label(s)}"}} {n}'
           for s, n in sorted(checks.items())),
+        "# HELP nsxplan_drift_rogue_objects Routes, NAT rules and DNS forwarders made by hand "
+        "inside gateways the configuration manages.",
+        "# TYPE nsxplan_drift_rogue_objects gauge",
+        f'nsxplan_drift_rogue_objects{{owner="{owner}"}} '
+        f'{sum(1 for u in plan.unmanaged if u.rogue)}',
+        "# HELP nsxplan_checks_paging Failing dependency checks that are not waived (on NSX "
+        "now or after the plan): drift exits 2 for them.",
+        "# TYPE nsxplan_checks_paging gauge",
+        f'nsxplan_checks_paging{{owner="{owner}"}} {sum(1 for c in plan.checks if c.pages)}',
+        "# HELP nsxplan_drift_object_modified_timestamp_seconds When NSX says each drifted or "
+        "rogue object was last changed, and by whom.",
+        "# TYPE nsxplan_drift_object_modified_timestamp_seconds gauge",
+        *_modified_samples(plan, owner),
         "# HELP nsxplan_drift_last_run_timestamp_seconds When the last drift run finished.",
         "# TYPE nsxplan_drift_last_run_timestamp_seconds gauge",
         f'nsxplan_drift_last_run_timestamp_seconds{{owner="{owner}"}} {_number(timestamp)}',
     ]
     return "\n".join(lines) + "\n"
+
+
+def _modified_samples(plan: Plan, owner: str) -> list[str]:
+    """One sample per drifted (update/delete/replace) or rogue object whose change time NSX
+    reports: who (`user`) and when (the value), so an alert can say who to ask."""
+    rows: list[tuple[str, str, str, str | None, str | None]] = [
+        (a.path, a.kind, a.action, a.modified_user, a.modified_time)
+        for a in plan.changes if a.action != "create"]
+    rows += [(u.path, u.kind, "rogue", u.modified_user, u.modified_time)
+             for u in plan.unmanaged if u.rogue]
+    out = []
+    for path, kind, change, user, when in rows:
+        seconds = _epoch(when)
+        if seconds is None:
+            continue
+        out.append(f'nsxplan_drift_object_modified_timestamp_seconds{{owner="{owner}",'
+                   f'path="{_label(path)}",kind="{_label(kind)}",change="{_label(change)}",'
+                   f'user="{_label(user or "")}"}} {_number(seconds)}')
+    return out
+
+
+def _epoch(iso: str | None) -> float | None:
+    if not iso:
+        return None
+    try:
+        return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
 
 
 def write_metrics(path: str | Path, text: str) -> None:

@@ -12,8 +12,10 @@ from nsxplan.redact import scrub_target
 from nsxplan.render.common import (
     CHECK_SYMBOLS,
     SYMBOLS,
+    check_note,
     fmt_value,
     listed_fields,
+    modified_note,
     printable,
     summary_line,
 )
@@ -45,9 +47,16 @@ def render_text(plan: Plan, color: bool = False) -> str:
         for action in changes:
             out.extend(_action_lines(action, paint))
         out.append("")
-    if plan.unmanaged:
+    rogue = [u for u in plan.unmanaged if u.rogue]
+    if rogue:
+        out.append("Made by hand inside gateways this configuration manages (drift reports "
+                   "them; adopt them or list them under `ignore:`):")
+        out.extend(_unmanaged_line(u) for u in rogue)
+        out.append("")
+    others = [u for u in plan.unmanaged if not u.rogue]
+    if others:
         out.append("Unmanaged, left alone:")
-        out.extend(_unmanaged_line(u) for u in plan.unmanaged)
+        out.extend(_unmanaged_line(u) for u in others)
         out.append("")
     out.append(paint("bold", summary_line(plan)))
     if plan.checks:
@@ -86,6 +95,9 @@ def _action_lines(action: Action, paint: _Paint) -> list[str]:
     lines = [head]
     if action.reason:
         lines.append(f"{_INDENT}# {_hang(action.reason, _INDENT + '# ')}")
+    changed = modified_note(action.modified_user, action.modified_time)
+    if changed and action.action != CREATE:
+        lines.append(f"{_INDENT}# {printable(changed)}")
     for name, before, after in listed_fields(action):
         if action.action == CREATE:
             shown = fmt_value(after)
@@ -101,6 +113,9 @@ def _unmanaged_line(u: Unmanaged) -> str:
     line = f"    {u.path} ({u.kind}): {u.reason}"
     if u.created_by and u.created_by not in u.reason:
         line += f" [created by {u.created_by}]"
+    changed = modified_note(u.modified_user, u.modified_time)
+    if u.rogue and changed:
+        line += f" [{changed}]"
     return _hang(line, "    ")
 
 
@@ -108,6 +123,9 @@ def _check_lines(check: Check, paint: _Paint) -> list[str]:
     symbol = CHECK_SYMBOLS.get(check.status, "?")
     status = paint(check.status, f"{symbol} {check.status:<4}")
     lines = [f"  {status} {_hang(check.subject, _INDENT)}: {_hang(check.message, _INDENT)}"]
+    note = check_note(check)
+    if note:
+        lines.append(f"{_INDENT}{printable(note)}")
     if check.remediation:
         lines.append(f"{_INDENT}fix: {_hang(check.remediation, _INDENT + '     ')}")
     if check.source is not None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from checks_builders import (
     DEFAULT_ROUTE,
     EXAMPLE_RULES,
     LS,
     T0,
+    at,
     by_id,
     config,
     fixture_live,
@@ -17,7 +20,7 @@ from checks_builders import (
 )
 
 from nsxplan.checks import run_checks
-from nsxplan.config.model import NatRule
+from nsxplan.config.model import NatRule, Tier0, Tier1
 
 
 def egress(checks):
@@ -96,7 +99,9 @@ def test_routed_upstream_declaration_covers_egress():
 
 
 def test_tier0_with_bgp_peer_needs_no_tier0_nat():
-    checks = run_checks(config(tier0=False), fixture_live())
+    named = dataclasses.replace(config(tier0=False),
+                                tier0s=(Tier0("t0-edge", existing=True, source=at(5)),))
+    checks = run_checks(named, fixture_live())
     nat = egress(checks)
     assert [(c.status, c.subject) for c in nat] == [("ok", "Tier-0 t0-edge")]
     assert "peers BGP with 192.168.105.253" in nat[0].message
@@ -181,7 +186,9 @@ def test_tier1_nat_address_inside_the_uplink_subnet_needs_no_tier0_rule():
     assert [c.status for c in hidden] == ["fail", "ok", "ok"]
 
 
-def test_default_route_also_judged_on_unrelated_tier0_carrying_egress():
+def test_unrelated_tier0_carrying_egress_is_not_judged():
+    """Checks cover what the configuration names: NCP's Tier-1s behind another Tier-0 never
+    fail (nor block) a configuration about vcf-t0."""
     other = obj("/infra/tier-0s/other-t0", "Tier0", ha_mode="ACTIVE_STANDBY")
     t1 = obj("/infra/tier-1s/other-t1", "Tier1", tier0_path="/infra/tier-0s/other-t0")
     rule = obj("/infra/tier-1s/other-t1/nat/USER/nat-rules/out", "PolicyNatRule",
@@ -190,6 +197,11 @@ def test_default_route_also_judged_on_unrelated_tier0_carrying_egress():
     checks = run_checks(config(routes=[DEFAULT_ROUTE], nat=EXAMPLE_RULES),
                         live(extra=[other, t1, rule, quiet]))
     assert [(c.subject, c.status) for c in by_id(checks, "egress.default-route")] == [
-        ("Tier-0 other-t0", "warn"), ("Tier-0 vcf-t0", "ok")]
+        ("Tier-0 vcf-t0", "ok")]
+    assert [c.subject for c in egress(checks) if c.status == "fail"] == []
+    # Named through a Tier-1 of the configuration, other-t0 is judged again.
+    via = dataclasses.replace(config(routes=[DEFAULT_ROUTE], nat=EXAMPLE_RULES), tier1s=(
+        Tier1("mine", tier0_path="/infra/tier-0s/other-t0", source=at(9)),))
+    checks = run_checks(via, live(extra=[other, t1, rule, quiet]))
     assert [c.subject for c in egress(checks) if c.status == "fail"] == [
         "egress 40.0.0.1 of Tier-1 other-t1"]

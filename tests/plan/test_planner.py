@@ -148,7 +148,8 @@ def test_forwarder_deleted_before_the_zone_it_references() -> None:
 def test_nat_action_change_is_a_replace() -> None:
     live_rule = obj(f"{T0}/nat/USER/nat-rules/supervisor-egress", "PolicyNatRule",
                     tags=owned(), action="SNAT", source_network="30.0.0.5",
-                    translated_network="10.27.51.145")
+                    translated_network="10.27.51.145", enabled=True, logging=False,
+                    firewall_match="MATCH_INTERNAL_ADDRESS")
     p = plan(config(tier0s=(existing_t0(ha_mode=None, nat_rules=(REFLEXIVE,)),)),
              live(tier0(), live_rule))
     (a,) = p.actions

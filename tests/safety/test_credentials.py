@@ -37,7 +37,8 @@ def test_debug_logs_plans_journals_exports_and_metrics_carry_no_credentials(
         nsxplan("-vv", "export", "--manager", nasty_sim.url, "--out", tmp_path / "export.json",
                 sim=nasty_sim),
     ]
-    assert [r.code for r in runs] == [0, 0, 0, 0, 0], all_output(*runs)
+    # drift pages (2) on the egress checks this lab configuration leaves failing.
+    assert [r.code for r in runs] == [0, 0, 0, 2, 0], all_output(*runs)
     assert "DEBUG" in all_output(*runs), "no debug logging happened: the test proves nothing"
     assert secrets_in(all_output(*runs), NASTY) == []
     for artifact in (plan, journal, metrics, tmp_path / "export.json"):

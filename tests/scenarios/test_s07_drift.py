@@ -55,15 +55,23 @@ def test_drift_from_cron(sims: Callable[..., Sim], lab: Path, tmp_path: Path) ->
     assert r.status_code in (200, 403), r.text
     code, out, err = drift(sim, lab)
     assert code == 0, out + err
-    # Someone adds their own route to the managed Tier-0: left alone, counted, not drift.
+    # Someone adds their own route to the managed Tier-0: a rogue object, left alone but
+    # paged on (issue 11), with who made it; `--ignore` accepts it.
     unmanaged = metric(prom.read_text(), "nsxplan_drift_unmanaged_objects")
     assert sim.patch("/infra/tier-0s/vcf-t0/static-routes/handmade", {
         "network": "198.51.100.0/24", "next_hops": [{"ip_address": "10.27.51.9"}]}
     ).status_code == 200
     code, out, err = drift(sim, lab, "--metrics", str(prom))
+    assert code == 2, out + err
+    assert "handmade" in out and "last changed by admin at " in out
+    assert "rogue StaticRoutes /infra/tier-0s/vcf-t0/static-routes/handmade" in err
+    text = prom.read_text()
+    assert metric(text, "nsxplan_drift_unmanaged_objects") == unmanaged + 1
+    assert metric(text, "nsxplan_drift_rogue_objects") == 1
+    assert metric(text, "nsxplan_drift_object_modified_timestamp_seconds", change="rogue",
+                  user="admin") > 0
+    code, out, err = drift(sim, lab, "--ignore", "/infra/tier-0s/vcf-t0/static-routes/hand*")
     assert code == 0, out + err
-    assert "handmade" in out
-    assert metric(prom.read_text(), "nsxplan_drift_unmanaged_objects") == unmanaged + 1
 
     # A managed field changed out of band.
     r = sim.patch(ROUTE, {"next_hops": [{"ip_address": "10.27.51.99"}]})

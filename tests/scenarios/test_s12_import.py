@@ -25,11 +25,18 @@ def test_import_then_plan_adds_only_owner_tags(sims: Callable[..., Sim], tmp_pat
     sim = sims("--state", str(state))
     out = tmp_path / "adopted" / "nsxplan.yaml"
     out.parent.mkdir()
+    # Default (VCF/NCP estates): the Tier-0 stays its owner's, `existing: true`.
     res = nsxplan("import", "--tier0", "t0-edge", "--owner", "edge-team", "--out", out,
                   "--manager", sim.url, sim=sim)
     assert res.code == 0, res.err
+    assert yaml.safe_load(out.read_text())["tier0s"] == [{"id": "t0-edge", "existing": True}]
+    # Taking the gateway itself over is explicit.
+    res = nsxplan("import", "--tier0", "t0-edge", "--owner", "edge-team", "--out", out,
+                  "--manage-gateway", "--manager", sim.url, sim=sim)
+    assert res.code == 0, res.err
     doc = yaml.safe_load(out.read_text())
     assert doc["owner"] == "edge-team" and doc["tier0s"][0]["id"] == "t0-edge"
+    assert doc["tier0s"][0]["adopt"] is True and "existing" not in doc["tier0s"][0]
 
     plan = nsxplan("plan", out.parent, "--manager", sim.url, "--format", "json", sim=sim)
     assert plan.code == 0, plan.err

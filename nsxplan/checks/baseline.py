@@ -1,0 +1,90 @@
+"""Which failing checks this plan is responsible for, and which ones a waiver silences.
+
+A plan is judged twice: on the state after the plan (what the checks always did) and on the
+live state alone, before it (the baseline). Each check of the first run is then classified:
+
+- `new`: it fails after the plan and did not before (or was less severe): the plan causes it;
+- `left`: it failed before and still fails, but the plan touches it (the finding changed, or
+  the plan changes an object the check looked at): the plan leaves it failing;
+- `already`: it failed before exactly the same way and the plan does not touch it: printed as
+  "already failing", and it does not block (NCP handing out an egress address overnight must
+  not block an unrelated route);
+- `fixed`: it failed before and passes after.
+
+A check that failed before and is absent after (the plan removed what it judged) is kept as
+`fixed`, so that `drift`, which judges live state, still sees the live failure.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Collection, Iterable, Sequence
+from datetime import date
+
+from nsxplan.config.model import Waiver
+from nsxplan.plan.model import Check
+
+NEW = "new"
+LEFT = "left"
+ALREADY = "already"
+FIXED = "fixed"
+
+_RANK = {"ok": 0, "warn": 1, "fail": 2}
+
+
+def judge(after: Sequence[Check], before: Sequence[Check],
+          changed_paths: Collection[str]) -> tuple[Check, ...]:
+    """`after` annotated with `was` (status before the plan) and `baseline`."""
+    earlier = {(c.id, c.subject): c for c in before}
+    out: list[Check] = []
+    seen: set[tuple[str, str]] = set()
+    for c in after:
+        key = (c.id, c.subject)
+        seen.add(key)
+        b = earlier.get(key)
+        was = b.status if b is not None else None
+        out.append(dataclasses.replace(c, was=was, baseline=_classify(c, b, changed_paths)))
+    for b in before:
+        if (b.id, b.subject) in seen or b.status == "ok":
+            continue
+        out.append(dataclasses.replace(
+            b, status="ok", was=b.status, baseline=FIXED,
+            message=f"resolved by this plan (on NSX now: {b.message})"))
+    return tuple(out)
+
+
+def _classify(c: Check, b: Check | None, changed: Collection[str]) -> str | None:
+    if c.status == "ok":
+        return FIXED if b is not None and b.status != "ok" else None
+    if b is None or _RANK.get(b.status, 0) < _RANK.get(c.status, 0):
+        return NEW
+    if b.message == c.message and not touches(c, changed):
+        return ALREADY
+    return LEFT
+
+
+def touches(check: Check, changed: Collection[str]) -> bool:
+    """Does the plan change an object the check looked at (a path or a path prefix)?"""
+    return any(p == q or p.startswith(q.rstrip("/") + "/")
+               for p in changed for q in check.paths)
+
+
+def apply_waivers(checks: Iterable[Check], waivers: Sequence[Waiver]) -> tuple[Check, ...]:
+    """Mark the one check each waiver names (check id and subject, exactly)."""
+    by_key = {(w.check, w.subject): w for w in waivers}
+    out = []
+    for c in checks:
+        w = by_key.get((c.id, c.subject))
+        if w is not None and (c.status != "ok" or c.was not in (None, "ok")):
+            c = dataclasses.replace(c, waiver=f"{w.reason} (until {w.expires.isoformat()})")
+        out.append(c)
+    return tuple(out)
+
+
+def unused_waivers(checks: Iterable[Check], waivers: Sequence[Waiver]) -> list[Waiver]:
+    used = {(c.id, c.subject) for c in checks if c.waiver}
+    return [w for w in waivers if (w.check, w.subject) not in used]
+
+
+def expired(waivers: Iterable[Waiver], today: date) -> list[Waiver]:
+    return [w for w in waivers if w.expires < today]

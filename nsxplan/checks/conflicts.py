@@ -1,0 +1,236 @@
+"""Live-aware semantic checks: what the configuration adds next to what already exists on the
+same gateway (fail level).
+
+`validate` compares the YAML with itself; here the configured rules and routes are compared with
+the live ones nsxplan does not manage (made in the UI, by another team), on the state after the
+plan:
+- `nat.conflict`: a configured NAT rule matches exactly the traffic of another rule on the same
+  gateway and translates it differently (which one wins depends on sequence numbers);
+- `nat.shadow`: a rule whose match is entirely inside an earlier rule's (lower sequence number)
+  never matches anything, or an earlier broad rule swallows a narrower configured one;
+- `route.duplicate`: two static routes for the same network on one gateway;
+- `route.next-hop`: a configured route's next hop is on no connected subnet of the gateway
+  (interfaces and segments read live), so NSX cannot resolve it.
+Each failure names the other object, who last changed it, and how to take it over.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from nsxplan.checks.topology import (
+    InterfaceView,
+    NatView,
+    RouteView,
+    Tier0View,
+    Tier1View,
+    Topology,
+)
+from nsxplan.nsx.addresses import IPNetwork, as_network, covers, fmt_net
+from nsxplan.plan.model import Check
+
+CONFLICT_ID = "nat.conflict"
+SHADOW_ID = "nat.shadow"
+DUPLICATE_ROUTE_ID = "route.duplicate"
+NEXT_HOP_ID = "route.next-hop"
+
+# Rules that translate (or exempt) the source and those that translate the destination are
+# matched in separate passes: a DNAT rule never hides an SNAT rule.
+_SOURCE_SIDE = frozenset({"SNAT", "REFLEXIVE", "NO_SNAT"})
+
+
+def conflict_checks(topo: Topology) -> list[Check]:
+    out: list[Check] = []
+    gateways: list[Tier0View | Tier1View] = [*topo.tier0s.values(), *topo.tier1s.values()]
+    for gw in gateways:
+        if gw.config is None:
+            continue
+        kind = "Tier-0" if gw.path.startswith("/infra/tier-0s/") else "Tier-1"
+        out += _nat_checks(kind, gw.id, gw.nat)
+        out += _duplicate_routes(kind, gw.id, gw.routes)
+        connected = [s for i in gw.interfaces for _, s in i.addresses]
+        if isinstance(gw, Tier1View):
+            connected += list(gw.segment_subnets)
+        out += _next_hops(kind, gw.id, gw.routes, gw.interfaces, connected)
+    return out
+
+
+# --- NAT ---------------------------------------------------------------------------------------
+
+def _side(rule: NatView) -> str:
+    return "source" if rule.action in _SOURCE_SIDE else "destination"
+
+
+def _match(rule: NatView) -> tuple[object, ...]:
+    return (_side(rule), _nets(rule.source), _nets(rule.destination), rule.service or None)
+
+
+def _nets(nets: Sequence[IPNetwork] | None) -> tuple[str, ...] | None:
+    return None if nets is None else tuple(sorted(str(n) for n in nets))
+
+
+def _translation(rule: NatView) -> tuple[object, ...]:
+    return (rule.action, _nets(rule.translated), rule.translated_ports or None)
+
+
+def _describe(rule: NatView) -> str:
+    src = "Any" if rule.source is None else ", ".join(fmt_net(n) for n in rule.source)
+    parts = [f"{rule.action} {src}"]
+    if rule.destination is not None:
+        parts.append(f"to {', '.join(fmt_net(n) for n in rule.destination)}")
+    if rule.translated_text:
+        parts.append(f"→ {rule.translated_text}")
+    return " ".join(parts)
+
+
+def _other(rule: NatView) -> str:
+    if rule.from_config:
+        return f"configured rule {rule.id}"
+    who = f", last changed {rule.modified}" if rule.modified else ""
+    return f"live rule {rule.id} ({rule.path}{who})"
+
+
+def _adopt_hint(kind: str, gw_id: str, mine: NatView, live: NatView) -> str:
+    flag = "--tier0" if kind == "Tier-0" else "--tier1"
+    return (f"take the live rule over: rename {mine.id} to `id: {live.id}` with `adopt: true` "
+            f"(nsxplan then updates it to your translation), or run `nsxplan import {flag} "
+            f"{gw_id}` and keep what it writes; or delete {live.path} in NSX")
+
+
+def _nat_checks(kind: str, gw_id: str, rules: Iterable[NatView]) -> list[Check]:
+    rules = list(rules)
+    out: list[Check] = []
+    for i, a in enumerate(rules):
+        for b in rules[i + 1:]:
+            if not (a.from_config or b.from_config) or _side(a) != _side(b):
+                continue
+            if _translation(a) == _translation(b):
+                continue
+            mine, other = (a, b) if a.from_config else (b, a)
+            if _match(a) == _match(b):
+                if other.from_config:
+                    continue        # two configured rules: `validate` reports it with lines
+                out.append(_conflict(kind, gw_id, mine, other))
+                continue
+            shadow = _shadowing(a, b)
+            if shadow is not None:
+                out.append(_shadow(kind, gw_id, *shadow))
+    return out
+
+
+def _conflict(kind: str, gw_id: str, mine: NatView, other: NatView) -> Check:
+    return Check(
+        CONFLICT_ID, "fail", f"NAT rule {mine.id} on {kind} {gw_id}",
+        f"{mine.id} ({_describe(mine)}) matches the same traffic as {_other(other)}: "
+        f"{_describe(other)}. NSX applies whichever has the lower sequence number, so one of "
+        "the two translations silently never happens",
+        remediation=_adopt_hint(kind, gw_id, mine, other),
+        source=mine.config_source, paths=(mine.path, other.path))
+
+
+def _shadowing(a: NatView, b: NatView) -> tuple[NatView, NatView] | None:
+    """(earlier, later) when the later rule's match lies entirely inside the earlier rule's, so
+    the later one never translates anything; None when the order is not decided (same
+    sequence number) or the matches only overlap."""
+    if a.sequence == b.sequence:
+        return None
+    first, later = (a, b) if a.sequence < b.sequence else (b, a)
+    if first.service and first.service != later.service:
+        return None
+    if not _inside(later.source, first.source) or not _inside(later.destination,
+                                                             first.destination):
+        return None
+    return first, later
+
+
+def _inside(inner: Sequence[IPNetwork] | None, outer: Sequence[IPNetwork] | None) -> bool:
+    if outer is None:
+        return True
+    if inner is None:
+        return False
+    return all(covers(outer, n) for n in inner)
+
+
+def _shadow(kind: str, gw_id: str, first: NatView, later: NatView) -> Check:
+    mine = later if later.from_config else first
+    subject = f"NAT rule {mine.id} on {kind} {gw_id}"
+    if mine is later:
+        message = (f"{later.id} ({_describe(later)}, sequence {later.sequence}) never matches: "
+                   f"{_other(first)} ({_describe(first)}, sequence {first.sequence}) comes "
+                   "first and covers all of its traffic")
+        fix = (f"give {later.id} a sequence lower than {first.sequence} (`sequence:`), or "
+               f"narrow or remove {first.id}")
+    else:
+        message = (f"{first.id} ({_describe(first)}, sequence {first.sequence}) covers all the "
+                   f"traffic of {_other(later)} ({_describe(later)}, sequence "
+                   f"{later.sequence}), which then never matches")
+        fix = (f"give {first.id} a sequence higher than {later.sequence}, narrow its match, or "
+               f"take {later.id} over (`adopt: true`) and remove it")
+    return Check(SHADOW_ID, "fail", subject, message, remediation=fix,
+                 source=mine.config_source, paths=(first.path, later.path))
+
+
+# --- routes ------------------------------------------------------------------------------------
+
+def _route_who(route: RouteView) -> str:
+    if route.from_config:
+        return f"configured route {route.id}"
+    who = f", last changed {route.modified}" if route.modified else ""
+    return f"live route {route.id} ({route.path}{who})"
+
+
+def _duplicate_routes(kind: str, gw_id: str, routes: Iterable[RouteView]) -> list[Check]:
+    by_net: dict[str, list[RouteView]] = {}
+    for r in routes:
+        if r.network is not None:
+            by_net.setdefault(str(r.network), []).append(r)
+    out: list[Check] = []
+    for net, group in by_net.items():
+        mine = [r for r in group if r.from_config]
+        if len(group) < 2 or not mine:
+            continue
+        first = mine[0]
+        others = [r for r in group if r is not first]
+        live = [r for r in others if not r.from_config]
+        if live:
+            fix = (f"take the live route over: rename {first.id} to `id: {live[0].id}` with "
+                   "`adopt: true` (nsxplan then sets its next hops), or delete "
+                   f"{live[0].path} in NSX")
+        else:
+            fix = f"merge the next hops into one route ({first.id})"
+        out.append(Check(
+            DUPLICATE_ROUTE_ID, "fail", f"static route {first.id} on {kind} {gw_id}",
+            f"{first.id} and {', '.join(_route_who(r) for r in others)} all route {net} on "
+            f"{gw_id}: NSX installs each of them (ECMP or by admin distance), so traffic may "
+            "take the next hop you did not configure",
+            remediation=fix, source=first.source, paths=tuple(r.path for r in group)))
+    return out
+
+
+def _next_hops(kind: str, gw_id: str, routes: Iterable[RouteView],
+               interfaces: Sequence[InterfaceView], connected: Sequence[IPNetwork]
+               ) -> list[Check]:
+    if not connected:
+        return []       # no interface known (a gateway being created, or none read): undecided
+    out: list[Check] = []
+    for r in routes:
+        if not r.from_config:
+            continue
+        for hop in r.next_hops:
+            net = as_network(hop)
+            if net is None or any(covers((s,), net) for s in connected):
+                continue
+            subnets = ", ".join(dict.fromkeys(
+                [f"{s} ({i.id})" for i in interfaces for _, s in i.addresses]
+                + [str(s) for s in connected if not any(s == t for i in interfaces
+                                                        for _, t in i.addresses)]))
+            out.append(Check(
+                NEXT_HOP_ID, "fail", f"static route {r.id} on {kind} {gw_id}",
+                f"next hop {hop} of {r.id} ({r.network_text}) is on no connected subnet of "
+                f"{gw_id} ({subnets}): NSX cannot resolve it, so the route is never used",
+                remediation=f"use a next hop inside one of {subnets}, or add the interface "
+                            "that reaches it first",
+                source=r.source, paths=(r.path,)))
+    return out
+
+

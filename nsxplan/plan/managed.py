@@ -1,0 +1,102 @@
+"""What an update of one object compares and sends, given the record of what nsxplan set before.
+
+The record (`nsxplan/managed` tag, nsx/fields.py) on the live object says which optional fields
+and which tag scopes this configuration set at its last apply. What it lists and the
+configuration no longer sets is planned back: a field to its reset value, a tag removed. Tags
+whose scope was never recorded belong to someone else (`ncp/...`, another tool) and are kept
+untouched, as are optional fields nsxplan never set. An object without a record (made before
+records existed, or just adopted) is taken to record exactly what the configuration sets now;
+it gets its record with its next change.
+
+`ignore:` entries (and `--ignore`) take fields, or whole objects, out of the comparison.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+from typing import Any
+
+from nsxplan.config.model import Ignore
+from nsxplan.nsx.fields import (
+    OWN_SCOPES,
+    PROTECT_SCOPE,
+    RECORD_SCOPE,
+    RECORDED,
+    encode_record,
+    live_record,
+    reset_value,
+)
+from nsxplan.nsx.objects import OWNER_SCOPE
+from nsxplan.plan.desired import Desired
+
+_IDENTITY = frozenset({"resource_type", "id"})
+
+
+@dataclass(frozen=True)
+class Managed:
+    body: dict[str, Any]            # fields compared and sent (resets included)
+    tags: list[dict[str, str]]      # nsxplan's tags: the user's, owner, record, protect
+    scopes: frozenset[str]          # tag scopes compared (nsxplan's, and those being removed)
+    drop: frozenset[str]            # recorded tag scopes the configuration no longer sets
+    removed: tuple[str, ...]        # what left the configuration, in words (for the reason)
+
+
+def own_tags(d: Desired, owner: str) -> list[dict[str, str]]:
+    """The tags nsxplan writes on `d`: the configured ones, the owner, the record, protect."""
+    tags = [{"scope": t.scope, "tag": t.tag} for t in d.tags]
+    tags.append({"scope": OWNER_SCOPE, "tag": owner})
+    record = encode_record(d.recorded, (t.scope for t in d.tags))
+    if record:
+        tags.append({"scope": RECORD_SCOPE, "tag": record})
+    if d.protect:
+        tags.append({"scope": PROTECT_SCOPE, "tag": "true"})
+    return tags
+
+
+def create_body(d: Desired, owner: str) -> dict[str, Any]:
+    """A create sends what is set; an unset structural field (Any) is simply left out."""
+    body = {k: v for k, v in {**d.create_extra, **d.body}.items() if v is not None}
+    body["tags"] = own_tags(d, owner)
+    return body
+
+
+def managed(d: Desired, obj: Mapping[str, Any], owner: str,
+            ignored: frozenset[str] | None = None) -> Managed:
+    user_scopes = frozenset(t.scope for t in d.tags)
+    record = live_record(obj)
+    before_fields, before_scopes = record if record is not None else (d.recorded, user_scopes)
+    resettable = RECORDED.get(d.kind, {})
+    gone = sorted(f for f in before_fields if f in resettable and f not in d.recorded)
+    body = dict(d.body)
+    obj_id = str(obj.get("id") or d.body.get("id") or "")
+    for f in gone:
+        body[f] = reset_value(d.kind, f, obj_id)
+    for f, v in list(body.items()):
+        # An unset structural field is sent (as null) only when NSX has a value to clear.
+        if v is None and obj.get(f) in (None, "", []):
+            del body[f]
+    if ignored is not None:
+        body = {k: v for k, v in body.items()
+                if k in _IDENTITY or (ignored and k not in ignored)}
+    drop = frozenset(before_scopes - user_scopes - OWN_SCOPES)
+    tags = own_tags(d, owner)
+    removed = tuple(gone) + tuple(f"tag {s}" for s in sorted(drop))
+    scopes = frozenset({t["scope"] for t in tags}) | OWN_SCOPES | drop
+    if record is None:
+        # Written with the object's next change, never as a change of its own: an object
+        # nsxplan 0.1 made is in sync until the configuration says otherwise.
+        scopes -= {RECORD_SCOPE}
+    return Managed(body, tags, scopes, drop, removed)
+
+
+def ignored_fields(rules: Iterable[Ignore], path: str, address: str) -> frozenset[str] | None:
+    """None: not ignored; empty: the whole object may drift; else the fields that may."""
+    found: set[str] | None = None
+    for rule in rules:
+        if fnmatchcase(path, rule.pattern) or fnmatchcase(address, rule.pattern):
+            if not rule.fields:
+                return frozenset()
+            found = (found or set()) | set(rule.fields)
+    return None if found is None else frozenset(found)

@@ -1,0 +1,88 @@
+"""Live-aware semantic checks: the configuration against what is already on the gateway.
+
+Before: a UI-made REFLEXIVE rule 30.0.0.5 -> 10.27.51.145 and a UI default route already exist;
+the configuration maps 30.0.0.5 -> 10.27.51.146: the plan exited 0, created a second conflicting
+rule and a second 0.0.0.0/0 route, and every check said ok.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from nsxplan.checks import blocking
+from tests.semantics.helpers import NAT, T0, Lab, config
+
+CFG = """\
+tier0s:
+  - id: vcf-t0
+    existing: true
+    static_routes:
+      - id: default-route
+        network: 0.0.0.0/0
+        next_hops: [{ip: 10.27.51.1}]
+    nat_rules:
+      - id: supervisor-egress
+        action: REFLEXIVE
+        source: 30.0.0.5
+        translated: 10.27.51.146
+"""
+
+
+def _by_id(plan: object, check_id: str) -> list:
+    return [c for c in plan.checks if c.id == check_id]  # type: ignore[attr-defined]
+
+
+def test_hand_made_rule_and_route_with_the_same_match_fail(lab: Lab, tmp_path: Path) -> None:
+    lab.patch(f"{NAT}/ui-rule", {"action": "REFLEXIVE", "source_network": "30.0.0.5",
+                                 "translated_network": "10.27.51.145"})
+    lab.patch(f"{T0}/static-routes/ui-default", {
+        "network": "0.0.0.0/0", "next_hops": [{"ip_address": "10.27.51.1"}]})
+    p = lab.plan(config(tmp_path, CFG))
+    (nat,) = _by_id(p, "nat.conflict")
+    assert nat.status == "fail" and nat.baseline == "new"
+    assert f"live rule ui-rule ({NAT}/ui-rule, last changed by admin" in nat.message
+    assert "10.27.51.145" in nat.message and "10.27.51.146" in nat.message
+    assert nat.remediation is not None and "`id: ui-rule` with `adopt: true`" in nat.remediation
+    assert "nsxplan import --tier0 vcf-t0" in nat.remediation
+    (route,) = _by_id(p, "route.duplicate")
+    assert route.status == "fail" and "live route ui-default" in route.message
+    assert "0.0.0.0/0" in route.message
+    assert {c.id for c in blocking(p.checks)} >= {"nat.conflict", "route.duplicate"}
+
+
+def test_adopting_the_hand_made_rule_clears_the_conflict(lab: Lab, tmp_path: Path) -> None:
+    lab.patch(f"{NAT}/ui-rule", {"action": "REFLEXIVE", "source_network": "30.0.0.5",
+                                 "translated_network": "10.27.51.145"})
+    adopted = CFG.replace("id: supervisor-egress", "id: ui-rule\n        adopt: true")
+    p = lab.plan(config(tmp_path, adopted))
+    assert not _by_id(p, "nat.conflict")
+    (a,) = [a for a in p.changes if a.address.endswith("ui-rule")]
+    assert a.adopt and ("translated_network", "10.27.51.145", "10.27.51.146") in [
+        (d.field, d.before, d.after) for d in a.diff]
+
+
+def test_broad_rule_with_lower_sequence_shadows_a_narrower_one(lab: Lab,
+                                                               tmp_path: Path) -> None:
+    lab.patch(f"{NAT}/ui-broad", {"action": "REFLEXIVE", "source_network": "30.0.0.0/24",
+                                  "translated_network": "10.27.51.0/24",
+                                  "sequence_number": 10})
+    cfg = CFG.replace("        translated: 10.27.51.146\n",
+                      "        translated: 10.27.51.146\n        sequence: 100\n")
+    p = lab.plan(config(tmp_path, cfg))
+    (shadow,) = _by_id(p, "nat.shadow")
+    assert shadow.status == "fail"
+    assert "supervisor-egress" in shadow.subject and "never matches" in shadow.message
+    assert "ui-broad" in shadow.message and "sequence 10" in shadow.message
+    # Given a lower sequence than the broad rule, the narrow rule comes first: fine.
+    first = config(tmp_path, cfg.replace("sequence: 100", "sequence: 5"), "v2.yaml")
+    assert not _by_id(lab.plan(first), "nat.shadow")
+
+
+def test_next_hop_on_no_connected_subnet(lab: Lab, tmp_path: Path) -> None:
+    bad = CFG.replace("next_hops: [{ip: 10.27.51.1}]", "next_hops: [{ip: 192.0.2.1}]")
+    p = lab.plan(config(tmp_path, bad))
+    (hop,) = _by_id(p, "route.next-hop")
+    assert hop.status == "fail" and "192.0.2.1" in hop.message
+    assert "10.27.51.0/24 (uplink-edge-01)" in hop.message
+    assert hop.source is not None and hop.source.line == 7
+    assert not _by_id(lab.plan(config(tmp_path, CFG, "ok.yaml")), "route.next-hop")
