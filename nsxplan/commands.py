@@ -185,7 +185,7 @@ def _make_plan(config: Config, conn: Connection, *, adopt_all: bool,
         progress.refresh_finished(len(live.objects), live.requests, time.monotonic() - began)
     plan = make_plan(config, live, target=conn.label, adopt_all=adopt_all,
                      now=datetime.now(timezone.utc))
-    plan = replace(plan, checks=plan_checks(config, live, [a.path for a in plan.changes]))
+    plan = replace(plan, checks=plan_checks(config, live, plan.actions))
     return plan, live
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from nsxplan.checks.baseline import apply_waivers, judge
+from nsxplan.checks.baseline import apply_waivers, changed_paths, judge
 from nsxplan.checks.conflicts import conflict_checks
 from nsxplan.checks.dns import dns_checks
 from nsxplan.checks.egress import egress_checks
@@ -24,7 +24,7 @@ from nsxplan.checks.topology import build_topology
 from nsxplan.config.model import Config
 from nsxplan.errors import UsageError
 from nsxplan.live.state import LiveState
-from nsxplan.plan.model import Check
+from nsxplan.plan.model import Action, Check
 
 LEVELS = ("fail", "warn", "never")
 _BLOCKING = {"fail": {"fail"}, "warn": {"warn", "fail"}, "never": set[str]()}
@@ -47,12 +47,12 @@ def run_checks(config: Config, live: LiveState | None, *,
     return (*dns, *egress, *forwarder_checks(config, topo), *conflicts)
 
 
-def plan_checks(config: Config, live: LiveState, changed_paths: Sequence[str]
+def plan_checks(config: Config, live: LiveState, actions: Sequence[Action]
                 ) -> tuple[Check, ...]:
     """A plan's checks: after the plan, classified against the live state, waivers applied."""
     after = run_checks(config, live)
     before = run_checks(config, live, baseline=True)
-    return apply_waivers(judge(after, before, changed_paths), config.waivers)
+    return apply_waivers(judge(after, before, changed_paths(actions)), config.waivers)
 
 
 def blocking(checks: Iterable[Check], level: str = "fail") -> list[Check]:

@@ -22,7 +22,7 @@ from collections.abc import Collection, Iterable, Sequence
 from datetime import date
 
 from nsxplan.config.model import Waiver
-from nsxplan.plan.model import Check
+from nsxplan.plan.model import NOOP, UPDATE, Action, Check
 
 NEW = "new"
 LEFT = "left"
@@ -61,6 +61,13 @@ def _classify(c: Check, b: Check | None, changed: Collection[str]) -> str | None
     if b.message == c.message and not touches(c, changed):
         return ALREADY
     return LEFT
+
+
+def changed_paths(actions: Iterable[Action]) -> list[str]:
+    """Paths whose NSX behaviour the plan changes: a tags-only update (adopting, recording)
+    changes no route or translation, so it touches no check."""
+    return [a.path for a in actions if a.action != NOOP and (
+        a.action != UPDATE or any(d.field != "tags" for d in a.diff))]
 
 
 def touches(check: Check, changed: Collection[str]) -> bool:

@@ -442,8 +442,7 @@ def _with_dependencies(drafts: dict[str, Action], desired: list[Desired],
 
 
 def _replace_deps(a: Action, depends: tuple[str, ...]) -> Action:
-    return Action(a.address, a.kind, a.path, a.action, a.before, a.after, a.diff, a.revision,
-                  a.source, depends, a.reason, a.adopt)
+    return dataclasses.replace(a, depends_on=depends)
 
 
 def _order(graph: dict[str, tuple[Action, tuple[str, ...]]]) -> tuple[Action, ...]:

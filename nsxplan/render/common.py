@@ -130,6 +130,17 @@ def check_note(check: Check) -> str | None:
     return _BASELINE_NOTES.get(check.baseline or "")
 
 
+_BASELINE_LABELS = {"already": "already failing", "new": "caused by this plan",
+                    "left": "left failing by this plan", "fixed": "fixed by this plan"}
+
+
+def check_label(check: Check) -> str | None:
+    """A few words for a status column: waived, already failing, caused by this plan, ..."""
+    if check.waiver:
+        return "waived"
+    return _BASELINE_LABELS.get(check.baseline or "")
+
+
 def modified_note(user: str | None, time: str | None) -> str | None:
     """'last changed by admin at 2026-11-21T19:41:43Z', from NSX's bookkeeping fields."""
     if not user and not time:

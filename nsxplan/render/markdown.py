@@ -17,6 +17,7 @@ from nsxplan.redact import scrub_target
 from nsxplan.render.common import (
     CHECK_SYMBOLS,
     SYMBOLS,
+    check_label,
     check_note,
     fmt_value,
     grouped,
@@ -194,12 +195,12 @@ def _checks_section(checks: Sequence[Check]) -> str:
 
     def row(c: Check) -> str:
         icon = f"{_CHECK_ICON.get(c.status, CHECK_SYMBOLS.get(c.status, '?'))} {c.status}"
-        note = check_note(c)
-        if note:
+        label, note = check_label(c), check_note(c)
+        if label:
             # "already failing" and waived failures do not block: the reviewer sees why.
-            icon += f" ({_cell_text(note.split(':', 1)[0])})"
+            icon += f" ({_cell_text(label)})"
         where = f" ({_cell_text(str(c.source))})" if c.source else ""
-        if note:
+        if note and note != label:
             where += f" — {_cell_text(note)}"
         return (f"| {icon} | {_cell_code(c.id)} | {_cell_text(c.subject)} | "
                 f"{_cell_text(c.message)}{where} | {_cell_text(c.remediation or '')} |")

@@ -61,7 +61,7 @@ class Lab:
         live = read_live(self.client)
         made = plan_live(config, live)
         return dataclasses.replace(
-            made, checks=plan_checks(config, live, [a.path for a in made.changes]))
+            made, checks=plan_checks(config, live, made.actions))
 
     def apply(self, config: Config) -> Plan:
         made = self.plan(config)
