@@ -5,7 +5,9 @@ Only differences a source documents are modelled (nsxplan/sim/README.md, "Versio
 - stateful Active/Active services (`Tier0.stateful_services`, which lift the "SNAT/DNAT only on
   ACTIVE_STANDBY" rule) exist from 4.1; a 3.2 manager does not know the field;
 - the per-enforcement-point items of a realization status carry a `resource_type` from 4.2 (the
-  4.2 model makes them polymorphic); 3.2 and 4.1 send the plain object.
+  4.2 model makes them polymorphic); 3.2 and 4.1 send the plain object;
+- fields newer than a version are unknown to it, so a write carrying them is refused
+  (`FIELD_SINCE`).
 """
 
 from __future__ import annotations
@@ -30,6 +32,23 @@ VERSIONS: dict[str, NsxVersion] = {
     )
 }
 DEFAULT = VERSIONS["3.2"]
+
+# (resource_type, field) -> first version whose model has it (reference §4: "(new)" fields).
+FIELD_SINCE: dict[tuple[str, str], tuple[int, int]] = {
+    ("Tier0", "stateful_services"): (4, 1),  # BRC Tier0StatefulServicesConfig, 4.1/4.2
+    ("Tier1", "ha_mode"): (4, 0),  # not in the 3.2 model; Terraform: A/A Tier-1 needs 4.0
+    ("PolicyNatRule", "policy_based_vpn_mode"): (4, 0),  # reference §4.7 "(new, 4.0+)"
+    ("Tier0", "enable_rd_per_edge"): (4, 2),  # Terraform sends it only from 4.2.0
+    ("Tier0", "multi_vrf_inter_sr_routing"): (4, 2),  # Terraform: from 4.2.1
+}
+
+
+def knows(version: NsxVersion, resource_type: str, field: str) -> bool:
+    since = FIELD_SINCE.get((resource_type, field))
+    if since is None:
+        return True
+    major, minor = (int(p) for p in version.name.split("."))
+    return (major, minor) >= since
 
 
 def for_product_version(product_version: str) -> NsxVersion:

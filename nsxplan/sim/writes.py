@@ -32,7 +32,7 @@ from nsxplan.sim.fields import field_error
 from nsxplan.sim.kinds import COMMON_DEFAULTS, KINDS, NAT_SECTIONS, Kind, Target, child_path
 from nsxplan.sim.store import Node, Obj, Store, ref_values
 from nsxplan.sim.versions import DEFAULT as DEFAULT_VERSION
-from nsxplan.sim.versions import NsxVersion
+from nsxplan.sim.versions import FIELD_SINCE, NsxVersion, knows
 
 # Fields the server owns: ignored when a client sends them (reference §2).
 SERVER_FIELDS = frozenset(
@@ -351,15 +351,13 @@ class Transaction:
 
     def _check_version_fields(self, kind: Kind, fields: Obj) -> None:
         """Fields a manager of this version does not know are refused like any unknown field."""
-        if (
-            kind.key == "Tier0"
-            and fields.get("stateful_services") is not None
-            and not self.version.stateful_active_active
-        ):
-            raise field_error(
-                f"stateful_services: not a property of Tier0 in NSX {self.version.name} "
-                "(stateful Active/Active services exist from NSX 4.1)"
-            )
+        for name, value in fields.items():
+            if value is not None and not knows(self.version, kind.resource_type, name):
+                since = ".".join(map(str, FIELD_SINCE[(kind.resource_type, name)]))
+                raise field_error(
+                    f"{name}: not a property of {kind.resource_type} in NSX "
+                    f"{self.version.name} (it exists from NSX {since})"
+                )
 
     def _check_system_owned(self, path: str, node: Node) -> None:
         """NSX refuses any client write to a system-owned object, superuser override or not.

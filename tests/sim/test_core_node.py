@@ -115,3 +115,22 @@ def test_consolidated_status_has_only_model_fields(nsx: str) -> None:
         (per_ep,) = status["consolidated_status_per_enforcement_point"]
         assert per_ep["alarm"]["message"] == "edge unreachable"
         assert ("resource_type" in per_ep) == (nsx == "4.2")
+
+
+@pytest.mark.parametrize(("path", "body", "since"), [
+    ("/infra/tier-1s/aa", {"ha_mode": "ACTIVE_ACTIVE"}, "4.0"),
+    ("/infra/tier-0s/vcf-t0/nat/USER/nat-rules/d",
+     {"action": "NO_DNAT", "destination_network": "10.27.51.9",
+      "policy_based_vpn_mode": "BYPASS"}, "4.0"),
+    ("/infra/tier-0s/vcf-t0", {"enable_rd_per_edge": True}, "4.2"),
+])
+def test_fields_newer_than_the_version_are_unknown_to_it(path: str, body: dict[str, object],
+                                                         since: str) -> None:
+    for nsx in ("3.2", "4.1", "4.2"):
+        with client_for(Simulator(demo_state(), nsx_version=nsx)) as c:
+            resp = c.patch(P + path, json=body)
+            if nsx >= since:
+                ok(resp)
+            else:
+                e = err(resp, 400, 255)
+                assert f"exists from NSX {since}" in e["error_message"]
