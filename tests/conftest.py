@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.golden import OPTION, Golden
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -17,3 +19,34 @@ def lab(tmp_path: Path) -> Path:
     shutil.copytree(ROOT / "examples" / "static-routing-lab", dest,
                     ignore=shutil.ignore_patterns("lab.json", ".nsxplan"))
     return dest
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(OPTION, action="store_true", default=False,
+                     help="rewrite golden files (plans, renderings, configuration cases, the "
+                          "cassette) from the current output; review the diff")
+
+
+@pytest.fixture
+def golden_files(request: pytest.FixtureRequest) -> Golden:
+    """Compare with a golden file, or rewrite it under --update-golden (tests/golden.py)."""
+    return Golden(bool(request.config.getoption(OPTION)))
+
+
+@pytest.fixture
+def update_golden(request: pytest.FixtureRequest) -> bool:
+    """True under --update-golden: for goldens that are not text files (the cassette)."""
+    return bool(request.config.getoption(OPTION))
+
+
+# Whole directories of end-to-end runs: every scenario starts `nsxplan sim serve` and CLI child
+# processes, every CI test runs a pipeline's scripts. Marked `slow` so that `pytest -m "not slow"`
+# is the edit loop; CI runs everything.
+SLOW_DIRS = (Path(__file__).parent / "scenarios", Path(__file__).parent / "ci")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if any(d in item.path.parents for d in SLOW_DIRS):
+            item.add_marker(pytest.mark.slow)
+

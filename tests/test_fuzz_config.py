@@ -21,6 +21,8 @@ from nsxplan.config import load_config
 from nsxplan.config.model import Config
 from nsxplan.errors import ConfigError, Problem
 
+pytestmark = pytest.mark.slow      # hundreds of generated configurations
+
 SETTINGS = settings(max_examples=150, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 

@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 
 from nsxplan.cli import main
-from tests.sim.helpers_socket import sim_process, stop_process
+from tests.sim.helpers import sim_process, stop_process
 
 ROOT = Path(__file__).resolve().parent.parent
 GUIDE = ROOT / "docs" / "guide.md"

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -22,6 +24,7 @@ def test_ruff_is_clean() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+@pytest.mark.slow
 def test_mypy_strict_is_clean(tmp_path: Path) -> None:
     result = _run(sys.executable, "-m", "mypy", "--cache-dir", str(tmp_path / "mypy-cache"),
                   "nsxplan")

@@ -34,7 +34,7 @@ import pytest
 import yaml
 
 from nsxplan.cli import main
-from tests.sim.helpers_socket import sim_process, stop_process
+from tests.sim.helpers import sim_process, stop_process
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
@@ -239,7 +239,7 @@ def serve_principal_identity(s: Session, argv: tuple[str, ...]) -> None:
 
     import httpx
 
-    from tests.sim.helpers_pki import TestCA
+    from tests.sim.helpers import TestCA
 
     ca_dir = s.cwd / "pki"
     ca_dir.mkdir()

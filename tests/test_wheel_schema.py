@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import jsonschema
+import pytest
 
 from nsxplan.schemas import PACKAGE_DIR, schema_path
 
@@ -32,6 +33,7 @@ def test_schema_path_finds_a_valid_draft_2020_12_schema() -> None:
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
 
 
+@pytest.mark.slow
 def test_an_installed_wheel_finds_its_schemas_and_demo_state(tmp_path: Path) -> None:
     """Builds a real wheel (offline: `wheel` is in the test extra, no build isolation) from a copy
     of the tree (building writes build/ and *.egg-info next to the sources, and the working tree

@@ -11,7 +11,7 @@ from nsxplan.client import NsxClient
 from nsxplan.client.ratelimit import RetryPolicy
 from nsxplan.nsx.objects import SERVER_FIELDS
 from nsxplan.plan.model import CREATE, DELETE, REPLACE, UPDATE, Action, Plan
-from tests.sim.helpers_socket import client_for, sim_server
+from tests.sim.helpers import client_for, sim_server
 
 OWNER = "apply-test"
 OWNER_TAG = {"scope": "nsxplan/owner", "tag": OWNER}

@@ -215,7 +215,7 @@ def test_journal_holds_no_credentials(tmp_path: Path) -> None:
     from nsxplan.client import NsxClient
     from nsxplan.client.auth import make_auth
     from tests.apply.helpers import fast_retry
-    from tests.sim.helpers_socket import client_for, sim_server
+    from tests.sim.helpers import client_for, sim_server
     secret = "s3cret-Pa55word"
     with sim_server("demo", username="admin", password=secret) as (_, server):
         client = NsxClient(client_for(server), auth=make_auth("session", "admin", secret),
@@ -300,6 +300,7 @@ def test_rollback_removes_a_field_the_update_added(tmp_path: Path) -> None:
         assert managed(sim.snapshot()) == before
 
 
+@pytest.mark.slow
 def test_ctrl_c_stops_starting_steps_and_rolls_back(tmp_path: Path) -> None:
     import signal
 

@@ -1,15 +1,15 @@
 """Golden request sequence of applying the static-routing example, as a vcrpy cassette.
 
 Kept apart from the simulator tests: vcrpy patches httpx globally (in-process transport too).
-The cassette is replayed (record_mode "none": an unexpected request fails the test); set
-NSXPLAN_UPDATE_CASSETTES=1 to record it again against the embedded simulator, scrubbed with
-nsxplan.redact. The test then asserts the sequence of methods and paths is the designed one:
-one bulk read for the stale check, then per step GET (pre-image) -> write -> realization poll.
+The cassette is replayed (record_mode "none": an unexpected request fails the test);
+`pytest tests/apply/test_cassette.py --update-golden` records it again against the embedded
+simulator, scrubbed with nsxplan.redact. The test then asserts the sequence of methods and
+paths is the designed one: one bulk read for the stale check, then per step GET (pre-image) ->
+write -> realization poll.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -27,7 +27,6 @@ from nsxplan.redact import before_record_request, before_record_response
 HERE = Path(__file__).parent
 ROOT = HERE.parents[1]
 CASSETTE = HERE / "cassettes" / "static-routing.yaml"
-RECORD = os.environ.get("NSXPLAN_UPDATE_CASSETTES") == "1"
 P = "/policy/api/v1"
 T0 = P + "/infra/tier-0s/vcf-t0"
 REALIZED = P + "/infra/realized-state/status"
@@ -46,24 +45,24 @@ def _plan(client: object) -> Plan:
     return make_plan(config, read_live(client), target="sim")  # type: ignore[arg-type]
 
 
-def _recorder() -> vcr.VCR:
-    return vcr.VCR(record_mode="all" if RECORD else "none",
+def _recorder(record: bool) -> vcr.VCR:
+    return vcr.VCR(record_mode="all" if record else "none",
                    match_on=["method", "scheme", "host", "port", "path", "query", "body"],
                    before_record_request=before_record_request,
                    before_record_response=before_record_response,
                    decode_compressed_response=True)
 
 
-def test_static_routing_apply_request_sequence(tmp_path: Path) -> None:
-    if RECORD:
+def test_static_routing_apply_request_sequence(tmp_path: Path, update_golden: bool) -> None:
+    if update_golden:
         CASSETTE.unlink(missing_ok=True)    # "all" would append to the old recording
     with connect("sim") as conn:
         plan = _plan(conn.client)
-        with _recorder().use_cassette(str(CASSETTE)) as cassette:
+        with _recorder(update_golden).use_cassette(str(CASSETTE)) as cassette:
             result = apply_plan(plan, conn.client, parallelism=1, read_live=read_live,
                                 journal_path=tmp_path / "j.jsonl", poll_interval=0.01)
             assert result.status == APPLIED, result.lines()
-            assert RECORD or cassette.all_played
+            assert update_golden or cassette.all_played
             sent = [(r.method, urlsplit(r.uri).path) for r in cassette.requests]
     assert sent == DESIGNED
     text = CASSETTE.read_text()

@@ -20,6 +20,8 @@ import pytest
 from nsxplan.apply.journal import read_journal, rollback_journal
 from tests.apply.helpers import managed, mixed_plan, nsx
 
+pytestmark = pytest.mark.slow      # child processes killed mid-apply
+
 ROOT = Path(__file__).resolve().parents[2]
 
 

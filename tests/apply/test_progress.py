@@ -20,7 +20,7 @@ from nsxplan.apply.records import Step, StepResult
 from nsxplan.apply.report import LineReporter
 from nsxplan.apply.status import CLEAR, StatusReporter
 from nsxplan.plan.model import CREATE, Action
-from tests.sim.helpers_socket import sim_process
+from tests.sim.helpers import sim_process
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -2,15 +2,14 @@
 
 Adding a regression test means adding a directory, not Python. Goldens are rendered with colour
 off, a fixed `now` and the nsxplan version substituted; regenerate them only with
-NSXPLAN_UPDATE_GOLDEN=1. Every case that plans also converges: writing the plan into the
-simulator and planning again shows no changes.
+`pytest tests/cases --update-golden`. Every case that plans also converges: writing the plan
+into the simulator and planning again shows no changes.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
-import os
 from pathlib import Path
 
 import jsonschema
@@ -23,19 +22,11 @@ from nsxplan.plan.model import Plan
 from nsxplan.plan.planner import make_plan
 from nsxplan.render import render_json, render_markdown, render_text
 from nsxplan.schemas import schema_path
-from tests.plan.converge import converge
-from tests.plan.helpers import NOW
+from tests.golden import Golden
+from tests.plan.helpers import NOW, converge
 
 CASES = sorted(p for p in Path(__file__).parent.iterdir() if (p / "desired.yaml").exists())
-UPDATE = os.environ.get("NSXPLAN_UPDATE_GOLDEN") == "1"
 GOLDEN_VERSION = "0.0.0+golden"
-
-
-def _golden(path: Path, actual: str) -> None:
-    if UPDATE:
-        path.write_text(actual, encoding="utf-8")
-    assert path.exists(), f"{path} missing: run with NSXPLAN_UPDATE_GOLDEN=1 to create it"
-    assert actual == path.read_text(encoding="utf-8")
 
 
 def _load(case: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[object, dict]:
@@ -52,19 +43,19 @@ def _plan(case: Path, monkeypatch: pytest.MonkeyPatch) -> Plan:
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda p: p.name)
-def test_case_golden(case: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_case_golden(case: Path, monkeypatch: pytest.MonkeyPatch, golden_files: Golden) -> None:
     if (case / "error.txt").exists():
         with pytest.raises(PlanError) as exc:
             _plan(case, monkeypatch)
-        _golden(case / "error.txt", exc.value.format() + "\n")
+        golden_files.check(case / "error.txt", exc.value.format() + "\n")
         return
     plan = _plan(case, monkeypatch)
-    _golden(case / "plan.txt", render_text(plan, color=False))
+    golden_files.check(case / "plan.txt", render_text(plan, color=False))
     rendered = render_json(plan)
     jsonschema.validate(json.loads(rendered), json.loads(schema_path("plan.schema.json")
                                                         .read_text(encoding="utf-8")))
-    _golden(case / "plan.json", rendered)
-    _golden(case / "plan.md", render_markdown(plan))
+    golden_files.check(case / "plan.json", rendered)
+    golden_files.check(case / "plan.md", render_markdown(plan))
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if not (c / "error.txt").exists()],

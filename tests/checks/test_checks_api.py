@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from checks_builders import DEFAULT_ROUTE, config, deep, dns_server, lab_objects, live
 
 from nsxplan.checks import blocking, run_checks
 from nsxplan.errors import UsageError
 from nsxplan.live.state import LiveState
 from nsxplan.plan.model import Check
+from tests.checks.helpers import DEFAULT_ROUTE, config, deep, dns_server, lab_objects, live
 
 
 def test_deterministic_and_does_not_touch_live_state():

@@ -3,7 +3,8 @@ range on the Tier-0, and the exact return-route prerequisite outside NSX."""
 
 from __future__ import annotations
 
-from checks_builders import (
+from nsxplan.checks import run_checks
+from tests.checks.helpers import (
     DEFAULT_ROUTE,
     EXAMPLE_RULES,
     LS,
@@ -18,8 +19,6 @@ from checks_builders import (
     reflexive,
     route,
 )
-
-from nsxplan.checks import run_checks
 
 
 def only(checks, check_id):

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 
-from checks_builders import (
+from nsxplan.checks import run_checks
+from nsxplan.config.model import NatRule, Tier0, Tier1
+from tests.checks.helpers import (
     DEFAULT_ROUTE,
     EXAMPLE_RULES,
     LS,
@@ -18,9 +20,6 @@ from checks_builders import (
     reflexive,
     route,
 )
-
-from nsxplan.checks import run_checks
-from nsxplan.config.model import NatRule, Tier0, Tier1
 
 
 def egress(checks):

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from checks_builders import EDGE_CLUSTER, T0, at, by_id, config, live, obj
-
 from nsxplan.checks import run_checks
 from nsxplan.config.model import DnsForwarder, DnsZone, Tier1
+from tests.checks.helpers import EDGE_CLUSTER, T0, at, by_id, config, live, obj
 
 CORP = DnsZone(id="corp-dns", upstream_servers=("192.168.10.10",), source=at(50))
 LAB = DnsZone(id="lab-zone", domains=("rainpole.com",), upstream_servers=("192.168.10.11",),

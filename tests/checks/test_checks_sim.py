@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 import yaml
-from checks_builders import by_id
 
 from nsxplan.checks import blocking, run_checks
 from nsxplan.config import load_config
 from nsxplan.connect import Connection, connect
 from nsxplan.live.read import read_live
+from tests.checks.helpers import by_id
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "static-routing-lab" / "nsxplan.yaml"
 

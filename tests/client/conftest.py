@@ -1,7 +1,8 @@
 from __future__ import annotations
 
 import pytest
-from client_support import FakeClock
+
+from tests.client.helpers import FakeClock
 
 
 @pytest.fixture

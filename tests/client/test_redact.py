@@ -7,9 +7,9 @@ import json
 from pathlib import Path
 
 import vcr
-from client_support import PASSWORD, USER, FakeClock, served
 
 from nsxplan.redact import REDACTED, scrub_body, scrub_headers, scrub_text, vcr_config
+from tests.client.helpers import PASSWORD, USER, FakeClock, served
 
 
 def test_scrub_headers_keeps_names_hides_values() -> None:

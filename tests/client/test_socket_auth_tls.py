@@ -6,10 +6,10 @@ import logging
 import re
 
 import pytest
-from client_support import PASSWORD, USER, FakeClock, served
 
 from nsxplan.connect import connect
 from nsxplan.errors import NsxApiError, TransportError, UsageError
+from tests.client.helpers import PASSWORD, USER, FakeClock, served
 
 
 def test_basic_auth_reads_and_version(clock: FakeClock,

@@ -9,9 +9,9 @@ from __future__ import annotations
 import threading
 
 import pytest
-from client_support import FakeClock, served
 
 from nsxplan.errors import NsxApiError, TransportError
+from tests.client.helpers import FakeClock, served
 
 
 def test_list_follows_cursor_across_pages(clock: FakeClock) -> None:
@@ -133,9 +133,8 @@ def test_concurrency_cap_keeps_parallel_workers_under_server_limit(clock: FakeCl
 def test_connection_refused_is_retried_then_a_transport_error(clock: FakeClock) -> None:
     import socket
 
-    from client_support import retry_policy
-
     from nsxplan.connect import connect
+    from tests.client.helpers import retry_policy
 
     with socket.socket() as probe:                        # a port nothing listens on
         probe.bind(("127.0.0.1", 0))

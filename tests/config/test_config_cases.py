@@ -2,7 +2,8 @@
 
 The directory is loaded as a configuration; expected.txt holds exactly what `nsxplan validate`
 prints for it (file names relative to the case directory), and is empty for a valid case.
-Regenerate after an intended message change with NSXPLAN_UPDATE_CASES=1, then review the diff.
+Regenerate after an intended message change with `pytest tests/config --update-golden`, then
+review the diff (an expected.txt that still matches, `<PyYAML>` and all, is left alone).
 
 Text that a third-party library words (PyYAML's syntax errors) is written `<PyYAML>` in
 expected.txt: it matches any words there, so an upstream release that rewords its message
@@ -19,6 +20,7 @@ import pytest
 
 from nsxplan.config import load_config
 from nsxplan.errors import ConfigError
+from tests.golden import Golden
 
 CASES = Path(__file__).resolve().parent / "cases"
 CASE_DIRS = sorted(p for p in CASES.iterdir() if p.is_dir())
@@ -50,14 +52,8 @@ def test_third_party_placeholder_matches_words_not_locations() -> None:
 
 
 @pytest.mark.parametrize("case", CASE_DIRS, ids=lambda p: p.name)
-def test_case(case: Path) -> None:
-    expected_file = case / "expected.txt"
-    actual = actual_output(case)
-    if os.environ.get("NSXPLAN_UPDATE_CASES") == "1" and not matches(
-            expected_file.read_text(encoding="utf-8"), actual):
-        expected_file.write_text(actual, encoding="utf-8")
-    expected = expected_file.read_text(encoding="utf-8")
-    assert matches(expected, actual), f"expected:\n{expected}\nactual:\n{actual}"
+def test_case(case: Path, golden_files: Golden) -> None:
+    expected = golden_files.check(case / "expected.txt", actual_output(case), matches)
     if case.name.endswith("-ok"):
         assert expected == ""
     else:

@@ -11,8 +11,7 @@ from nsxplan.config import load_config
 from nsxplan.config.model import NatRule, NextHop, StaticRoute, Tier0, Tier1
 from nsxplan.live.read import read_live
 from nsxplan.sim import demo_state
-from tests.plan.converge import converge, plan_live, sim_client, write_plan
-from tests.plan.helpers import config, src
+from tests.plan.helpers import config, converge, plan_live, sim_client, src, write_plan
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted(p for p in (ROOT / "examples").iterdir() if (p / "nsxplan.yaml").exists())

@@ -1,22 +1,20 @@
 from __future__ import annotations
 
-import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
+from tests.golden import Golden
 
 GOLDEN_DIR = Path(__file__).parent / "golden"
 
 
 @pytest.fixture
-def golden():
-    """Compare text with tests/render/golden/NAME; rewrite it only when NSXPLAN_UPDATE_GOLDEN=1."""
+def golden(golden_files: Golden) -> Callable[[str, str], None]:
+    """Compare text with tests/render/golden/NAME (rewritten under --update-golden)."""
 
     def check(name: str, actual: str) -> None:
-        path = GOLDEN_DIR / name
-        if os.environ.get("NSXPLAN_UPDATE_GOLDEN") == "1":
-            path.write_text(actual, encoding="utf-8")
-        assert path.is_file(), f"missing golden file {path}; run with NSXPLAN_UPDATE_GOLDEN=1"
-        assert actual == path.read_text(encoding="utf-8"), f"{name} differs from its golden file"
+        golden_files.check(GOLDEN_DIR / name, actual)
 
     return check

@@ -9,8 +9,7 @@ import pytest
 
 from nsxplan.render import render_json, render_markdown, render_text
 from nsxplan.schemas import schema_path
-
-from .sample import empty_plan, sample_plan
+from tests.render.helpers import empty_plan, sample_plan
 
 PLANS = {"sample": sample_plan, "empty": empty_plan}
 

@@ -8,8 +8,7 @@ import re
 from nsxplan.plan.model import Action, Check, FieldDiff, Unmanaged
 from nsxplan.render import render_markdown
 from nsxplan.render.markdown import MAX_CHARS
-
-from .sample import OWNER_TAG, sample_plan
+from tests.render.helpers import OWNER_TAG, sample_plan
 
 _UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")
 

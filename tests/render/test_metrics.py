@@ -11,8 +11,7 @@ import pytest
 
 from nsxplan.errors import MetricsError
 from nsxplan.render.metrics import drift_metrics, write_metrics
-
-from .sample import empty_plan, sample_plan
+from tests.render.helpers import empty_plan, sample_plan
 
 NOW = datetime(2026, 11, 21, 19, 0, tzinfo=timezone.utc)
 _SAMPLE = re.compile(r'^([a-z_]+)\{((?:[a-z_]+="(?:[^"\\]|\\.)*",?)*)\} (-?[0-9.e+]+)$')

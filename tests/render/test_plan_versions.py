@@ -11,7 +11,7 @@ from nsxplan.live.state import LiveState
 from nsxplan.plan.model import NOOP
 from nsxplan.plan.planfile import load_plan, plan_from_dict, plan_to_dict, save_plan
 from nsxplan.plan.stale import stale_changes
-from tests.render.sample import sample_plan
+from tests.render.helpers import sample_plan
 
 V1 = Path(__file__).parent / "data" / "plan-v1.json"
 

@@ -11,8 +11,7 @@ import pytest
 from nsxplan.errors import EXIT_ERROR, NsxplanError, PlanError, PlanFileError
 from nsxplan.plan.planfile import is_plan_file, load_plan, plan_from_dict, save_plan
 from nsxplan.render import render_json
-
-from .sample import sample_plan
+from tests.render.helpers import sample_plan
 
 
 def _mode(path) -> int:

@@ -7,8 +7,7 @@ import re
 
 from nsxplan.plan.model import Action, Check, FieldDiff, Plan, Unmanaged
 from nsxplan.render import render_text
-
-from .sample import empty_plan, sample_plan
+from tests.render.helpers import empty_plan, sample_plan
 
 GREEN, YELLOW, RED, MAGENTA = "\x1b[32m", "\x1b[33m", "\x1b[31m", "\x1b[35m"
 

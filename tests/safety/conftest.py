@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from tests.safety.creds import NASTY
+from tests.safety.helpers import NASTY
 from tests.scenarios.conftest import USER, Sim, sims
 
 __all__ = ["nasty_sim", "sims"]

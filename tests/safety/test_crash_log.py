@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 
 from nsxplan.plan import planner
-from tests.safety.attack import CONFIG, NO_CHECKS
-from tests.safety.creds import NASTY, secrets_in
+from tests.safety.helpers import CONFIG, NASTY, NO_CHECKS, secrets_in
 from tests.scenarios.conftest import Sim, nsxplan, write_config
 
 

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.safety.attack import CONFIG, NO_CHECKS
-from tests.safety.creds import NASTY, secrets_in
+from tests.safety.helpers import CONFIG, NASTY, NO_CHECKS, secrets_in
 from tests.scenarios.conftest import Result, Sim, nsxplan, nsxplan_proc, write_config
 
 

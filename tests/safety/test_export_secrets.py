@@ -7,8 +7,7 @@ import json
 from pathlib import Path
 
 from nsxplan.sim import demo_state
-from tests.safety.attack import Lab
-from tests.safety.states import gateway
+from tests.safety.helpers import Lab, gateway
 
 SECRET = "bgp-s3cret-pw"
 

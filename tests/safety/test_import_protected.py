@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.safety.attack import Lab, hostile_state
-from tests.safety.states import NCP_TAGS, PI, gateway, route
+from tests.safety.helpers import NCP_TAGS, PI, Lab, gateway, hostile_state, route
 
 
 def test_import_refuses_an_ncp_gateway_that_reads_not_protected(tmp_path: Path) -> None:

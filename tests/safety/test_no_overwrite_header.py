@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from nsxplan.sim import Simulator
-from tests.safety.attack import NO_CHECKS, Lab
+from tests.safety.helpers import NO_CHECKS, Lab
 
 
 def test_apply_and_rollback_never_send_allow_overwrite(

@@ -8,8 +8,18 @@ from pathlib import Path
 
 import pytest
 
-from tests.safety.attack import CONFIG, NO_CHECKS, OPEN_NCP_T1, OWNER, Lab, action, hostile_state
-from tests.safety.states import gateway, owner_tags, route
+from tests.safety.helpers import (
+    CONFIG,
+    NO_CHECKS,
+    OPEN_NCP_T1,
+    OWNER,
+    Lab,
+    action,
+    gateway,
+    hostile_state,
+    owner_tags,
+    route,
+)
 
 ADOPT_OPEN_NCP_ROUTE = f"""\
 version: 1

@@ -16,7 +16,7 @@ from nsxplan.cli import main
 from nsxplan.sim import Simulator, demo_state
 from nsxplan.sim.compose import build_wsgi
 from nsxplan.sim.server import RunningServer, serve_in_thread
-from tests.sim.helpers_pki import ClientCert, TestCA
+from tests.sim.helpers import ClientCert, TestCA
 
 P = "/policy/api/v1"
 T0 = "/infra/tier-0s/vcf-t0"

@@ -18,9 +18,9 @@ import pytest
 import yaml
 
 from nsxplan.client.recording import HttpRecorder
-from tests.safety.creds import NASTY, secrets_in
+from tests.safety.helpers import NASTY, secrets_in
 from tests.scenarios.conftest import EXAMPLES, USER, Sim, nsxplan
-from tests.sim.helpers_socket import sim_process
+from tests.sim.helpers import sim_process
 
 BGP_SECRET = "bgp-Secr3t!neighbour"
 XSRF_VALUE = "xsrf-7f3c9a1b2c4d"

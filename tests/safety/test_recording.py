@@ -11,8 +11,7 @@ import vcr
 
 from nsxplan.connect import connect
 from nsxplan.redact import vcr_config
-from tests.safety.creds import NASTY, secrets_in
-from tests.safety.states import T0
+from tests.safety.helpers import NASTY, T0, secrets_in
 from tests.scenarios.conftest import USER, Sim
 
 

@@ -24,7 +24,7 @@ def test_scrub_target_removes_userinfo_holding_slashes_and_ats(label: str) -> No
 
 @pytest.mark.parametrize("fmt", ["text", "json", "markdown"])
 def test_show_of_an_edited_plan_hides_the_password(tmp_path: Path, fmt: str) -> None:
-    from tests.render.sample import sample_plan
+    from tests.render.helpers import sample_plan
 
     path = tmp_path / "plan.json"
     save_plan(sample_plan(), path)

@@ -11,7 +11,7 @@ import pytest
 
 from nsxplan.sim import Simulator
 from nsxplan.sim.apierror import SYSTEM_OWNED
-from tests.safety.states import T0, route, with_routes
+from tests.safety.helpers import T0, route, with_routes
 
 P = "/policy/api/v1"
 SYS_ROUTE = f"{T0}/static-routes/sys-route"

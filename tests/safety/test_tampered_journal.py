@@ -8,8 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from tests.safety.attack import NO_CHECKS, OPEN_NCP_T1, OWNER, Lab
-from tests.safety.states import NCP_TAGS, PI, T0, owner_tags
+from tests.safety.helpers import NCP_TAGS, NO_CHECKS, OPEN_NCP_T1, OWNER, PI, T0, Lab, owner_tags
 
 MINE = f"{T0}/static-routes/mine"
 ADMIN_ROUTE = f"{T0}/static-routes/admin-route"

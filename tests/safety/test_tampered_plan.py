@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.safety.attack import OPEN_NCP_T1, OWNER, Lab, action
-from tests.safety.states import NCP_T1, T0
+from tests.safety.helpers import NCP_T1, OPEN_NCP_T1, OWNER, T0, Lab, action
 
 ADMIN_ROUTE = f"{T0}/static-routes/admin-route"
 OTHER_ROUTE = f"{T0}/static-routes/other-owned"

@@ -257,7 +257,7 @@ def comparable(tree: Any) -> Any:
 @pytest.fixture(scope="session")
 def v1_state(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The simulator state after applying configs.V1 to the demo state (through `sim:FILE`)."""
-    from tests.scenarios.configs import V1
+    from tests.scenarios.helpers import V1
 
     base = tmp_path_factory.mktemp("v1-state")
     state = base / "v1-state.json"

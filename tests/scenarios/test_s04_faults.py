@@ -21,8 +21,8 @@ from typing import Any
 
 import pytest
 
-from tests.scenarios.configs import DNS_V1, DNS_V2, V2
 from tests.scenarios.conftest import Sim, comparable, export, nsxplan, write_config
+from tests.scenarios.helpers import DNS_V1, DNS_V2, V2
 
 # v1 -> v2: 4 creates + 2 updates (PATCH each), 2 deletes.
 PATCHES, DELETES = 6, 2

@@ -17,7 +17,6 @@ from typing import Any
 import jsonschema
 import pytest
 
-from tests.scenarios.configs import EGRESS_NAT, V2
 from tests.scenarios.conftest import (
     NSXPLAN,
     PLAN_SCHEMA,
@@ -31,6 +30,7 @@ from tests.scenarios.conftest import (
     nsxplan_proc,
     write_config,
 )
+from tests.scenarios.helpers import EGRESS_NAT, V2
 
 NAT = EGRESS_NAT   # Tier-0 egress translation: the checks never block apply
 BASE = """\

@@ -13,7 +13,6 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.scenarios.configs import V2
 from tests.scenarios.conftest import (
     NSXPLAN,
     Sim,
@@ -23,6 +22,7 @@ from tests.scenarios.conftest import (
     nsxplan,
     write_config,
 )
+from tests.scenarios.helpers import V2
 
 
 def _default_sigint() -> None:

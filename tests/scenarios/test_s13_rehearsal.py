@@ -12,8 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tests.scenarios.configs import V2
 from tests.scenarios.conftest import Sim, nsxplan, write_config
+from tests.scenarios.helpers import V2
 
 
 def changes(doc: dict[str, Any]) -> list[tuple[str, str, Any]]:

@@ -14,7 +14,7 @@ from nsxplan.config.model import Config
 from nsxplan.live.read import read_live
 from nsxplan.plan.model import Plan
 from nsxplan.sim import demo_state
-from tests.plan.converge import plan_live, sim_client, write_plan
+from tests.plan.helpers import plan_live, sim_client, write_plan
 
 T0 = "/infra/tier-0s/vcf-t0"
 NAT = f"{T0}/nat/USER/nat-rules"

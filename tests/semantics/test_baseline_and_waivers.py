@@ -9,7 +9,6 @@ change itself.
 from __future__ import annotations
 
 import dataclasses
-import os
 from datetime import date
 from pathlib import Path
 
@@ -18,6 +17,7 @@ import pytest
 from nsxplan.checks import blocking
 from nsxplan.errors import ConfigError
 from nsxplan.render.markdown import render_markdown
+from tests.golden import Golden
 from tests.semantics.helpers import EGRESS, T0, Lab, config
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -108,7 +108,8 @@ def test_expired_waiver_fails_validation_at_its_date(tmp_path: Path) -> None:
 
 
 def test_golden_markdown_with_already_failing_and_waived_checks(
-        lab: Lab, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        lab: Lab, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        golden_files: Golden) -> None:
     monkeypatch.chdir(tmp_path)     # sources relative: the golden holds no temporary path
     lab.apply(config(Path("."), EGRESS))
     _ncp_adds_an_egress_address(lab)
@@ -119,9 +120,5 @@ def test_golden_markdown_with_already_failing_and_waived_checks(
     cfg = config(Path("."), EGRESS + WAIVER)
     p = dataclasses.replace(lab.plan(cfg), nsxplan_version="0.0.0+golden", target="sim")
     text = render_markdown(p)
-    golden = GOLDEN / "baseline-plan.md"
-    if os.environ.get("NSXPLAN_UPDATE_GOLDEN") == "1":
-        golden.parent.mkdir(exist_ok=True)
-        golden.write_text(text)
-    assert text == golden.read_text()
+    golden_files.check(GOLDEN / "baseline-plan.md", text)
     assert "already failing" in text and "waived" in text and "fixed by this plan" in text

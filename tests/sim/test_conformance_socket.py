@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from nsxplan.sim import Simulator, demo_state
-from tests.sim.helpers_socket import client_for, sim_process, sim_server, stop_process
+from tests.sim.helpers import client_for, sim_process, sim_server, stop_process
 
 P = "/policy/api/v1"
 INFRA = P + "/infra"

@@ -15,7 +15,7 @@ import pytest
 from nsxplan.sim import demo_state
 from nsxplan.sim.cli import main
 from nsxplan.sim.server import serve_in_thread
-from tests.sim.helpers_socket import sim_process, stop_process
+from tests.sim.helpers import sim_process, stop_process
 
 P = "/policy/api/v1"
 

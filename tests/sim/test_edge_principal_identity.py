@@ -10,11 +10,11 @@ from typing import Any
 
 import httpx
 import pytest
-from helpers_pki import ClientCert, TestCA
 
 from nsxplan.sim import Simulator, demo_state
 from nsxplan.sim.compose import build_wsgi
 from nsxplan.sim.server import RunningServer, serve_in_thread
+from tests.sim.helpers import ClientCert, TestCA
 
 P = "/policy/api/v1"
 T1 = P + "/infra/tier-1s/ns-t1"

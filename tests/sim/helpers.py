@@ -1,6 +1,8 @@
-"""Start the NSX simulator on a real socket (127.0.0.1, free port) from a test.
+"""Helpers for the simulator tests.
 
-    from tests.sim.helpers_socket import sim_server, client_for
+Start the NSX simulator on a real socket (127.0.0.1, free port) from a test:
+
+    from tests.sim.helpers import sim_server, client_for
 
     with sim_server("demo", username="admin", password="pw") as (sim, server):
         with client_for(server, auth=("admin", "pw")) as nsx:
@@ -9,10 +11,13 @@
 `state`: None (empty infra), "demo" (the built-in demo state), a snapshot dict, or a path to a
 snapshot JSON file. Extra keywords go to `nsxplan.sim.compose.build_wsgi` (auth, limits, latency,
 faults, ...). The server is always stopped when the block exits.
+
+And a throwaway CA with client certificates for principal-identity tests (cryptography, EC keys).
 """
 
 from __future__ import annotations
 
+import datetime
 import os
 import queue
 import signal
@@ -22,9 +27,15 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from nsxplan.sim.server import RunningServer, serve_in_thread
 
@@ -121,3 +132,70 @@ def stop_process(proc: subprocess.Popen[str], sig: int = signal.SIGTERM,
     code = proc.wait(timeout=timeout)
     assert proc.stderr is not None
     return code, proc.stderr.read()
+
+
+@dataclass(frozen=True)
+class ClientCert:
+    cert: str  # PEM certificate path
+    key: str  # PEM private key path
+
+
+class TestCA:
+    """A CA that signs client certificates; `ca_file` is what `--client-ca` takes."""
+
+    __test__ = False  # not a pytest class
+
+    def __init__(self, directory: Path, name: str = "nsxplan test PI CA") -> None:
+        self.directory = directory
+        self._key = ec.generate_private_key(ec.SECP256R1())
+        self._name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+        now = datetime.datetime.now(datetime.timezone.utc)
+        ski = x509.SubjectKeyIdentifier.from_public_key(self._key.public_key())
+        self._ski = ski
+        self._cert = (
+            x509.CertificateBuilder()
+            .subject_name(self._name).issuer_name(self._name)
+            .public_key(self._key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True,
+                                         crl_sign=True, content_commitment=False,
+                                         key_encipherment=False, data_encipherment=False,
+                                         key_agreement=False, encipher_only=False,
+                                         decipher_only=False), critical=True)
+            .add_extension(ski, critical=False)
+            .sign(self._key, hashes.SHA256())
+        )
+        self.ca_file = str(directory / "pi-ca.pem")
+        Path(self.ca_file).write_bytes(self._cert.public_bytes(serialization.Encoding.PEM))
+
+    def issue(self, cn: str) -> ClientCert:
+        key = ec.generate_private_key(ec.SECP256R1())
+        now = datetime.datetime.now(datetime.timezone.utc)
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)]))
+            .issuer_name(self._name)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]),
+                           critical=False)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()),
+                           critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(
+                self._ski), critical=False)
+            .sign(self._key, hashes.SHA256())
+        )
+        safe = "".join(c if c.isalnum() else "-" for c in cn)
+        cert_path = self.directory / f"{safe}.pem"
+        key_path = self.directory / f"{safe}.key"
+        cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                               serialization.PrivateFormat.PKCS8,
+                                               serialization.NoEncryption()))
+        return ClientCert(str(cert_path), str(key_path))

@@ -1,14 +1,78 @@
-"""Driving the real CLI against crafted `sim:FILE` states, and saved-plan tampering."""
+"""Helpers for the safety attacks: crafted simulator states (the demo state plus hostile objects),
+credential fixtures and detectors, and driving the real CLI against crafted `sim:FILE` states,
+saved-plan tampering included.
+"""
 
 from __future__ import annotations
 
+import base64
 import json
+import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, quote_plus
 
 from nsxplan.sim import Simulator, demo_state
-from tests.safety.states import NCP_TAGS, PI, T0, owner_tags, route, with_routes, write_state
-from tests.scenarios.conftest import Result, nsxplan, write_config
+from tests.scenarios.conftest import USER, Result, nsxplan, write_config
+
+T0 = "/infra/tier-0s/vcf-t0"
+NCP_T1 = "/infra/tier-1s/domain-c8"
+PI = "wcp-cluster-user-domain-c8-4f2b9c1e-7a3d-4e8f-b6a1-2d9e5c7f0a13"
+NCP_TAGS = [{"scope": "ncp/cluster", "tag": "domain-c8"}, {"scope": "ncp/version", "tag": "1.2"}]
+
+
+def owner_tags(owner: str) -> list[dict[str, str]]:
+    return [{"scope": "nsxplan/owner", "tag": owner}]
+
+
+def route(rid: str, network: str = "192.168.77.0/24", **extra: Any) -> dict[str, Any]:
+    """A ChildStaticRoutes wrapper for a Tier-0 (or Tier-1) children list."""
+    body = {"resource_type": "StaticRoutes", "id": rid, "display_name": rid,
+            "network": network, "next_hops": [{"ip_address": "10.27.51.1"}],
+            "_create_user": "admin", **extra}
+    return {"resource_type": "ChildStaticRoutes", "StaticRoutes": body}
+
+
+def gateway(state: dict[str, Any], resource_type: str, gw_id: str) -> dict[str, Any]:
+    for wrapper in state["children"]:
+        inner = wrapper.get(resource_type)
+        if isinstance(inner, dict) and inner.get("id") == gw_id:
+            return inner
+    raise KeyError(gw_id)
+
+
+def with_routes(*routes: dict[str, Any], on: tuple[str, str] = ("Tier0", "vcf-t0"),
+                state: dict[str, Any] | None = None) -> dict[str, Any]:
+    state = state if state is not None else demo_state()
+    gateway(state, *on).setdefault("children", []).extend(routes)
+    return state
+
+
+def write_state(path: Path, state: dict[str, Any]) -> Path:
+    path.write_text(json.dumps(state))
+    return path
+
+
+# Shell, URL and format metacharacters: quoting, URL-building and %-formatting bugs all show.
+NASTY = "p@ss:w/rd?#&;$(id)`x`'\"%s %(x)s\\ é"
+SESSION_COOKIE = re.compile(r"JSESSIONID=(?!REDACTED)[^;\s\"']+")
+XSRF = re.compile(r"(?i)x-xsrf-token[\"']?\s*[:=]\s*[\"']?(?!REDACTED)[A-Za-z0-9_\-]{6,}")
+
+
+def secrets_in(text: str, password: str) -> list[str]:
+    found = []
+    basic = base64.b64encode(f"{USER}:{password}".encode()).decode()
+    for name, needle in (("password", password), ("password (form-encoded)", quote_plus(password)),
+                         ("password (url-encoded)", quote(password, safe="")),
+                         ("basic token", basic), ("basic token (unpadded)", basic.rstrip("="))):
+        if needle in text:
+            found.append(name)
+    if SESSION_COOKIE.search(text):
+        found.append("session cookie")
+    if XSRF.search(text):
+        found.append("xsrf token")
+    return found
+
 
 OWNER = "safety"
 CONFIG = f"""\
