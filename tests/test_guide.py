@@ -38,8 +38,8 @@ EXIT = re.compile(r"#\s*exit (\d+)")
 #: promises about the output, keyed by the command line as written.
 PROMISES: dict[str, list[str]] = {
     "nsxplan plan tutorial/no-reflexive": [
-        "blocked by dependency check egress.tier0-nat (fail): egress 30.0.0.5 of Tier-1 "
-        "domain-c8", "action: REFLEXIVE, source: 30.0.0.5"],
+        "fail egress 30.0.0.5 of Tier-1 domain-c8", "already failing",
+        "action: REFLEXIVE, source: 30.0.0.5"],
     "nsxplan plan examples/static-routing-lab --detailed-exitcode": ["Plan: 3 to create"],
     "nsxplan drift examples/static-routing-lab": ["No changes."],
     "nsxplan plan tutorial/dns-far": [
