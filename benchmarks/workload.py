@@ -115,13 +115,16 @@ def state(gateways: int) -> tuple[dict[str, Any], list[str]]:
     return {"resource_type": "Infra", "children": children}, paths
 
 
-def write(directory: Path, objects: int) -> Workload:
-    """Write the workload of about `objects` objects into `directory` (created)."""
+def write(directory: Path, objects: int, *, applied: bool = True) -> Workload:
+    """Write the workload of about `objects` objects into `directory` (created). `applied`:
+    the state an apply leaves; else an empty manager (an apply creates every object)."""
     gateways = gateways_for(objects)
     directory.mkdir(parents=True, exist_ok=True)
     config = directory / "nsxplan.yaml"
     config.write_text(config_text(gateways), encoding="utf-8")
     snapshot, paths = state(gateways)
+    if not applied:
+        snapshot = {"resource_type": "Infra", "children": []}
     state_file = directory / "state.json"
     state_file.write_text(json.dumps(snapshot), encoding="utf-8")
     paths_file = directory / "paths.txt"
