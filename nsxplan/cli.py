@@ -347,6 +347,9 @@ def show(planfile: str, fmt: str, color: bool) -> int:
 @click.option("--parallelism", type=click.IntRange(1, 32), default=4, show_default=True,
               metavar="N",
               help="Independent writes in flight at once.")
+@click.option("--atomic", is_flag=True,
+              help="Each dependency wave as one all-or-nothing Hierarchical API PATCH "
+                   "(fewer requests; deletes stay one by one).")
 @click.option("--no-rollback", is_flag=True,
               help="On failure leave NSX as it is (restore later with `nsxplan rollback JOURNAL`).")
 @click.option("--journal", type=click.Path(dir_okay=False), default=None,
@@ -367,7 +370,7 @@ def show(planfile: str, fmt: str, color: bool) -> int:
 @target_options
 @progress_options
 @common_options
-def apply(path: str | None, auto_approve: bool, parallelism: int, no_rollback: bool,
+def apply(path: str | None, auto_approve: bool, parallelism: int, atomic: bool, no_rollback: bool,
           journal: str | None, adopt: bool, fail_on_checks: str, realization_timeout: float,
           allow_deletes: int | None, ignores: tuple[str, ...],
           conn_opts: commands.ConnectOptions, color: bool, progress: Any) -> int:
@@ -405,6 +408,7 @@ def apply(path: str | None, auto_approve: bool, parallelism: int, no_rollback: b
         outcome = commands.run_apply(
             prepared,
             parallelism=parallelism,
+            atomic=atomic,
             rollback=not no_rollback,
             journal=Path(journal) if journal else None,
             realization_timeout=realization_timeout,

@@ -363,7 +363,8 @@ def default_journal(base: Path) -> Path:
 
 def run_apply(prepared: PreparedApply, *, parallelism: int, rollback: bool,
               journal: Path | None, realization_timeout: float, note: Note = _quiet,
-              color: bool = False, progress: Reporter | None = None) -> Outcome:
+              color: bool = False, progress: Reporter | None = None,
+              atomic: bool = False) -> Outcome:
     """Apply a prepared plan; StalePlanError (exit 3, nothing written) when NSX changed since it
     was planned, its first line saying so for a CI log cut to its first line. `progress`: how
     the steps are shown (default: LineReporter's lines through `note`)."""
@@ -383,6 +384,7 @@ def run_apply(prepared: PreparedApply, *, parallelism: int, rollback: bool,
             prepared.plan,
             conn.client,
             parallelism=parallelism,
+            atomic=atomic,
             rollback=rollback,
             journal_path=journal_path,
             reporter=progress if progress is not None else LineReporter(note, summary=False),

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from nsxplan import __version__
+from nsxplan.apply.atomic import AtomicExecutor
 from nsxplan.apply.executor import Client, Executor, build_steps, is_protected
 from nsxplan.apply.journal import Journal, utc_now
 from nsxplan.apply.records import (
@@ -135,12 +136,14 @@ def _protected_at(path: str, before: Mapping[str, Any] | None, live: LiveState
     return None
 
 
-def apply_plan(plan: Plan, client: Client, *, parallelism: int = 4, rollback: bool = True,
+def apply_plan(plan: Plan, client: Client, *, parallelism: int = 4, atomic: bool = False,
+               rollback: bool = True,
                journal_path: Path | str, reporter: Reporter | None = None,
                realization_timeout: float = 60.0, poll_interval: float = 0.2,
                read_live: Callable[[Any], LiveState] | None = None) -> ApplyResult:
     """Apply `plan`. Raises StalePlanError (exit 3) or ApplyError (protected object, cyclic
-    plan) before any write; otherwise returns an ApplyResult (see `status`, `exit_code`)."""
+    plan) before any write; otherwise returns an ApplyResult (see `status`, `exit_code`).
+    `atomic`: each dependency wave as one Hierarchical API PATCH (apply/atomic.py)."""
     started = time.monotonic()
     first_request = getattr(client, "request_count", 0)
     steps = build_steps(plan)
@@ -159,8 +162,9 @@ def apply_plan(plan: Plan, client: Client, *, parallelism: int = 4, rollback: bo
         rep.start({"nsxplan_version": __version__, "target": plan.target, "owner": plan.owner,
                    "plan_digest": plan_digest(plan), "config_digest": plan.config_digest,
                    "started": utc_now(), "journal": str(journal_file)}, len(steps))
-        executor = Executor(client, rep, parallelism=parallelism,
-                            realization_timeout=realization_timeout, poll_interval=poll_interval)
+        run = AtomicExecutor if atomic else Executor
+        executor = run(client, rep, parallelism=parallelism,
+                       realization_timeout=realization_timeout, poll_interval=poll_interval)
         results = executor.run(steps)
         result = ApplyResult(APPLIED, results=results, total_steps=len(steps),
                              journal_path=journal_file, counts=counts,

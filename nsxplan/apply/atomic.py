@@ -1,0 +1,241 @@
+"""`apply --atomic`: each dependency wave of creates and updates as one Hierarchical API PATCH.
+
+The steps are grouped into waves (every step's dependencies lie in earlier waves). For each wave:
+
+  1. one filtered Hierarchical API GET reads the pre-image of every object the wave writes
+     (instead of one GET per object), and the per-object refusals of the step executor apply
+     to it unchanged: protected, appeared since the plan, disappeared, `_revision` moved;
+     any refusal stops the apply before the wave is sent;
+  2. the wave's creates and updates go in one `PATCH /infra?enforce_revision_check=true`
+     (updates carry the plan's `_revision`), which NSX applies all-or-nothing: a 4xx means no
+     object of the wave changed, a 2xx that all did;
+  3. deletes are sent one by one (plain DELETEs): a delete in the Hierarchical API
+     (`marked_for_delete`) removes the object's whole subtree, which could take objects
+     nsxplan does not own with it; a plain DELETE is refused by NSX while anything hangs below;
+  4. realization is awaited for every object of the wave, in parallel.
+
+Each step is journaled (started with its pre-image, finished with its outcome) as in the
+per-object mode, so a failure in a later wave rolls back the earlier waves with the same
+rollback, and `nsxplan rollback JOURNAL` works the same.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from nsxplan.apply.executor import Client, _refusal, wait_realization
+from nsxplan.apply.records import Step, StepResult
+from nsxplan.apply.report import Reporter
+from nsxplan.errors import NsxApiError, NsxplanError, Problem
+from nsxplan.live.read import flatten_infra
+from nsxplan.nsx.kinds import KINDS
+from nsxplan.plan.model import DELETE, UPDATE
+
+_POLLERS = 16        # below the client's 20 requests in flight (client/ratelimit.py)
+
+# Path segment -> resource type of the objects under it (interfaces are ambiguous between
+# gateway kinds and never written).
+_BY_COLLECTION = {k.collection: k.resource_type for k in KINDS.values()
+                  if k.collection != "interfaces"}
+
+
+def waves(steps: Sequence[Step]) -> list[list[Step]]:
+    """Topological generations: a step lands in the wave after the last of its dependencies."""
+    level: dict[int, int] = {}
+    for step in sorted(steps, key=lambda s: s.seq):     # dependencies have smaller seqs
+        level[step.seq] = 1 + max((level[d] for d in step.depends if d in level), default=-1)
+    out: list[list[Step]] = [[] for _ in range(max(level.values(), default=-1) + 1)]
+    for step in sorted(steps, key=lambda s: s.seq):
+        out[level[step.seq]].append(step)
+    return out
+
+
+def chain(path: str) -> list[tuple[str, str]]:
+    """`/infra/tier-1s/t1/nat/USER/nat-rules/r` -> [(Tier1, t1), (PolicyNat, USER),
+    (PolicyNatRule, r)]. Raises ValueError for a path outside the kinds nsxplan writes."""
+    parts = path.split("/")
+    if parts[:2] != ["", "infra"]:
+        raise ValueError(f"{path} is not under /infra")
+    out: list[tuple[str, str]] = []
+    i = 2
+    while i < len(parts):
+        resource_type = _BY_COLLECTION.get(parts[i])
+        if resource_type is None:
+            raise ValueError(f"{path}: unknown collection {parts[i]!r}")
+        if KINDS[resource_type].singleton:
+            out.append((resource_type, parts[i]))
+            i += 1
+        else:
+            if i + 1 >= len(parts):
+                raise ValueError(f"{path}: no id after {parts[i]!r}")
+            out.append((resource_type, parts[i + 1]))
+            i += 2
+    return out
+
+
+def hierarchical_body(steps: Sequence[Step]) -> dict[str, Any]:
+    """The `Infra` tree writing `steps` (creates and updates): each object in its `Child<T>`
+    wrapper, reached through `ChildResourceReference`s, which walk into existing parents
+    without changing them."""
+    root: dict[str, Any] = {"resource_type": "Infra", "children": []}
+    nodes: dict[str, dict[str, Any]] = {"/infra": root}
+    for step in sorted(steps, key=lambda s: (s.path.count("/"), s.seq)):
+        links = chain(step.path)
+        parent = root
+        prefix = "/infra"
+        for depth, (resource_type, obj_id) in enumerate(links):
+            prefix = _child_path(prefix, resource_type, obj_id)
+            node = nodes.get(prefix)
+            last = depth == len(links) - 1
+            if node is None:
+                if last:
+                    body = dict(step.body or {})
+                    body["resource_type"] = resource_type
+                    wrapper = {"resource_type": f"Child{resource_type}", resource_type: body}
+                    node = body
+                else:
+                    node = wrapper = {"resource_type": "ChildResourceReference", "id": obj_id,
+                                      "target_type": resource_type}
+                parent.setdefault("children", []).append(wrapper)
+                nodes[prefix] = node
+            parent = node
+    return root
+
+
+def _child_path(parent: str, resource_type: str, obj_id: str) -> str:
+    if KINDS[resource_type].singleton:
+        return f"{parent}/{KINDS[resource_type].collection}"
+    return f"{parent}/{KINDS[resource_type].collection}/{obj_id}"
+
+
+def _types_for(steps: Sequence[Step]) -> list[str]:
+    return sorted({resource_type for s in steps for resource_type, _ in chain(s.path)})
+
+
+@dataclass
+class AtomicExecutor:
+    """The executor of `apply --atomic`; the same interface as executor.Executor."""
+
+    client: Client
+    reporter: Reporter
+    parallelism: int = 4
+    realization_timeout: float = 60.0
+    poll_interval: float = 0.2
+    results: dict[int, StepResult] = field(default_factory=dict)
+    _started: list[int] = field(default_factory=list)
+    interrupted: bool = False
+
+    def started_results(self) -> list[StepResult]:
+        return [self.results[s] for s in self._started if s in self.results]
+
+    def run(self, steps: Sequence[Step]) -> list[StepResult]:
+        try:
+            for wave in waves(steps):
+                if not self._wave(wave):
+                    break
+        except KeyboardInterrupt:
+            self.interrupted = True
+        return [self.results[s] for s in sorted(self.results)]
+
+    def _wave(self, wave: list[Step]) -> bool:
+        """Run one wave; False when the apply must stop."""
+        start = time.monotonic()
+        pre = self._pre_images(wave)
+        refused = [(s, why) for s in wave if (why := _refusal(s, pre.get(s.path)))]
+        if refused:
+            for step, why in refused:
+                self._start(step, pre.get(step.path))
+                self._finish(StepResult(step, ok=False, error=why, landed=False,
+                                        pre_image=pre.get(step.path),
+                                        elapsed=time.monotonic() - start))
+            return False
+        deletes = [s for s in wave if s.method == "DELETE"]
+        writes = [s for s in wave if s.method != "DELETE"]
+        results = {s.seq: StepResult(s, ok=False, pre_image=pre.get(s.path)) for s in wave}
+        for step in deletes:
+            self._start(step, pre.get(step.path))
+            self._send(results[step.seq], lambda p=step.path: self.client.delete(p))
+        if writes and not any(results[s.seq].error for s in deletes):
+            for step in writes:
+                self._start(step, pre.get(step.path))
+            body = hierarchical_body([_with_revision(s) for s in writes])
+            outcome = StepResult(writes[0], ok=False)
+            # NsxClient.patch takes query parameters; the executor's Client protocol does not
+            # need them.
+            self._send(outcome, lambda: self.client.patch(  # type: ignore[call-arg]
+                "/infra", body, params={"enforce_revision_check": True}))
+            for step in writes:
+                r = results[step.seq]
+                r.landed, r.error, r.problem = outcome.landed, outcome.error, outcome.problem
+        landed = [results[s.seq] for s in wave if results[s.seq].landed]
+        # Realization polls are small reads: more of them in flight than writes, so that a
+        # wave of thousands is polled at the client's rate, not at one latency per worker.
+        with ThreadPoolExecutor(max_workers=max(self.parallelism, _POLLERS)) as pool:
+            list(pool.map(self._realize, landed))
+        for step in wave:
+            r = results[step.seq]
+            if step.seq in self._started:
+                r.elapsed = time.monotonic() - start
+                self._finish(r)
+        return all(r.ok for r in results.values())
+
+    def _pre_images(self, wave: list[Step]) -> dict[str, dict[str, Any]]:
+        tree = self.client.get_infra(_types_for(wave))  # type: ignore[attr-defined]
+        return flatten_infra(tree, in_place=True)
+
+    def _send(self, result: StepResult, write: Any) -> None:
+        result.landed = None         # from here on, unknown until NSX answers
+        try:
+            write()
+        except NsxApiError as exc:
+            # NSX validates a write (a single object, or a whole H-API tree) before storing
+            # any of it: a 4xx means nothing of it landed.
+            if 400 <= exc.status < 500:
+                result.landed = False
+            result.problem = exc.problems[0] if exc.problems else Problem(str(exc))
+            result.error = result.problem.message
+            return
+        except NsxplanError as exc:
+            result.problem = exc.problems[0] if exc.problems else Problem(str(exc))
+            result.error = result.problem.message
+            return
+        result.landed = True
+
+    def _realize(self, result: StepResult) -> None:
+        step = result.step
+        try:
+            ok, state, message = wait_realization(
+                self.client, step.path, deleted=step.op == DELETE,
+                timeout=self.realization_timeout, poll_interval=self.poll_interval,
+                on_poll=lambda state, waited: self.reporter.step_waiting(step, state, waited))
+        except NsxplanError as exc:
+            result.problem = exc.problems[0] if exc.problems else Problem(str(exc))
+            result.error = result.problem.message
+            return
+        result.realized = state
+        if ok:
+            result.ok = True
+        else:
+            result.error = f"realization {state} for {step.path}: {message}"
+
+    def _start(self, step: Step, pre: Mapping[str, Any] | None) -> None:
+        self._started.append(step.seq)
+        self.reporter.step_started(step, pre)
+
+    def _finish(self, result: StepResult) -> None:
+        self.results[result.step.seq] = result
+        self.reporter.step_finished(result)
+
+
+def _with_revision(step: Step) -> Step:
+    """Updates carry the `_revision` read at plan time (build_steps already put it in the body);
+    `enforce_revision_check` makes NSX refuse the whole wave if any object moved since."""
+    if step.op == UPDATE and step.body is not None and "_revision" not in step.body \
+            and step.action.revision is not None:
+        body = {**step.body, "_revision": step.action.revision}
+        return Step(step.seq, step.action, step.op, step.method, body, step.depends)
+    return step
