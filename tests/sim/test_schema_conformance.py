@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
+from core_support import FakeClock
 from schema_check import Recorder, check, problems
 
 from nsxplan.sim import Simulator, demo_state
@@ -223,3 +224,27 @@ def test_the_checker_catches_what_nsx_does_not_send() -> None:
 
 def _dump(body: Any) -> bytes:
     return json.dumps(body).encode()
+
+
+def test_edge_refusals_match_nsx_model() -> None:
+    """What the auth and rate-limit layers answer: 401, 403 (XSRF), 429 (error_code "102" as
+    a string, as NSX sends it), session create/destroy, all against the model."""
+    clock = FakeClock()
+    sim = Simulator(demo_state())
+    recorder = Recorder(build_wsgi(sim, username="admin", password="pw", rate_limit=2,
+                                   clock=clock))
+    with httpx.Client(transport=httpx.WSGITransport(app=recorder),
+                      base_url="https://nsx") as c:
+        expect(c.get(INFRA + "/tier-0s"), 401)
+        expect(c.get(INFRA + "/tier-0s", auth=("admin", "wrong")), 401)
+        login = c.post("/api/session/create", data={"j_username": "admin", "j_password": "pw"})
+        expect(login, 200)
+        expect(c.get(INFRA + "/tier-0s", headers={"X-XSRF-TOKEN": "forged"}), 403)
+        xsrf = {"X-XSRF-TOKEN": login.headers["x-xsrf-token"]}
+        statuses = [c.get(INFRA + "/tier-0s", headers=xsrf).status_code for _ in range(4)]
+        assert 429 in statuses and statuses[0] == 200
+        clock.advance(10)
+        expect(c.post("/api/session/destroy", headers=xsrf), 200)
+    assert {x.status for x in recorder.exchanges} >= {200, 401, 403, 429}
+    found = problems(recorder.exchanges)
+    assert not found, "\n".join(found)
