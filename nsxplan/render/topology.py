@@ -43,7 +43,7 @@ class Node:
     details: list[str] = field(default_factory=list)
     ownership: str = "managed"   # managed | existing | ncp | unmanaged | outside
     action: str | None = None    # the plan's action on it (no-op included)
-    checks: list[tuple[str, str]] = field(default_factory=list)   # (status, check id)
+    checks: list[tuple[str, str]] = field(default_factory=list)   # (status, what to say)
 
 
 @dataclass(frozen=True)
@@ -328,5 +328,9 @@ def _mark_checks(picture: Picture, ids: _Ids, checks: Iterable[Check]) -> None:
         node = picture.nodes.get(target)
         if node is None:
             picture.notes.append(f"{check.status}: {check.id}: {check.subject}")
-        elif (check.status, check.id) not in node.checks:
-            node.checks.append((check.status, check.id))
+            continue
+        # Whether this plan caused it matters to a reviewer: say when it did not.
+        note = (" (waived)" if check.waiver else
+                " (already failing)" if check.baseline == "already" else "")
+        if (check.status, check.id + note) not in node.checks:
+            node.checks.append((check.status, check.id + note))
