@@ -2,6 +2,8 @@
 
 Every imported object carries `adopt: true`, so the next plan only adds the owner tag. Objects a
 principal identity (NCP) or the system owns are never imported: nsxplan will not manage them.
+That decision is `nsx.ownership.protection`, the planner's own rule; a shared guard module for
+write permission and NCP-ness is being built (issue 10) and should replace `_protected` here.
 """
 
 from __future__ import annotations

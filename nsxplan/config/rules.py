@@ -23,6 +23,7 @@ from nsxplan.nsx.addresses import (
     canonical_blocks,
     parse_blocks,
 )
+from nsxplan.nsx.fields import RECORD_MAX, RECORDED, encode_record
 from nsxplan.nsx.objects import OWNER_SCOPE
 
 RESERVED_TAG_PREFIX = OWNER_SCOPE.split("/")[0] + "/"   # "nsxplan/": every scope of ours
@@ -68,11 +69,11 @@ def semantic_problems(doc: MDict, today: date | None = None) -> list[Problem]:
         forwarder = tier1.get("dns_forwarder")
         if isinstance(forwarder, MDict):
             problems += forwarder_problems(forwarder, zones)
-            problems += tag_problems(forwarder)
+            problems += tag_problems(forwarder, "PolicyDnsForwarder")
     for tier0, _ in items(doc, "tier0s"):
         problems += active_active_nat(tier0)
     for zone, _ in items(doc, "dns_zones"):
-        problems += tag_problems(zone)
+        problems += tag_problems(zone, "PolicyDnsForwarderZone")
     problems += address_problems(doc)
     return problems
 
@@ -126,12 +127,13 @@ def duplicate_ids(entries: list[tuple[MDict, Source]], kind: str) -> list[Proble
 
 
 def gateway_problems(gateway: MDict, kind: str) -> list[Problem]:
-    problems = tag_problems(gateway) + existing_problems(gateway, kind)
-    for child in ("static_routes", "nat_rules"):
+    gateway_type = "Tier0" if kind == "Tier-0" else "Tier1"
+    problems = tag_problems(gateway, gateway_type) + existing_problems(gateway, kind)
+    for child, child_type in (("static_routes", "StaticRoutes"), ("nat_rules", "PolicyNatRule")):
         entries = list(items(gateway, child))
         problems += duplicate_ids(entries, KIND_NAMES[child])
         for entry, _ in entries:
-            problems += tag_problems(entry)
+            problems += tag_problems(entry, child_type)
     for route, _ in items(gateway, "static_routes"):
         problems += route_problems(route)
     rules = list(items(gateway, "nat_rules"))
@@ -141,7 +143,7 @@ def gateway_problems(gateway: MDict, kind: str) -> list[Problem]:
     return problems
 
 
-def tag_problems(doc: MDict) -> list[Problem]:
+def tag_problems(doc: MDict, resource_type: str = "") -> list[Problem]:
     tags = doc.get("tags")
     found: list[tuple[str, Source]] = []
     if isinstance(tags, MDict):
@@ -149,10 +151,21 @@ def tag_problems(doc: MDict) -> list[Problem]:
     elif isinstance(tags, MList):
         found = [(t["scope"], at(t, "scope")) for t, _ in items(doc, "tags")
                  if isinstance(t.get("scope"), str)]
-    return [Problem(f"tag scope `{scope}` is reserved for nsxplan", where,
-                    hint=f"use a scope that does not start with `{RESERVED_TAG_PREFIX}`; "
-                         "nsxplan adds its owner tag itself")
-            for scope, where in found if scope.lower().startswith(RESERVED_TAG_PREFIX)]
+    problems = [Problem(f"tag scope `{scope}` is reserved for nsxplan", where,
+                        hint=f"use a scope that does not start with `{RESERVED_TAG_PREFIX}`; "
+                             "nsxplan adds its owner tag itself")
+                for scope, where in found if scope.lower().startswith(RESERVED_TAG_PREFIX)]
+    # The record of what nsxplan manages (nsxplan/managed) lists the tag scopes in one tag
+    # value of at most 256 characters; counted as if every optional field were set too.
+    fields = set(RECORDED.get(resource_type) or {f for fs in RECORDED.values() for f in fs})
+    record = encode_record(fields, (scope for scope, _ in found))
+    if found and len(record) > RECORD_MAX and isinstance(tags, (MDict, MList)):
+        problems.append(Problem(
+            f"these tag scopes make nsxplan's record tag (nsxplan/managed) {len(record)} "
+            f"characters long; NSX allows {RECORD_MAX}",
+            tags.source, hint="use fewer or shorter tag scopes on this object (nsxplan records "
+                              "the scopes it sets in the tag nsxplan/managed)"))
+    return problems
 
 
 def existing_problems(gateway: MDict, kind: str) -> list[Problem]:

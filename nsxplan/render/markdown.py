@@ -12,6 +12,7 @@ import html
 import re
 from collections.abc import Callable, Sequence
 
+from nsxplan.plan.guards import exceeded
 from nsxplan.plan.model import CREATE, DELETE, REPLACE, UPDATE, Action, Check, Plan, Unmanaged
 from nsxplan.redact import scrub_target
 from nsxplan.render.common import (
@@ -69,7 +70,12 @@ def _head(plan: Plan) -> str:
         names = ", ".join(_code(a.address) for a in destroyed[:_BANNER_ADDRESSES])
         if len(destroyed) > _BANNER_ADDRESSES:
             names += f" and {len(destroyed) - _BANNER_ADDRESSES} more"
-        lines += ["> [!CAUTION]", f"> This plan {what}: {names}.", ""]
+        lines += ["> [!CAUTION]", f"> This plan {what}: {names}."]
+        why = exceeded(plan)
+        if why:
+            lines.append(f"> `apply` refuses it ({_text(why)}) unless given "
+                         f"`--allow-deletes {len(destroyed)}`.")
+        lines.append("")
     s = plan.summary()
     lines += [
         "| Create | Update | Delete | Replace | Unchanged | Unmanaged | Checks failed "

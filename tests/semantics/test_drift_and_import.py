@@ -126,3 +126,51 @@ def test_import_tier0_keeps_the_gateway_existing_and_adopts_its_children(
     out_file.write_text(out_file.read_text().replace("adopt: true", "adopt: false"))
     code, out, err = run(capsys, "plan", str(out_file.parent), "--detailed-exitcode")
     assert code == 0, out + err
+
+
+def test_apply_refuses_a_mass_delete_without_allow_deletes(
+        lab: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    stack = lab / "stack"
+    routes = "".join(f"      - {{id: r{i}, network: 192.168.{i}.0/24, next_hops: "
+                     f"[{{ip: 10.27.51.1}}]}}\n" for i in range(11))
+    yaml_file = stack / "nsxplan.yaml"
+    full = yaml_file.read_text().replace("    static_routes:\n", "    static_routes:\n" + routes)
+    yaml_file.write_text(full)
+    assert run(capsys, "apply", str(stack), "--auto-approve")[0] == 0
+    yaml_file.write_text(full.replace(routes, ""))
+    code, out, err = run(capsys, "plan", str(stack))
+    assert code == 0 and "apply will refuse this plan: it deletes or replaces 11 objects" in err
+    code, out, err = run(capsys, "apply", str(stack), "--auto-approve")
+    assert code == 1 and "refusing to apply: it deletes or replaces 11 objects" in err
+    assert "--allow-deletes 11" in err and "Traceback" not in err
+    state = (lab / "lab.json").read_text()
+    assert "192.168.3.0/24" in state, "nothing was written"
+    code, out, err = run(capsys, "apply", str(stack), "--auto-approve", "--allow-deletes", "11")
+    assert code == 0, err
+    assert "192.168.3.0/24" not in (lab / "lab.json").read_text()
+
+
+def test_removals_through_apply_converge(lab: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The real apply (not a test writer): removed tag and field go, foreign tags stay."""
+    stack = lab / "stack"
+    yaml_file = stack / "nsxplan.yaml"
+    tagged = yaml_file.read_text().replace(
+        "        translated: 10.27.51.147\n",
+        "        translated: 10.27.51.147\n        description: tkg\n"
+        "        tags: {ticket: CHG-1}\n")
+    yaml_file.write_text(tagged)
+    assert run(capsys, "apply", str(stack), "--auto-approve")[0] == 0
+    _edit_state(lab, f"{NAT}/tkg-egress", {"tags": [
+        {"scope": "nsxplan/owner", "tag": "tanzu-egress"},
+        {"scope": "nsxplan/managed", "tag": "description,tag:ticket"},
+        {"scope": "ticket", "tag": "CHG-1"}, {"scope": "backup", "tag": "nightly"}]})
+    yaml_file.write_text(tagged.replace("        description: tkg\n", "").replace(
+        "        tags: {ticket: CHG-1}\n", ""))
+    code, out, err = run(capsys, "apply", str(stack), "--auto-approve")
+    assert code == 0, out + err
+    assert "removed from the configuration: description, tag ticket" in out
+    rule = json.loads((lab / "lab.json").read_text())
+    text = json.dumps(rule)
+    assert '"scope": "backup", "tag": "nightly"' in text and '"CHG-1"' not in text
+    code, out, err = run(capsys, "plan", str(stack), "--detailed-exitcode")
+    assert code == 0, out + err

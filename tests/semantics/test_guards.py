@@ -93,3 +93,12 @@ tier0s:
         lab.plan(config(tmp_path, changed, "v2.yaml"))
     assert "action cannot change in place, so the plan would replace" in exc.value.format()
     assert "protected" in exc.value.format()
+
+
+def test_markdown_plan_says_apply_will_refuse(lab: Lab, tmp_path: Path) -> None:
+    from nsxplan.render.markdown import render_markdown
+
+    lab.apply(config(tmp_path, _routes(12)))
+    text = render_markdown(lab.plan(config(tmp_path, "tier0s: []\n", "empty.yaml")))
+    assert "> `apply` refuses it (it deletes or replaces 12 objects (more than 10)) unless " \
+           "given `--allow-deletes 12`." in text

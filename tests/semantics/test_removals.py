@@ -90,3 +90,21 @@ def test_object_without_a_record_is_not_changed_just_to_record(lab: Lab, tmp_pat
     lab.patch("/infra/tier-1s/apps", {"tags": [t for t in live["tags"]
                                                if t["scope"] != "nsxplan/managed"]})
     assert not lab.plan(cfg).has_changes
+
+
+def test_tag_scopes_longer_than_the_record_fail_validation(tmp_path: Path) -> None:
+    import pytest
+
+    from nsxplan.errors import ConfigError
+
+    scopes = "".join(f"          cost-center-scope-{i:02d}: x\n" for i in range(20))
+    body = ("tier0s:\n  - id: vcf-t0\n    existing: true\n    static_routes:\n"
+            "      - id: r\n        network: 10.0.0.0/8\n        next_hops: [{ip: 10.27.51.1}]\n"
+            "        tags:\n" + scopes)
+    with pytest.raises(ConfigError) as exc:
+        config(tmp_path, body)
+    assert ":11:11: these tag scopes make nsxplan's record tag (nsxplan/managed) 524 " \
+           "characters long; NSX allows 256" in exc.value.format()
+    # Eight of them fit.
+    short = body.replace(scopes, "".join(scopes.splitlines(keepends=True)[:8]))
+    assert len(config(tmp_path, short, "short.yaml").tier0s[0].static_routes[0].tags) == 8
