@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from nsxplan.checks.fixes import ReflexiveAddressPool, default_route_yaml, reflexive_rule_yaml
-from nsxplan.checks.topology import NatView, Tier0View, Tier1View, Topology
+from nsxplan.checks.topology import NatView, RouteView, Tier0View, Tier1View, Topology
 from nsxplan.errors import Source
 from nsxplan.nsx.addresses import IPNetwork, covers, fmt_net
 from nsxplan.plan.model import Check
@@ -45,18 +45,29 @@ def egress_checks(topo: Topology, planner: ReflexiveAddressPool,
                 f"its Tier-1s ({_addresses(egress)}) are advertised, no Tier-0 NAT is needed",
                 source=_source(t0)))
             continue
-        # It looks at the Tier-0's NAT rules and the Tier-1's SNAT rule: a plan changing neither
-        # does not touch it (checks/baseline.py).
+        # The objects it judged: the Tier-1's SNAT rule and the Tier-0 rule covering it, if
+        # any. A plan changing other rules of the same Tier-0 does not touch it
+        # (checks/baseline.py); one that adds a covering rule changes its finding anyway.
         out.extend(replace(_nat_check(topo, planner, t0, t1, rule, net),
-                           paths=(f"{t0.path}/nat", rule.path))
+                           paths=_judged(t0, rule, net))
                    for t1, rule, net in egress)
     # The default route matters where this stack's dependencies or some egress leave.
     relevant = {t.path for t in topo.relevant_tier0s()} | with_egress
-    out.extend(replace(_default_route(t0), paths=(f"{t0.path}/static-routes",))
+    out.extend(replace(_default_route(t0),
+                       paths=tuple(r.path for r in t0.routes if r.path and _is_default(r)))
                for t0 in topo.tier0s.values()
                if t0.path in relevant and not t0.has_bgp_peer
                and (scope is None or t0.path in scope))
     return out
+
+
+def _judged(t0: Tier0View, rule: NatView, net: IPNetwork) -> tuple[str, ...]:
+    covering = t0.nat_covering(net)
+    return (rule.path,) + ((covering.path,) if covering is not None else ())
+
+
+def _is_default(route: RouteView) -> bool:
+    return route.network is not None and route.network.prefixlen == 0
 
 
 def _addresses(egress: list[tuple[Tier1View, NatView, IPNetwork]]) -> str:

@@ -63,20 +63,42 @@ def test_preexisting_failure_does_not_block_an_unrelated_change(lab: Lab,
     assert check.pages, "drift still reports it"
 
 
-def test_a_plan_touching_the_failure_or_causing_one_is_blocked(lab: Lab,
-                                                              tmp_path: Path) -> None:
-    lab.apply(config(tmp_path, EGRESS))
+def test_fixing_one_egress_is_not_blocked_by_another_already_failing(
+        lab: Lab, tmp_path: Path) -> None:
+    """Adding the Supervisor's REFLEXIVE rule changes nothing the TKG failure looked at."""
+    only_tkg = EGRESS[:EGRESS.index("      - id: supervisor-egress")] + \
+        EGRESS[EGRESS.index("      - id: tkg-egress"):]
+    lab.apply(config(tmp_path, only_tkg))
     _ncp_adds_an_egress_address(lab)
-    # Changing the Tier-0's NAT touches the failing check: it is left failing by this plan.
-    moved = config(tmp_path, EGRESS.replace("10.27.51.147", "10.27.51.148"), "v2.yaml")
-    check = _check(lab.plan(moved), NEW_EGRESS)
-    assert check.baseline == "left" and check in blocking(lab.plan(moved).checks)
+    p = lab.plan(config(tmp_path, EGRESS, "v2.yaml"))
+    assert _check(p, NEW_EGRESS).baseline == "already"
+    assert _check(p, "egress 30.0.0.5 of Tier-1 domain-c8").baseline == "fixed"
+    assert blocking(p.checks) == []
+
+
+def test_a_plan_causing_a_failure_or_changing_a_judged_object_is_blocked(
+        lab: Lab, tmp_path: Path) -> None:
+    lab.apply(config(tmp_path, EGRESS))
     # Deleting the TKG rule causes a new failure.
     without_tkg = EGRESS[:EGRESS.index("      - id: tkg-egress")]
     p = lab.plan(config(tmp_path, without_tkg, "v3.yaml"))
     tkg = _check(p, "egress 30.0.0.16 of Tier-1 vnet-domain-c8")
     assert (tkg.status, tkg.was, tkg.baseline) == ("fail", "ok", "new")
     assert tkg in blocking(p.checks)
+
+
+def test_judge_left_when_the_plan_changes_a_judged_object_or_the_finding() -> None:
+    from nsxplan.checks.baseline import judge
+    from nsxplan.plan.model import Check
+
+    before = Check("x.y", "fail", "s", "broken", paths=("/infra/a",))
+    assert judge([before], [before], ["/infra/b"])[0].baseline == "already"
+    assert judge([before], [before], ["/infra/a"])[0].baseline == "left"
+    worse = dataclasses.replace(before, message="broken differently")
+    assert judge([worse], [before], [])[0].baseline == "left"
+    fixed = judge([], [before], [])[0]
+    assert (fixed.status, fixed.was, fixed.baseline) == ("ok", "fail", "fixed")
+    assert fixed.pages
 
 
 def test_waiver_silences_exactly_one_failure(lab: Lab, tmp_path: Path) -> None:
