@@ -99,23 +99,95 @@ def _adopt_hint(kind: str, gw_id: str, mine: NatView, live: NatView) -> str:
 
 def _nat_checks(kind: str, gw_id: str, rules: Iterable[NatView]) -> list[Check]:
     rules = list(rules)
+    facts = [(r.from_config, _side(r), _translation(r), _match(r)) for r in rules]
     out: list[Check] = []
-    for i, a in enumerate(rules):
-        for b in rules[i + 1:]:
-            if not (a.from_config or b.from_config) or _side(a) != _side(b):
-                continue
-            if _translation(a) == _translation(b):
-                continue
-            mine, other = (a, b) if a.from_config else (b, a)
-            if _match(a) == _match(b):
-                if other.from_config:
-                    continue        # two configured rules: `validate` reports it with lines
-                out.append(_conflict(kind, gw_id, mine, other))
-                continue
-            shadow = _shadowing(a, b)
-            if shadow is not None:
-                out.append(_shadow(kind, gw_id, *shadow))
+    for i, j in _candidate_pairs(rules, facts):
+        a, b = rules[i], rules[j]
+        a_config, a_side, a_translation, a_match = facts[i]
+        b_config, b_side, b_translation, b_match = facts[j]
+        if not (a_config or b_config) or a_side != b_side:
+            continue
+        if a_translation == b_translation:
+            continue
+        mine, other = (a, b) if a_config else (b, a)
+        if a_match == b_match:
+            if other.from_config:
+                continue        # two configured rules: `validate` reports it with lines
+            out.append(_conflict(kind, gw_id, mine, other))
+            continue
+        shadow = _shadowing(a, b)
+        if shadow is not None:
+            out.append(_shadow(kind, gw_id, *shadow))
     return out
+
+
+def _candidate_pairs(rules: list[NatView], facts: Sequence[tuple[object, ...]]
+                     ) -> list[tuple[int, int]]:
+    """The pairs (i < j) that can yield a check, in the order of a plain double loop: equal
+    matches (a conflict) and pairs where one rule's match may lie inside the other's (a
+    shadow). Comparing every pair costs seconds on gateways with hundreds of rules; a shadow
+    needs the later rule's networks inside the earlier's on both sides, so candidates are
+    found through the span of one side's networks (whichever side is more often specific),
+    and the exact test runs on those alone."""
+    pairs: set[tuple[int, int]] = set()
+    by_match: dict[object, list[int]] = {}
+    for i, f in enumerate(facts):
+        by_match.setdefault((f[1], f[3]), []).append(i)
+    for group in by_match.values():
+        pairs.update((a, b) for n, a in enumerate(group) for b in group[n + 1:])
+    for side in {f[1] for f in facts}:
+        members = [i for i, f in enumerate(facts) if f[1] == side]
+        dst = sum(1 for i in members if rules[i].destination is not None)
+        src = sum(1 for i in members if rules[i].source is not None)
+        spans = [_span(rules[i].destination if dst >= src else rules[i].source)
+                 for i in members]
+        for later, first in _containing(members, spans):
+            pairs.add((min(later, first), max(later, first)))
+    return sorted(pairs)
+
+
+_ANY = ("any",)          # no networks: Any, contains everything
+_UNKNOWN = ("unknown",)  # mixed address families or nothing parsed: always a candidate
+
+
+def _span(nets: Sequence[IPNetwork] | None) -> tuple[object, ...]:
+    if nets is None:
+        return _ANY
+    if not nets or len({n.version for n in nets}) != 1:
+        return _UNKNOWN
+    return (nets[0].version, min(int(n.network_address) for n in nets),
+            max(int(n.broadcast_address) for n in nets))
+
+
+def _containing(members: list[int], spans: list[tuple[object, ...]]
+                ) -> Iterable[tuple[int, int]]:
+    """(later, first) index pairs where first's span may contain later's (a superset of the
+    pairs where first's networks cover later's)."""
+    exact: dict[tuple[object, ...], list[int]] = {}
+    wide: list[tuple[int, tuple[object, ...]]] = []      # Any, unknown or more than one address
+    for i, span in zip(members, spans, strict=True):
+        if span in (_ANY, _UNKNOWN) or span[1] != span[2]:
+            wide.append((i, span))
+        exact.setdefault(span, []).append(i)
+    for later, span in zip(members, spans, strict=True):
+        if span is _UNKNOWN:
+            yield from ((later, first) for first in members if first != later)
+            continue
+        for first in exact.get(span, ()):
+            if first != later:
+                yield later, first
+        for first, outer in wide:
+            if first != later and outer != span and _may_contain(outer, span):
+                yield later, first
+
+
+def _may_contain(outer: tuple[object, ...], inner: tuple[object, ...]) -> bool:
+    if outer in (_ANY, _UNKNOWN):
+        return True
+    if inner is _ANY:
+        return False
+    return (outer[0] == inner[0] and outer[1] <= inner[1]  # type: ignore[operator]
+            and inner[2] <= outer[2])  # type: ignore[operator]
 
 
 def _conflict(kind: str, gw_id: str, mine: NatView, other: NatView) -> Check:

@@ -20,7 +20,6 @@ Decisions:
 
 from __future__ import annotations
 
-import dataclasses
 import heapq
 from collections.abc import Mapping
 from datetime import datetime, timezone
@@ -161,8 +160,7 @@ def _with_modified(action: Action, obj: Mapping[str, Any]) -> Action:
     """Who changed the live object last and when: drift names them."""
     user = obj.get("_last_modified_user") or obj.get("_create_user")
     when = iso_time(obj.get("_last_modified_time") or obj.get("_create_time"))
-    return dataclasses.replace(action, modified_user=str(user) if user else None,
-                               modified_time=when)
+    return _evolve(action, modified_user=str(user) if user else None, modified_time=when)
 
 
 def _update(d: Desired, obj: Mapping[str, Any], m: Managed, adopting: bool) -> Action:
@@ -171,7 +169,7 @@ def _update(d: Desired, obj: Mapping[str, Any], m: Managed, adopting: bool) -> A
     revision = int(revision) if isinstance(revision, int) else None
     k = KINDS[d.kind]
     after = {**m.body, "tags": merged_tags(m.tags, obj.get("tags"), drop=m.drop)}
-    if not adopting and _same_raw(k, obj, after):
+    if not adopting and _same_raw(k, obj, after, m.scopes):
         # Fast path, exact: equal raw values have equal canonical forms, and fields whose raw
         # values differ are compared canonically one by one. After an apply most objects come
         # back as sent (or with a server default, such as a next hop's admin_distance), and a
@@ -211,15 +209,21 @@ def _only_record(diff: FieldDiff) -> bool:
     return others(diff.before) == others(diff.after)
 
 
-def _same_raw(k: Kind, obj: Mapping[str, Any], after: Mapping[str, Any]) -> bool:
+def _same_raw(k: Kind, obj: Mapping[str, Any], after: Mapping[str, Any],
+              scopes: frozenset[str]) -> bool:
     for f, v in after.items():
         if f == "tags":
             continue
         live = obj.get(f)
         if live != v and (f in _IDENTITY or not _same_field(k, f, live, v)):
             return False
-    live_tags = obj.get("tags") or ()
-    return len(live_tags) == len(after["tags"]) and all(t in after["tags"] for t in live_tags)
+    # Tags as _managed_view and canon_tags see them: only the compared scopes, as a set.
+    return _tag_set(obj.get("tags"), scopes) == _tag_set(after.get("tags"), scopes)
+
+
+def _tag_set(tags: Any, scopes: frozenset[str]) -> set[tuple[str, str]]:
+    return {(scope, str(t.get("tag") or "")) for t in tags or ()
+            if (scope := str(t.get("scope") or "")) in scopes}
 
 
 def _same_field(k: Kind, name: str, live: Any, want: Any) -> bool:
@@ -442,7 +446,17 @@ def _with_dependencies(drafts: dict[str, Action], desired: list[Desired],
 
 
 def _replace_deps(a: Action, depends: tuple[str, ...]) -> Action:
-    return dataclasses.replace(a, depends_on=depends)
+    return _evolve(a, depends_on=depends)
+
+
+def _evolve(a: Action, **changes: Any) -> Action:
+    """dataclasses.replace for the planner's hot loop (twice per object): a copy of the frozen
+    Action with some fields changed, without replace's per-call field introspection and
+    re-validation (its fields were validated when `a` was built)."""
+    new = object.__new__(Action)
+    new.__dict__.update(a.__dict__)
+    new.__dict__.update(changes)
+    return new
 
 
 def _order(graph: dict[str, tuple[Action, tuple[str, ...]]]) -> tuple[Action, ...]:
