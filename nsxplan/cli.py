@@ -10,8 +10,10 @@ from __future__ import annotations
 import gc
 import logging
 import os
+import signal
 import sys
 import tempfile
+import threading
 import traceback
 from collections.abc import Callable
 from functools import wraps
@@ -25,6 +27,8 @@ from nsxplan.errors import (
     EXIT_CHANGES,
     EXIT_ERROR,
     EXIT_OK,
+    EXIT_SIGINT,
+    Interrupted,
     NsxplanError,
     UsageError,
 )
@@ -417,23 +421,34 @@ def apply(path: str | None, auto_approve: bool, parallelism: int, atomic: bool, 
             progress=progress,
         )
         click.echo(outcome.summary)
-        return EXIT_OK if outcome.ok else EXIT_ERROR
+        return _code(outcome)
     finally:
         prepared.close()
 
 
 @cli.command(short_help="Restore the pre-apply state recorded in a journal.")
 @click.argument("journal", type=click.Path(dir_okay=False))
+@click.option("--force", is_flag=True,
+              help="Also restore objects someone changed after nsxplan wrote them "
+                   "(their change is lost); never protected or other owners' objects.")
 @target_options
 @common_options
-def rollback(journal: str, conn_opts: commands.ConnectOptions, color: bool) -> int:
+def rollback(journal: str, force: bool, conn_opts: commands.ConnectOptions,
+             color: bool) -> int:
     """Restore the pre-apply state recorded in a journal (after a crash or --no-rollback).
 
-    JOURNAL is the file `nsxplan apply` named on stderr (.nsxplan/journal-*.jsonl). Exit 0
-    restored, 1 not fully restored (it says what is left).
+    JOURNAL is the file `nsxplan apply` named on stderr (.nsxplan/journal-*.jsonl). An object
+    changed since nsxplan wrote it is a conflict: reported and left alone unless --force. Exit
+    0 restored, 1 not fully restored (it says what is left), 130/143 interrupted.
     """
-    outcome = commands.rollback(Path(journal), conn_opts, note=_note)
+    outcome = commands.rollback(Path(journal), conn_opts, note=_note, force=force)
     click.echo(outcome.summary)
+    return _code(outcome)
+
+
+def _code(outcome: commands.Outcome) -> int:
+    if outcome.exit_code is not None:
+        return outcome.exit_code
     return EXIT_OK if outcome.ok else EXIT_ERROR
 
 
@@ -563,14 +578,21 @@ def main(argv: list[str] | None = None) -> int:
         # httpx imports its own command line client (click, rich, pygments: ~40 ms) whenever
         # those happen to be installed; nsxplan never runs it, and httpx handles its absence.
         sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
+    previous = _handle_signals()
     try:
         # Every option also reads NSXPLAN_<COMMAND>_<OPTION> (NSXPLAN_PLAN_FORMAT=markdown):
         # CI templates set flags once; explicit names (NSX_MANAGER, ...) still come first.
         code = cli.main(args=argv, prog_name="nsxplan", standalone_mode=False,
                         auto_envvar_prefix=ENV_PREFIX)
-    except click.exceptions.Abort:
-        _note("Aborted.")
-        code = EXIT_ERROR
+    except click.exceptions.Abort as exc:
+        # click turns Ctrl-C (and our SIGTERM) into Abort: an interrupt exits 130/143 like
+        # everywhere else; EOF at a prompt stays a plain error.
+        cause = exc.__cause__ or exc.__context__
+        if isinstance(cause, KeyboardInterrupt):
+            code = _interrupted(cause)
+        else:
+            _note("Aborted.")
+            code = EXIT_ERROR
     except NO_ARGS_IS_HELP as exc:  # bare `nsxplan sim`: its help, not "Error: Usage: ..."
         _note(exc.ctx.get_help() if exc.ctx is not None else exc.format_message())
         code = EXIT_ERROR
@@ -581,11 +603,12 @@ def main(argv: list[str] | None = None) -> int:
     except NsxplanError as exc:
         _note(exc.format())
         code = exc.exit_code
-    except KeyboardInterrupt:
-        _note("Interrupted.")
-        code = 130
+    except KeyboardInterrupt as exc:
+        code = _interrupted(exc)
     except Exception as exc:  # noqa: BLE001 - the last line of defence: say it is our bug
         code = _internal_error(exc)
+    finally:
+        _restore_signals(previous)
     if code is None:
         code = EXIT_OK
     if argv is None:
@@ -602,6 +625,36 @@ def _gc_policy() -> None:
     also pause the collector (perf.paused_gc)."""
     gc.freeze()
     gc.set_threshold(50_000, 20, 20)
+
+
+def _handle_signals() -> dict[int, Any]:
+    """SIGINT and SIGTERM alike raise Interrupted in the main thread, at every phase: a CI
+    job's cancel (SIGTERM) gets the same careful stop as Ctrl-C: no new writes, the in-flight
+    ones finished, a rollback. A signal the process was started with ignored (a background
+    job's SIGINT) stays ignored."""
+    previous: dict[int, Any] = {}
+    if threading.current_thread() is not threading.main_thread():
+        return previous
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        if signal.getsignal(sig) == signal.SIG_IGN:
+            continue
+        previous[sig] = signal.signal(sig, _raise_interrupted)
+    return previous
+
+
+def _raise_interrupted(signum: int, _frame: Any) -> None:
+    raise Interrupted(signum)
+
+
+def _restore_signals(previous: dict[int, Any]) -> None:
+    for sig, handler in previous.items():
+        signal.signal(sig, handler)
+
+
+def _interrupted(exc: BaseException) -> int:
+    signum = int(getattr(exc, "signum", signal.SIGINT))
+    _note(f"Interrupted ({'Ctrl-C' if signum == signal.SIGINT else signal.Signals(signum).name}).")
+    return EXIT_SIGINT if signum == signal.SIGINT else 128 + signum
 
 
 def _usage_hint(exc: click.exceptions.ClickException) -> str:

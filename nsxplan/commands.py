@@ -354,6 +354,7 @@ def _refuse_other_target(conn: Connection, recorded: str | None, what: str) -> N
 class Outcome:
     ok: bool
     summary: str
+    exit_code: int | None = None    # when not simply 0/1 (130/143: interrupted)
 
 
 def default_journal(base: Path) -> Path:
@@ -395,7 +396,7 @@ def run_apply(prepared: PreparedApply, *, parallelism: int, rollback: bool,
     finally:
         # The simulator file is written even after a failed apply: it must show what NSX shows.
         conn.persist()
-    return Outcome(bool(result.ok), result.summary)
+    return Outcome(bool(result.ok), result.summary, result.exit_code)
 
 
 def _stale(source: Path | None, exc: StalePlanError) -> StalePlanError:
@@ -408,18 +409,19 @@ def _stale(source: Path | None, exc: StalePlanError) -> StalePlanError:
     ])
 
 
-def rollback(journal: Path, opts: ConnectOptions, *, note: Note = _quiet) -> Outcome:
+def rollback(journal: Path, opts: ConnectOptions, *, note: Note = _quiet,
+             force: bool = False) -> Outcome:
     from nsxplan.apply.journal import read_header, rollback_journal
 
     header = read_header(journal)
     conn = connect(opts, None, fallback=header.get("target"), note=note)
     _refuse_other_target(conn, header.get("target"), f"{journal} is a journal")
     try:
-        result = rollback_journal(journal, conn.client)
+        result = rollback_journal(journal, conn.client, force=force)
     finally:
         conn.persist()
         conn.close()
-    return Outcome(bool(result.ok), result.summary)
+    return Outcome(bool(result.ok), result.summary, result.exit_code)
 
 
 # ------------------------------------------------------------------ export / import / graph

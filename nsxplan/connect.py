@@ -196,7 +196,14 @@ class StateLock:
         except ImportError:  # not POSIX: no locking, as before
             return None
         if not state_file.parent.is_dir():
-            return None   # nothing there yet; persist() creates the directory
+            # Created now, not at the first save: two commands racing on a new lab must still
+            # exclude each other (each would otherwise write back its own copy).
+            try:
+                state_file.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise UsageError(f"cannot create the directory of simulator state {state_file}: "
+                                 f"{exc.strerror or exc}",
+                                 hint="use sim:FILE with FILE in a writable directory") from None
         lock_path = state_file.parent / f".{state_file.name}.lock"
         try:
             fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)

@@ -34,6 +34,22 @@ EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_CHANGES = 2
 EXIT_STALE = 3
+EXIT_SIGINT = 130      # 128 + SIGINT: Ctrl-C
+EXIT_SIGTERM = 143     # 128 + SIGTERM: a CI job cancelled, a service stopped
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM, raised in the main thread by the CLI's signal handlers. A
+    KeyboardInterrupt, so that every stage handles both signals alike; `signum` keeps which
+    one it was for the exit code (128 + signum) and the messages."""
+
+    def __init__(self, signum: int = 2) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum
 
 
 @dataclass(frozen=True, order=True)

@@ -15,13 +15,13 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from nsxplan import __version__
 from nsxplan.apply.atomic import AtomicExecutor
-from nsxplan.apply.executor import Client, Executor, build_steps, is_protected
+from nsxplan.apply.executor import Client, Executor, build_steps
 from nsxplan.apply.journal import Journal, utc_now
 from nsxplan.apply.records import (
     APPLIED,
@@ -30,15 +30,17 @@ from nsxplan.apply.records import (
     ROLLBACK_INCOMPLETE,
     ROLLED_BACK,
     ApplyResult,
+    RollbackResult,
     UndoItem,
+    signal_name,
 )
 from nsxplan.apply.report import Reporter, Reporters
 from nsxplan.apply.rollback import undo
 from nsxplan.errors import ApplyError, Problem
 from nsxplan.live.state import LiveState
+from nsxplan.nsx.guard import Guard, ownership_refusal
 from nsxplan.nsx.objects import OWNER_SCOPE
-from nsxplan.nsx.ownership import owner_of
-from nsxplan.plan.model import CREATE, DELETE, REPLACE, UPDATE, Action, Plan
+from nsxplan.plan.model import CREATE, DELETE, REPLACE, UPDATE, Plan
 from nsxplan.plan.stale import check_stale
 
 __all__ = ["ApplyResult", "apply_plan", "check_stale", "plan_digest", "refuse_protected"]
@@ -59,33 +61,24 @@ def _bulk_read_live(client: Client) -> LiveState:
 
 
 def refuse_protected(plan: Plan, live: LiveState) -> None:
-    """Defence in depth behind the planner, for saved plans that were edited by hand: never
-    write a protected or system-owned object, nor anything under one (a route on an NCP Tier-1
-    is NCP's Tier-1 changed); never delete or replace what does not carry this plan's owner
-    tag (adopting an untagged object excepted, as the planner allows); never write another
-    owner's objects; never write anything but a plain /infra policy path (`..`, `%2F` and the
-    like would reach an object other than the one checked here)."""
+    """Defence in depth behind the planner, for saved plans that were edited by hand: the
+    planner's own guard (nsxplan.guard) over the live state just read: canonical /infra paths
+    only, nothing protected or under something protected, nothing of another owner's, deletes
+    and replaces only of this owner's objects, updates only of ours or adopted ones."""
+    guard = Guard(live.get)
     problems = []
     for action in plan.changes:
-        bad_path = _unsafe_path(action.path)
-        if bad_path is not None:
+        refusal = guard.refusal(action.path, action.before, live.get(action.path))
+        if refusal is not None:
             problems.append(Problem(
-                f"{action.address}: {action.path!r} {bad_path}; refusing to {action.action} it",
-                hint="the saved plan was edited or damaged; run `nsxplan plan --out FILE` "
-                     "again"))
-            continue
-        found = _protected_at(action.path, action.before, live)
-        if found is not None:
-            path, obj = found
-            what = "is protected" if path == action.path else f"is under protected {path}"
-            problems.append(Problem(
-                f"{action.address} ({action.path}) {what} (_protection "
-                f"{obj.get('_protection')}, _system_owned {obj.get('_system_owned')}, created "
-                f"by {obj.get('_create_user')}); refusing to {action.action} it",
+                f"{action.address} ({refusal.path}) {refusal.phrase}; refusing to "
+                f"{action.action} it",
                 hint="objects owned by NSX or a principal identity such as NCP are never "
-                     "changed by nsxplan; remove this from the configuration"))
+                     "changed by nsxplan, and a saved plan names plain /infra paths only; "
+                     "run `nsxplan plan --out FILE` again"))
             continue
-        foreign = _not_ours(action, live.get(action.path), plan.owner)
+        foreign = ownership_refusal(action.action, live.get(action.path), plan.owner,
+                                    adopt=action.adopt)
         if foreign is not None:
             problems.append(Problem(
                 f"{action.address} ({action.path}) {foreign}; refusing to {action.action} it",
@@ -93,47 +86,6 @@ def refuse_protected(plan: Plan, live: LiveState) -> None:
                      "never changes another owner's; run `nsxplan plan` again and review it"))
     if problems:
         raise ApplyError(problems)
-
-
-def _unsafe_path(path: str) -> str | None:
-    """Why `path` is not a plain policy path under /infra, or None when it is."""
-    segments = path.split("/")
-    if segments[:2] != ["", "infra"] or len(segments) < 3:
-        return "is not a policy path under /infra"
-    for seg in segments[2:]:
-        if seg in ("", ".", "..") or any(c in _UNSAFE_CHARS or c.isspace() for c in seg):
-            return f"has an unsafe path segment {seg!r}"
-    return None
-
-
-_UNSAFE_CHARS = frozenset("%?#\\;")
-
-
-def _not_ours(action: Action, obj: Mapping[str, Any] | None, owner: str) -> str | None:
-    """Why this plan's owner may not write the live object `obj`, or None when it may."""
-    if obj is None:
-        return None          # creates: the stale check and the executor refuse if it appears
-    tag = owner_of(obj)
-    if tag is not None and tag != owner:
-        return f"is owned by nsxplan owner {tag!r}, not {owner!r}"
-    if action.action == DELETE and tag != owner:
-        return f"is not tagged {OWNER_SCOPE}={owner}"
-    if action.action == REPLACE and tag != owner and not action.adopt:
-        return f"is not tagged {OWNER_SCOPE}={owner} and the replace does not adopt it"
-    return None
-
-
-def _protected_at(path: str, before: Mapping[str, Any] | None, live: LiveState
-                  ) -> tuple[str, Mapping[str, Any]] | None:
-    if before is not None and is_protected(before):
-        return path, before
-    parts = path.split("/")
-    for end in range(len(parts), 2, -1):         # the object, then each ancestor below /infra
-        prefix = "/".join(parts[:end])
-        obj = live.get(prefix)
-        if obj is not None and is_protected(obj):
-            return prefix, obj
-    return None
 
 
 def apply_plan(plan: Plan, client: Client, *, parallelism: int = 4, atomic: bool = False,
@@ -164,24 +116,49 @@ def apply_plan(plan: Plan, client: Client, *, parallelism: int = 4, atomic: bool
                    "started": utc_now(), "journal": str(journal_file)}, len(steps))
         run = AtomicExecutor if atomic else Executor
         executor = run(client, rep, parallelism=parallelism,
-                       realization_timeout=realization_timeout, poll_interval=poll_interval)
-        results = executor.run(steps)
+                       realization_timeout=realization_timeout, poll_interval=poll_interval,
+                       guard=Guard(live.get))
+        stopped: KeyboardInterrupt | None = None
+        try:
+            results = executor.run(steps)
+        except KeyboardInterrupt as exc:
+            # A second Ctrl-C/SIGTERM while the writes in flight were finishing: the operator
+            # wants out now. No rollback; the journal and the command that resumes it are
+            # printed (ApplyResult.lines).
+            stopped = exc
+            results = [executor.results[s] for s in sorted(executor.results)]
         result = ApplyResult(APPLIED, results=results, total_steps=len(steps),
                              journal_path=journal_file, counts=counts,
-                             interrupted=executor.interrupted)
+                             interrupted=executor.interrupted, signal=executor.signal)
         if result.failures or result.interrupted:
             result.status = FAILED
-            if rollback:
+            if stopped is not None:
+                result.left_as_is = (f"stopped by a second {signal_name(result.signal or 2)}; "
+                                     "not rolled back")
+            elif rollback:
+                # Every started write; undo itself leaves out the ones NSX's state says did
+                # not land, and verifies the rest.
                 items = [UndoItem(r.step.seq, r.step.address, r.step.path, r.step.op,
-                                  r.pre_image, r.step.body)
-                         for r in executor.started_results() if r.landed is not False]
+                                  r.pre_image, r.step.body, r.landed, r.revision, r.unique_id,
+                                  r.step.action.action)
+                         for r in executor.started_results()]
                 first = result.failures[0] if result.failures else None
                 reason = (f"{first.step.address} failed: {first.error}" if first
-                          else "interrupted (Ctrl-C)")
-                result.rollback = undo(
-                    items, client, rep, reason=reason,
-                    realization_timeout=realization_timeout, poll_interval=poll_interval,
-                    journal_path=journal_file, owner=plan.owner)
+                          else f"interrupted ({signal_name(result.signal or 2)})")
+                try:
+                    result.rollback = undo(
+                        items, client, rep, reason=reason,
+                        realization_timeout=realization_timeout,
+                        poll_interval=poll_interval, journal_path=journal_file,
+                        owner=plan.owner)
+                except KeyboardInterrupt as exc:
+                    # A signal between undo's own guards (while it reported its start, say):
+                    # the same as one during it. Not verified; the journal says the rest.
+                    result.rollback = RollbackResult(
+                        restored=False, journal_path=journal_file,
+                        interrupted=int(getattr(exc, "signum", 2)))
+                if result.rollback.interrupted is not None and not result.interrupted:
+                    result.interrupted, result.signal = True, result.rollback.interrupted
                 result.status = ROLLED_BACK if result.rollback.restored else ROLLBACK_INCOMPLETE
         result.elapsed = time.monotonic() - started
         result.requests = getattr(client, "request_count", 0) - first_request

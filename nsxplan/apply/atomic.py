@@ -28,10 +28,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from nsxplan.apply.executor import Client, _refusal, wait_realization
+from nsxplan.apply.outcome import CHANGED, LANDED, Outcome, matches_body, same_incarnation, settle
 from nsxplan.apply.records import Step, StepResult
 from nsxplan.apply.report import Reporter
 from nsxplan.errors import NsxApiError, NsxplanError, Problem
 from nsxplan.live.read import flatten_infra
+from nsxplan.nsx.guard import Guard
 from nsxplan.nsx.kinds import KINDS
 from nsxplan.plan.model import DELETE, UPDATE
 
@@ -128,6 +130,8 @@ class AtomicExecutor:
     results: dict[int, StepResult] = field(default_factory=dict)
     _started: list[int] = field(default_factory=list)
     interrupted: bool = False
+    signal: int | None = None
+    guard: Guard | None = None      # as executor.Executor: the pre-check's guard, per object
 
     def started_results(self) -> list[StepResult]:
         return [self.results[s] for s in self._started if s in self.results]
@@ -137,15 +141,17 @@ class AtomicExecutor:
             for wave in waves(steps):
                 if not self._wave(wave):
                     break
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as exc:     # Ctrl-C, or SIGTERM turned into one
             self.interrupted = True
+            self.signal = int(getattr(exc, "signum", 2))
         return [self.results[s] for s in sorted(self.results)]
 
     def _wave(self, wave: list[Step]) -> bool:
         """Run one wave; False when the apply must stop."""
         start = time.monotonic()
         pre = self._pre_images(wave)
-        refused = [(s, why) for s in wave if (why := _refusal(s, pre.get(s.path)))]
+        refused = [(s, why) for s in wave
+                   if (why := _refusal(s, pre.get(s.path), self.guard))]
         if refused:
             for step, why in refused:
                 self._start(step, pre.get(step.path))
@@ -158,7 +164,9 @@ class AtomicExecutor:
         results = {s.seq: StepResult(s, ok=False, pre_image=pre.get(s.path)) for s in wave}
         for step in deletes:
             self._start(step, pre.get(step.path))
-            self._send(results[step.seq], lambda p=step.path: self.client.delete(p))
+            # Decided by NSX's state like a step of the per-object executor (outcome.py).
+            _take(results[step.seq], settle(self.client, "DELETE", step.path, None,
+                                            pre=pre.get(step.path)))
         if writes and not any(results[s.seq].error for s in deletes):
             for step in writes:
                 self._start(step, pre.get(step.path))
@@ -171,6 +179,8 @@ class AtomicExecutor:
             for step in writes:
                 r = results[step.seq]
                 r.landed, r.error, r.problem = outcome.landed, outcome.error, outcome.problem
+            if outcome.landed is not False:
+                self._read_back(writes, results, pre)
         landed = [results[s.seq] for s in wave if results[s.seq].landed]
         # Realization polls are small reads: more of them in flight than writes, so that a
         # wave of thousands is polled at the client's rate, not at one latency per worker.
@@ -182,6 +192,29 @@ class AtomicExecutor:
                 r.elapsed = time.monotonic() - start
                 self._finish(r)
         return all(r.ok for r in results.values())
+
+    def _read_back(self, writes: list[Step], results: dict[int, StepResult],
+                   pre: Mapping[str, Mapping[str, Any]]) -> None:
+        """After the wave's PATCH, whatever NSX answered: which objects show the write (landed,
+        with the `_revision` it produced), which are as before (not landed), which someone
+        else changed. One bulk read, as for the pre-images."""
+        try:
+            after = self._pre_images(writes)
+        except NsxplanError:
+            return            # unknown stays unknown; rollback decides by state
+        for step in writes:
+            r, now = results[step.seq], after.get(step.path)
+            if matches_body(now, step.body):
+                assert now is not None
+                rev, uid = now.get("_revision"), now.get("unique_id")
+                r.landed, r.error, r.problem = True, None, None
+                r.revision = rev if isinstance(rev, int) else None
+                r.unique_id = str(uid) if uid else None
+            elif same_incarnation(pre.get(step.path), now):
+                r.landed = False
+            else:
+                r.landed = None
+                r.error = Outcome(CHANGED, current=now).conflict_text(step.path)
 
     def _pre_images(self, wave: list[Step]) -> dict[str, dict[str, Any]]:
         tree = self.client.get_infra(_types_for(wave))  # type: ignore[attr-defined]
@@ -229,6 +262,17 @@ class AtomicExecutor:
     def _finish(self, result: StepResult) -> None:
         self.results[result.step.seq] = result
         self.reporter.step_finished(result)
+
+
+def _take(result: StepResult, outcome: Outcome) -> None:
+    result.landed = outcome.landed
+    result.revision, result.unique_id = outcome.revision, outcome.unique_id
+    if outcome.state == CHANGED:
+        result.error = outcome.conflict_text(result.step.path)
+    elif outcome.state != LANDED and outcome.error is not None:
+        result.problem = (outcome.error.problems[0] if outcome.error.problems
+                          else Problem(str(outcome.error)))
+        result.error = result.problem.message
 
 
 def _with_revision(step: Step) -> Step:

@@ -24,11 +24,12 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from nsxplan.apply.outcome import CHANGED, LANDED, read_object, settle
 from nsxplan.apply.records import Step, StepResult
 from nsxplan.apply.report import Reporter
 from nsxplan.errors import ApplyError, NsxApiError, NsxplanError, Problem
+from nsxplan.nsx.guard import Guard, path_problem
 from nsxplan.nsx.objects import modified_by
-from nsxplan.nsx.ownership import protection
 from nsxplan.plan.model import CREATE, DELETE, REPLACE, UPDATE, Action, Plan
 
 
@@ -38,9 +39,11 @@ class Client(Protocol):
     request_count: int
 
     def get(self, path: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]: ...
-    def patch(self, path: str, body: Mapping[str, Any]) -> None: ...
-    def put(self, path: str, body: Mapping[str, Any]) -> dict[str, Any]: ...
-    def delete(self, path: str) -> None: ...
+    def patch(self, path: str, body: Mapping[str, Any], *,
+              retry_unknown: bool = True) -> None: ...
+    def put(self, path: str, body: Mapping[str, Any], *,
+            retry_unknown: bool = True) -> dict[str, Any]: ...
+    def delete(self, path: str, *, retry_unknown: bool = True) -> None: ...
     def realization(self, intent_path: str) -> tuple[str, str | None]: ...
 
 
@@ -82,24 +85,6 @@ def build_steps(plan: Plan) -> list[Step]:
         raise ApplyError(f"the plan's dependencies form a cycle: {names}",
                          hint="this is a planner bug; nothing was written") from exc
     return steps
-
-
-def read_object(client: Client, path: str) -> dict[str, Any] | None:
-    """GET one object; None when NSX says 404."""
-    try:
-        return client.get(path)
-    except NsxApiError as exc:
-        if exc.status == 404:
-            return None
-        raise
-
-
-def is_protected(obj: Mapping[str, Any] | None) -> bool:
-    """The planner's rule (ownership.protection), not a narrower one: an NCP object read with
-    NCP's own certificate says NOT_PROTECTED, and UNKNOWN is not a promise that it is safe."""
-    if not obj:
-        return False
-    return protection(obj) is not None
 
 
 def wait_realization(client: Client, path: str, *, deleted: bool, timeout: float,
@@ -156,6 +141,10 @@ class Executor:
     _started: list[int] = field(default_factory=list)      # seqs, in the order writes began
     _lock: threading.Lock = field(default_factory=threading.Lock)
     interrupted: bool = False
+    signal: int | None = None
+    # The saved-plan/pre-check guard over the live state apply read: each step re-checks its
+    # object as read just before the write, and its ancestors.
+    guard: Guard | None = None
 
     def started_results(self) -> list[StepResult]:
         """Results of the steps that reached their write, in the order they began (the order
@@ -166,9 +155,9 @@ class Executor:
         """Run steps over the DAG; after the first failure start nothing new, let the writes in
         flight finish (a half-observed write is worse than a finished one), and return.
 
-        Ctrl-C is handled the same way: `interrupted` is set, nothing new starts, the writes in
-        flight finish, and the caller decides (apply rolls back). A second Ctrl-C during that
-        drain is honoured at once; the journal still says what was started."""
+        Ctrl-C and SIGTERM are handled the same way: `interrupted` is set, nothing new starts,
+        the writes in flight finish, and the caller decides (apply rolls back). A second signal
+        during that drain is raised to the caller; the journal still says what was started."""
         by_seq = {s.seq: s for s in steps}
         sorter: graphlib.TopologicalSorter[int] = graphlib.TopologicalSorter(
             {s.seq: s.depends for s in steps})
@@ -188,10 +177,11 @@ class Executor:
                     if not running:
                         break
                     done, _ = wait(running, return_when=FIRST_COMPLETED)
-                except KeyboardInterrupt:
+                except KeyboardInterrupt as exc:    # Ctrl-C, or SIGTERM turned into one
                     if self.interrupted:
                         raise
                     self.interrupted = True
+                    self.signal = int(getattr(exc, "signum", 2))
                     self._stop.set()
                     continue
                 for fut in sorted(done, key=lambda f: running[f]):
@@ -219,27 +209,29 @@ class Executor:
         return result
 
     def _execute(self, step: Step, result: StepResult) -> None:
+        bad = path_problem(step.path)
+        if bad is not None:      # (apply's pre-check refuses it first; never even read it)
+            result.error = f"{step.path!r} {bad}; nsxplan never writes it"
+            return
         pre = read_object(self.client, step.path)
         result.pre_image = pre
-        refusal = _refusal(step, pre)
+        refusal = _refusal(step, pre, self.guard)
         with self._lock:
             self._started.append(step.seq)
         self.reporter.step_started(step, pre)
         if refusal:
             result.error = refusal
             return
-        result.landed = None     # from here on, unknown until NSX answers
-        try:
-            if step.method == "DELETE":
-                self.client.delete(step.path)
-            else:
-                self.client.patch(step.path, step.body or {})
-        except NsxApiError as exc:
-            # NSX validates a single-object write before storing it: a 4xx means nothing landed.
-            if 400 <= exc.status < 500:
-                result.landed = False
-            raise
-        result.landed = True
+        result.landed = None     # from here on, unknown until NSX's state says
+        outcome = settle(self.client, step.method, step.path, step.body, pre=pre)
+        result.landed = outcome.landed
+        result.revision, result.unique_id = outcome.revision, outcome.unique_id
+        if outcome.state == CHANGED:
+            result.error = outcome.conflict_text(step.path)
+            return
+        if outcome.state != LANDED:
+            assert outcome.error is not None
+            raise outcome.error
         ok, state, message = wait_realization(
             self.client, step.path, deleted=step.op == DELETE,
             timeout=self.realization_timeout, poll_interval=self.poll_interval,
@@ -251,13 +243,12 @@ class Executor:
             result.error = f"realization {state} for {step.path}: {message}"
 
 
-def _refusal(step: Step, pre: Mapping[str, Any] | None) -> str | None:
+def _refusal(step: Step, pre: Mapping[str, Any] | None, guard: Guard | None) -> str | None:
     """Why this write must not be sent now, given the object as it is just before it."""
-    if is_protected(pre):
-        assert pre is not None
-        return (f"{step.path} is protected (_protection {pre.get('_protection')}, "
-                f"_system_owned {pre.get('_system_owned')}, created by "
-                f"{pre.get('_create_user')}); nsxplan never writes it")
+    if guard is not None:
+        refused = guard.refusal(step.path, pre)
+        if refused is not None:
+            return f"{refused}; nsxplan never writes it"
     if step.op == CREATE and pre is not None:
         return f"{step.path} appeared since the plan (created {modified_by(pre)})"
     if step.op in (UPDATE, DELETE) and pre is None:

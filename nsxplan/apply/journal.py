@@ -6,10 +6,16 @@ answered (`end`). Records, one JSON object per line, each with `type`:
 
   header         format, nsxplan_version, target, owner, plan_digest, config_digest, started, steps
   begin          seq, address, kind, action, op, method, path, pre_image, body, time
-  end            seq, address, path, outcome (ok|failed), error, realized, landed, elapsed, time
+  end            seq, address, path, outcome (ok|failed), error, realized, landed, revision,
+                 unique_id, elapsed, time
   rollback_start count, reason, time
   undo_begin     seq, path, operation (delete|restore|re-create), body, time
-  undo_end       seq, path, operation, outcome (ok|failed|skipped), error, time
+  undo_end       seq, path, operation, outcome (ok|failed|skipped|conflict), error, revision,
+                 unique_id, time
+
+`landed` is decided from NSX's state (true, false, or null: unknown); `revision` and `unique_id`
+are what a landed write left on the object, read back from NSX: rollback treats any other
+version of the object as someone else's edit and leaves it alone (outcome `conflict`).
   rollback_end   restored, left[{path, differences}], time
   final          status, message, time
 
@@ -29,7 +35,14 @@ from pathlib import Path
 from typing import Any
 
 from nsxplan.apply.executor import Client
-from nsxplan.apply.records import RollbackResult, Step, StepResult, UndoItem, UndoResult
+from nsxplan.apply.records import (
+    Mark,
+    RollbackResult,
+    Step,
+    StepResult,
+    UndoItem,
+    UndoResult,
+)
 from nsxplan.apply.report import Reporter, Reporters
 from nsxplan.apply.rollback import undo
 from nsxplan.durable import fsync_dir
@@ -106,6 +119,7 @@ class Journal(Reporter):
         self.write({"type": "end", "seq": result.step.seq, "address": result.step.address,
                     "path": result.step.path, "outcome": "ok" if result.ok else "failed",
                     "error": result.error, "realized": result.realized, "landed": result.landed,
+                    "revision": result.revision, "unique_id": result.unique_id,
                     "elapsed": round(result.elapsed, 3), "time": utc_now()})
 
     def rollback_started(self, count: int, reason: str) -> None:
@@ -120,7 +134,8 @@ class Journal(Reporter):
     def rollback_step_finished(self, result: UndoResult) -> None:
         self.write({"type": "undo_end", "seq": result.item.seq, "path": result.item.path,
                     "operation": result.operation, "outcome": result.outcome,
-                    "error": result.error, "time": utc_now()})
+                    "error": result.error, "revision": result.revision,
+                    "unique_id": result.unique_id, "time": utc_now()})
 
     def rollback_finished(self, result: Any) -> None:
         self.write({"type": "rollback_end", "restored": result.restored,
@@ -182,35 +197,92 @@ def read_header(path: Path | str) -> dict[str, Any]:
 
 
 def items_from_journal(records: Iterable[Mapping[str, Any]]) -> list[UndoItem]:
-    """Steps whose write may have reached NSX, in the order they were started: `begin` without
-    `end` (crash: checked against live state by undo) and `end` with landed true/unknown."""
+    """Every step the apply started, in the order started, with what its `end` says: landed
+    (true, false, unknown: a crash between `begin` and `end`) and the revision it produced.
+    Steps that certainly did not land are kept: verification covers them too."""
     begins: list[Mapping[str, Any]] = []
-    landed: dict[int, Any] = {}
+    ends: dict[int, Mapping[str, Any]] = {}
     for r in records:
         if r.get("type") == "begin":
             begins.append(r)
         elif r.get("type") == "end":
-            landed[int(r["seq"])] = r.get("landed")
-    return [UndoItem(int(b["seq"]), str(b.get("address", "")), str(b["path"]),
-                     str(b.get("op", CREATE if b.get("pre_image") is None else DELETE)),
-                     b.get("pre_image"), b.get("body"))
-            for b in begins if landed.get(int(b["seq"]), None) is not False]
+            ends[_int(r.get("seq"))] = r
+    items = []
+    for b in begins:
+        seq = _int(b.get("seq"))
+        end = ends.get(seq, {})
+        landed = end.get("landed") if end else None
+        pre, body = b.get("pre_image"), b.get("body")
+        items.append(UndoItem(
+            seq, str(b.get("address", "")), str(b.get("path")),
+            str(b.get("op", CREATE if pre is None else DELETE)),
+            pre if isinstance(pre, Mapping) else None,
+            body if isinstance(body, Mapping) else None,
+            landed if isinstance(landed, bool) else None,
+            _opt_int(end.get("revision")), _opt_str(end.get("unique_id")),
+            str(b.get("action") or "")))
+    return items
 
+
+def marks_from_journal(records: Iterable[Mapping[str, Any]]) -> dict[str, list[Mark]]:
+    """The states earlier rollback runs left on each path (so that a rollback stopped halfway
+    and run again recognises its own writes): landed undo writes with their revision, and undo
+    writes whose answer never came, by their body."""
+    begun: dict[tuple[Any, Any], Mapping[str, Any]] = {}
+    out: dict[str, list[Mark]] = {}
+    for r in records:
+        key = (r.get("seq"), r.get("path"))
+        if r.get("type") == "undo_begin":
+            begun[key] = r
+        elif r.get("type") == "undo_end":
+            start = begun.pop(key, None)
+            if start is None or r.get("outcome") != "ok":
+                continue
+            deleted = start.get("operation") == "delete"
+            out.setdefault(str(r.get("path")), []).append(Mark(
+                None if deleted else _mapping(start.get("body")), deleted,
+                _opt_int(r.get("revision")), _opt_str(r.get("unique_id"))))
+    for (_seq, path), start in begun.items():     # no end: the outcome was never known
+        deleted = start.get("operation") == "delete"
+        out.setdefault(str(path), []).append(
+            Mark(None if deleted else _mapping(start.get("body")), deleted))
+    return out
+
+
+def _int(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+def _opt_int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _opt_str(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _mapping(value: Any) -> Mapping[str, Any] | None:
+    return value if isinstance(value, Mapping) else None
 
 
 def rollback_journal(journal_path: Path | str, client: Client, *, reporter: Reporter | None = None,
-                     realization_timeout: float = 60.0, poll_interval: float = 0.2
-                     ) -> RollbackResult:
-    """Restore the pre-apply state recorded in a journal; appends its own records to it."""
+                     realization_timeout: float = 60.0, poll_interval: float = 0.2,
+                     force: bool = False) -> RollbackResult:
+    """Restore the pre-apply state recorded in a journal; appends its own records to it.
+    `force`: overwrite objects changed since nsxplan wrote them (never the guard's refusals)."""
     contents = read_journal(journal_path)
     items = items_from_journal(contents.records)
+    marks = marks_from_journal(contents.records)
     with Journal(contents.path) as journal:
         rep = Reporters([journal, reporter])
         header = contents.header or {}
         owner = header.get("owner") if isinstance(header.get("owner"), str) else None
         result = undo(items, client, rep, reason=f"nsxplan rollback {contents.path}",
                       realization_timeout=realization_timeout, poll_interval=poll_interval,
-                      journal_path=contents.path, owner=owner)
+                      journal_path=contents.path, owner=owner, force=force, marks=marks)
         rep.summary(result)
     return result
 

@@ -13,6 +13,11 @@ from typing import Any
 from nsxplan.errors import EXIT_ERROR, EXIT_OK, ApplyError, Problem
 from nsxplan.plan.model import CREATE, DELETE, REPLACE, UPDATE, Action
 
+
+def signal_name(signum: int) -> str:
+    return {2: "SIGINT", 15: "SIGTERM"}.get(signum, f"signal {signum}")
+
+
 APPLIED = "applied"
 NOTHING = "nothing-to-do"
 ROLLED_BACK = "rolled-back"
@@ -62,6 +67,10 @@ class StepResult:
     landed: bool | None = False
     pre_image: Mapping[str, Any] | None = None
     problem: Problem | None = None
+    # What the landed write produced (read back): rollback tells nsxplan's own version of the
+    # object from a later edit by these. None when not known.
+    revision: int | None = None
+    unique_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -74,19 +83,45 @@ class UndoItem:
     op: str                                  # create | update | delete (what the write did)
     pre_image: Mapping[str, Any] | None      # the object just before the write; None = absent
     body: Mapping[str, Any] | None = None    # what was written (None for a DELETE)
+    landed: bool | None = None               # False: certainly not (verified, never undone)
+    revision: int | None = None              # what the landed write produced, when known
+    unique_id: str | None = None
+    action: str = ""                         # the plan action (replace: DELETE + create)
+
+    def mark(self) -> Mark | None:
+        """What NSX showed right after this write, for telling nsxplan's state from a later
+        edit; None when the write certainly did not land."""
+        if self.landed is False:
+            return None
+        return Mark(None if self.op == DELETE else self.body, self.op == DELETE,
+                    self.revision, self.unique_id)
+
+
+@dataclass(frozen=True)
+class Mark:
+    """One state of an object that nsxplan itself produced (an apply step or an undo write)."""
+
+    body: Mapping[str, Any] | None           # what was sent (outcome unknown: compare to it)
+    deleted: bool = False                    # the write left the object absent
+    revision: int | None = None              # known: the `_revision` it produced
+    unique_id: str | None = None
 
 
 @dataclass
 class UndoResult:
     item: UndoItem
     operation: str          # delete | restore | re-create | none
-    outcome: str            # ok | failed | skipped
+    outcome: str            # ok | failed | skipped | conflict (someone else changed it since)
     error: str | None = None
     realized: str | None = None
+    revision: int | None = None     # what the undo write produced, when known
+    unique_id: str | None = None
+    deleted: bool = False           # the undo write left the object absent
+    body: Mapping[str, Any] | None = None
 
     @property
     def ok(self) -> bool:
-        return self.outcome != "failed"
+        return self.outcome not in ("failed", "conflict")
 
 
 @dataclass(frozen=True)
@@ -102,10 +137,17 @@ class RollbackResult:
     undone: list[UndoResult] = field(default_factory=list)
     left: list[Leftover] = field(default_factory=list)
     journal_path: Path | None = None
+    interrupted: int | None = None    # the signal that stopped the rollback (not verified)
 
     @property
     def status(self) -> str:
+        if self.interrupted is not None:
+            return "interrupted"
         return "restored" if self.restored else "incomplete"
+
+    @property
+    def conflicts(self) -> list[UndoResult]:
+        return [u for u in self.undone if u.outcome == "conflict"]
 
     @property
     def ok(self) -> bool:
@@ -113,6 +155,8 @@ class RollbackResult:
 
     @property
     def exit_code(self) -> int:
+        if self.interrupted is not None:
+            return 128 + self.interrupted
         return 0 if self.restored else 1
 
     @property
@@ -121,6 +165,10 @@ class RollbackResult:
 
     def headline(self) -> str:
         acted = sum(1 for u in self.undone if u.operation != "none" and u.outcome == "ok")
+        if self.interrupted is not None:
+            return (f"Rollback INTERRUPTED ({signal_name(self.interrupted)}) after "
+                    f"{len(self.undone)} object(s): NSX is NOT verified to match its pre-apply "
+                    "state.")
         if self.restored:
             done = f"{acted} object(s) put back" if acted else "nothing to undo"
             return (f"Rollback complete: {done}; every touched object matches its pre-apply "
@@ -131,15 +179,21 @@ class RollbackResult:
     def lines(self) -> list[str]:
         out = [self.headline()]
         for u in self.undone:
-            if u.outcome == "failed":
+            if u.outcome == "conflict":
+                out.append(f"  conflict: {u.error}")
+            elif u.outcome == "failed":
                 out.append(f"  undo {u.operation} {u.item.path} failed: {u.error}")
             elif u.error:
                 out.append(f"  undo {u.operation} {u.item.path}: {u.error}")
         for lo in self.left:
             out.append(f"  left: {lo.path} ({lo.address}): " + "; ".join(lo.differences))
         if not self.restored and self.journal_path:
+            out.append(f"  journal: {self.journal_path}")
             out.append(f"  restore the pre-apply state with: nsxplan rollback {self.journal_path}"
                        " (safe to run again)")
+            if self.conflicts:
+                out.append(f"  to overwrite the changes made since, after checking them: "
+                           f"nsxplan rollback --force {self.journal_path}")
         return out
 
     def problems(self) -> list[Problem]:
@@ -159,7 +213,9 @@ class ApplyResult:
     elapsed: float = 0.0
     requests: int = 0
     counts: Mapping[str, int] = field(default_factory=dict)
-    interrupted: bool = False      # Ctrl-C: nothing new was started after it
+    interrupted: bool = False      # Ctrl-C/SIGTERM: nothing new was started after it
+    signal: int | None = None      # which signal (SIGINT 2, SIGTERM 15)
+    left_as_is: str | None = None  # why no rollback ran although one was due
 
     @property
     def ok(self) -> bool:
@@ -167,6 +223,10 @@ class ApplyResult:
 
     @property
     def exit_code(self) -> int:
+        """0 applied, 1 failed; interrupted: 128 + the signal (130 Ctrl-C, 143 SIGTERM),
+        whether or not the rollback that followed completed."""
+        if self.interrupted:
+            return 128 + (self.signal or 2)
         return EXIT_OK if self.ok else EXIT_ERROR
 
     @property
@@ -188,17 +248,21 @@ class ApplyResult:
                     f"{_count(self.requests, 'request')}).")
         first = self.failures[0] if self.failures else None
         # NSX messages usually end with a full stop; one is added below.
+        how = "Ctrl-C" if (self.signal or 2) == 2 else signal_name(self.signal or 2)
         failed = (f"Apply FAILED at {first.step.address}: {str(first.error).rstrip('. ')}"
-                  if first else "Apply INTERRUPTED (Ctrl-C)")
+                  if first else f"Apply INTERRUPTED ({how})")
         done = sum(1 for r in self.results if r.ok)
         if self.status == ROLLED_BACK:
             return (f"{failed}. Rolled back: NSX matches its pre-apply state on every touched "
                     f"object (verified).")
         if self.status == ROLLBACK_INCOMPLETE:
             assert self.rollback is not None
+            if self.rollback.interrupted is not None:
+                return f"{failed}. {self.rollback.headline()}"
             return (f"{failed}. Rollback INCOMPLETE: {len(self.rollback.left)} object(s) differ "
                     f"from their pre-apply state.")
-        return (f"{failed}. Left as is (--no-rollback): {done} of {self.total_steps} step(s) "
+        why = self.left_as_is or "--no-rollback"
+        return (f"{failed}. Left as is ({why}): {done} of {self.total_steps} step(s) "
                 f"applied.")
 
     def lines(self) -> list[str]:
@@ -210,6 +274,7 @@ class ApplyResult:
         if self.rollback is not None:
             out.extend(self.rollback.lines()[1:])
         if self.status == FAILED and self.journal_path:   # (an incomplete rollback says it)
+            out.append(f"  journal: {self.journal_path}")
             out.append(f"  restore the pre-apply state with: nsxplan rollback {self.journal_path}")
         return out
 

@@ -162,6 +162,9 @@ class LineReporter(Reporter):
         if result.outcome == "skipped":
             self._line(f"  undo {result.item.path}: nothing to undo")
             return
+        if result.outcome == "conflict":
+            self._line(f"  undo {result.item.path}: CONFLICT: {result.error}")
+            return
         outcome = "ok" if result.ok else f"FAILED: {result.error}"
         self._line(f"  undo {result.operation} {result.item.path} ... {outcome}")
 

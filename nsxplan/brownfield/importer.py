@@ -16,14 +16,16 @@ import yaml
 from nsxplan.errors import NsxplanError, Problem
 from nsxplan.live.state import LiveState
 from nsxplan.nsx.fields import nat_firewall_match
-from nsxplan.nsx.ownership import protection
+from nsxplan.nsx.guard import Guard
 
 Obj = Mapping[str, Any]
 
 
-def _protected(obj: Obj) -> bool:
-    # The planner's rule: an NCP object read with NCP's certificate says NOT_PROTECTED.
-    return protection(obj) is not None
+def _refused(guard: Guard, obj: Obj) -> str | None:
+    """The planner's guard: protected, NCP's (by its creator or by NCP's runtime tags, also
+    when NCP runs as admin), under such an object, or not a plain /infra path."""
+    refusal = guard.refusal(str(obj.get("path")), obj)
+    return None if refusal is None else refusal.phrase
 
 
 def _common(obj: Obj, out: dict[str, Any]) -> None:
@@ -79,7 +81,7 @@ def _nat(obj: Obj) -> dict[str, Any]:
     return out
 
 
-def _add_children(live: LiveState, gw: Obj, entry: dict[str, Any],
+def _add_children(live: LiveState, gw: Obj, entry: dict[str, Any], guard: Guard,
                   with_edge: bool = True) -> list[str]:
     """Edge cluster (when the gateway itself is taken over), static routes and USER NAT rules of
     a gateway into its entry; returns the protected children left out."""
@@ -93,22 +95,23 @@ def _add_children(live: LiveState, gw: Obj, entry: dict[str, Any],
             ("nat_rules", f"{path}/nat/USER", "PolicyNatRule", _nat)):
         kept = []
         for child in live.children(parent, kind):
-            (skipped.append(child["path"]) if _protected(child) else kept.append(convert(child)))
+            (skipped.append(child["path"]) if _refused(guard, child)
+             else kept.append(convert(child)))
         if kept:
             entry[key] = kept
     return skipped
 
 
-def _gateway(live: LiveState, kind: str, gw_id: str) -> Obj:
+def _gateway(live: LiveState, kind: str, gw_id: str, guard: Guard) -> Obj:
     coll = "tier-0s" if kind == "Tier0" else "tier-1s"
     obj = live.get(f"/infra/{coll}/{gw_id}")
     if obj is None:
         raise NsxplanError(Problem(f"{kind} {gw_id!r} does not exist on this manager",
                                    hint=f"list them with: nsxplan export | grep -A3 '\"{kind}\"'"))
-    if _protected(obj):
-        creator = obj.get("_create_user", "a principal identity")
+    why = _refused(guard, obj)
+    if why is not None:
         raise NsxplanError(Problem(
-            f"{kind} {gw_id!r} is protected (created by {creator}); nsxplan will not manage it",
+            f"{kind} {gw_id!r} {why}; nsxplan will not manage it",
             hint="declare it with `existing: true` and manage only your own children under it"))
     return obj
 
@@ -119,6 +122,7 @@ def import_yaml(live: LiveState, *, owner: str, tier0s: Sequence[str] = (),
     """By default a gateway is written `existing: true` (VCF, vSphere with Tanzu or another team
     owns it) and only its children are imported, with `adopt: true`; `manage_gateways` takes
     the gateways themselves over too (their HA and failover modes, edge cluster, ...)."""
+    guard = Guard(live.get)
     doc: dict[str, Any] = {"version": 1, "owner": owner}
     if target:
         doc["target"] = {"manager": target}
@@ -126,7 +130,7 @@ def import_yaml(live: LiveState, *, owner: str, tier0s: Sequence[str] = (),
     zone_ids = list(dict.fromkeys(zones))
     out_t0 = []
     for gw_id in dict.fromkeys(tier0s):
-        obj = _gateway(live, "Tier0", gw_id)
+        obj = _gateway(live, "Tier0", gw_id, guard)
         entry: dict[str, Any] = {"id": gw_id}
         if manage_gateways:
             _common(obj, entry)
@@ -135,13 +139,13 @@ def import_yaml(live: LiveState, *, owner: str, tier0s: Sequence[str] = (),
                     entry[f] = obj[f]
         else:
             entry["existing"] = True
-        skipped += _add_children(live, obj, entry, manage_gateways)
+        skipped += _add_children(live, obj, entry, guard, manage_gateways)
         if manage_gateways:
             entry["adopt"] = True
         out_t0.append(entry)
     out_t1 = []
     for gw_id in dict.fromkeys(tier1s):
-        obj = _gateway(live, "Tier1", gw_id)
+        obj = _gateway(live, "Tier1", gw_id, guard)
         entry = {"id": gw_id}
         if manage_gateways:
             _common(obj, entry)
@@ -155,14 +159,14 @@ def import_yaml(live: LiveState, *, owner: str, tier0s: Sequence[str] = (),
                 entry["failover_mode"] = obj["failover_mode"]
         else:
             entry["existing"] = True
-        skipped += _add_children(live, obj, entry, manage_gateways)
+        skipped += _add_children(live, obj, entry, guard, manage_gateways)
         fwd = live.get(f"{obj['path']}/dns-forwarder")
-        if fwd is not None and not _protected(fwd):
+        if fwd is not None and not _refused(guard, fwd):
             entry["dns_forwarder"] = _forwarder(fwd, zone_ids)
         if manage_gateways:
             entry["adopt"] = True
         out_t1.append(entry)
-    out_zones = [_zone(live, z) for z in zone_ids]
+    out_zones = [_zone(live, z, guard) for z in zone_ids]
     if out_t0:
         doc["tier0s"] = out_t0
     if out_t1:
@@ -204,13 +208,15 @@ def _forwarder(obj: Obj, zone_ids: list[str]) -> dict[str, Any]:
     return out
 
 
-def _zone(live: LiveState, zone_id: str) -> dict[str, Any]:
+def _zone(live: LiveState, zone_id: str, guard: Guard) -> dict[str, Any]:
     obj = live.get(f"/infra/dns-forwarder-zones/{zone_id}")
     if obj is None:
         raise NsxplanError(Problem(f"DNS forwarder zone {zone_id!r} does not exist on this manager",
                                    hint="check the id (nsxplan export shows every zone)"))
-    if _protected(obj):
-        raise NsxplanError(Problem(f"DNS zone {zone_id!r} is protected; nsxplan will not manage it",
+    why = _refused(guard, obj)
+    if why is not None:
+        raise NsxplanError(Problem(f"DNS zone {zone_id!r} {why}; nsxplan "
+                                   "will not manage it",
                                    hint="leave it out of the import"))
     out: dict[str, Any] = {"id": zone_id}
     if obj.get("dns_domain_names"):

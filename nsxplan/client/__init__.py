@@ -32,7 +32,9 @@ from nsxplan.errors import NsxApiError, Problem, TransportError
 log = logging.getLogger("nsxplan.client")
 
 POLICY_PREFIX = "/policy/api/v1"
-RETRY_STATUSES = frozenset({429, 503})
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+# NSX's rate limiter answers 429 before doing anything: safe to resend whatever the method.
+REFUSED_STATUSES = frozenset({429})
 REALIZATION_STATES = ("REALIZED", "UNREALIZED", "ERROR", "UNAVAILABLE", "UNKNOWN")
 
 
@@ -72,14 +74,18 @@ class NsxClient:
 
     def patch(self, path: str, body: Mapping[str, Any],
               params: Mapping[str, Any] | None = None,
-              headers: Mapping[str, str] | None = None) -> None:
-        self._checked("PATCH", path, params=params, json_body=body, headers=headers)
+              headers: Mapping[str, str] | None = None, *, retry_unknown: bool = True) -> None:
+        """`retry_unknown=False`: retry only what NSX provably did not process (429, a
+        connection that never opened); apply decides the rest by re-reading (outcome.py)."""
+        self._checked("PATCH", path, params=params, json_body=body, headers=headers,
+                      retry_unknown=retry_unknown)
 
     def put(self, path: str, body: Mapping[str, Any],
             params: Mapping[str, Any] | None = None,
-            headers: Mapping[str, str] | None = None) -> dict[str, Any]:
+            headers: Mapping[str, str] | None = None, *,
+            retry_unknown: bool = True) -> dict[str, Any]:
         return _json_body(self._checked("PUT", path, params=params, json_body=body,
-                                        headers=headers))
+                                        headers=headers, retry_unknown=retry_unknown))
 
     def post(self, path: str, body: Mapping[str, Any] | None = None,
              params: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -90,9 +96,11 @@ class NsxClient:
                                         idempotent=False))
 
     def delete(self, path: str, params: Mapping[str, Any] | None = None,
-               headers: Mapping[str, str] | None = None) -> None:
+               headers: Mapping[str, str] | None = None, *,
+               retry_unknown: bool = True) -> None:
         """404 counts as success: the object is gone, which is what the caller wanted."""
-        response = self._request("DELETE", path, params=params, headers=headers)
+        response = self._request("DELETE", path, params=params, headers=headers,
+                                 retry_unknown=retry_unknown)
         if response.status_code != 404:
             raise_for_status(response, "DELETE", path)
 
@@ -174,8 +182,11 @@ class NsxClient:
     def _request(self, method: str, path: str, *, params: Mapping[str, Any] | None = None,
                  json_body: Any = None, form: dict[str, str] | None = None,
                  headers: Mapping[str, str] | None = None, authed: bool = True,
-                 idempotent: bool = True) -> httpx.Response:
-        """Send with throttling; retry 429/503/connection errors; re-login once on 401/403.
+                 idempotent: bool = True, retry_unknown: bool = True) -> httpx.Response:
+        """Send with throttling; retry 429/502/503/504/connection errors; re-login once on
+        401/403. With `retry_unknown=False` (apply's and rollback's writes) only 429 and
+        connections that never opened are retried here: whether anything else landed is decided
+        by re-reading the object (outcome.py), not by sending it again blindly.
 
         Retrying PATCH/PUT/DELETE blindly is correct here: in the NSX Policy API they are
         create-or-update / create-or-replace / delete by id, so repeating one that may already
@@ -199,7 +210,8 @@ class NsxClient:
                 response = self._send_once(method, url, path, params, json_body, form,
                                            send_headers)
             except httpx.TransportError as exc:
-                if _is_tls_failure(exc) or not (idempotent or _never_sent(exc)):
+                if _is_tls_failure(exc) or not (
+                        (idempotent and retry_unknown) or _never_sent(exc)):
                     raise _transport_error(self.label, exc) from None
                 delay = self._next_delay(retries, waited, None)
                 if delay is None:
@@ -211,7 +223,7 @@ class NsxClient:
                         and self.auth.relogin(self._raw_send, generation)):
                     relogged = True
                     continue
-                if status not in RETRY_STATUSES:
+                if status not in _retried_statuses(idempotent, retry_unknown):
                     return response
                 retry_after = parse_retry_after(response.headers.get("retry-after"))
                 # NSX is throttling this client: every worker slows down, not just this one.
@@ -335,6 +347,13 @@ def aggregate_realization(entities: Sequence[Mapping[str, Any]]) -> tuple[str, s
         if state in states:
             return state, None
     return ("REALIZED", None) if all(s == "REALIZED" for s in states) else ("UNKNOWN", None)
+
+
+def _retried_statuses(idempotent: bool, retry_unknown: bool) -> frozenset[int]:
+    if not retry_unknown:
+        return REFUSED_STATUSES
+    # A POST action may have run before a proxy answered 502/504; 503 is NSX's own refusal.
+    return RETRY_STATUSES if idempotent else REFUSED_STATUSES | {503}
 
 
 def _never_sent(exc: httpx.TransportError) -> bool:

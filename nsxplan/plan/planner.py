@@ -31,6 +31,7 @@ from nsxplan.config.model import Config, Tier0, Tier1
 from nsxplan.errors import PlanError, Problem
 from nsxplan.live.state import LiveState
 from nsxplan.nsx.fields import RECORD_SCOPE, is_protected_by_tag
+from nsxplan.nsx.guard import Guard, ncp_scopes_problem, path_problem
 from nsxplan.nsx.kinds import (
     GATEWAY_TYPES,
     KINDS,
@@ -40,7 +41,7 @@ from nsxplan.nsx.kinds import (
     reference_paths,
 )
 from nsxplan.nsx.objects import OWNER_SCOPE, iso_time, strip_server_fields
-from nsxplan.nsx.ownership import classify, creator, protection, unmanaged_reason
+from nsxplan.nsx.ownership import classify, creator, unmanaged_reason
 from nsxplan.perf import paused_gc
 from nsxplan.plan.desired import Desired, desired_objects
 from nsxplan.plan.diff import field_diff
@@ -75,9 +76,9 @@ def _make_plan(config: Config, live: LiveState, *, target: str, adopt_all: bool,
     desired = desired_objects(config)
     problems: list[Problem] = list(live_problems(config, live))
     drafts: dict[str, Action] = {}
-    guards: dict[str, str | None] = {}
+    guard = Guard(live.get)
     for d in desired:
-        action, problem = _plan_one(d, live, config.owner, adopt_all, guards,
+        action, problem = _plan_one(d, live, config.owner, adopt_all, guard,
                                     ignored_fields(config.ignore, d.path, d.address))
         if problem is not None:
             problems.append(problem)
@@ -85,7 +86,7 @@ def _make_plan(config: Config, live: LiveState, *, target: str, adopt_all: bool,
             drafts[d.address] = action
     wanted = {d.path for d in desired}
     kept = {gw.path for gw in _all_gateways(config)}   # existing gateways too
-    deletes, delete_problems = _deletes(live, config.owner, wanted | kept)
+    deletes, delete_problems = _deletes(live, config.owner, wanted | kept, guard)
     problems.extend(delete_problems)
     problems.extend(_blocked_deletes(deletes, wanted, live))
     if problems:
@@ -120,11 +121,30 @@ def _timestamp(now: datetime | None) -> str:
 # --- one desired object ---------------------------------------------------------------------
 
 def _plan_one(d: Desired, live: LiveState, owner: str, adopt_all: bool,
-              guards: dict[str, str | None], ignored: frozenset[str] | None = None
+              guard: Guard, ignored: frozenset[str] | None = None
               ) -> tuple[Action | None, Problem | None]:
-    guard = _protected_ancestor(d, live, guards)
-    if guard is not None:
-        return None, guard
+    bad = path_problem(d.path)
+    if bad is not None:
+        return None, Problem(f"{d.address}: {d.path!r} {bad}", d.source,
+                             "ids may not contain '/', '%', '?', '#', ';' or whitespace")
+    above = guard.ancestor(d.path)
+    if above is not None:
+        # Creating or changing anything under an NCP/system object is refused like the object
+        # (the object's own protection is reported below, with its owner).
+        return None, Problem(
+            f"{d.address}: would write {d.path} under {above[0]}, which is {above[1]}; "
+            "nsxplan never changes it", d.source,
+            "manage NCP's gateways through vSphere with Tanzu; put nsxplan objects on "
+            "a gateway an administrator created")
+    forged = ncp_scopes_problem(t.scope for t in d.tags)
+    if forged is not None:
+        # The tags NCP stamps on its own objects: an object carrying them is NCP's, so nsxplan
+        # would be creating (or keeping) an object NCP believes it owns.
+        return None, Problem(
+            f"{d.address}: its tags mark it as NCP's ({forged}); nsxplan never creates or "
+            "manages NCP's objects", d.source,
+            "remove it from the configuration (an import of an NCP object), or drop the ncp/ "
+            "tags NCP uses for the objects it creates")
     obj = live.get(d.path)
     if obj is None:
         after = create_body(d, owner)
@@ -254,42 +274,12 @@ def _create_diff(after: Mapping[str, Any]) -> tuple[FieldDiff, ...]:
     return field_diff({}, shown)
 
 
-def _protected_ancestor(d: Desired, live: LiveState,
-                        guards: dict[str, str | None]) -> Problem | None:
-    """Creating or changing anything under an NCP/system object is refused like the object."""
-    found = _guarded_by(d.parent_path, live, guards)
-    if found is None:
-        return None
-    p, why = found
-    return Problem(
-        f"{d.address}: would write {d.path} under {p}, which is {why}; "
-        "nsxplan never changes it", d.source,
-        "manage NCP's gateways through vSphere with Tanzu; put nsxplan objects on "
-        "a gateway an administrator created")
-
-
-def _guarded_by(parent_path: str | None, live: LiveState,
-                guards: dict[str, str | None]) -> tuple[str, str] | None:
-    """The nearest protected ancestor (path, why) from `parent_path` up, below /infra.
-    `guards` memoizes each ancestor's protection: thousands of rules share one gateway."""
-    p = parent_path
-    while p and p != "/infra" and p.startswith("/infra"):
-        if p not in guards:
-            parent = live.get(p)
-            guards[p] = protection(parent) if parent is not None else None
-        why = guards[p]
-        if why is not None:
-            return p, why
-        p = p.rsplit("/", 1)[0]
-    return None
-
-
 # --- deletes and unmanaged ------------------------------------------------------------------
 
-def _deletes(live: LiveState, owner: str, keep: set[str]) -> tuple[list[Action], list[Problem]]:
+def _deletes(live: LiveState, owner: str, keep: set[str],
+             guard: Guard) -> tuple[list[Action], list[Problem]]:
     actions: list[Action] = []
     problems: list[Problem] = []
-    guards: dict[str, str | None] = {}
     for path in sorted(live.objects):
         obj = live.objects[path]
         k = KINDS.get(str(obj.get("resource_type")))
@@ -303,12 +293,12 @@ def _deletes(live: LiveState, owner: str, keep: set[str]) -> tuple[list[Action],
                 f"{path} carries {OWNER_SCOPE}={owner} but is {o.reason}; nsxplan will not "
                 "delete it", None, "remove the owner tag from it in NSX, or delete it there"))
             continue
-        guard = _guarded_by(path.rsplit("/", 1)[0], live, guards)
-        if guard is not None:
+        refusal = guard.refusal(path)
+        if refusal is not None:
             # Deleting a child of NCP's Tier-1 changes NCP's Tier-1, whoever tagged the child.
             problems.append(Problem(
-                f"{path} carries {OWNER_SCOPE}={owner} but is under {guard[0]}, which is "
-                f"{guard[1]}; nsxplan will not delete it", None,
+                f"{path} carries {OWNER_SCOPE}={owner} but {refusal.phrase}"
+                "; nsxplan will not delete it", None,
                 "remove the owner tag from it in NSX, or delete it there"))
             continue
         if is_protected_by_tag(obj):

@@ -78,6 +78,11 @@ class Request:
             body = json.loads(raw)
         except (ValueError, UnicodeDecodeError) as exc:
             raise bad_request(f"The request body is not valid JSON: {exc}") from None
+        except RecursionError:
+            # Python's parser gives up on deep nesting; a manager refuses such a body as bad
+            # input, not with an internal error.
+            raise bad_request("The request body is nested too deeply to be a policy object.") \
+                from None
         if not isinstance(body, dict):
             raise bad_request("The request body must be a JSON object.")
         return body
@@ -93,6 +98,11 @@ def handle(sim: Simulator, environ: dict[str, Any]) -> Response:
         return _route(sim, req)
     except ApiError as err:
         return error_response(err)
+    except RecursionError:
+        # A body that parsed but nests deeper than any policy object (walking it recursed
+        # too far): bad input, answered as NSX answers bad input.
+        return error_response(bad_request("The request body is nested too deeply to be a "
+                                          "policy object."))
     except Exception as exc:  # a simulator bug: answer like a manager would, keep the trace
         log.exception("simulator error on %s %s", req.method, req.path)
         return error_response(

@@ -25,13 +25,26 @@ Faults file (YAML list, evaluated in order; JSON works too):
       drop_connection: true   # no response at all (see DropConnection)
     - match: {path: "/api/v1/node/version"}
       delay_ms: 1500          # slow answer, then the request continues
+    - match: {method: PATCH, path: "*/static-routes/*"}
+      lose_response: drop     # the write is COMMITTED, then the connection drops unanswered
+      times: 1
+    - match: {method: DELETE}
+      lose_response: timeout  # committed, then no answer for hang_ms, then the socket closes
+      hang_ms: 2000           # (in-process: raised as a read timeout after the hang)
+    - match: {method: PUT}
+      lose_response: 502      # committed, then a proxy's 502 (or 504, 503) instead of NSX's answer
 
 `match.path` is a shell-style glob (fnmatch, case-sensitive) on the URL path without the query;
 `match.method` is case-insensitive. `respond` keys: status (required), error_code (int or string,
 kept as given), message, module_name (default "Policy"), headers, body (replaces the ApiError
 body: a string is sent as text/plain, anything else as JSON). Rule keys: match, respond,
-drop_connection, realization (ERROR, UNREALIZED, UNAVAILABLE, REALIZED), delay_ms, times, after,
-rate, seed. Unknown keys are errors, so a typo never silently disables a fault.
+drop_connection, lose_response (drop, timeout or a 5xx status) with hang_ms, realization (ERROR,
+UNREALIZED, UNAVAILABLE, REALIZED), delay_ms, times, after, rate, seed. Unknown keys are errors, so
+a typo never silently disables a fault.
+
+`lose_response` is what a load balancer reset or a client timeout does to a real manager: NSX
+processes the request (a write lands, its `_revision` moves) but the client never learns it.
+`drop_connection`, by contrast, drops the request before the simulator sees it.
 """
 
 from __future__ import annotations
@@ -60,6 +73,14 @@ class DropConnection(httpx.RemoteProtocolError):
     subclasses httpx.RemoteProtocolError, code that handles `httpx.TransportError` treats it
     exactly like a real dropped connection.
     """
+
+
+class ResponseTimeout(httpx.ReadTimeout):
+    """Raised by `lose_response: timeout` after the request was processed and `hang_ms` passed.
+
+    Over the socket server the handler closes the socket without a byte (the client's own read
+    timeout fires first when it is shorter than hang_ms); in-process the client sees a read
+    timeout, as it would from a manager that never answered."""
 
 
 class FaultsError(ValueError):
@@ -93,7 +114,8 @@ def api_error(start_response: Callable[..., Any], status: int, message: str, *,
 # faults file
 
 _RULE_KEYS = {"match", "respond", "times", "after", "rate", "seed", "realization",
-              "drop_connection", "delay_ms"}
+              "drop_connection", "delay_ms", "lose_response", "hang_ms"}
+_LOSE = ("drop", "timeout")
 _MATCH_KEYS = {"method", "path"}
 _RESPOND_KEYS = {"status", "error_code", "message", "headers", "module_name", "body"}
 _WRITES = ("PATCH", "PUT", "POST")
@@ -156,12 +178,26 @@ def _validate_rule(raw: Any, where: str) -> dict[str, Any]:
     if "method" in match:
         match["method"] = match["method"].upper()
     rule["match"] = match
-    actions = [k for k in ("respond", "drop_connection", "realization", "delay_ms") if k in rule]
+    actions = [k for k in ("respond", "drop_connection", "realization", "delay_ms",
+                           "lose_response") if k in rule]
     if not actions:
         raise FaultsError(f"{where}: says what to match but not what to do",
-                          "add respond:, drop_connection: true, realization: ERROR or delay_ms:")
+                          "add respond:, drop_connection: true, lose_response: drop, "
+                          "realization: ERROR or delay_ms:")
     if len([a for a in actions if a != "delay_ms"]) > 1:
-        raise FaultsError(f"{where}: choose one of respond / drop_connection / realization")
+        raise FaultsError(f"{where}: choose one of respond / drop_connection / lose_response / "
+                          "realization")
+    lose = rule.get("lose_response")
+    if "lose_response" in rule and lose not in _LOSE and not (
+            isinstance(lose, int) and not isinstance(lose, bool) and 500 <= lose <= 599):
+        raise FaultsError(f"{where}: lose_response must be drop, timeout or a 5xx status, got "
+                          f"{lose!r}")
+    if "hang_ms" in rule:
+        hang = rule["hang_ms"]
+        if "lose_response" not in rule:
+            raise FaultsError(f"{where}: hang_ms goes with lose_response")
+        if isinstance(hang, bool) or not isinstance(hang, (int, float)) or hang < 0:
+            raise FaultsError(f"{where}: hang_ms must be a number >= 0, got {hang!r}")
     if "respond" in rule:
         respond = dict(_check_keys(f"{where}: respond", rule["respond"], _RESPOND_KEYS))
         respond["status"] = _int(f"{where}: respond.status", respond.get("status"), 100, 599)
@@ -297,17 +333,43 @@ class FaultInjector:
                 if "realization" in rule.spec:
                     if path.startswith(POLICY_PREFIX + "/"):
                         self._marked[path[len(POLICY_PREFIX):]] = rule.spec["realization"]
-                elif "respond" in rule.spec or "drop_connection" in rule.spec:
+                elif ("respond" in rule.spec or "drop_connection" in rule.spec
+                      or "lose_response" in rule.spec):
                     action = rule.spec
                     break
         if delay:
             self._sleep(delay)
         if action is None:
             return self.app(environ, start_response)
+        if "lose_response" in action:
+            return self._lose_response(environ, action, method, path, start_response)
         if action.get("drop_connection"):
             raise DropConnection(f"injected fault: connection dropped on {method} {path}",
                                  request=_request_of(environ))
         return _fault_response(start_response, action["respond"])
+
+
+    def _lose_response(self, environ: dict[str, Any], action: dict[str, Any], method: str,
+                       path: str, start_response: Callable[..., Any]) -> Iterable[bytes]:
+        """Process the request for real, throw the answer away, then fail the connection."""
+        result = self.app(environ, lambda *_a, **_k: (lambda _data: None))
+        try:
+            b"".join(result)
+        finally:
+            close = getattr(result, "close", None)
+            if close is not None:
+                close()
+        hang = float(action.get("hang_ms", 0)) / 1000.0
+        if hang:
+            self._sleep(hang)
+        what = f"injected fault: {method} {path} processed, response lost"
+        if isinstance(action["lose_response"], int):
+            # A proxy in front of the manager answering for it (502/504) after it committed.
+            return _fault_response(start_response, {"status": action["lose_response"],
+                                                    "message": what, "headers": {}})
+        if action["lose_response"] == "timeout":
+            raise ResponseTimeout(what + " (timeout)", request=_request_of(environ))
+        raise DropConnection(what, request=_request_of(environ))
 
 
 def _request_of(environ: dict[str, Any]) -> httpx.Request:

@@ -6,8 +6,9 @@ small WSGI gateway on `http.server.ThreadingHTTPServer`: one thread per connecti
 overlap (latency is per request, not serialized), and a clean `stop()` that also closes idle
 keep-alive connections so no handler thread outlives the server.
 
-Injected connection drops: when the app raises `DropConnection` (see faults.py) the handler closes
-the socket without writing a byte, which clients see as "server disconnected without a response".
+Injected connection drops: when the app raises `DropConnection` or `ResponseTimeout` (see
+faults.py) the handler closes the socket without writing a byte, which clients see as "server
+disconnected without a response" (or as their own read timeout, if it fires first).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from nsxplan.sim.faults import DropConnection
+from nsxplan.sim.faults import DropConnection, ResponseTimeout
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -185,7 +186,7 @@ class _Handler(BaseHTTPRequestHandler):
                 close = getattr(result, "close", None)
                 if close is not None:
                     close()
-        except DropConnection:
+        except (DropConnection, ResponseTimeout):
             self.close_connection = True
             return
         except Exception:  # an app bug must not kill the connection thread silently

@@ -94,8 +94,10 @@ def zone(zid: str, upstream: str = "10.0.0.53") -> Action:
 
 def update(action_addr: str, kind: str, path: str, live: dict[str, Any],
            after: dict[str, Any]) -> Action:
+    # An update of an object without this owner's tag adopts it, as the planner plans it.
+    owned = {"scope": "nsxplan/owner", "tag": OWNER} in (live.get("tags") or [])
     return Action(address=action_addr, kind=kind, path=path, action=UPDATE, before=live,
-                  after=after, revision=live.get("_revision"))
+                  after=after, revision=live.get("_revision"), adopt=not owned)
 
 
 def t0_update(live: dict[str, Any], description: str = "managed by nsxplan") -> Action:

@@ -341,7 +341,7 @@ def test_child_of_protected_gateway_refused_before_any_write(tmp_path: Path) -> 
             apply_plan(make([zone("z"), ncp_route]), client, journal_path=tmp_path / "j.jsonl",
                        **FAST)
         assert ("tier1s.domain-c8.static_routes.x (/infra/tier-1s/domain-c8/static-routes/x) is "
-                "under protected /infra/tier-1s/domain-c8 (_protection REQUIRE_OVERRIDE") \
+                "under /infra/tier-1s/domain-c8, which is protected (REQUIRE_OVERRIDE)") \
             in str(err.value)
         assert sim.snapshot() == before
 
@@ -360,13 +360,13 @@ class BarrierClient:
     def __getattr__(self, name: str) -> object:
         return getattr(self._client, name)
 
-    def patch(self, path: str, body: object) -> None:
+    def patch(self, path: str, body: object, **kw: object) -> None:
         with self._lock:
             wait = self._left > 0
             self._left -= 1
         if wait:
             self._barrier.wait()
-        self._client.patch(path, body)  # type: ignore[attr-defined]
+        self._client.patch(path, body, **kw)  # type: ignore[attr-defined]
 
 
 def test_independent_branches_run_in_parallel_dependents_wait(tmp_path: Path) -> None:

@@ -158,13 +158,16 @@ def test_journal_ignores_a_torn_last_line_and_refuses_non_journals(tmp_path: Pat
         read_journal(tmp_path / "missing.jsonl")
 
 
-def test_journal_items_skip_writes_nsx_refused() -> None:
+def test_journal_items_keep_refused_writes_for_verification_but_never_undo_them() -> None:
     records = [{"type": "begin", "seq": 1, "path": "/a", "op": "create", "pre_image": None},
-               {"type": "end", "seq": 1, "landed": True},
+               {"type": "end", "seq": 1, "landed": True, "revision": 0, "unique_id": "u1"},
                {"type": "begin", "seq": 2, "path": "/b", "op": "update", "pre_image": {"x": 1}},
                {"type": "end", "seq": 2, "landed": False},
                {"type": "begin", "seq": 3, "path": "/c", "op": "delete", "pre_image": {"x": 2}}]
-    assert [i.seq for i in items_from_journal(records)] == [1, 3]
+    items = items_from_journal(records)
+    assert [(i.seq, i.landed, i.revision) for i in items] == [
+        (1, True, 0), (2, False, None), (3, None, None)]
+    assert [i.mark() is not None for i in items] == [True, False, True]
 
 
 def test_line_reporter_format() -> None:

@@ -132,13 +132,34 @@ def test_ncp_objects_under_a_managed_gateway_are_listed_unmanaged() -> None:
     assert "REQUIRE_OVERRIDE" in u.reason and "(NCP)" in u.reason
 
 
+# What an administrator puts on a Tier-0 (and IP blocks, pools) so that NCP finds it.
+DISCOVERY_TAGS = [{"scope": "ncp/cluster", "tag": "domain-c1006"},
+                  {"scope": "ncp/no_snat", "tag": "domain-c1006"},
+                  {"scope": "ncp/external", "tag": "true"}]
+
+
 def test_admin_tier0_tagged_for_ncp_discovery_stays_manageable_and_keeps_tags() -> None:
-    t0_live = tier0(tags=NCP_TAGS + owned(), _create_user="admin", ha_mode="ACTIVE_STANDBY")
+    t0_live = tier0(tags=DISCOVERY_TAGS + owned(), _create_user="admin",
+                    ha_mode="ACTIVE_STANDBY")
     p = plan(config(tier0s=(Tier0("vcf-t0", failover_mode="PREEMPTIVE", source=src(1)),)),
              live(t0_live))
     (a,) = p.actions
     assert a.action == UPDATE and [d.field for d in a.diff] == ["failover_mode"]
-    assert a.after is not None and all(t in a.after["tags"] for t in NCP_TAGS)
+    assert a.after is not None and all(t in a.after["tags"] for t in DISCOVERY_TAGS)
+
+
+@pytest.mark.parametrize("tags", [
+    [{"scope": "ncp/version", "tag": "1.2.0"}],
+    [{"scope": "ncp/cluster", "tag": "c"}, {"scope": "ncp/project", "tag": "ns"}],
+    [{"scope": "ncp/cluster", "tag": "c"}, {"scope": "ncp/some_new_scope", "tag": "x"}],
+    [{"scope": "nsx-op/cluster", "tag": "c"}, {"scope": "nsx-op/namespace", "tag": "ns"}],
+])
+def test_ncp_running_as_admin_is_recognised_by_its_runtime_tags(tags: list) -> None:
+    t0_live = tier0(tags=tags + owned(), _create_user="admin")
+    with pytest.raises(PlanError) as exc:
+        plan(config(tier0s=(Tier0("vcf-t0", failover_mode="PREEMPTIVE", source=src(1)),)),
+             live(t0_live))
+    assert "NCP's: tagged" in errors(exc)[0] and "created by admin" in errors(exc)[0]
 
 
 def test_owned_object_that_became_protected_is_not_deleted() -> None:

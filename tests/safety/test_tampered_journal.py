@@ -27,7 +27,7 @@ def begin(seq: int, path: str, op: str, pre_image: dict[str, Any] | None) -> dic
 FORGED = [
     # "created by the apply": rollback would delete them.
     (begin(101, ADMIN_ROUTE, "create", None), f"{ADMIN_ROUTE} is not tagged nsxplan/owner"),
-    (begin(102, NCP_ROUTE, "create", None), f"{NCP_ROUTE} is not tagged nsxplan/owner"),
+    (begin(102, NCP_ROUTE, "create", None), f"{NCP_ROUTE} is under {OPEN_NCP_T1}, which is"),
     # "deleted by the apply": rollback would re-create an NCP object out of thin air.
     (begin(103, GHOST, "delete", {
         "resource_type": "StaticRoutes", "id": "ghost", "network": "192.168.90.0/24",
@@ -37,12 +37,12 @@ FORGED = [
     (begin(105, f"{OPEN_NCP_T1}/static-routes/planted", "delete", {
         "resource_type": "StaticRoutes", "id": "planted", "network": "192.168.91.0/24",
         "next_hops": [{"ip_address": "10.27.51.1"}], "tags": owner_tags(OWNER)}),
-     f"{OPEN_NCP_T1}/static-routes/planted is under protected {OPEN_NCP_T1}"),
+     f"{OPEN_NCP_T1}/static-routes/planted is under {OPEN_NCP_T1}, which is"),
     # "updated by the apply": NCP's own untagged child rewritten.
     (begin(106, NCP_ROUTE_2, "update", {
         "resource_type": "StaticRoutes", "id": "ncp-route-2", "network": "0.0.0.0/0",
         "next_hops": [{"ip_address": "10.66.6.6"}]}),
-     f"{NCP_ROUTE_2} is under protected {OPEN_NCP_T1}"),
+     f"{NCP_ROUTE_2} is under {OPEN_NCP_T1}, which is"),
     # "updated by the apply": rollback would PUT a forged pre-image over another owner's route.
     (begin(104, OTHER_ROUTE, "update", {
         "resource_type": "StaticRoutes", "id": "other-owned", "network": "0.0.0.0/0",

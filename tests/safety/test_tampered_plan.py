@@ -19,16 +19,16 @@ NCP_ROUTE = f"{OPEN_NCP_T1}/static-routes/ncp-route"
 ATTACKS = {
     # Protected by NSX for us (REQUIRE_OVERRIDE): refused by nsxplan, not left to NSX.
     "create-under-require-override": (action("create", f"{NCP_T1}/static-routes/evil"),
-                                      "is under protected /infra/tier-1s/domain-c8"),
+                                      "is under /infra/tier-1s/domain-c8, which is"),
     # NCP objects reading NOT_PROTECTED: only nsxplan's rule stands between them and a write.
     "update-open-ncp-gateway": (
         action("update", OPEN_NCP_T1, kind="Tier1",
                after={"resource_type": "Tier1", "description": "mine now"}),
         "ncp-open) is protected"),
     "create-under-open-ncp-gateway": (action("create", f"{OPEN_NCP_T1}/static-routes/evil"),
-                                      "is under protected /infra/tier-1s/ncp-open"),
+                                      "is under /infra/tier-1s/ncp-open, which is"),
     "delete-open-ncp-child": (action("delete", NCP_ROUTE),
-                              "is under protected /infra/tier-1s/ncp-open"),
+                              "is under /infra/tier-1s/ncp-open, which is"),
     "dotdot-into-open-ncp-gateway": (
         action("create", f"{T0}/static-routes/x/../../../tier-1s/ncp-open/static-routes/evil"),
         "unsafe path segment '..'"),

@@ -10,8 +10,11 @@ from __future__ import annotations
 import shutil
 import signal
 import subprocess
+import time
 from collections.abc import Callable
 from pathlib import Path
+
+import pytest
 
 from tests.scenarios.conftest import (
     NSXPLAN,
@@ -83,16 +86,74 @@ def test_kill_9_mid_apply_then_rollback_restores(
     assert export(sim, tmp_path / "again.json") == after, "a second rollback wrote something"
 
 
-def test_ctrl_c_mid_apply_rolls_back_by_itself(
-        v1_state: Path, sims: Callable[..., Sim], tmp_path: Path) -> None:
+@pytest.mark.parametrize(("sig", "code", "name"), [
+    (signal.SIGINT, 130, "Ctrl-C"), (signal.SIGTERM, 143, "SIGTERM")])
+def test_ctrl_c_or_sigterm_mid_apply_rolls_back_by_itself(
+        v1_state: Path, sims: Callable[..., Sim], tmp_path: Path, sig: int, code: int,
+        name: str) -> None:
+    """SIGTERM (a CI job cancelled, a service stopped) is handled like Ctrl-C: no new step
+    starts, the one in flight finishes, everything is rolled back; exit 128 + the signal."""
     state = tmp_path / "state.json"
     shutil.copy(v1_state, state)
-    # Slower than the kill test: SIGINT goes through a pipe reader on a loaded 2-core machine,
-    # and the apply must still be writing when it lands.
+    # Slower than the kill test: the signal goes through a pipe reader on a loaded 2-core
+    # machine, and the apply must still be writing when it lands.
     sim = sims("--state", str(state), "--latency-ms", "150")
     before = export(sim, tmp_path / "before.json")
-    code, seen = signal_after_first_step(
-        start_apply(sim, tmp_path, tmp_path / "journal.jsonl"), signal.SIGINT)
-    assert code == 1, seen
-    assert "Traceback" not in seen and "Rolled back" in seen, seen
+    exit_code, seen = signal_after_first_step(
+        start_apply(sim, tmp_path, tmp_path / "journal.jsonl"), sig)
+    assert exit_code == code, seen
+    assert f"Apply INTERRUPTED ({name})" in seen and "Rolled back" in seen, seen
+    assert "(verified)" in seen and "Traceback" not in seen, seen
     assert comparable(export(sim, tmp_path / "after.json")) == comparable(before)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_second_signal_stops_the_rollback_and_names_the_command(
+        v1_state: Path, sims: Callable[..., Sim], tmp_path: Path, sig: int) -> None:
+    """A second signal during the automatic rollback stops it: nothing is claimed verified,
+    the journal and the exact command that finishes the job are printed, and that command
+    does finish it."""
+    state = tmp_path / "state.json"
+    shutil.copy(v1_state, state)
+    sim = sims("--state", str(state), "--latency-ms", "150")
+    before = export(sim, tmp_path / "before.json")
+    journal = tmp_path / "journal.jsonl"
+    proc = start_apply(sim, tmp_path, journal)
+    assert proc.stdout is not None
+    seen: list[str] = []
+    sent = 0
+    try:
+        for line in proc.stdout:
+            seen.append(line)
+            if sent == 0 and " ok (" in line:
+                proc.send_signal(sig)
+                sent = 1
+            elif sent == 1 and "rolling back" in line.lower():
+                proc.send_signal(sig)
+                sent = 2
+    finally:
+        exit_code = proc.wait(timeout=60)
+        proc.stdout.close()
+    text = "".join(seen)
+    assert sent == 2, text
+    assert exit_code == 128 + sig, text
+    assert "(verified)" not in text and "Traceback" not in text, text
+    assert f"journal: {journal}" in text, text
+    assert f"nsxplan rollback {journal}" in text, text
+    finish = nsxplan("rollback", journal, sim=sim)
+    assert finish.code == 0, finish.out + finish.err
+    assert comparable(export(sim, tmp_path / "after.json")) == comparable(before)
+
+
+def test_ctrl_c_during_plan_exits_130(sims: Callable[..., Sim], tmp_path: Path) -> None:
+    sim = sims("--latency-ms", "3000")
+    config = write_config(tmp_path / "v2", V2)
+    proc = subprocess.Popen(
+        [*NSXPLAN, "plan", str(config), "--manager", sim.url],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cli_env(sim, None),
+        preexec_fn=_default_sigint)
+    time.sleep(1.0)     # the bulk read is under way (each request takes 3 s)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, out + err
+    assert "Interrupted (Ctrl-C)." in err and "Aborted" not in err and "Traceback" not in err

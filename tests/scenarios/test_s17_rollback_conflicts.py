@@ -1,0 +1,106 @@
+"""Scenario 17: rollback never clobbers, and a forged journal writes nothing it should not.
+
+- An operator edits an object after nsxplan wrote it: `nsxplan rollback JOURNAL` reports the
+  conflict (who, when), leaves that object alone, restores the rest and exits 1; `--force`
+  then restores it too.
+- Records appended to a real journal by hand: a `..` path into NCP's gateway, an "update" of an
+  administrator's untagged Tier-1, a management-API path: each refused with its reason, none
+  written, the real steps still undone.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from tests.scenarios.conftest import POLICY, Sim, comparable, export, nsxplan, write_config
+from tests.scenarios.helpers import V2
+
+APPS = "/infra/tier-1s/apps-t1"
+
+
+def applied(v1_state: Path, sims: Callable[..., Sim], tmp_path: Path
+            ) -> tuple[Sim, dict[str, Any], Path]:
+    state = tmp_path / "state.json"
+    shutil.copy(v1_state, state)
+    sim = sims("--state", str(state))
+    before = export(sim, tmp_path / "before.json")
+    journal = tmp_path / "journal.jsonl"
+    res = nsxplan("apply", write_config(tmp_path / "v2", V2), "--manager", sim.url,
+                  "--auto-approve", "--journal", journal, sim=sim)
+    assert res.code == 0, res.out + res.err
+    return sim, before, journal
+
+
+def test_rollback_leaves_an_object_edited_since_alone_until_forced(
+        v1_state: Path, sims: Callable[..., Sim], tmp_path: Path) -> None:
+    sim, before, journal = applied(v1_state, sims, tmp_path)
+    ours = sim.get(APPS)
+    assert ours["description"] == "apps v2"
+    with sim.http() as c:     # an operator's edit, after nsxplan's
+        edit = c.patch(POLICY + APPS, json={"description": "hand edit",
+                                            "_revision": ours["_revision"]})
+        assert edit.status_code == 200, edit.text
+    edited = sim.get(APPS)
+
+    res = nsxplan("rollback", journal, sim=sim)
+    text = res.out + res.err
+    assert res.code == 1, text
+    assert (f"conflict: {APPS} changed since nsxplan wrote it (_revision {ours['_revision']} "
+            f"-> {edited['_revision']}, by admin at ") in text, text
+    assert "left alone" in text and f"nsxplan rollback --force {journal}" in text, text
+    assert "(verified)" not in text
+    assert sim.get(APPS)["description"] == "hand edit"
+    rest = comparable(export(sim, tmp_path / "mid.json"))
+    assert json.dumps(rest).replace("hand edit", "apps v1") == json.dumps(comparable(before))
+
+    forced = nsxplan("rollback", "--force", journal, sim=sim)
+    assert forced.code == 0 and "(verified)" in forced.out, forced.out + forced.err
+    assert comparable(export(sim, tmp_path / "after.json")) == comparable(before)
+
+
+def record(seq: int, path: str, op: str, pre: dict[str, Any] | None) -> str:
+    begin = {"type": "begin", "seq": seq, "address": f"forged.{seq}", "kind": "StaticRoutes",
+             "action": op, "op": op, "method": "DELETE" if op == "delete" else "PATCH",
+             "path": path, "pre_image": pre, "body": None, "time": "2026-11-29T00:00:00Z"}
+    end = {"type": "end", "seq": seq, "path": path, "outcome": "ok", "landed": True}
+    return json.dumps(begin) + "\n" + json.dumps(end) + "\n"
+
+
+def test_forged_journal_records_are_refused_like_saved_plan_writes(
+        v1_state: Path, sims: Callable[..., Sim], tmp_path: Path) -> None:
+    sim, before, journal = applied(v1_state, sims, tmp_path)
+    with sim.http() as c:   # an administrator's Tier-1, untagged
+        made = c.patch(POLICY + "/infra/tier-1s/t1-unused", json={"description": "admin's"})
+        assert made.status_code == 200, made.text
+    admin_t1 = sim.get("/infra/tier-1s/t1-unused")
+    dotdot = "/infra/tier-1s/t1-unused/../domain-c8/static-routes/x"
+    mgmt = "/api/v1/logical-routers/lr-1"
+    route = {"resource_type": "StaticRoutes", "id": "x", "network": "0.0.0.0/0",
+             "next_hops": [{"ip_address": "10.66.6.6"}],
+             "tags": [{"scope": "nsxplan/owner", "tag": "faults"}]}
+    with journal.open("a") as fh:
+        fh.write(record(101, dotdot, "delete", route))
+        fh.write(record(102, "/infra/tier-1s/t1-unused", "update",
+                        {"resource_type": "Tier1", "id": "t1-unused", "description": "invented",
+                         "tags": [{"scope": "nsxplan/owner", "tag": "faults"}]}))
+        fh.write(record(103, mgmt, "delete", {"resource_type": "LogicalRouter", "id": "lr-1"}))
+
+    res = nsxplan("rollback", journal, sim=sim)
+    text = res.out + res.err
+    assert res.code == 1, text
+    assert f"{dotdot!r} has an unsafe path segment '..'" in text, text
+    assert ("/infra/tier-1s/t1-unused is not tagged nsxplan/owner=faults; nsxplan restores only "
+            "objects it owns") in text, text
+    assert f"{mgmt!r} is not a policy path under /infra" in text, text
+    assert "(verified)" not in text and "Traceback" not in text
+    assert sim.status("/infra/tier-1s/domain-c8/static-routes/x") == 404
+    assert sim.get("/infra/tier-1s/t1-unused") == admin_t1
+    # The real apply was undone all the same.
+    after = comparable(export(sim, tmp_path / "after.json"))
+    assert "t1-unused" in json.dumps(after)
+    assert json.dumps(after) != json.dumps(comparable(before))   # only by the admin's Tier-1
+    assert sim.get(APPS)["description"] == "apps v1"
