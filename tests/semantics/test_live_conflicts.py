@@ -86,3 +86,30 @@ def test_next_hop_on_no_connected_subnet(lab: Lab, tmp_path: Path) -> None:
     assert "10.27.51.0/24 (uplink-edge-01)" in hop.message
     assert hop.source is not None and hop.source.line == 7
     assert not _by_id(lab.plan(config(tmp_path, CFG, "ok.yaml")), "route.next-hop")
+
+
+def test_shadow_index_finds_broad_any_and_multi_block_rules() -> None:
+    from nsxplan.checks.conflicts import _nat_checks
+    from nsxplan.checks.topology import NatView
+    from nsxplan.nsx.addresses import parse_networks
+
+    def rule(rid: str, action: str, source: str | None, translated: str, seq: int,
+             mine: bool) -> NatView:
+        return NatView(id=rid, gateway_path="/infra/tier-1s/t1",
+                       path=f"/infra/tier-1s/t1/nat/USER/nat-rules/{rid}", action=action,
+                       source=parse_networks(source), destination=None,
+                       translated_text=translated, translated=parse_networks(translated),
+                       from_config=mine, sequence=seq)
+
+    rules = [rule("ui-any", "SNAT", None, "10.27.51.9", 1, False),
+             rule("mine-8", "SNAT", "10.0.0.0/8", "10.27.51.10", 5, True),
+             rule("ui-24", "REFLEXIVE", "30.0.0.0/24", "10.27.51.0/24", 2, False),
+             rule("mine-two", "SNAT", "30.0.0.5,30.0.0.6", "10.27.51.11", 9, True),
+             rule("mine-first", "SNAT", "40.0.0.0/24", "10.27.51.12", 0, True),
+             rule("ui-later", "SNAT", "40.0.0.7", "10.27.51.13", 3, False)]
+    found = {(c.id, c.subject.split()[2]) for c in _nat_checks("Tier-1", "t1", rules)}
+    assert ("nat.shadow", "mine-8") in found          # Any comes first
+    assert ("nat.shadow", "mine-two") in found        # both addresses inside 30.0.0.0/24
+    assert ("nat.shadow", "mine-first") in found      # mine swallows a hand-made rule
+    # Only configured rules are subjects: ui-later is named in mine-first's message.
+    assert {s for _, s in found} == {"mine-8", "mine-two", "mine-first"}
