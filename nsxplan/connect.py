@@ -25,6 +25,7 @@ from nsxplan.client.auth import make_auth
 from nsxplan.client.ratelimit import DEFAULT_IN_FLIGHT, DEFAULT_RATE, RetryPolicy
 from nsxplan.client.recording import HttpRecorder
 from nsxplan.errors import UsageError
+from nsxplan.redact import manager_label
 
 log = logging.getLogger("nsxplan.client")
 
@@ -251,9 +252,9 @@ def _connect_url(manager: str, *, username: str | None, password: str | None,
                          hint="use NSX_USERNAME / NSX_PASSWORD (URLs end up in logs and history)")
     parts = urlsplit(manager)
     if parts.scheme not in ("http", "https") or not parts.hostname or not _valid_port(parts):
-        raise UsageError(f"cannot use manager {_safe_label(manager)!r}",
+        raise UsageError(f"cannot use manager {manager_label(manager)!r}",
                          hint="use https://HOST[:PORT], http://127.0.0.1:PORT, sim or sim:FILE")
-    label = _safe_label(manager)
+    label = manager_label(manager)
     host = parts.hostname
     if parts.scheme == "http" and not is_loopback(host):
         if insecure:
@@ -315,14 +316,3 @@ def _valid_port(parts: SplitResult) -> bool:
     return True
 
 
-def _safe_label(manager: str) -> str:
-    """scheme://host[:port] only: never userinfo, paths or queries (they may carry secrets)."""
-    parts = urlsplit(manager)
-    try:
-        port = f":{parts.port}" if parts.port else ""
-    except ValueError:
-        return "<invalid manager URL>"
-    if not parts.hostname:
-        return "<invalid manager URL>"
-    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
-    return f"{parts.scheme}://{host}{port}"

@@ -13,7 +13,7 @@ import os
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 REDACTED = "REDACTED"
 SENSITIVE_HEADERS = frozenset({"authorization", "cookie", "set-cookie", "x-xsrf-token",
@@ -147,4 +147,34 @@ _USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*://)[^\n]*@")
 def scrub_target(target: str) -> str:
     """Drop credentials from a target label: `https://user:pw@host` -> `https://host`."""
     return _USERINFO.sub(lambda m: m.group("scheme"), target)
+
+
+_SECRET_WORDS = ("password", "secret", "token", "authorization", "cookie", "private_key")
+
+
+
+def redact_keys(value: Any) -> Any:
+    """A journal record with the value of every secret-looking key replaced (a second line of
+    defence: nsxplan bodies hold no credentials, NSX never returns secrets on GET)."""
+    if isinstance(value, Mapping):
+        return {k: ("<redacted>" if any(w in str(k).lower() for w in _SECRET_WORDS)
+                    else redact_keys(v))
+                for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [redact_keys(v) for v in value]
+    return value
+
+
+
+def manager_label(manager: str) -> str:
+    """scheme://host[:port] only: never userinfo, paths or queries (they may carry secrets)."""
+    parts = urlsplit(manager)
+    try:
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return "<invalid manager URL>"
+    if not parts.hostname:
+        return "<invalid manager URL>"
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    return f"{parts.scheme}://{host}{port}"
 

@@ -48,22 +48,13 @@ from nsxplan.apply.rollback import undo
 from nsxplan.durable import fsync_dir
 from nsxplan.errors import ApplyError, JournalError, Problem
 from nsxplan.plan.model import CREATE, DELETE
+from nsxplan.redact import redact_keys
 
 FORMAT = "nsxplan-journal/1"
-_SECRET_WORDS = ("password", "secret", "token", "authorization", "cookie", "private_key")
 
 
 def utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def redact(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {k: ("<redacted>" if any(w in str(k).lower() for w in _SECRET_WORDS) else redact(v))
-                for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [redact(v) for v in value]
-    return value
 
 
 class Journal(Reporter):
@@ -88,7 +79,7 @@ class Journal(Reporter):
             fsync_dir(self.path.parent)
 
     def write(self, record: Mapping[str, Any]) -> None:
-        line = json.dumps(redact(dict(record)), sort_keys=False, default=str)
+        line = json.dumps(redact_keys(dict(record)), sort_keys=False, default=str)
         with self._lock:
             self._file.write(line + "\n")
             self._file.flush()
