@@ -383,7 +383,8 @@ def apply(path: str | None, auto_approve: bool, parallelism: int, atomic: bool, 
     PATH is a configuration (default: the current directory); a PLANFILE from `nsxplan plan
     --out` was reviewed already and is applied exactly, without a question, or refused (exit 3)
     if NSX changed since. Exit 0 applied or nothing to do, 1 failed (rolled back unless
-    --no-rollback), 3 stale saved plan.
+    --no-rollback), 3 stale saved plan, 130/143 interrupted by Ctrl-C/SIGTERM (rolled back
+    unless --no-rollback or a second signal; the journal says how to finish).
     """
     source = Path(path) if path else Path(".")
     prepared = commands.prepare_apply(source, conn_opts, adopt_all=adopt, note=_note,

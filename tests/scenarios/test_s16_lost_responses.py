@@ -93,3 +93,21 @@ def test_rollback_undoes_the_write_whose_answer_was_lost(
     assert comparable(export(sim, tmp_path / "after.json")) == comparable(before), text
     again = nsxplan("rollback", journal, sim=sim)
     assert again.code == 0 and "nothing to undo" in again.out, again.out + again.err
+
+
+def test_a_502_or_504_on_a_rollback_write_is_retried_and_the_rollback_completes(
+        v1_state: Path, sims: Callable[..., Sim], tmp_path: Path) -> None:
+    """The issue's seventh finding: one 502 (and one 504) on the rollback's own writes used to
+    leave it INCOMPLETE. Only rollback PUTs (restores) and re-creates deletes here, so the
+    faults hit rollback writes: the first restore PUT and the first re-create PATCH after the
+    failure are answered by a proxy's 5xx before NSX saw them."""
+    faults = [LAST,
+              {"match": {"method": "PUT"}, "times": 1,
+               "respond": {"status": 502, "message": "bad gateway"}},
+              {"match": {"method": "PATCH"}, "after": 6, "times": 1,
+               "respond": {"status": 504, "message": "gateway timeout"}}]
+    sim, before, res, _config, _journal = run(v1_state, sims, tmp_path, faults)
+    text = res.out + res.err
+    assert res.code == 1 and "injected fault" in text, text
+    assert "Rolled back" in text and "(verified)" in text and "INCOMPLETE" not in text, text
+    assert comparable(export(sim, tmp_path / "after.json")) == comparable(before), text

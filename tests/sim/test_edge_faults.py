@@ -112,6 +112,47 @@ def test_drop_connection_in_process_is_an_httpx_transport_error() -> None:
         assert client.get("/policy/api/v1/infra").status_code == 200
 
 
+class RecordingSim(FakeSim):
+    """Counts the requests that reached the simulator (the lose_response faults pass them on)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: list[str] = []
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        self.seen.append(f"{environ['REQUEST_METHOD']} {environ['PATH_INFO']}")
+        return super().__call__(environ, start_response)
+
+
+@pytest.mark.parametrize(("how", "error"), [("drop", httpx.RemoteProtocolError),
+                                            ("timeout", httpx.ReadTimeout)])
+def test_lose_response_processes_the_request_then_loses_the_answer(
+        how: str, error: type[Exception]) -> None:
+    sim = RecordingSim()
+    app = build_wsgi(sim, faults=[{"match": {"method": "PATCH"}, "lose_response": how,
+                                   "times": 1}])
+    with httpx.Client(transport=httpx.WSGITransport(app=app), base_url="http://nsx") as client:
+        with pytest.raises(error):
+            client.patch("/policy/api/v1/infra/tier-1s/t", json={})
+        assert sim.seen == ["PATCH /policy/api/v1/infra/tier-1s/t"]   # it was processed
+        assert client.patch("/policy/api/v1/infra/tier-1s/t", json={}).status_code == 200
+
+
+def test_lose_response_over_the_socket_closes_after_processing() -> None:
+    sim = RecordingSim()
+    faults = [{"match": {"method": "DELETE"}, "lose_response": "timeout", "hang_ms": 10,
+               "times": 1},
+              {"match": {"method": "PUT"}, "lose_response": 502, "times": 1}]
+    with serve_in_thread(build_wsgi(sim, faults=faults)) as server, \
+            httpx.Client(base_url=server.url) as client:
+        with pytest.raises(httpx.RemoteProtocolError):
+            client.delete("/policy/api/v1/infra/tier-1s/t")
+        answer = client.put("/policy/api/v1/infra/tier-1s/t", json={})
+        assert answer.status_code == 502 and "response lost" in answer.json()["error_message"]
+    assert sim.seen == ["DELETE /policy/api/v1/infra/tier-1s/t",
+                        "PUT /policy/api/v1/infra/tier-1s/t"]
+
+
 def test_realization_faults_mark_written_objects() -> None:
     sim = FakeSim()
     faults: list[dict[str, Any]] = [
@@ -161,6 +202,10 @@ def test_first_answering_rule_wins_and_delay_rules_pass_through() -> None:
     ("- respond: {status: 500}\n  times: -1\n", "times: expected an integer >= 0"),
     ("- realization: BROKEN\n", "realization must be one of"),
     ("- drop_connection: true\n  respond: {status: 500}\n", "choose one of"),
+    ("- lose_response: maybe\n", "lose_response must be drop, timeout or a 5xx status"),
+    ("- lose_response: 404\n", "lose_response must be drop, timeout or a 5xx status"),
+    ("- drop_connection: true\n  hang_ms: 5\n", "hang_ms goes with lose_response"),
+    ("- lose_response: drop\n  drop_connection: true\n", "choose one of"),
     ("- match: {path: [\n", "faults.yaml:2:1"),
 ])
 def test_invalid_faults_files_give_one_line_errors(tmp_path: Path, text: str,
