@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from nsxplan.client import NsxClient
+from nsxplan.live.read import InfraReader
 from nsxplan.redact import SECRET_JSON_KEYS
 
 # Every kind nsxplan knows, parents included so the tree stays connected.
@@ -25,7 +25,7 @@ EXPORT_TYPES: tuple[str, ...] = (
 _NOISE = frozenset({"_links", "_self", "_schema"}) | SECRET_JSON_KEYS
 
 
-def export_snapshot(client: NsxClient, types: tuple[str, ...] = EXPORT_TYPES) -> dict[str, Any]:
+def export_snapshot(client: InfraReader, types: tuple[str, ...] = EXPORT_TYPES) -> dict[str, Any]:
     tree = client.get_infra(types)
     children = [_clean(child) for child in tree.get("children") or []]
     return {"resource_type": "Infra", "children": _sorted(children)}
