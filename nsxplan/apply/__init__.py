@@ -104,7 +104,12 @@ def apply_plan(plan: Plan, client: Client, *, parallelism: int = 4, atomic: bool
     if not steps:
         return ApplyResult(NOTHING, counts=counts)
 
+    if reporter is not None:        # the stale check re-reads everything the plan touches
+        reporter.refresh_started(plan.target)
+    began = time.monotonic()
     live = (read_live or _bulk_read_live)(client)
+    if reporter is not None:
+        reporter.refresh_finished(len(live.objects), live.requests, time.monotonic() - began)
     check_stale(plan, live)
     refuse_protected(plan, live)
 

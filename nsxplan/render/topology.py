@@ -25,7 +25,7 @@ from typing import Any
 from nsxplan.nsx.ownership import classify
 from nsxplan.plan.model import DELETE, Action, Check, Plan
 
-MAX_FOREIGN_TIER1S = 30
+MAX_FOREIGN_TIER1S = 15
 GATEWAY = re.compile(r"^/infra/tier-[01]s/[^/]+")
 CHILD_KINDS = {"PolicyNatRule": "NAT rule", "StaticRoutes": "static route",
                "PolicyDnsForwarder": "DNS forwarder", "BgpNeighborConfig": "BGP neighbor"}
