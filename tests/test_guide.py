@@ -7,7 +7,8 @@ such comment: 0). `cmd > FILE` keeps stdout in FILE; `export`/`unset` change the
 the commands after them. What cannot run here as written is substituted, and only that:
 - a server started in the background (`nsxplan sim ... --port 8411 &`) runs on a free port;
   `http://127.0.0.1:8411` in later commands means it, and `kill %1` stops it (Ctrl-C);
-- `eval "$(_NSXPLAN_COMPLETE=bash_source nsxplan)"` is checked to produce bash that parses.
+- `eval "$(_NSXPLAN_COMPLETE=bash_source nsxplan)"` is checked to produce bash that parses;
+- `rm -f FILE` removes FILE (inside the copy only).
 A line the runner does not understand fails the test: a guide command cannot go unchecked.
 """
 
@@ -80,6 +81,11 @@ class Session:
             self.monkeypatch.setenv(name, value)
         elif words[:1] == ["unset"]:
             self.monkeypatch.delenv(words[1], raising=False)
+        elif words[:2] == ["rm", "-f"]:
+            for name in words[2:]:
+                target = (self.cwd / name).resolve()
+                assert self.cwd in target.parents, f"the guide removes {name}, outside the clone"
+                target.unlink(missing_ok=True)
         elif line.startswith('eval "$(_NSXPLAN_COMPLETE=bash_source nsxplan)"'):
             self.completion()
         elif words and words[-1] == "&":
