@@ -132,3 +132,14 @@ class Plan:
             "checks_failed": sum(1 for c in self.checks if c.status == "fail"),
             "checks_warned": sum(1 for c in self.checks if c.status == "warn"),
         }
+
+
+def evolve(a: Action, **changes: Any) -> Action:
+    """dataclasses.replace for the planner's hot loop (twice per object): a copy of the frozen
+    Action with some fields changed, without replace's per-call field introspection and
+    re-validation (its fields were validated when `a` was built)."""
+    new = object.__new__(Action)
+    new.__dict__.update(a.__dict__)
+    new.__dict__.update(changes)
+    return new
+

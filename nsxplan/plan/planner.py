@@ -3,7 +3,7 @@
 Steps: desired objects (plan/desired.py) -> live checks and safety rails (every problem collected,
 raised together as one PlanError) -> one action per desired object (create/update/replace/no-op)
 -> deletes of owned objects the configuration no longer declares -> unmanaged objects under
-managed gateways -> dependency edges -> deterministic topological order.
+managed gateways -> dependency edges -> deterministic topological order (plan/order.py).
 
 Decisions:
 - Adoption (`adopt: true` / --adopt) adds the owner tag AND applies the other managed fields
@@ -20,10 +20,8 @@ Decisions:
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import Mapping
 from datetime import datetime, timezone
-from graphlib import TopologicalSorter
 from typing import Any
 
 from nsxplan import __version__
@@ -57,8 +55,10 @@ from nsxplan.plan.model import (
     FieldDiff,
     Plan,
     Unmanaged,
+    evolve,
 )
 from nsxplan.plan.normalize import canonical, canonical_value, merged_tags
+from nsxplan.plan.order import order_actions
 
 _IDENTITY = ("resource_type", "id")
 # What someone adds by hand inside a gateway: a route, a NAT rule, a DNS forwarder.
@@ -94,7 +94,7 @@ def _make_plan(config: Config, live: LiveState, *, target: str, adopt_all: bool,
     for a in deletes:
         drafts[a.address] = a
     unmanaged = _unmanaged(config, live, wanted, {a.path for a in deletes})
-    actions = _order(_with_dependencies(drafts, desired, live))
+    actions = order_actions(drafts, desired, live)
     return Plan(
         target=target, owner=config.owner, config_digest=config.digest,
         created_at=_timestamp(now), nsxplan_version=__version__, actions=actions,
@@ -180,7 +180,7 @@ def _with_modified(action: Action, obj: Mapping[str, Any]) -> Action:
     """Who changed the live object last and when: drift names them."""
     user = obj.get("_last_modified_user") or obj.get("_create_user")
     when = iso_time(obj.get("_last_modified_time") or obj.get("_create_time"))
-    return _evolve(action, modified_user=str(user) if user else None, modified_time=when)
+    return evolve(action, modified_user=str(user) if user else None, modified_time=when)
 
 
 def _update(d: Desired, obj: Mapping[str, Any], m: Managed, adopting: bool) -> Action:
@@ -383,90 +383,3 @@ def _unmanaged(config: Config, live: LiveState, wanted: set[str],
 
 def _all_gateways(config: Config) -> list[Tier0 | Tier1]:
     return [*config.tier0s, *config.tier1s]
-
-
-# --- dependencies and order -----------------------------------------------------------------
-
-def _with_dependencies(drafts: dict[str, Action], desired: list[Desired],
-                       live: LiveState) -> dict[str, tuple[Action, tuple[str, ...]]]:
-    """Each action with (depends_on for apply, order edges incl. no-ops for sorting)."""
-    by_path = {a.path: a for a in drafts.values()}
-    desired_by_addr = {d.address: d for d in desired}
-    referrers: dict[str, set[str]] = {}
-    for path, obj in live.objects.items():
-        for ref in reference_paths(obj):
-            referrers.setdefault(ref, set()).add(path)
-    # A parent's delete waits for the deletes of everything below it (any depth: a NAT rule
-    # sits under the section, not directly under the gateway).
-    child_deletes: dict[str, set[str]] = {}
-    for a in drafts.values():
-        if a.action == DELETE:
-            p = a.path.rsplit("/", 1)[0]
-            while p.count("/") > 1:
-                if p in by_path and by_path[p].action == DELETE:
-                    child_deletes.setdefault(p, set()).add(a.address)
-                p = p.rsplit("/", 1)[0]
-    # Removing the edge cluster (locale-services) under NAT rules or a DNS forwarder would be
-    # refused: on the way out, the service router goes last.
-    for a in drafts.values():
-        if a.action == DELETE and a.kind in ("PolicyNatRule", "PolicyDnsForwarder"):
-            gw = gateway_of(a.path)
-            ls = by_path.get(f"{gw}/locale-services/default")
-            if ls is not None and ls.action == DELETE:
-                child_deletes.setdefault(ls.path, set()).add(a.address)
-    out: dict[str, tuple[Action, tuple[str, ...]]] = {}
-    for addr, a in drafts.items():
-        edges: set[str] = set()
-        if a.action == DELETE:
-            edges |= child_deletes.get(a.path, set())
-            edges |= {by_path[r].address for r in referrers.get(a.path, ())
-                      if r in by_path}
-        else:
-            d = desired_by_addr[addr]
-            if d.parent_address and d.parent_address in drafts:
-                edges.add(d.parent_address)
-            for ref in d.references:
-                target = by_path.get(ref)
-                if target is not None and target.action != DELETE:
-                    edges.add(target.address)
-        edges.discard(addr)
-        depends = tuple(sorted(e for e in edges if drafts[e].action != NOOP))
-        out[addr] = (_replace_deps(a, depends), tuple(sorted(edges)))
-    return out
-
-
-def _replace_deps(a: Action, depends: tuple[str, ...]) -> Action:
-    return _evolve(a, depends_on=depends)
-
-
-def _evolve(a: Action, **changes: Any) -> Action:
-    """dataclasses.replace for the planner's hot loop (twice per object): a copy of the frozen
-    Action with some fields changed, without replace's per-call field introspection and
-    re-validation (its fields were validated when `a` was built)."""
-    new = object.__new__(Action)
-    new.__dict__.update(a.__dict__)
-    new.__dict__.update(changes)
-    return new
-
-
-def _order(graph: dict[str, tuple[Action, tuple[str, ...]]]) -> tuple[Action, ...]:
-    """Topological order; among ready actions: non-deletes first, then by path (stable)."""
-    ts: TopologicalSorter[str] = TopologicalSorter()
-    for addr, (_, edges) in graph.items():
-        ts.add(addr, *edges)
-    ts.prepare()
-
-    def key(addr: str) -> tuple[bool, str, str]:
-        a = graph[addr][0]
-        return (a.action == DELETE, a.path, addr)
-
-    heap = [key(n) for n in ts.get_ready()]
-    heapq.heapify(heap)
-    out: list[Action] = []
-    while heap:
-        _, _, addr = heapq.heappop(heap)
-        out.append(graph[addr][0])
-        ts.done(addr)
-        for n in ts.get_ready():
-            heapq.heappush(heap, key(n))
-    return tuple(out)

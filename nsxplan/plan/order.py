@@ -1,0 +1,101 @@
+"""The order of a plan's actions: dependency edges, then a deterministic topological order.
+
+Edges: a child after its parent, a referrer after what it points at, a parent's delete after
+the deletes below it (any depth), and the service router (locale-services) deleted after the NAT
+rules and DNS forwarder that need it. Among ready actions: creates and updates before deletes,
+then by path, so the same configuration and live state always give the same plan.
+"""
+
+from __future__ import annotations
+
+import heapq
+from graphlib import TopologicalSorter
+
+from nsxplan.live.state import LiveState
+from nsxplan.nsx.kinds import gateway_of, reference_paths
+from nsxplan.plan.desired import Desired
+from nsxplan.plan.model import DELETE, NOOP, Action, evolve
+
+
+def order_actions(drafts: dict[str, Action], desired: list[Desired],
+                  live: LiveState) -> tuple[Action, ...]:
+    """The actions (by address) with their `depends_on` set, in apply order."""
+    return _order(_with_dependencies(drafts, desired, live))
+
+
+def _with_dependencies(drafts: dict[str, Action], desired: list[Desired],
+                       live: LiveState) -> dict[str, tuple[Action, tuple[str, ...]]]:
+    """Each action with (depends_on for apply, order edges incl. no-ops for sorting)."""
+    by_path = {a.path: a for a in drafts.values()}
+    desired_by_addr = {d.address: d for d in desired}
+    referrers: dict[str, set[str]] = {}
+    for path, obj in live.objects.items():
+        for ref in reference_paths(obj):
+            referrers.setdefault(ref, set()).add(path)
+    # A parent's delete waits for the deletes of everything below it (any depth: a NAT rule
+    # sits under the section, not directly under the gateway).
+    child_deletes: dict[str, set[str]] = {}
+    for a in drafts.values():
+        if a.action == DELETE:
+            p = a.path.rsplit("/", 1)[0]
+            while p.count("/") > 1:
+                if p in by_path and by_path[p].action == DELETE:
+                    child_deletes.setdefault(p, set()).add(a.address)
+                p = p.rsplit("/", 1)[0]
+    # Removing the edge cluster (locale-services) under NAT rules or a DNS forwarder would be
+    # refused: on the way out, the service router goes last.
+    for a in drafts.values():
+        if a.action == DELETE and a.kind in ("PolicyNatRule", "PolicyDnsForwarder"):
+            gw = gateway_of(a.path)
+            ls = by_path.get(f"{gw}/locale-services/default")
+            if ls is not None and ls.action == DELETE:
+                child_deletes.setdefault(ls.path, set()).add(a.address)
+    out: dict[str, tuple[Action, tuple[str, ...]]] = {}
+    for addr, a in drafts.items():
+        edges: set[str] = set()
+        if a.action == DELETE:
+            edges |= child_deletes.get(a.path, set())
+            edges |= {by_path[r].address for r in referrers.get(a.path, ())
+                      if r in by_path}
+        else:
+            d = desired_by_addr[addr]
+            if d.parent_address and d.parent_address in drafts:
+                edges.add(d.parent_address)
+            for ref in d.references:
+                target = by_path.get(ref)
+                if target is not None and target.action != DELETE:
+                    edges.add(target.address)
+        edges.discard(addr)
+        depends = tuple(sorted(e for e in edges if drafts[e].action != NOOP))
+        out[addr] = (_replace_deps(a, depends), tuple(sorted(edges)))
+    return out
+
+
+
+def _replace_deps(a: Action, depends: tuple[str, ...]) -> Action:
+    return evolve(a, depends_on=depends)
+
+
+
+def _order(graph: dict[str, tuple[Action, tuple[str, ...]]]) -> tuple[Action, ...]:
+    """Topological order; among ready actions: non-deletes first, then by path (stable)."""
+    ts: TopologicalSorter[str] = TopologicalSorter()
+    for addr, (_, edges) in graph.items():
+        ts.add(addr, *edges)
+    ts.prepare()
+
+    def key(addr: str) -> tuple[bool, str, str]:
+        a = graph[addr][0]
+        return (a.action == DELETE, a.path, addr)
+
+    heap = [key(n) for n in ts.get_ready()]
+    heapq.heapify(heap)
+    out: list[Action] = []
+    while heap:
+        _, _, addr = heapq.heappop(heap)
+        out.append(graph[addr][0])
+        ts.done(addr)
+        for n in ts.get_ready():
+            heapq.heappush(heap, key(n))
+    return tuple(out)
+
