@@ -12,9 +12,7 @@ import logging
 import os
 import signal
 import sys
-import tempfile
 import threading
-import traceback
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
@@ -667,6 +665,10 @@ def _usage_hint(exc: click.exceptions.ClickException) -> str:
 
 
 def _internal_error(exc: BaseException) -> int:
+    # Imported here, not at the top: every command would pay for them at start.
+    import tempfile
+    import traceback
+
     from nsxplan.redact import scrub_all
 
     # An exception message may quote a request (headers, a URL): scrub before it is kept.
