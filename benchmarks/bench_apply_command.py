@@ -48,6 +48,7 @@ def run(mode: str, args: argparse.Namespace, root: Path) -> dict[str, object]:
             url = sim.stdout.readline().strip()
             env = {**os.environ, "NSX_USERNAME": "bench", "NSX_PASSWORD": "bench",
                    "NO_COLOR": "1"}
+            env.pop("PYTHONDONTWRITEBYTECODE", None)     # as installed: bytecode compiled
             argv = [sys.executable, "-m", "nsxplan", "apply", str(work.config), "--manager", url,
                     "--auto-approve", "--parallelism", str(args.parallelism),
                     "--journal", str(root / f"{mode}-journal.jsonl")]

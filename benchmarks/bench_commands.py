@@ -132,6 +132,9 @@ def measure(size: int, args: argparse.Namespace, root: Path) -> dict[str, Series
     work = workload.write(root / f"w{size}", size)
     env = {**os.environ, "NSX_USERNAME": "bench", "NSX_PASSWORD": "bench", "NO_COLOR": "1"}
     env.pop("NSX_MANAGER", None)
+    # Installed packages carry compiled bytecode; a checkout gets it on the first run, unless
+    # writing it is switched off, which would add the compiling of every module to every run.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     series = {name: Series() for name in
               ("floor", "plan", "plan json", "validate", "per-object")}
     with served(work.state, args.latency_ms) as url:

@@ -245,9 +245,21 @@ def overlaps(a: Iterable[IPNetwork] | None, b: IPNetwork) -> bool:
 
 
 def as_network(text: str) -> IPNetwork | None:
+    if not isinstance(text, str):
+        return None
+    return _as_network(text)
+
+
+@functools.lru_cache(maxsize=_CACHE_SIZE)
+def _as_network(text: str) -> IPNetwork | None:
+    text = text.strip()
+    plain = _v4(text)
+    if plain is not None:
+        address, prefix = plain
+        return ipaddress.IPv4Network((address, 32 if prefix is None else prefix), strict=False)
     try:
-        return ipaddress.ip_network(text.strip(), strict=False)
-    except (ValueError, AttributeError):
+        return ipaddress.ip_network(text, strict=False)
+    except ValueError:
         return None
 
 

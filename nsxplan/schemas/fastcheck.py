@@ -179,7 +179,7 @@ class _Compiler:
             names = self.compile(schema["propertyNames"])
             out.append(lambda v: not isinstance(v, dict) or all(names(k) for k in v))
         props = {k: self.compile(s) for k, s in schema.get("properties", {}).items()}
-        patterns = [(re.compile(p), self.compile(s))
+        patterns = [(p, self.compile(s))
                     for p, s in schema.get("patternProperties", {}).items()]
         extra = schema.get("additionalProperties", True)
         other = self.compile(extra) if extra is not True else None
@@ -188,7 +188,7 @@ class _Compiler:
         return out
 
 
-def _members(props: dict[str, Check], patterns: list[tuple[re.Pattern[str], Check]],
+def _members(props: dict[str, Check], patterns: list[tuple[str, Check]],
              other: Check | None) -> Check:
     def check(v: Any) -> bool:
         if not isinstance(v, dict):
@@ -201,7 +201,7 @@ def _members(props: dict[str, Check], patterns: list[tuple[re.Pattern[str], Chec
                     return False
                 matched = True
             for pattern, sub in patterns:
-                if pattern.search(key):
+                if re.search(pattern, key):
                     matched = True
                     if not sub(value):
                         return False
@@ -237,8 +237,11 @@ def _enum_check(values: Any) -> Check:
 def _string_checks(schema: Mapping[str, Any]) -> list[Check]:
     out: list[Check] = []
     if "pattern" in schema:
-        search = re.compile(schema["pattern"]).search
-        out.append(lambda v: not isinstance(v, str) or search(v) is not None)
+        # Compiled on first use (re's own cache): a schema has dozens of patterns, most for
+        # fields a given document does not use, and compiling them all costs more than
+        # checking a large file.
+        pattern = schema["pattern"]
+        out.append(lambda v: not isinstance(v, str) or re.search(pattern, v) is not None)
     low, high = schema.get("minLength"), schema.get("maxLength")
     if low is not None:
         out.append(lambda v: not isinstance(v, str) or len(v) >= low)
