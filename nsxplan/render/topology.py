@@ -87,9 +87,7 @@ def build_picture(plan: Plan, live: Mapping[str, Mapping[str, Any]] | None = Non
     touched.discard("")
 
     picture = Picture(f"nsxplan: owner {plan.owner} on {plan.target}")
-    bgp = {_gateway_of(p): str(o.get("local_as_num")) for p, o in (live or {}).items()
-           if o.get("resource_type") == "BgpRoutingConfig" and _gateway_of(p)
-           and o.get("local_as_num") and o.get("enabled") is not False}
+    facts = _gateway_facts(plan, live)
     ids = _Ids(actions)
     for path in _gateways(objects, actions, touched):
         _add(picture, ids, path, objects[path], actions.get(path), plan, touched)
@@ -98,9 +96,9 @@ def build_picture(plan: Plan, live: Mapping[str, Mapping[str, Any]] | None = Non
         if parent and parent != path and parent in touched and parent in ids.drawn:
             _add(picture, ids, path, objects[path], actions.get(path), plan, touched)
             picture.edges.append(Edge(ids[parent], ids[path]))
-    for gateway, local_as in bgp.items():
+    for gateway, lines in facts.items():
         if ids[gateway] in picture.nodes:
-            picture.nodes[ids[gateway]].details.append(f"BGP AS {local_as}")
+            picture.nodes[ids[gateway]].details.extend(lines)
     _fold_foreign_tier1s(picture, ids, objects, touched)
     _zones(picture, ids, objects, actions, plan)
     _uplinks(picture, ids, objects)
@@ -122,6 +120,37 @@ class _Ids(dict[str, str]):
     def __missing__(self, path: str) -> str:
         action = self.actions.get(path)
         return action.address if action is not None else path
+
+
+def _gateway_facts(plan: Plan, live: Mapping[str, Mapping[str, Any]] | None
+                   ) -> dict[str, list[str]]:
+    """A gateway's uplink addresses and BGP AS, as the plan leaves them: written into its label
+    (its interfaces and BGP settings are plumbing, not boxes of their own)."""
+    kinds = ("Tier0Interface", "BgpRoutingConfig")
+    merged = {p: (str(o.get("resource_type")), o) for p, o in (live or {}).items()
+              if o.get("resource_type") in kinds}
+    for action in plan.actions:
+        if action.kind in kinds:
+            if action.action == DELETE:
+                merged.pop(action.path, None)
+            else:
+                merged[action.path] = (action.kind, action.after or action.before or {})
+    facts: dict[str, list[str]] = {}
+    for path in sorted(merged):
+        (kind, obj), gateway = merged[path], _gateway_of(path)
+        if not gateway:
+            continue
+        if kind == "BgpRoutingConfig":
+            if obj.get("local_as_num") and obj.get("enabled") is not False:
+                facts.setdefault(gateway, []).append(f"BGP AS {obj['local_as_num']}")
+        elif str(obj.get("type") or "EXTERNAL") == "EXTERNAL":
+            for subnet in obj.get("subnets") or ():
+                if not isinstance(subnet, Mapping):
+                    continue
+                for ip in subnet.get("ip_addresses") or ():
+                    facts.setdefault(gateway, []).append(
+                        f"uplink {ip}/{subnet.get('prefix_len', '?')}")
+    return facts
 
 
 def _gateway_of(path: str) -> str:

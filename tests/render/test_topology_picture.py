@@ -122,3 +122,22 @@ def test_hundreds_of_ncp_tier1s_fold_into_one_node() -> None:
     dot = picture_to_dot(picture)
     assert f'"{t0}" -> "folded:{t0}" [penwidth=2];' in dot
     assert "existing" in node_line(dot, t0)
+
+
+def test_the_bgp_lab_picture(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The BGP lab's state (field report tanzu-bgp-traceroute): the Tier-0's AS, uplink and
+    neighbor, NCP's namespace Tier-1s with their SNAT egress, a route the configuration adds."""
+    state = tmp_path / "bgp.json"
+    shutil.copy(ROOT / "tests" / "fixtures" / "tanzu-bgp-lab.json", state)
+    (tmp_path / "nsxplan.yaml").write_text(
+        "version: 1\nowner: bgp-lab\ntier0s:\n  - id: t0-edge\n    existing: true\n"
+        "    static_routes:\n      - {id: mgmt, network: 192.168.10.0/24,"
+        " next_hops: [{ip: 192.168.105.253}]}\n")
+    dot, _ = graph(capsys, str(tmp_path), "--manager", f"sim:{state}")
+    t0 = node_line(dot, "/infra/tier-0s/t0-edge")
+    assert "existing" in t0 and "BGP AS 65001" in t0 and "uplink 192.168.105.2/24" in t0
+    (neighbor,) = [ln for ln in dot.splitlines() if "BGP neighbor" in ln]
+    assert "192.168.105.253 AS 65000" in neighbor and "unmanaged" in neighbor
+    ncp = [ln for ln in dot.splitlines() if "NCP / protected" in ln and "Tier-1" in ln]
+    assert len(ncp) == 2 and any("SNAT egress 172.16.2.1" in ln for ln in ncp)
+    assert 'color="darkgreen"' in node_line(dot, "tier0s.t0-edge.static_routes.mgmt")
