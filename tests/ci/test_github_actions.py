@@ -5,7 +5,6 @@ one issue, updates it, and closes it once NSX is back in sync."""
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 
@@ -151,6 +150,8 @@ def test_plan_comment_when_the_configuration_is_invalid(forge: Forge) -> None:
     (broken / "nsxplan.yaml").write_text("version: 1\nowner: BAD OWNER\n")
     ws = forge.workspace("pr", broken)
     job = run_github_job(forge, ws, "plan", context(forge, run_id="1001"))
-    assert job.code == 1          # validate fails the job before any plan
-    assert forge.state()["comments"] == []
-    assert json.dumps(forge.state()["calls"]).count("gh") == 0
+    assert job.code == 1, job.log          # the check fails: the merge can be blocked
+    (comment,) = forge.state()["comments"]
+    assert "## nsxplan: the configuration is invalid" in comment["body"]
+    assert "nsx/nsxplan.yaml:2:" in comment["body"]      # file:line:column, as validate says
+    assert "plan.json" not in "".join(p.name for p in job.artifacts["nsxplan-plan"].iterdir())
