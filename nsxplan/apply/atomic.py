@@ -256,6 +256,9 @@ class AtomicExecutor:
             result.error = f"realization {state} for {step.path}: {message}"
 
     def _start(self, step: Step, pre: Mapping[str, Any] | None) -> None:
+        # Filed before anything is sent, outcome unknown: a signal between here and _finish
+        # still leaves rollback the pre-image, and it decides by NSX's state.
+        self.results[step.seq] = StepResult(step, ok=False, landed=None, pre_image=pre)
         self._started.append(step.seq)
         self.reporter.step_started(step, pre)
 

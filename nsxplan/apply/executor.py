@@ -177,26 +177,29 @@ class Executor:
                     if not running:
                         break
                     done, _ = wait(running, return_when=FIRST_COMPLETED)
+                    for fut in sorted(done, key=lambda f: running[f]):
+                        seq = running.pop(fut)
+                        if fut.result().ok:
+                            sorter.done(seq)
+                        else:
+                            self._stop.set()
                 except KeyboardInterrupt as exc:    # Ctrl-C, or SIGTERM turned into one
+                    # The signal may land anywhere in this loop, even between a submit and
+                    # its bookkeeping: each worker files its own result (_run_step) and the
+                    # pool waits for every submitted step, so none is lost to rollback.
                     if self.interrupted:
                         raise
                     self.interrupted = True
                     self.signal = int(getattr(exc, "signum", 2))
                     self._stop.set()
                     continue
-                for fut in sorted(done, key=lambda f: running[f]):
-                    seq = running.pop(fut)
-                    result = fut.result()
-                    self.results[seq] = result
-                    if result.ok:
-                        sorter.done(seq)
-                    else:
-                        self._stop.set()
         return [self.results[s] for s in sorted(self.results)]
 
     def _run_step(self, step: Step) -> StepResult:
         start = time.monotonic()
         result = StepResult(step, ok=False)
+        with self._lock:
+            self.results[step.seq] = result     # filed by the worker, never lost to a signal
         try:
             self._execute(step, result)
         except NsxplanError as exc:

@@ -11,6 +11,9 @@ without faults:
 - `incomplete`: apply said the rollback is incomplete; `nsxplan rollback JOURNAL` (no faults)
   must then restore the snapshot exactly (`finished_by_rollback`);
 - `refused`: nothing was written (the fault hit the reads before any write);
+- a third of the runs are also interrupted: Ctrl-C (a real SIGINT, delivered to the main thread)
+  after the k-th step finished, and half of those get a second one as the rollback starts its
+  first undo; they must end restored, by the rollback or by `nsxplan rollback JOURNAL`;
 - `partial`: anything else, i.e. NSX is neither fully applied nor exactly restored;
 - `false_claims`: "(verified)" or "Apply complete" said while NSX shows otherwise.
 
@@ -21,6 +24,7 @@ benchmarks/fault_suite.py (more runs, prints the counts).
 from __future__ import annotations
 
 import random
+import signal
 import tempfile
 from collections import Counter
 from collections.abc import Sequence
@@ -31,7 +35,15 @@ import httpx
 
 from nsxplan.apply import apply_plan
 from nsxplan.apply.journal import rollback_journal
-from nsxplan.apply.records import APPLIED, ROLLBACK_INCOMPLETE, ROLLED_BACK
+from nsxplan.apply.records import (
+    APPLIED,
+    FAILED,
+    ROLLBACK_INCOMPLETE,
+    ROLLED_BACK,
+    StepResult,
+    UndoItem,
+)
+from nsxplan.apply.report import Reporter
 from nsxplan.client import NsxClient
 from nsxplan.client.ratelimit import RetryPolicy
 from nsxplan.config import load_config
@@ -134,6 +146,29 @@ def draw_faults(rng: random.Random) -> list[dict[str, Any]]:
     return rules
 
 
+class Interrupter(Reporter):
+    """Ctrl-C after the `after`-th finished step (SIGINT, as the terminal sends it: the main
+    thread gets it wherever it is); with `second`, again when the rollback sends its first
+    undo (the rollback runs in the main thread: raised right there)."""
+
+    def __init__(self, after: int, second: bool) -> None:
+        self.after, self.second = after, second
+        self.finished = 0
+        self.fired = 0
+
+    def step_finished(self, result: StepResult) -> None:
+        self.finished += 1
+        if self.finished == self.after and not self.fired:
+            self.fired = 1
+            signal.raise_signal(signal.SIGINT)
+
+    def rollback_step_started(self, item: UndoItem, operation: str,
+                              body: Any) -> None:
+        if self.second and self.fired == 1:
+            self.fired = 2
+            raise KeyboardInterrupt
+
+
 class Suite:
     """The v1 state and the two configurations, built once for many runs."""
 
@@ -158,14 +193,19 @@ class Suite:
         clean = _client(sim)
         faulty = _client(build_wsgi(sim, faults=faults, seed=seed))
         journal = self.tmp / f"run-{seed}.jsonl"
+        interrupter = (Interrupter(rng.randint(1, 8), rng.random() < 0.5)
+                       if rng.random() < 1 / 3 else None)
+        previous = signal.signal(signal.SIGINT, signal.default_int_handler)
         try:
             plan = make_plan(self.v2, read_live(faulty), target="fault-sim")
             result = apply_plan(plan, faulty, journal_path=journal,
                                 parallelism=rng.choice([1, 2, 4]), poll_interval=0.0,
-                                realization_timeout=0.5)
+                                realization_timeout=0.5, reporter=interrupter)
         except NsxplanError as exc:
             ok = managed(sim.snapshot()) == before
             return ("refused" if ok else "partial"), False, faults, str(exc)
+        finally:
+            signal.signal(signal.SIGINT, previous)
         text = result.summary
         now = managed(sim.snapshot())
         applied = not make_plan(self.v2, read_live(clean), target="fault-sim").has_changes
@@ -176,7 +216,10 @@ class Suite:
             ending = "applied" if applied else "partial"
         elif result.status == ROLLED_BACK:
             ending = "restored" if restored else "partial"
-        elif result.status == ROLLBACK_INCOMPLETE:
+        elif result.status == ROLLBACK_INCOMPLETE or (result.status == FAILED
+                                                       and result.interrupted):
+            # An honest "INCOMPLETE", or a rollback stopped by a second Ctrl-C: what the
+            # operator is told to run must finish the job exactly.
             again = rollback_journal(journal, clean, poll_interval=0.0, realization_timeout=0.5)
             fixed = managed(sim.snapshot()) == before
             ending = "finished_by_rollback" if again.restored and fixed else "partial"
