@@ -108,16 +108,15 @@ def build_picture(plan: Plan, live: Mapping[str, Mapping[str, Any]] | None = Non
     return picture
 
 
-class _Ids(dict[str, str]):
+class _Ids:
     """Policy path -> node id (the plan address where there is one: stable in tests and in the
-    text plan users already read)."""
+    text plan users already read), and which paths are drawn so far."""
 
     def __init__(self, actions: Mapping[str, Action]):
-        super().__init__()
         self.actions = actions
         self.drawn: set[str] = set()
 
-    def __missing__(self, path: str) -> str:
+    def __getitem__(self, path: str) -> str:
         action = self.actions.get(path)
         return action.address if action is not None else path
 
