@@ -412,12 +412,16 @@ def _stale(source: Path | None, exc: StalePlanError) -> StalePlanError:
 def rollback(journal: Path, opts: ConnectOptions, *, note: Note = _quiet,
              force: bool = False) -> Outcome:
     from nsxplan.apply.journal import read_header, rollback_journal
+    from nsxplan.apply.report import LineReporter
 
     header = read_header(journal)
     conn = connect(opts, None, fallback=header.get("target"), note=note)
     _refuse_other_target(conn, header.get("target"), f"{journal} is a journal")
     try:
-        result = rollback_journal(journal, conn.client, force=force)
+        # Each undo on stderr as it happens, as apply shows its steps: a long rollback in a
+        # change window is not a silent one.
+        result = rollback_journal(journal, conn.client, force=force,
+                                  reporter=LineReporter(note, summary=False))
     finally:
         conn.persist()
         conn.close()

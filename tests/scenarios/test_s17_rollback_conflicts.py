@@ -12,11 +12,22 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tests.scenarios.conftest import POLICY, Sim, comparable, export, nsxplan, write_config
+from tests.scenarios.conftest import (
+    NSXPLAN,
+    POLICY,
+    Sim,
+    cli_env,
+    comparable,
+    export,
+    nsxplan,
+    write_config,
+)
 from tests.scenarios.helpers import V2
 
 APPS = "/infra/tier-1s/apps-t1"
@@ -104,3 +115,35 @@ def test_forged_journal_records_are_refused_like_saved_plan_writes(
     assert "t1-unused" in json.dumps(after)
     assert json.dumps(after) != json.dumps(comparable(before))   # only by the admin's Tier-1
     assert sim.get(APPS)["description"] == "apps v1"
+
+
+def test_sigterm_during_nsxplan_rollback_stops_it_and_running_it_again_finishes(
+        v1_state: Path, sims: Callable[..., Sim], tmp_path: Path) -> None:
+    state = tmp_path / "state.json"
+    shutil.copy(v1_state, state)
+    sim = sims("--state", str(state), "--latency-ms", "150")
+    before = export(sim, tmp_path / "before.json")
+    journal = tmp_path / "journal.jsonl"
+    res = nsxplan("apply", write_config(tmp_path / "v2", V2), "--manager", sim.url,
+                  "--auto-approve", "--journal", journal, sim=sim)
+    assert res.code == 0, res.out + res.err
+    proc = subprocess.Popen([*NSXPLAN, "rollback", str(journal)], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, env=cli_env(sim, None))
+    assert proc.stdout is not None
+    seen: list[str] = []
+    sent = False
+    for line in proc.stdout:
+        seen.append(line)
+        if not sent and line.strip().startswith("undo ") and line.rstrip().endswith("ok"):
+            proc.send_signal(signal.SIGTERM)     # a CI job cancelled mid-rollback
+            sent = True
+    code = proc.wait(timeout=60)
+    proc.stdout.close()
+    text = "".join(seen)
+    assert sent and code == 143, text
+    assert "Rollback INTERRUPTED (SIGTERM)" in text and "(verified)" not in text, text
+    assert f"nsxplan rollback {journal}" in text and "Traceback" not in text, text
+
+    again = nsxplan("rollback", journal, sim=sim)
+    assert again.code == 0 and "(verified)" in again.out, again.out + again.err
+    assert comparable(export(sim, tmp_path / "after.json")) == comparable(before)
