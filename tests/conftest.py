@@ -1,8 +1,13 @@
-"""Fixtures shared by the top-level tests (each area's own live in its conftest.py)."""
+"""Fixtures shared by the top-level tests (each area's own live in its conftest.py).
+
+examples/bgp-lab reads its BGP neighbor password from $BGP_TOR_A_PASSWORD (never from YAML):
+every test that plans the examples needs it set, as a user of the example would.
+"""
 
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -10,6 +15,7 @@ import pytest
 from tests.golden import OPTION, Golden
 
 ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE_PASSWORDS = {"BGP_TOR_A_PASSWORD": "lab-example-only"}
 
 
 @pytest.fixture
@@ -50,3 +56,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if any(d in item.path.parents for d in SLOW_DIRS):
             item.add_marker(pytest.mark.slow)
 
+
+@pytest.fixture(autouse=True)
+def _example_passwords(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    for name, value in EXAMPLE_PASSWORDS.items():
+        monkeypatch.setenv(name, value)
+    yield

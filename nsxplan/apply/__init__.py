@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -92,10 +93,12 @@ def apply_plan(plan: Plan, client: Client, *, parallelism: int = 4, atomic: bool
                rollback: bool = True,
                journal_path: Path | str, reporter: Reporter | None = None,
                realization_timeout: float = 60.0, poll_interval: float = 0.2,
-               read_live: Callable[[Any], LiveState] | None = None) -> ApplyResult:
+               read_live: Callable[[Any], LiveState] | None = None,
+               env: Mapping[str, str] | None = None) -> ApplyResult:
     """Apply `plan`. Raises StalePlanError (exit 3) or ApplyError (protected object, cyclic
     plan) before any write; otherwise returns an ApplyResult (see `status`, `exit_code`).
-    `atomic`: each dependency wave as one Hierarchical API PATCH (apply/atomic.py)."""
+    `atomic`: each dependency wave as one Hierarchical API PATCH (apply/atomic.py).
+    `env`: where BGP neighbor passwords are read (default: this process's environment)."""
     started = time.monotonic()
     first_request = getattr(client, "request_count", 0)
     steps = build_steps(plan)
@@ -121,6 +124,7 @@ def apply_plan(plan: Plan, client: Client, *, parallelism: int = 4, atomic: bool
                    "started": utc_now(), "journal": str(journal_file)}, len(steps))
         run = AtomicExecutor if atomic else Executor
         executor = run(client, rep, parallelism=parallelism,
+                       env=os.environ if env is None else env,
                        realization_timeout=realization_timeout, poll_interval=poll_interval,
                        guard=Guard(live.get))
         stopped: KeyboardInterrupt | None = None

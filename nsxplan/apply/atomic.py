@@ -21,6 +21,7 @@ rollback, and `nsxplan rollback JOURNAL` works the same.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -35,14 +36,17 @@ from nsxplan.errors import NsxApiError, NsxplanError, Problem
 from nsxplan.live.read import flatten_infra
 from nsxplan.nsx.guard import Guard
 from nsxplan.nsx.kinds import KINDS
-from nsxplan.plan.model import DELETE, UPDATE
+from nsxplan.nsx.passwords import to_send
+from nsxplan.plan.model import CREATE, DELETE, UPDATE
 
 _POLLERS = 16        # below the client's 20 requests in flight (client/ratelimit.py)
 
-# Path segment -> resource type of the objects under it (interfaces are ambiguous between
-# gateway kinds and never written).
+# Path segment -> resource type of the objects under it. Interfaces depend on the gateway kind;
+# an IP pool's subnets are of two types under one H-API wrapper name (IpAddressPoolSubnet).
+_WRAPPED = {"ip-subnets": "IpAddressPoolSubnet"}
 _BY_COLLECTION = {k.collection: k.resource_type for k in KINDS.values()
-                  if k.collection != "interfaces"}
+                  if k.collection != "interfaces"} | _WRAPPED
+_COLLECTION_OF = {v: k for k, v in _WRAPPED.items()}
 
 
 def waves(steps: Sequence[Step]) -> list[list[Step]]:
@@ -66,9 +70,11 @@ def chain(path: str) -> list[tuple[str, str]]:
     i = 2
     while i < len(parts):
         resource_type = _BY_COLLECTION.get(parts[i])
+        if parts[i] == "interfaces":
+            resource_type = "Tier0Interface" if parts[2] == "tier-0s" else "Tier1Interface"
         if resource_type is None:
             raise ValueError(f"{path}: unknown collection {parts[i]!r}")
-        if KINDS[resource_type].singleton:
+        if resource_type in KINDS and KINDS[resource_type].singleton:
             out.append((resource_type, parts[i]))
             i += 1
         else:
@@ -96,7 +102,10 @@ def hierarchical_body(steps: Sequence[Step]) -> dict[str, Any]:
             if node is None:
                 if last:
                     body = dict(step.body or {})
-                    body["resource_type"] = resource_type
+                    # a wrapped type keeps its own (IpAddressPoolStaticSubnet...)
+                    body.setdefault("resource_type", resource_type)
+                    if resource_type not in _COLLECTION_OF:
+                        body["resource_type"] = resource_type
                     wrapper = {"resource_type": f"Child{resource_type}", resource_type: body}
                     node = body
                 else:
@@ -109,6 +118,8 @@ def hierarchical_body(steps: Sequence[Step]) -> dict[str, Any]:
 
 
 def _child_path(parent: str, resource_type: str, obj_id: str) -> str:
+    if resource_type in _COLLECTION_OF:
+        return f"{parent}/{_COLLECTION_OF[resource_type]}/{obj_id}"
     if KINDS[resource_type].singleton:
         return f"{parent}/{KINDS[resource_type].collection}"
     return f"{parent}/{KINDS[resource_type].collection}/{obj_id}"
@@ -132,6 +143,7 @@ class AtomicExecutor:
     interrupted: bool = False
     signal: int | None = None
     guard: Guard | None = None      # as executor.Executor: the pre-check's guard, per object
+    env: Mapping[str, str] = field(default_factory=lambda: os.environ)   # password_env values
 
     def started_results(self) -> list[StepResult]:
         return [self.results[s] for s in self._started if s in self.results]
@@ -152,6 +164,17 @@ class AtomicExecutor:
         pre = self._pre_images(wave)
         refused = [(s, why) for s in wave
                    if (why := _refusal(s, pre.get(s.path), self.guard))]
+        # Neighbor passwords join the H-API body only (never the steps the journal records).
+        passwords: dict[int, str] = {}
+        for s in wave:
+            if s.method != "DELETE" and not refused:
+                password, why = to_send((s.body or {}).get("tags"),
+                                        (pre.get(s.path) or {}).get("tags"), s.op == CREATE,
+                                        self.env)
+                if why is not None:
+                    refused.append((s, why))
+                elif password is not None:
+                    passwords[s.seq] = password
         if refused:
             for step, why in refused:
                 self._start(step, pre.get(step.path))
@@ -170,7 +193,8 @@ class AtomicExecutor:
         if writes and not any(results[s.seq].error for s in deletes):
             for step in writes:
                 self._start(step, pre.get(step.path))
-            body = hierarchical_body([_with_revision(s) for s in writes])
+            body = hierarchical_body([_with_password(_with_revision(s), passwords)
+                                      for s in writes])
             outcome = StepResult(writes[0], ok=False)
             # NsxClient.patch takes query parameters; the executor's Client protocol does not
             # need them.
@@ -286,3 +310,10 @@ def _with_revision(step: Step) -> Step:
         body = {**step.body, "_revision": step.action.revision}
         return Step(step.seq, step.action, step.op, step.method, body, step.depends)
     return step
+
+
+def _with_password(step: Step, passwords: Mapping[int, str]) -> Step:
+    if step.seq not in passwords:
+        return step
+    body = {**(step.body or {}), "password": passwords[step.seq]}
+    return Step(step.seq, step.action, step.op, step.method, body, step.depends)

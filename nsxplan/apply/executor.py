@@ -17,6 +17,7 @@ Each step:
 from __future__ import annotations
 
 import graphlib
+import os
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -30,6 +31,7 @@ from nsxplan.apply.report import Reporter
 from nsxplan.errors import ApplyError, NsxApiError, NsxplanError, Problem
 from nsxplan.nsx.guard import Guard, path_problem
 from nsxplan.nsx.objects import modified_by
+from nsxplan.nsx.passwords import to_send
 from nsxplan.plan.model import CREATE, DELETE, REPLACE, UPDATE, Action, Plan
 
 
@@ -145,6 +147,7 @@ class Executor:
     # The saved-plan/pre-check guard over the live state apply read: each step re-checks its
     # object as read just before the write, and its ancestors.
     guard: Guard | None = None
+    env: Mapping[str, str] = field(default_factory=lambda: os.environ)   # password_env values
 
     def started_results(self) -> list[StepResult]:
         """Results of the steps that reached their write, in the order they began (the order
@@ -219,6 +222,14 @@ class Executor:
         pre = read_object(self.client, step.path)
         result.pre_image = pre
         refusal = _refusal(step, pre, self.guard)
+        body = dict(step.body or {})
+        if not refusal and step.method != "DELETE":
+            # A neighbor password joins the body only here, at send time: never in the plan,
+            # the step (journaled) or the reporter's view (nsx/passwords.py).
+            password, refusal = to_send(body.get("tags"), (pre or {}).get("tags"),
+                                        step.op == CREATE, self.env)
+            if password is not None:
+                body["password"] = password
         with self._lock:
             self._started.append(step.seq)
         self.reporter.step_started(step, pre)
@@ -226,7 +237,8 @@ class Executor:
             result.error = refusal
             return
         result.landed = None     # from here on, unknown until NSX's state says
-        outcome = settle(self.client, step.method, step.path, step.body, pre=pre)
+        outcome = settle(self.client, step.method, step.path,
+                         body if step.method != "DELETE" else step.body, pre=pre)
         result.landed = outcome.landed
         result.revision, result.unique_id = outcome.revision, outcome.unique_id
         if outcome.state == CHANGED:

@@ -28,6 +28,7 @@ from typing import Any, Protocol
 
 from nsxplan.errors import NsxApiError, NsxplanError, TransportError
 from nsxplan.nsx.objects import SERVER_FIELDS, modified_by
+from nsxplan.nsx.passwords import WRITE_ONLY_FIELDS
 
 LANDED = "landed"
 NOT_LANDED = "not-landed"
@@ -114,7 +115,9 @@ def matches_body(current: Mapping[str, Any] | None, body: Mapping[str, Any] | No
         return current is None
     if current is None:
         return False
-    return contains(current, {k: v for k, v in body.items() if k not in SERVER_FIELDS})
+    # a neighbor password is never read back (NSX does not return it)
+    return contains(current, {k: v for k, v in body.items()
+                              if k not in SERVER_FIELDS and k not in WRITE_ONLY_FIELDS})
 
 
 def same_incarnation(a: Mapping[str, Any] | None, b: Mapping[str, Any] | None) -> bool:

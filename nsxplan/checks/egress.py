@@ -1,5 +1,6 @@
 """Egress through a Tier-0 without BGP: every address the Tier-1s behind it SNAT to must be
 translated again on the Tier-0 (or routed upstream), and the Tier-0 needs a default route.
+(With a BGP peer, egress_bgp.py: the addresses must be redistributed instead.)
 
 Why: without a BGP peer nothing tells the upstream network where the Tier-1 egress addresses
 (30.0.0.5, ... chosen by NCP from the egress CIDR) live, so replies never come back. On an
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from nsxplan.checks.egress_bgp import bgp_egress_checks
 from nsxplan.checks.fixes import ReflexiveAddressPool, default_route_yaml, reflexive_rule_yaml
 from nsxplan.checks.topology import NatView, RouteView, Tier0View, Tier1View, Topology
 from nsxplan.errors import Source
@@ -39,11 +41,7 @@ def egress_checks(topo: Topology, planner: ReflexiveAddressPool,
             continue
         with_egress.add(t0.path)
         if t0.has_bgp_peer:
-            out.append(Check(
-                NAT_ID, "ok", f"Tier-0 {t0.id}",
-                f"{t0.id} peers BGP with {', '.join(t0.bgp_neighbors)}: the egress addresses of "
-                f"its Tier-1s ({_addresses(egress)}) are advertised, no Tier-0 NAT is needed",
-                source=_source(t0)))
+            out.extend(bgp_egress_checks(topo, t0, egress))
             continue
         # The objects it judged: the Tier-1's SNAT rule and the Tier-0 rule covering it, if
         # any. A plan changing other rules of the same Tier-0 does not touch it

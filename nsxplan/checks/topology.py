@@ -7,7 +7,8 @@ every check would repeat the merge rules, so this module builds one read-only vi
 - a gateway's NAT rules and static routes are the live ones, replaced by the config's with the same
   id, plus the config's new ones, minus live ones carrying this stack's owner tag that the config
   no longer declares (the plan deletes those);
-- interfaces, BGP and segments exist only in live state (the configuration language has none);
+- interfaces, BGP neighbors, redistribution and HA VIPs likewise (topology_routing.py); segments
+  of Tier-1s exist only in live state;
 - `live=None` (offline, `nsxplan validate`) gives a view built from the config alone, with
   `known_live=False` so checks can skip what they cannot decide.
 """
@@ -19,6 +20,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from nsxplan.checks.topology_routing import (
+    InterfaceView as InterfaceView,  # re-exported: the checks' view of an interface
+)
+from nsxplan.checks.topology_routing import (
+    NeighborView,
+    RoutingView,
+    routing_view,
+)
 from nsxplan.config.model import Config, NatRule, StaticRoute, Tier0, Tier1
 from nsxplan.errors import Source
 from nsxplan.live.state import LiveState
@@ -73,14 +82,6 @@ class RouteView:
 
 
 @dataclass(frozen=True)
-class InterfaceView:
-    id: str
-    path: str
-    type: str
-    addresses: tuple[tuple[IPAddress, IPNetwork], ...]   # (interface address, its subnet)
-
-
-@dataclass(frozen=True)
 class Tier0View:
     id: str
     path: str
@@ -92,10 +93,36 @@ class Tier0View:
     bgp_neighbors: tuple[str, ...] = ()
     config: Tier0 | None = None
     in_live: bool = False
+    neighbors: tuple[NeighborView, ...] = ()
+    redistribution: tuple[tuple[str, frozenset[str]], ...] = ()   # (rule name, types into BGP)
+    vips: tuple[IPAddress, ...] = ()
 
     @property
     def has_bgp_peer(self) -> bool:
         return self.bgp_enabled and bool(self.bgp_neighbors)
+
+    @property
+    def redistributed(self) -> frozenset[str]:
+        """Route types this Tier-0 announces to its BGP neighbors."""
+        return frozenset(t for _, types in self.redistribution for t in types)
+
+    def peering_addresses(self) -> dict[IPAddress, str]:
+        """Addresses a stateless NAT rule must never translate to on a BGP Tier-0, each with
+        why: the neighbors', the Tier-0's own interface addresses (the sessions' end), HA VIPs."""
+        out: dict[IPAddress, str] = {}
+        for i in self.interfaces:
+            for ip, _ in i.addresses:
+                peers = [n.id for n in self.neighbors if ip_in(n.address, i)]
+                with_ = f", which BGP neighbor {', '.join(peers)} peers with" if peers else ""
+                out[ip] = f"{self.id}'s interface {i.id} address{with_}"
+        for ip in self.vips:
+            out.setdefault(ip, f"{self.id}'s HA VIP")
+        for n in self.neighbors:
+            for text in (n.address, *n.source_addresses):
+                net = as_network(text)
+                if net is not None:
+                    out.setdefault(net.network_address, f"BGP neighbor {n.id}'s address")
+        return out
 
     @property
     def external(self) -> tuple[InterfaceView, ...]:
@@ -350,15 +377,15 @@ def _interfaces(idx: _LiveIndex, gw_path: str,
     return tuple(out)
 
 
-def _bgp(idx: _LiveIndex, t0_path: str) -> tuple[bool, tuple[str, ...]]:
-    # `enabled` absent: NSX treats BGP as on (the Terraform provider's default too); an empty
-    # local AS disables it.
-    enabled = any(_enabled(o) and o.get("local_as_num", "x") != ""
-                  for o in idx.under(t0_path, "locale-services", "BgpRoutingConfig"))
-    neighbors = sorted(str(o["neighbor_address"])
-                       for o in idx.under(t0_path, "locale-services", "BgpNeighborConfig")
-                       if o.get("neighbor_address"))
-    return enabled, tuple(neighbors)
+def _routing(idx: _LiveIndex, t0_path: str, cfg: Tier0 | None, owner: str,
+             baseline: bool) -> RoutingView:
+    """The baseline is NSX as it is: no configured routing, nothing of ours dropped."""
+    def live(rt: str) -> list[Mapping[str, Any]]:
+        return idx.under(t0_path, "locale-services", rt)
+    return routing_view(None if baseline else cfg, None if baseline else owner,
+                        interfaces=live("Tier0Interface"),
+                        bgp=live("BgpRoutingConfig"), neighbors=live("BgpNeighborConfig"),
+                        locale_services=live("LocaleServices"))
 
 
 def _edge_cluster(idx: _LiveIndex, gw_path: str) -> str | None:
@@ -386,13 +413,21 @@ def _tier0_view(path: str, cfg: Tier0 | None, idx: _LiveIndex, owner: str,
         ha = cfg.ha_mode
     else:
         ha = str((obj or {}).get("ha_mode") or (cfg.effective_ha_mode if cfg else "ACTIVE_ACTIVE"))
-    bgp = _bgp(idx, path)
+    routing = _routing(idx, path, cfg, owner, baseline)
     return Tier0View(
         id=path.rsplit("/", 1)[-1], path=path, ha_mode=ha,
         routes=_routes(idx, path, cfg.static_routes if cfg else (), owner, baseline),
         nat=_nat(idx, path, cfg.nat_rules if cfg else (), owner, baseline),
-        interfaces=_interfaces(idx, path),
-        bgp_enabled=bgp[0], bgp_neighbors=bgp[1], config=cfg, in_live=obj is not None)
+        interfaces=routing.interfaces, bgp_enabled=routing.bgp_enabled,
+        bgp_neighbors=tuple(n.address for n in routing.neighbors), config=cfg,
+        in_live=obj is not None, neighbors=routing.neighbors,
+        redistribution=routing.redistribution, vips=routing.vips)
+
+
+def ip_in(address: str, iface: InterfaceView) -> bool:
+    net = as_network(address)
+    return net is not None and any(net.subnet_of(s) for _, s in iface.addresses  # type: ignore[arg-type]
+                                   if s.version == net.version)
 
 
 def _tier1_view(path: str, cfg: Tier1 | None, idx: _LiveIndex, owner: str,

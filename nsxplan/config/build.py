@@ -12,7 +12,9 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from nsxplan.config.loader import MDict, child_source, source_of
+from nsxplan.config.build_common import _common, _items, _str
+from nsxplan.config.build_routing import tier0_routing, top_level
+from nsxplan.config.loader import MDict
 from nsxplan.config.model import (
     Config,
     Dependencies,
@@ -25,7 +27,6 @@ from nsxplan.config.model import (
     NextHop,
     RoutedUpstream,
     StaticRoute,
-    Tag,
     Target,
     Tier0,
     Tier1,
@@ -34,42 +35,6 @@ from nsxplan.config.model import (
 from nsxplan.errors import Source
 
 TIER0_PATH_PREFIX = "/infra/tier-0s/"
-
-
-def _items(doc: Any, key: str) -> list[tuple[Any, Source]]:
-    """(item, source) pairs of a list field, or [] when absent."""
-    value = doc.get(key) if isinstance(doc, dict) else None
-    if not isinstance(value, list):
-        return []
-    fallback = source_of(doc, Source("", 1, 1))
-    return [(item, child_source(value, i, fallback)) for i, item in enumerate(value)]
-
-
-def tags(value: Any) -> tuple[Tag, ...]:
-    """Mapping or list form -> tuple sorted by scope (then tag), the order NSX's diff ignores."""
-    if isinstance(value, dict):
-        found = [Tag(str(scope), "" if tag is None else str(tag)) for scope, tag in value.items()]
-    elif isinstance(value, list):
-        found = [Tag(str(t.get("scope", "")), str(t.get("tag", "") or ""))
-                 for t in value if isinstance(t, dict)]
-    else:
-        found = []
-    return tuple(sorted(found, key=lambda t: (t.scope, t.tag)))
-
-
-def _common(doc: MDict) -> dict[str, Any]:
-    return {
-        "display_name": doc.get("display_name"),
-        "description": doc.get("description"),
-        "tags": tags(doc.get("tags")),
-        "adopt": bool(doc.get("adopt", False)),
-        "protect": bool(doc.get("protect", False)),
-        "source": doc.source,
-    }
-
-
-def _str(value: Any) -> str | None:
-    return None if value is None else str(value)
 
 
 def build_static_route(doc: MDict) -> StaticRoute:
@@ -110,6 +75,7 @@ def build_tier0(doc: MDict) -> Tier0:
         failover_mode=doc.get("failover_mode"),
         edge_cluster=doc.get("edge_cluster"),
         **_children(doc),
+        **tier0_routing(doc),
         **_common(doc),
     )
 
@@ -250,6 +216,7 @@ def build_config(doc: MDict, files: Sequence[str], digest: str) -> Config:
         tier0s=tuple(tier0_list),
         tier1s=tuple(build_tier1(d, tier0s, zones) for d, _ in _items(doc, "tier1s")),
         dns_zones=tuple(zones.values()),
+        **top_level(doc),
         dependencies=build_dependencies(doc.get("dependencies")),
         digest=digest,
         waivers=build_waivers(doc),

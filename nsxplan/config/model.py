@@ -9,14 +9,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TYPE_CHECKING
 
+from nsxplan.config.tag import Tag as Tag  # re-exported: the model's tag
 from nsxplan.errors import Source
 
+if TYPE_CHECKING:   # only annotations: routing.py is imported by build_routing.py
+    from nsxplan.config.routing import (
+        Bgp,
+        HaVip,
+        IpBlock,
+        IpPool,
+        RedistributionRule,
+        Segment,
+        Tier0Interface,
+    )
 
-@dataclass(frozen=True)
-class Tag:
-    scope: str
-    tag: str
+
 
 
 @dataclass(frozen=True)
@@ -115,6 +124,10 @@ class Tier0:
     edge_cluster: str | None = None      # policy path; manages locale-services "default"
     static_routes: tuple[StaticRoute, ...] = ()
     nat_rules: tuple[NatRule, ...] = ()
+    interfaces: tuple[Tier0Interface, ...] = ()
+    ha_vips: tuple[HaVip, ...] = ()
+    bgp: Bgp | None = None
+    route_redistribution: tuple[RedistributionRule, ...] | None = None   # None = not managed
     adopt: bool = False
     protect: bool = False              # refuse delete/replace (tag nsxplan/protect)
     source: Source | None = None
@@ -122,6 +135,11 @@ class Tier0:
     @property
     def path(self) -> str:
         return f"/infra/tier-0s/{self.id}"
+
+    @property
+    def locale_services_path(self) -> str:
+        """Interfaces, BGP, redistribution and HA VIPs live in the `default` locale-services."""
+        return f"{self.path}/locale-services/default"
 
     @property
     def effective_ha_mode(self) -> str:
@@ -210,6 +228,9 @@ class Config:
     tier0s: tuple[Tier0, ...] = ()
     tier1s: tuple[Tier1, ...] = ()
     dns_zones: tuple[DnsZone, ...] = ()
+    segments: tuple[Segment, ...] = ()
+    ip_blocks: tuple[IpBlock, ...] = ()
+    ip_pools: tuple[IpPool, ...] = ()
     dependencies: Dependencies = field(default_factory=Dependencies)
     digest: str = ""                     # sha256 of the canonical JSON of the loaded documents
     waivers: tuple[Waiver, ...] = ()

@@ -14,6 +14,12 @@ from typing import Any
 
 from nsxplan.config.address_rules import address_problems
 from nsxplan.config.loader import MDict, MList, child_source, key_source
+from nsxplan.config.routing_rules import (
+    ip_block_problems,
+    ip_pool_problems,
+    segment_problems,
+    tier0_routing_problems,
+)
 from nsxplan.errors import Problem, Source
 from nsxplan.nsx.addresses import (
     AddressError,
@@ -30,11 +36,15 @@ RESERVED_TAG_PREFIX = OWNER_SCOPE.split("/")[0] + "/"   # "nsxplan/": every scop
 TIER0_PATH = re.compile(r"/infra/tier-0s/[A-Za-z0-9][A-Za-z0-9_.-]{0,254}")
 # An `existing: true` gateway is owned elsewhere: only these keys (its children) may be set.
 EXISTING_ALLOWED = ("id", "existing", "static_routes", "nat_rules", "dns_forwarder")
+# Children of an existing Tier-0's locale-services, and `adopt` meaning "take over the children
+# declared here that exist without an owner tag" (the gateway itself stays untouched).
+EXISTING_TIER0_ALLOWED = ("interfaces", "bgp", "route_redistribution", "adopt")
 NEEDS_TRANSLATED = ("SNAT", "DNAT", "REFLEXIVE")
 FORBIDS_TRANSLATED = ("NO_SNAT", "NO_DNAT")
 STATEFUL = ("SNAT", "DNAT")
 KIND_NAMES = {"tier0s": "Tier-0", "tier1s": "Tier-1", "dns_zones": "DNS zone",
-              "static_routes": "static route", "nat_rules": "NAT rule"}
+              "static_routes": "static route", "nat_rules": "NAT rule", "segments": "segment",
+              "ip_blocks": "IP block", "ip_pools": "IP pool"}
 
 
 def items(doc: Any, key: str) -> Iterator[tuple[MDict, Source]]:
@@ -57,7 +67,7 @@ def at(doc: MDict, key: str) -> Source:
 
 def semantic_problems(doc: MDict, today: date | None = None) -> list[Problem]:
     problems: list[Problem] = waiver_problems(doc, today or datetime.now(timezone.utc).date())
-    for kind in ("tier0s", "tier1s", "dns_zones"):
+    for kind in ("tier0s", "tier1s", "dns_zones", "segments", "ip_blocks", "ip_pools"):
         problems += duplicate_ids(list(items(doc, kind)), KIND_NAMES[kind])
     zones = {z["id"]: z for z, _ in items(doc, "dns_zones") if isinstance(z.get("id"), str)}
     tier0s = {t["id"]: t for t, _ in items(doc, "tier0s") if isinstance(t.get("id"), str)}
@@ -72,6 +82,16 @@ def semantic_problems(doc: MDict, today: date | None = None) -> list[Problem]:
             problems += tag_problems(forwarder, "PolicyDnsForwarder")
     for tier0, _ in items(doc, "tier0s"):
         problems += active_active_nat(tier0)
+        problems += tier0_routing_problems(tier0)
+        problems += _routing_tags(tier0)
+    for segment, _ in items(doc, "segments"):
+        problems += segment_problems(segment) + tag_problems(segment)
+    for block, _ in items(doc, "ip_blocks"):
+        problems += ip_block_problems(block) + tag_problems(block)
+    for pool, _ in items(doc, "ip_pools"):
+        problems += ip_pool_problems(pool) + tag_problems(pool)
+        for subnet, _ in items(pool, "subnets"):
+            problems += tag_problems(subnet)
     for zone, _ in items(doc, "dns_zones"):
         problems += tag_problems(zone, "PolicyDnsForwarderZone")
     problems += address_problems(doc)
@@ -106,6 +126,15 @@ def waiver_problems(doc: MDict, today: date) -> list[Problem]:
                 at(waiver, "expires"),
                 hint="fix the failure and remove the waiver, or renew it with a later "
                      "`expires:` date and a reason that still holds"))
+    return problems
+
+
+def _routing_tags(tier0: MDict) -> list[Problem]:
+    problems = [p for iface, _ in items(tier0, "interfaces") for p in tag_problems(iface)]
+    bgp = tier0.get("bgp")
+    if isinstance(bgp, MDict):
+        problems += tag_problems(bgp)
+        problems += [p for nb, _ in items(bgp, "neighbors") for p in tag_problems(nb)]
     return problems
 
 
@@ -173,7 +202,7 @@ def existing_problems(gateway: MDict, kind: str) -> list[Problem]:
         return []
     problems = []
     for key in gateway:
-        if key in EXISTING_ALLOWED:
+        if key in EXISTING_ALLOWED or (kind == "Tier-0" and key in EXISTING_TIER0_ALLOWED):
             continue
         if key == "adopt":
             hint = ("choose one: `existing: true` leaves the gateway alone, "

@@ -21,6 +21,7 @@ class Kind:
     set_fields: frozenset[str] = frozenset()
     replace_fields: frozenset[str] = frozenset()   # a change forces delete + create
     managed: bool = True               # nsxplan plans actions for this kind
+    deletable: bool = True             # False: NSX keeps it as long as its parent (BGP config)
 
 
 # `tags` is set-like everywhere: NSX does not promise to keep their order.
@@ -32,6 +33,20 @@ KINDS: dict[str, Kind] = {k.resource_type: k for k in (
          set_fields=_TAGS | {"route_advertisement_types"}),
     Kind("LocaleServices", "locale-services", references=("edge_cluster_path",),
          set_fields=_TAGS | {"preferred_edge_paths"}),
+    # Uplinks and BGP (issue 12). The BGP config is a singleton NSX creates and deletes with its
+    # locale-services: a DELETE of it only removes a Global Manager override, so nsxplan never
+    # plans one (removing `bgp:` leaves NSX's BGP as it is; `enabled: false` turns it off).
+    Kind("Tier0Interface", "interfaces", references=("segment_path",), set_fields=_TAGS),
+    Kind("BgpRoutingConfig", "bgp", singleton=True, set_fields=_TAGS, deletable=False),
+    Kind("BgpNeighborConfig", "neighbors", set_fields=_TAGS | {"source_addresses"}),
+    Kind("Segment", "segments", set_fields=_TAGS | {"vlan_ids"}),
+    Kind("IpAddressBlock", "ip-blocks", set_fields=_TAGS),
+    Kind("IpAddressPool", "ip-pools", set_fields=_TAGS),
+    # A pool subnet is one of two types in one collection; NSX allocates a block subnet's CIDR
+    # once, so its size and block cannot change in place.
+    Kind("IpAddressPoolBlockSubnet", "ip-subnets", references=("ip_block_path",),
+         set_fields=_TAGS, replace_fields=frozenset({"size", "ip_block_path"})),
+    Kind("IpAddressPoolStaticSubnet", "ip-subnets", set_fields=_TAGS | {"dns_nameservers"}),
     Kind("StaticRoutes", "static-routes", set_fields=_TAGS),
     # A NAT rule's `action` decides which other fields are allowed (NO_SNAT forbids a translated
     # network, REFLEXIVE forbids a destination). PATCH merges top-level fields, so changing SNAT ->
@@ -46,24 +61,19 @@ KINDS: dict[str, Kind] = {k.resource_type: k for k in (
          set_fields=_TAGS | {"dns_domain_names"}),
     # Read so that the tree can be flattened and checks can see it; never planned.
     Kind("PolicyNat", "nat", managed=False),
-    Kind("Tier0Interface", "interfaces", managed=False),
     Kind("Tier1Interface", "interfaces", managed=False),
-    Kind("BgpRoutingConfig", "bgp", singleton=True, managed=False),
-    Kind("BgpNeighborConfig", "neighbors", managed=False),
-    Kind("Segment", "segments", managed=False),
-    Kind("IpAddressBlock", "ip-blocks", managed=False),
-    Kind("IpAddressPool", "ip-pools", managed=False),
 )}
 
 # Types asked for in the one Hierarchical API GET: what we plan, plus what the checks read
-# (interfaces, BGP) and the NAT sections that hold the rules. Segments and IP pools are left
-# out: an NCP cluster has thousands and nothing here reads them.
+# and the NAT sections that hold the rules. IP pools are read although an NCP cluster makes one
+# per namespace: an owned pool or block removed from the configuration must still be found to be
+# deleted, and NCP's pools are what keeps a block from being deleted. `IpAddressPoolSubnet` is
+# the H-API wrapper name of both subnet types.
 LIVE_TYPES: tuple[str, ...] = (
     "Tier0", "Tier1", "LocaleServices", "StaticRoutes", "PolicyNat", "PolicyNatRule",
     "PolicyDnsForwarder", "PolicyDnsForwarderZone", "Tier0Interface", "Tier1Interface",
-    "BgpRoutingConfig", "BgpNeighborConfig",
-    # Read, never written: the DNS forwarder check needs the gateways' segment subnets.
-    "Segment",
+    "BgpRoutingConfig", "BgpNeighborConfig", "Segment", "IpAddressBlock", "IpAddressPool",
+    "IpAddressPoolSubnet", "IpAddressPoolBlockSubnet", "IpAddressPoolStaticSubnet",
 )
 
 GATEWAY_TYPES = frozenset({"Tier0", "Tier1"})
@@ -111,7 +121,8 @@ def gateway_of(path: str) -> str | None:
 _ADDRESS_SEGMENTS = {
     "tier-0s": "tier0s", "tier-1s": "tier1s", "static-routes": "static_routes",
     "nat-rules": "nat_rules", "locale-services": "locale_services",
-    "dns-forwarder-zones": "dns_zones",
+    "dns-forwarder-zones": "dns_zones", "ip-blocks": "ip_blocks", "ip-pools": "ip_pools",
+    "ip-subnets": "subnets",
 }
 
 
@@ -128,6 +139,13 @@ def address_for_path(path: str) -> str:
         if seg == "dns-forwarder":
             out.append("dns_forwarder")
             i += 1
+            continue
+        if seg == "bgp":
+            out.append("bgp")                          # a singleton: no id follows
+            i += 1
+            continue
+        if seg == "locale-services" and i + 2 < len(parts):
+            i += 2          # interfaces and BGP read as the gateway's own (tier0s.t0.bgp...)
             continue
         out.append(_ADDRESS_SEGMENTS.get(seg, seg.replace("-", "_")))
         if i + 1 < len(parts):

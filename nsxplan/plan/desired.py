@@ -26,6 +26,7 @@ from nsxplan.config.model import (
 )
 from nsxplan.errors import Source
 from nsxplan.nsx.fields import DEFAULTS, RECORDED, nat_firewall_match
+from nsxplan.plan.desired_routing import infra_objects, locale_fields, tier0_objects
 
 ZONES_PATH = "/infra/dns-forwarder-zones"
 
@@ -45,6 +46,9 @@ class Desired:
     create_extra: Mapping[str, Any] = field(default_factory=dict)
     gateway: str | None = None          # policy path of the gateway it belongs to
     protect: bool = False               # `protect: true`: never delete or replace it
+    # A write-only password (BGP neighbor) comes from this environment variable: the planner
+    # keeps its digest in a tag, apply sends the value (nsx/passwords.py). Never in `body`.
+    password_env: str | None = None
 
     @property
     def recorded(self) -> frozenset[str]:
@@ -61,7 +65,21 @@ def desired_objects(config: Config) -> list[Desired]:
         out.extend(_gateway(t0, "tier0s", "Tier0", _tier0_fields(t0)))
     for t1 in config.tier1s:
         out.extend(_gateway(t1, "tier1s", "Tier1", _tier1_fields(t1)))
+    out.extend(infra_objects(config, _maker(None, None)))
     return out
+
+
+def _maker(gateway: str | None, gw_adopt: bool | None) -> Any:
+    """A Desired constructor for desired_routing.py; children of a Tier-0 inherit its `adopt`."""
+    def make(address: str, kind: str, path: str, parent_path: str, body: dict[str, Any],
+             obj: Any, references: tuple[str, ...], parent_address: str | None, *,
+             obj_id: str | None = None, password_env: str | None = None) -> Desired:
+        ident = obj_id or obj.id
+        return Desired(address, kind, path, parent_path, _with_ids(kind, ident, body), obj.tags,
+                       obj.source, references, bool(obj.adopt or gw_adopt), parent_address,
+                       {"display_name": ident}, gateway, protect=bool(obj.protect),
+                       password_env=password_env)
+    return make
 
 
 def zone_path(zone_id: str) -> str:
@@ -109,13 +127,22 @@ def _gateway(gw: Tier0 | Tier1, plural: str, kind: str, fields: dict[str, Any]) 
                            gw.tags, gw.source, refs, gw.adopt, None,
                            {"display_name": gw.id}, gw.path, gw.protect))
     parent_addr = None if gw.existing else address
-    if gw.edge_cluster is not None:
+    ls_fields = locale_fields(gw) if isinstance(gw, Tier0) else {}
+    ls_address = None
+    if gw.edge_cluster is not None or ls_fields:
         ls_path = f"{gw.path}/locale-services/default"
-        out.append(Desired(f"{address}.locale_services.default", "LocaleServices", ls_path,
-                           gw.path, _with_ids("LocaleServices", "default",
-                                              {"edge_cluster_path": gw.edge_cluster}),
-                           (), gw.source, (), gw.adopt, parent_addr,
+        if gw.edge_cluster is not None:
+            ls_fields = {"edge_cluster_path": gw.edge_cluster, **ls_fields}
+        ls_address = f"{address}.locale_services.default"
+        # On an `existing` Tier-0, managing redistribution takes over its locale-services:
+        # `adopt` on the gateway (or its `bgp`) says so.
+        ls_adopt = gw.adopt or (isinstance(gw, Tier0) and gw.bgp is not None and gw.bgp.adopt)
+        out.append(Desired(ls_address, "LocaleServices", ls_path,
+                           gw.path, _with_ids("LocaleServices", "default", ls_fields),
+                           (), gw.source, (), ls_adopt, parent_addr,
                            {"display_name": "default"}, gw.path))
+    if isinstance(gw, Tier0):
+        out.extend(tier0_objects(gw, _maker(gw.path, gw.adopt), ls_address or parent_addr))
     for r in gw.static_routes:
         out.append(_route(gw, address, parent_addr, r))
     for n in gw.nat_rules:

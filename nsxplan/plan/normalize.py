@@ -20,17 +20,21 @@ from nsxplan.nsx.objects import SERVER_FIELDS
 # Enum values: NSX answers in upper case; users write either.
 ENUM_FIELDS = frozenset({
     "action", "firewall_match", "ha_mode", "failover_mode", "log_level",
-    "route_advertisement_types", "policy_based_vpn_mode",
+    "route_advertisement_types", "policy_based_vpn_mode", "type",
 })
 # Address fields: "10.0.0.5/32" and "10.0.0.5" are the same host, IPv6 case/zero compression.
 IP_FIELDS = frozenset({
     "source_network", "destination_network", "translated_network", "network", "listener_ip",
-    "source_ip", "upstream_servers",
+    "source_ip", "upstream_servers", "neighbor_address", "source_addresses", "cidr",
+    "gateway_ip", "dns_nameservers",
 })
 # NAT match fields where "any" may be written as absent, "", "Any", "0.0.0.0/0" or "::/0".
 ANY_FIELDS = frozenset({"source_network", "destination_network"})
 _ANY_SPELLINGS = frozenset({"", "any", "0.0.0.0/0", "::/0"})
-INT_FIELDS = frozenset({"sequence_number", "admin_distance"})
+INT_FIELDS = frozenset({"sequence_number", "admin_distance", "mtu", "size",
+                        "maximum_hop_limit", "hold_down_time", "keep_alive_time"})
+# NSX stores these as strings; YAML users write numbers.
+STR_FIELDS = frozenset({"local_as_num", "remote_as_num"})
 DEFAULT_ADMIN_DISTANCE = 1
 
 
@@ -77,6 +81,11 @@ def canon_field(name: str, value: Any) -> Any:
         return [canon_next_hop(h) for h in value]
     if name == "dns_domain_names":
         return [str(d).strip().rstrip(".").lower() for d in value]
+    nested = _NESTED.get(name)
+    if nested is not None:
+        return nested(value)
+    if name in STR_FIELDS:
+        return str(value)
     if name in ENUM_FIELDS:
         if isinstance(value, (list, tuple)):
             return [str(v).upper() for v in value]
@@ -90,6 +99,77 @@ def canon_field(name: str, value: Any) -> Any:
     if isinstance(value, tuple):
         return list(value)
     return value
+
+
+# --- nested routing objects (issue 12) -----------------------------------------------------------
+# NSX fills defaults inside nested objects (a BFD interval, redistribution destinations) and PATCH
+# replaces a nested object whole: both sides get the same defaults before they are compared.
+
+def _subnets(value: Any) -> Any:
+    if not isinstance(value, (list, tuple)):
+        return value
+    return [{"ip_addresses": sorted(canon_ip(str(a)) for a in s.get("ip_addresses") or ()),
+             "prefix_len": int(s.get("prefix_len") or 0)}
+            if isinstance(s, Mapping) and "ip_addresses" in s else s for s in value]
+
+
+def _bfd(value: Any) -> Any:
+    if not isinstance(value, Mapping):
+        return value
+    return {"enabled": value.get("enabled") is True, "interval": int(value.get("interval") or 500),
+            "multiple": int(value.get("multiple") or 3)}
+
+
+def _graceful_restart(value: Any) -> Any:
+    if not isinstance(value, Mapping):
+        return value
+    found = value.get("timer")
+    timer: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
+    return {"mode": str(value.get("mode") or "HELPER_ONLY").upper(),
+            "timer": {"restart_timer": int(timer.get("restart_timer") or 180),
+                      "stale_route_timer": int(timer.get("stale_route_timer") or 600)}}
+
+
+def _redistribution(value: Any) -> Any:
+    if not isinstance(value, Mapping):
+        return value
+    rules = []
+    for r in value.get("redistribution_rules") or ():
+        if not isinstance(r, Mapping):
+            continue
+        rule = {"name": str(r.get("name") or ""),
+                "route_redistribution_types": sorted({str(x).upper() for x in
+                                                      r.get("route_redistribution_types") or ()}),
+                "destinations": sorted({str(x).upper() for x in r.get("destinations") or ["BGP"]})}
+        if r.get("route_map_path"):
+            rule["route_map_path"] = str(r["route_map_path"])
+        rules.append(rule)
+    return {"bgp_enabled": value.get("bgp_enabled") is not False,
+            "ospf_enabled": value.get("ospf_enabled") is True,
+            "redistribution_rules": sorted(rules, key=lambda r: str(r["name"]))}
+
+
+def _ha_vips(value: Any) -> Any:
+    if not isinstance(value, (list, tuple)):
+        return value
+    return [{"enabled": v.get("enabled") is not False,
+             "external_interface_paths": sorted(v.get("external_interface_paths") or ()),
+             "vip_subnets": _subnets(v.get("vip_subnets") or [])}
+            if isinstance(v, Mapping) else v for v in value]
+
+
+def _ranges(value: Any) -> Any:
+    if not isinstance(value, (list, tuple)):
+        return value
+    return [{"start": canon_ip(str(r.get("start"))), "end": canon_ip(str(r.get("end")))}
+            if isinstance(r, Mapping) else r for r in value]
+
+
+_NESTED: dict[str, Any] = {
+    "subnets": _subnets, "bfd": _bfd, "graceful_restart_config": _graceful_restart,
+    "route_redistribution_config": _redistribution, "ha_vip_configs": _ha_vips,
+    "allocation_ranges": _ranges, "vlan_ids": lambda v: [str(x) for x in v],
+}
 
 
 def canon_next_hop(hop: Mapping[str, Any]) -> dict[str, Any]:

@@ -20,12 +20,14 @@ Decisions:
 
 from __future__ import annotations
 
+import dataclasses
+import os
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
 
 from nsxplan import __version__
-from nsxplan.config.model import Config, Tier0, Tier1
+from nsxplan.config.model import Config, Tag, Tier0, Tier1
 from nsxplan.errors import PlanError, Problem
 from nsxplan.live.state import LiveState
 from nsxplan.nsx.fields import RECORD_SCOPE, is_protected_by_tag
@@ -40,6 +42,13 @@ from nsxplan.nsx.kinds import (
 )
 from nsxplan.nsx.objects import OWNER_SCOPE, iso_time, strip_server_fields
 from nsxplan.nsx.ownership import classify, creator, unmanaged_reason
+from nsxplan.nsx.passwords import (
+    PASSWORD_SCOPE,
+    desired_tag,
+    password_problem,
+    password_tag,
+    salt_for,
+)
 from nsxplan.perf import paused_gc
 from nsxplan.plan.desired import Desired, desired_objects
 from nsxplan.plan.diff import field_diff
@@ -66,20 +75,22 @@ ROGUE_KINDS = frozenset({"StaticRoutes", "PolicyNatRule", "PolicyDnsForwarder"})
 
 
 def make_plan(config: Config, live: LiveState, *, target: str, adopt_all: bool = False,
-              now: datetime | None = None) -> Plan:
+              now: datetime | None = None, env: Mapping[str, str] | None = None) -> Plan:
+    """`env`: where `password_env` variables are read (default: this process's environment)."""
     with paused_gc():
-        return _make_plan(config, live, target=target, adopt_all=adopt_all, now=now)
+        return _make_plan(config, live, target=target, adopt_all=adopt_all, now=now,
+                          env=os.environ if env is None else env)
 
 
 def _make_plan(config: Config, live: LiveState, *, target: str, adopt_all: bool,
-               now: datetime | None) -> Plan:
+               now: datetime | None, env: Mapping[str, str]) -> Plan:
     desired = desired_objects(config)
     problems: list[Problem] = list(live_problems(config, live))
     drafts: dict[str, Action] = {}
     guard = Guard(live.get)
     for d in desired:
         action, problem = _plan_one(d, live, config.owner, adopt_all, guard,
-                                    ignored_fields(config.ignore, d.path, d.address))
+                                    ignored_fields(config.ignore, d.path, d.address), env)
         if problem is not None:
             problems.append(problem)
         elif action is not None:
@@ -121,7 +132,8 @@ def _timestamp(now: datetime | None) -> str:
 # --- one desired object ---------------------------------------------------------------------
 
 def _plan_one(d: Desired, live: LiveState, owner: str, adopt_all: bool,
-              guard: Guard, ignored: frozenset[str] | None = None
+              guard: Guard, ignored: frozenset[str] | None = None,
+              env: Mapping[str, str] | None = None
               ) -> tuple[Action | None, Problem | None]:
     bad = path_problem(d.path)
     if bad is not None:
@@ -146,6 +158,21 @@ def _plan_one(d: Desired, live: LiveState, owner: str, adopt_all: bool,
             "remove it from the configuration (an import of an NCP object), or drop the ncp/ "
             "tags NCP uses for the objects it creates")
     obj = live.get(d.path)
+    password_changed = False
+    if d.password_env is not None:
+        secret = (os.environ if env is None else env).get(d.password_env)
+        why = password_problem(secret)
+        if why is not None or secret is None:
+            return None, Problem(
+                f"{d.address}: password_env {d.password_env} {why}", d.source,
+                f"export {d.password_env} with the neighbor's password before planning; "
+                "nsxplan reads it only from there and never writes it to plans or logs")
+        value, password_changed = desired_tag(d.password_env, secret,
+                                              password_tag(obj.get("tags") if obj else None),
+                                              salt_for(d.path, owner))
+        # One of nsxplan's own tags from here on (recorded, so removing password_env removes
+        # the digest and a later one re-sends the password).
+        d = dataclasses.replace(d, tags=(*d.tags, Tag(PASSWORD_SCOPE, value)))
     if obj is None:
         after = create_body(d, owner)
         return Action(d.address, d.kind, d.path, CREATE, None, after,
@@ -173,6 +200,10 @@ def _plan_one(d: Desired, live: LiveState, owner: str, adopt_all: bool,
             f"{d.address}: {action.reason}, so the plan would replace {d.path} (delete, then "
             "create), but it is protected (`protect: true` / tag nsxplan/protect)", d.source,
             "change it back, or set `protect: false`, apply, and then make the change")
+    if password_changed and action.action == UPDATE and not adopting:
+        action = dataclasses.replace(
+            action, reason=f"password changed (from ${d.password_env})"
+            + ("" if len(action.diff) == 1 else ", and other fields differ"))
     return _with_modified(action, obj), None
 
 
@@ -283,7 +314,7 @@ def _deletes(live: LiveState, owner: str, keep: set[str],
     for path in sorted(live.objects):
         obj = live.objects[path]
         k = KINDS.get(str(obj.get("resource_type")))
-        if k is None or not k.managed or path in keep:
+        if k is None or not k.managed or not k.deletable or path in keep:
             continue
         o = classify(obj, owner)
         if o.owner != owner:
@@ -328,7 +359,8 @@ def _blocked_deletes(deletes: list[Action], wanted: set[str],
     problems: list[Problem] = []
     for a in deletes:
         below = [o for o in live.under(a.path) if o.get("path") not in gone
-                 and o.get("path") != a.path and _blocks(o)] if a.kind in GATEWAY_TYPES else []
+                 and o.get("path") != a.path and _blocks(o)] \
+            if a.kind in GATEWAY_TYPES or a.kind == "LocaleServices" else []
         left = sorted({str(o.get("path")) for o in below} | set(referrers.get(a.path, ())))
         if left:
             problems.append(Problem(
@@ -342,9 +374,10 @@ def _blocked_deletes(deletes: list[Action], wanted: set[str],
 
 
 def _blocks(obj: Mapping[str, Any]) -> bool:
-    # NAT sections come and go with their gateway; everything else under a gateway blocks it.
+    # NAT sections and the BGP config come and go with their gateway; everything else under a
+    # gateway blocks it.
     k = KINDS.get(str(obj.get("resource_type")))
-    return k is not None and k.managed
+    return k is not None and k.managed and k.deletable
 
 
 def _unmanaged(config: Config, live: LiveState, wanted: set[str],

@@ -117,7 +117,8 @@ def tree_text(
         node = nodes[path]
         kids = [w for w in (emit(c) for c in node.children) if w is not None]
         rt = node.kind.resource_type
-        if pred(rt):
+        # A polymorphic object (an IP pool subnet) is selected by its base or its own type.
+        if pred(rt) or (node.kind.variants is not None and pred(node.obj["resource_type"])):
             body = _with_children(object_text(node), kids, sep)
             return (f'{{"resource_type":"{node.kind.child_wrapper}","{rt}":{body},'
                     '"marked_for_delete":false,"mark_for_override":false}')  # fmt: skip
@@ -184,8 +185,9 @@ def _walk(children: Any, parent: Kind, parent_path: str) -> Iterator[Step]:
         obj = item.get(kind.resource_type) if kind else None
         if kind is None or not wrapper_type.startswith("Child"):
             raise hierarchy_error(f"{wrapper_type} cannot be a child of {parent.resource_type}")
-        if not isinstance(obj, dict) or obj.get("resource_type", kind.resource_type) != (
-            kind.resource_type
+        given_type = obj.get("resource_type", kind.resource_type) if isinstance(obj, dict) else None
+        if not isinstance(obj, dict) or not (
+            given_type == kind.resource_type or kind.accepts(str(given_type))
         ):
             raise hierarchy_error(f"{wrapper_type} must carry a {kind.resource_type} object")
         obj_id = obj.get("id") or kind.singleton_id

@@ -36,6 +36,14 @@ class Kind:
     fixed_ids: frozenset[str] | None = None  # ids that exist implicitly (NAT sections)
     defaults: dict[str, Any] = field(default_factory=dict)
     refs: tuple[Ref, ...] = ()
+    # Polymorphic kinds (IP pool subnets): the resource_types an object here may have; the
+    # H-API wrapper still names the base type (ChildIpAddressPoolSubnet / IpAddressPoolSubnet).
+    variants: frozenset[str] | None = None
+
+    def accepts(self, resource_type: str) -> bool:
+        if self.variants is not None:
+            return resource_type in self.variants
+        return resource_type == self.resource_type
 
     @property
     def child_wrapper(self) -> str:
@@ -64,6 +72,19 @@ def _build() -> dict[str, Kind]:
             "segments",
             defaults={"admin_state": "UP", "replication_mode": "MTEP"},
             refs=(Ref("connectivity_path", ("Tier0", "Tier1")),),
+        ),
+    ]
+    kinds += [
+        # IP address management (reference §4.11).
+        Kind("IpAddressBlock", "IpAddressBlock", "Infra", "ip-blocks"),
+        Kind("IpAddressPool", "IpAddressPool", "Infra", "ip-pools"),
+        Kind(
+            "IpAddressPool/Subnet",
+            "IpAddressPoolSubnet",
+            "IpAddressPool",
+            "ip-subnets",
+            refs=(Ref("ip_block_path", ("IpAddressBlock",)),),
+            variants=frozenset({"IpAddressPoolStaticSubnet", "IpAddressPoolBlockSubnet"}),
         ),
     ]
     for gw in ("Tier0", "Tier1"):

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from nsxplan.sim import fields as f
+from nsxplan.sim import ipam, routing
 from nsxplan.sim.apierror import bad_request, invalid_path
 from nsxplan.sim.kinds import Kind
 
@@ -106,9 +107,9 @@ def locale_services(obj: Obj) -> None:
     site_path(obj, "edge_cluster_path", EDGE_CLUSTER_PATH)
     for edge in f.array(obj, "preferred_edge_paths", max_items=2):
         site_path({"preferred_edge_paths": edge}, "preferred_edge_paths", EDGE_NODE_PATH)
-    redistribution = f.mapping(obj, "route_redistribution_config")
-    f.boolean(redistribution, "bgp_enabled", "ospf_enabled")
-    f.array(redistribution, "redistribution_rules", max_items=5)
+    routing.redistribution(obj)
+    routing.redistribution_defaults(obj)
+    routing.ha_vip_shape(obj)
 
 
 def interface(obj: Obj, tier0_side: bool) -> None:
@@ -154,6 +155,7 @@ def bgp_neighbor(obj: Obj) -> None:
         raise f.field_error("source_addresses are required when maximum_hop_limit is above 1")
     f.string(obj, "password", 32)
     f.boolean(obj, "allow_as_in")
+    routing.bfd(obj)
 
 
 def static_routes(obj: Obj) -> None:
@@ -268,6 +270,9 @@ _BY_TYPE: dict[str, Callable[[Obj], None]] = {
     "PolicyDnsForwarder": dns_forwarder,
     "PolicyDnsForwarderZone": dns_zone,
     "Segment": segment,
+    "IpAddressBlock": ipam.ip_block,
+    "IpAddressPool": ipam.ip_pool,
+    "IpAddressPoolSubnet": ipam.pool_subnet,
     "PolicyNat": _nothing,
     "Infra": _nothing,
 }
@@ -284,7 +289,7 @@ def check_object(kind: Kind, obj: Obj, parent_id: str) -> None:
 
 def reject_bad_type(kind: Kind, body: Obj) -> None:
     rt = body.get("resource_type")
-    if rt is not None and rt != kind.resource_type:
+    if rt is not None and rt != kind.resource_type and not kind.accepts(rt):
         raise bad_request(
             f"resource_type {rt!r} does not match the object at this path "
             f"(expected {kind.resource_type!r})."

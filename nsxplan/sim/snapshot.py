@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from nsxplan.sim import routing
 from nsxplan.sim.apierror import ApiError
 from nsxplan.sim.hierarchical import cached_text, steps, tree_text
 from nsxplan.sim.kinds import INFRA, KINDS, NAT_SECTIONS, Kind, child_path
@@ -43,6 +44,10 @@ def _stored(kind: Kind, path: str, parent_path: str, obj_id: str, given: Obj, st
     if "unique_id" in given and "realization_id" not in given:
         obj["realization_id"] = given["unique_id"]
     obj["marked_for_delete"] = False
+    if kind.variants is not None and given.get("resource_type") in kind.variants:
+        obj["resource_type"] = given["resource_type"]
+    # A password in a hand-written snapshot is never served back (NSX never returns one).
+    routing.take_password(obj)
     return with_defaults(kind, obj)
 
 

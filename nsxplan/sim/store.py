@@ -57,6 +57,9 @@ class Store:
         # Deleted objects still "marked_for_delete" until realization catches up (reference §2):
         # path -> (object as listed with include_mark_for_delete_objects, kind, expiry on clock).
         self.tombstones: dict[str, tuple[Obj, Kind, float]] = {}
+        # BGP neighbor path -> SHA-256 of the password last set (never the password, never
+        # returned over HTTP; routing.take_password).
+        self.passwords: dict[str, str] = {}
         if infra is not None:
             self.nodes["/infra"] = Node(INFRA, infra)
 

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from nsxplan.sim import rules
+from nsxplan.sim import ipam, routing, rules
 from nsxplan.sim.apierror import (
     ALREADY_EXISTS,
     NAT_ACTIVE_ACTIVE,
@@ -156,6 +156,7 @@ class Transaction:
     _undo: list[Callable[[], None]] = field(default_factory=list)
     _upserted: dict[str, None] = field(default_factory=dict)
     _removed: dict[str, tuple[Obj, Kind]] = field(default_factory=dict)
+    _passwords: dict[str, str] = field(default_factory=dict)  # path -> fingerprint, on commit
 
     # ---- public steps -------------------------------------------------------------------------
 
@@ -227,8 +228,14 @@ class Transaction:
             new["_last_modified_time"] = stamp
         new.update(user_fields)
         new = {k: v for k, v in new.items() if v is not None}
+        if kind.variants is not None:
+            old_obj = existing.obj if existing is not None else None
+            new["resource_type"] = routing.variant_of(kind, body, old_obj)
         with_defaults(kind, new)
         rules.check_object(kind, new, parent_id=target.parent_path.rsplit("/", 1)[-1])
+        password = routing.take_password(new)
+        if password is not None:
+            self._passwords[path] = password
         self._put(path, target.parent_path, kind, new)
         if existing is None and kind.key in ("Tier0", "Tier1"):
             self._create_nat_sections(kind, path, stamp)
@@ -239,6 +246,8 @@ class Transaction:
         node = self.store.get(path)
         if node is None or path == "/infra":
             return
+        if node.kind.resource_type == "BgpRoutingConfig":
+            return  # NSX deletes only an overridden (Global Manager) BGP config: 200, no effect
         if node.kind.fixed_ids is not None:
             raise bad_request(
                 f"The NAT section path=[{path}] is managed by the system and cannot be deleted.",
@@ -298,6 +307,7 @@ class Transaction:
             raise
         self._undo.clear()
         self._update_tombstones()
+        routing.keep_passwords(self.store, self._passwords, self._removed)
 
     def rollback(self) -> None:
         while self._undo:
@@ -405,9 +415,13 @@ class Transaction:
     def _blocking_child(self, node: Node) -> str | None:
         for child in node.children:
             child_node = self.store.nodes[child]
-            if child_node.kind.fixed_ids is None:
+            # NAT sections and the BGP config exist with their parent and go with it (the BGP
+            # config cannot be deleted on its own); what they hold still blocks.
+            implicit = child_node.kind.fixed_ids is not None or (
+                child_node.kind.resource_type == "BgpRoutingConfig")
+            if not implicit:
                 return child
-            if child_node.children:  # a NAT section with rules
+            if child_node.children:  # a NAT section with rules, a BGP config with neighbors
                 return next(iter(child_node.children))
         return None
 
@@ -424,6 +438,10 @@ class Transaction:
                     raise invalid_path(target)
             self._check_nat_ha(path, node)
             self._check_edge_membership(path, node)
+            allocated = ipam.allocate(self.store, path, node)
+            if allocated is not None:
+                self._put(path, node.obj["parent_path"], node.kind, allocated)
+        routing.check(self.store, list(self._upserted), list(self._removed))
         for path in self._removed:
             if path in nodes:
                 continue

@@ -97,13 +97,16 @@ def test_routed_upstream_declaration_covers_egress():
     assert "routed upstream" in checks[0].message
 
 
-def test_tier0_with_bgp_peer_needs_no_tier0_nat():
+def test_tier0_with_bgp_peer_needs_no_tier0_nat_but_redistribution():
+    # The BGP lab as captured: peering, but no redistribution rule. Not "advertised" (the
+    # judgement this check used to make): the fix names TIER1_NAT (tests/checks/test_checks_bgp).
     named = dataclasses.replace(config(tier0=False),
                                 tier0s=(Tier0("t0-edge", existing=True, source=at(5)),))
     checks = run_checks(named, fixture_live())
-    nat = egress(checks)
-    assert [(c.status, c.subject) for c in nat] == [("ok", "Tier-0 t0-edge")]
-    assert "peers BGP with 192.168.105.253" in nat[0].message
+    assert not egress(checks)
+    redistribution = by_id(checks, "egress.bgp-redistribution")
+    assert [(c.status, c.subject) for c in redistribution] == [("fail", "Tier-0 t0-edge")]
+    assert "peers BGP with 192.168.105.253" in redistribution[0].message
     assert not by_id(checks, "egress.default-route")
 
 

@@ -16,6 +16,7 @@ import jsonschema
 import pytest
 import yaml
 
+from tests.conftest import EXAMPLE_PASSWORDS as ENV
 from tests.scenarios.conftest import (
     EXAMPLES,
     PLAN_SCHEMA,
@@ -59,25 +60,27 @@ def test_example_applies_converges_and_is_removed_cleanly(
     before = export(sim, tmp_path / "before.json")
     assert ncp_objects(before), "the demo state has NCP objects to protect"
 
-    plan = nsxplan("plan", config, "--manager", sim.url, "--format", "json", sim=sim)
+    plan = nsxplan("plan", config, "--manager", sim.url, "--format", "json", sim=sim, env=ENV)
     assert plan.code == 0, plan.err
     jsonschema.validate(plan.json, json.loads(PLAN_SCHEMA.read_text()))
     assert plan.json["owner"] == owner
     assert any(c["action"] == "create" for c in plan.json["changes"])
 
-    applied = nsxplan("apply", config, "--manager", sim.url, "--auto-approve", sim=sim)
+    applied = nsxplan("apply", config, "--manager", sim.url, "--auto-approve", sim=sim, env=ENV)
     assert applied.code == 0, applied.out + applied.err
-    again = nsxplan("plan", config, "--manager", sim.url, "--detailed-exitcode", sim=sim)
+    again = nsxplan("plan", config, "--manager", sim.url, "--detailed-exitcode", sim=sim, env=ENV)
     assert again.code == 0, again.out + again.err
 
     empty = write_config(tmp_path / "empty", f"version: 1\nowner: {owner}\n")
     destroy = nsxplan("plan", empty, "--manager", sim.url, "--format", "json",
-                      "--fail-on-checks", "never", sim=sim)
+                      "--fail-on-checks", "never", sim=sim, env=ENV)
     assert destroy.code == 0, destroy.err
     jsonschema.validate(destroy.json, json.loads(PLAN_SCHEMA.read_text()))
     assert {c["action"] for c in destroy.json["changes"]} == {"delete"}
+    # removing a whole stack is intended here: past the mass-delete guard on purpose
+    deletes = str(len(destroy.json["changes"]))
     gone = nsxplan("apply", empty, "--manager", sim.url, "--auto-approve",
-                   "--fail-on-checks", "never", sim=sim)
+                   "--fail-on-checks", "never", "--allow-deletes", deletes, sim=sim, env=ENV)
     assert gone.code == 0, gone.out + gone.err
     after = export(sim, tmp_path / "after.json")
     assert comparable(after) == comparable(before)

@@ -38,7 +38,10 @@ def test_import_then_plan_adds_only_owner_tags(sims: Callable[..., Sim], tmp_pat
     assert doc["owner"] == "edge-team" and doc["tier0s"][0]["id"] == "t0-edge"
     assert doc["tier0s"][0]["adopt"] is True and "existing" not in doc["tier0s"][0]
 
-    plan = nsxplan("plan", out.parent, "--manager", sim.url, "--format", "json", sim=sim)
+    # The lab redistributes nothing into BGP (a failing egress check, tests/scenarios/s03):
+    # beside the point here.
+    plan = nsxplan("plan", out.parent, "--manager", sim.url, "--format", "json",
+                   "--fail-on-checks", "never", sim=sim)
     assert plan.code == 0, plan.err
     jsonschema.validate(plan.json, json.loads(PLAN_SCHEMA.read_text()))
     changed = [c for c in plan.json["changes"] if c["action"] != "no-op"]
@@ -47,9 +50,10 @@ def test_import_then_plan_adds_only_owner_tags(sims: Callable[..., Sim], tmp_pat
         assert {d["field"].split("[")[0].split(".")[0] for d in change["diff"]} == {"tags"}, change
 
     assert nsxplan("apply", out.parent, "--manager", sim.url, "--auto-approve",
-                   sim=sim).code == 0
+                   "--fail-on-checks", "never", sim=sim).code == 0
     out.write_text(out.read_text().replace("  adopt: true\n", ""))
-    again = nsxplan("plan", out.parent, "--manager", sim.url, "--detailed-exitcode", sim=sim)
+    again = nsxplan("plan", out.parent, "--manager", sim.url, "--detailed-exitcode",
+                    "--fail-on-checks", "never", sim=sim)
     assert again.code == 0, again.out + again.err
     # NCP's Tier-1 cannot be imported: it is protected.
     ncp = nsxplan("import", "--tier1", "t1-domain-c1006-supervisor", "--owner", "edge-team",
@@ -64,7 +68,7 @@ def test_import_from_relative_sim_file_targets_that_file(tmp_path: Path) -> None
                   "sim:bgp.json", "--out", "stack/nsxplan.yaml", cwd=tmp_path)
     assert res.code == 0, res.err
     # No --manager: the configuration's own target must be the file it was imported from.
-    plan = nsxplan("plan", tmp_path / "stack", "--format", "json")
+    plan = nsxplan("plan", tmp_path / "stack", "--format", "json", "--fail-on-checks", "never")
     assert plan.code == 0, plan.err
     assert plan.json["target"] == f"sim:{tmp_path / 'bgp.json'}", plan.json["target"]
     assert not (tmp_path / "stack" / "bgp.json").exists()

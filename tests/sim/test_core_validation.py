@@ -141,7 +141,9 @@ def test_bgp_neighbor_validation(client: httpx.Client) -> None:
         ),
         400,
     )
-    ok(client.patch(nb, json={"neighbor_address": "10.0.0.1", "remote_as_num": "1.10"}))
+    # on vcf-t0's uplink subnet (10.27.51.0/24): a neighbor must be reachable from an interface
+    err(client.patch(nb, json={"neighbor_address": "10.0.0.1", "remote_as_num": "1.10"}), 400)
+    ok(client.patch(nb, json={"neighbor_address": "10.27.51.1", "remote_as_num": "1.10"}))
 
 
 def test_forwarder_validation(with_t1: httpx.Client) -> None:

@@ -1,0 +1,48 @@
+"""Helpers every model constructor uses: list items with their Sources, tags, common keys."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nsxplan.config.loader import MDict, child_source, source_of
+from nsxplan.config.model import Tag
+from nsxplan.errors import Source
+
+
+def _items(doc: Any, key: str) -> list[tuple[Any, Source]]:
+    """(item, source) pairs of a list field, or [] when absent."""
+    value = doc.get(key) if isinstance(doc, dict) else None
+    if not isinstance(value, list):
+        return []
+    fallback = source_of(doc, Source("", 1, 1))
+    return [(item, child_source(value, i, fallback)) for i, item in enumerate(value)]
+
+
+def tags(value: Any) -> tuple[Tag, ...]:
+    """Mapping or list form -> tuple sorted by scope (then tag), the order NSX's diff ignores."""
+    if isinstance(value, dict):
+        found = [Tag(str(scope), "" if tag is None else str(tag)) for scope, tag in value.items()]
+    elif isinstance(value, list):
+        found = [Tag(str(t.get("scope", "")), str(t.get("tag", "") or ""))
+                 for t in value if isinstance(t, dict)]
+    else:
+        found = []
+    return tuple(sorted(found, key=lambda t: (t.scope, t.tag)))
+
+
+def _common(doc: MDict) -> dict[str, Any]:
+    return {
+        "display_name": doc.get("display_name"),
+        "description": doc.get("description"),
+        "tags": tags(doc.get("tags")),
+        "adopt": bool(doc.get("adopt", False)),
+        "protect": bool(doc.get("protect", False)),
+        "source": doc.source,
+    }
+
+
+def _str(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+__all__ = ["_common", "_items", "_str", "tags"]

@@ -1,0 +1,172 @@
+"""The configuration's routing and address-management objects (issue 12), as frozen dataclasses.
+
+Tier-0 uplinks, BGP, route redistribution and HA VIPs (children of a Tier-0's `default`
+locale-services), the VLAN segments uplinks attach to, and the IP blocks and pools NCP discovers
+by their tags. Kept apart from model.py so that the gateway model stays readable; model.Tier0 and
+model.Config hold these.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from nsxplan.config.tag import Tag
+from nsxplan.errors import Source
+
+SEGMENTS_PATH = "/infra/segments"
+IP_BLOCKS_PATH = "/infra/ip-blocks"
+IP_POOLS_PATH = "/infra/ip-pools"
+
+
+@dataclass(frozen=True)
+class Segment:
+    id: str
+    vlan_ids: tuple[str, ...]             # NSX stores VLAN ids (and ranges) as strings
+    transport_zone: str
+    display_name: str | None = None
+    description: str | None = None
+    tags: tuple[Tag, ...] = ()
+    adopt: bool = False
+    protect: bool = False               # `protect: true`: never delete or replace it
+    source: Source | None = None
+
+    @property
+    def path(self) -> str:
+        return f"{SEGMENTS_PATH}/{self.id}"
+
+
+@dataclass(frozen=True)
+class InterfaceSubnet:
+    ip: str
+    prefix_len: int
+
+
+@dataclass(frozen=True)
+class Tier0Interface:
+    id: str
+    subnets: tuple[InterfaceSubnet, ...]
+    type: str | None = None               # None = not set (NSX default EXTERNAL)
+    segment_path: str | None = None
+    edge_path: str | None = None
+    mtu: int | None = None
+    display_name: str | None = None
+    description: str | None = None
+    tags: tuple[Tag, ...] = ()
+    adopt: bool = False
+    protect: bool = False               # `protect: true`: never delete or replace it
+    source: Source | None = None
+
+    @property
+    def effective_type(self) -> str:
+        return self.type or "EXTERNAL"
+
+
+@dataclass(frozen=True)
+class HaVip:
+    interfaces: tuple[str, ...]           # interface ids of the same Tier-0
+    subnets: tuple[InterfaceSubnet, ...]
+    enabled: bool | None = None
+    source: Source | None = None
+
+
+@dataclass(frozen=True)
+class Bfd:
+    enabled: bool = True
+    interval: int | None = None
+    multiple: int | None = None
+
+
+@dataclass(frozen=True)
+class BgpNeighbor:
+    id: str
+    address: str
+    remote_as: str
+    source_addresses: tuple[str, ...] | None = None
+    hop_limit: int | None = None
+    hold_down_time: int | None = None
+    keep_alive_time: int | None = None
+    password_env: str | None = None       # the NAME of the variable; the value is never modelled
+    bfd: Bfd | None = None
+    display_name: str | None = None
+    description: str | None = None
+    tags: tuple[Tag, ...] = ()
+    adopt: bool = False
+    protect: bool = False               # `protect: true`: never delete or replace it
+    source: Source | None = None
+
+
+@dataclass(frozen=True)
+class Bgp:
+    local_as: str | None = None
+    enabled: bool | None = None
+    ecmp: bool | None = None
+    multipath_relax: bool | None = None
+    graceful_restart: str | None = None   # graceful_restart_config.mode
+    neighbors: tuple[BgpNeighbor, ...] = ()
+    display_name: str | None = None
+    description: str | None = None
+    tags: tuple[Tag, ...] = ()
+    adopt: bool = False
+    protect: bool = False               # `protect: true`: never delete or replace it
+    source: Source | None = None
+
+
+@dataclass(frozen=True)
+class RedistributionRule:
+    name: str
+    types: tuple[str, ...]
+    route_map: str | None = None
+    source: Source | None = None
+
+
+@dataclass(frozen=True)
+class IpBlock:
+    id: str
+    cidr: str
+    display_name: str | None = None
+    description: str | None = None
+    tags: tuple[Tag, ...] = ()
+    adopt: bool = False
+    protect: bool = False               # `protect: true`: never delete or replace it
+    source: Source | None = None
+
+    @property
+    def path(self) -> str:
+        return f"{IP_BLOCKS_PATH}/{self.id}"
+
+
+@dataclass(frozen=True)
+class IpPoolSubnet:
+    id: str
+    ip_block_path: str | None = None      # block subnet
+    size: int | None = None
+    cidr: str | None = None               # static subnet
+    ranges: tuple[str, ...] = ()
+    gateway: str | None = None
+    dns_nameservers: tuple[str, ...] | None = None
+    display_name: str | None = None
+    description: str | None = None
+    tags: tuple[Tag, ...] = ()
+    adopt: bool = False
+    protect: bool = False               # `protect: true`: never delete or replace it
+    source: Source | None = None
+
+    @property
+    def is_block(self) -> bool:
+        return self.ip_block_path is not None
+
+
+@dataclass(frozen=True)
+class IpPool:
+    id: str
+    subnets: tuple[IpPoolSubnet, ...] = ()
+    display_name: str | None = None
+    description: str | None = None
+    tags: tuple[Tag, ...] = ()
+    adopt: bool = False
+    protect: bool = False               # `protect: true`: never delete or replace it
+    source: Source | None = None
+
+    @property
+    def path(self) -> str:
+        return f"{IP_POOLS_PATH}/{self.id}"

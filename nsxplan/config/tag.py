@@ -1,0 +1,11 @@
+"""A tag as the configuration declares it (shared by model.py and routing.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Tag:
+    scope: str
+    tag: str

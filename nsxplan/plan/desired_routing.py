@@ -1,0 +1,173 @@
+"""Configuration model -> NSX objects, for Tier-0 routing and address management (issue 12).
+
+Tier-0 interfaces, BGP and its neighbors (children of the gateway's `default` locale-services),
+VLAN segments, IP blocks, IP pools and their subnets. The redistribution rules and HA VIPs are
+fields of the locale-services object itself (desired.py builds it with `locale_fields`).
+
+Write order NSX needs: segment before the interface on it, interfaces before the BGP neighbors
+that peer through them (NSX refuses a neighbor on no connected subnet), block before the pool
+subnet carved from it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from nsxplan.config.model import Config, Tier0
+from nsxplan.config.routing import (
+    BgpNeighbor,
+    InterfaceSubnet,
+    IpPool,
+    IpPoolSubnet,
+    Tier0Interface,
+)
+
+MakeDesired = Callable[..., Any]
+
+
+def _common(obj: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {}
+    if obj.display_name is not None:
+        body["display_name"] = obj.display_name
+    if obj.description is not None:
+        body["description"] = obj.description
+    return body
+
+
+def _set(body: dict[str, Any], name: str, value: Any) -> None:
+    if value is not None:
+        body[name] = list(value) if isinstance(value, tuple) else value
+
+
+def subnets_body(subnets: Sequence[InterfaceSubnet]) -> list[dict[str, Any]]:
+    return [{"ip_addresses": [s.ip], "prefix_len": s.prefix_len} for s in subnets]
+
+
+def locale_fields(t0: Tier0) -> dict[str, Any]:
+    """route_redistribution_config and ha_vip_configs: sent whole (PATCH replaces nested
+    objects), only when the configuration sets them."""
+    body: dict[str, Any] = {}
+    if t0.route_redistribution is not None:
+        rules = []
+        for r in t0.route_redistribution:
+            rule: dict[str, Any] = {"name": r.name, "route_redistribution_types": list(r.types)}
+            _set(rule, "route_map_path", r.route_map)
+            rules.append(rule)
+        body["route_redistribution_config"] = {"bgp_enabled": True,
+                                               "redistribution_rules": rules}
+    if t0.ha_vips:
+        configs = []
+        for vip in t0.ha_vips:
+            cfg: dict[str, Any] = {
+                "external_interface_paths": [interface_path(t0, i) for i in vip.interfaces],
+                "vip_subnets": subnets_body(vip.subnets)}
+            _set(cfg, "enabled", vip.enabled)
+            configs.append(cfg)
+        body["ha_vip_configs"] = configs
+    return body
+
+
+def interface_path(t0: Tier0, interface_id: str) -> str:
+    return f"{t0.locale_services_path}/interfaces/{interface_id}"
+
+
+def tier0_objects(t0: Tier0, make: MakeDesired, ls_address: str | None) -> list[Any]:
+    """Desired interfaces, BGP config and neighbors of one Tier-0. `make(address, kind, path,
+    parent_path, body, obj, references, parent_address, create_extra)` builds a Desired."""
+    out: list[Any] = []
+    base = f"tier0s.{t0.id}"
+    ls = t0.locale_services_path
+    for iface in t0.interfaces:
+        out.append(make(f"{base}.interfaces.{iface.id}", "Tier0Interface",
+                        interface_path(t0, iface.id), ls, _interface_body(iface), iface,
+                        (iface.segment_path,) if iface.segment_path else (), ls_address))
+    bgp = t0.bgp
+    if bgp is None:
+        return out
+    body = _common(bgp)
+    _set(body, "local_as_num", bgp.local_as)
+    _set(body, "enabled", bgp.enabled)
+    _set(body, "ecmp", bgp.ecmp)
+    _set(body, "multipath_relax", bgp.multipath_relax)
+    if bgp.graceful_restart is not None:
+        body["graceful_restart_config"] = {"mode": bgp.graceful_restart}
+    bgp_path = f"{ls}/bgp"
+    out.append(make(f"{base}.bgp", "BgpRoutingConfig", bgp_path, ls, body, bgp, (),
+                    ls_address, obj_id="bgp"))
+    uplinks = tuple(interface_path(t0, i.id) for i in t0.interfaces)
+    for nb in bgp.neighbors:
+        out.append(make(f"{base}.bgp.neighbors.{nb.id}", "BgpNeighborConfig",
+                        f"{bgp_path}/neighbors/{nb.id}", bgp_path, _neighbor_body(nb), nb,
+                        uplinks, f"{base}.bgp", password_env=nb.password_env))
+    return out
+
+
+def _interface_body(iface: Tier0Interface) -> dict[str, Any]:
+    body = _common(iface)
+    _set(body, "type", iface.type)
+    _set(body, "segment_path", iface.segment_path)
+    _set(body, "edge_path", iface.edge_path)
+    body["subnets"] = subnets_body(iface.subnets)
+    _set(body, "mtu", iface.mtu)
+    return body
+
+
+def _neighbor_body(nb: BgpNeighbor) -> dict[str, Any]:
+    body = _common(nb)
+    body["neighbor_address"] = nb.address
+    body["remote_as_num"] = nb.remote_as
+    _set(body, "source_addresses", nb.source_addresses)
+    _set(body, "maximum_hop_limit", nb.hop_limit)
+    _set(body, "hold_down_time", nb.hold_down_time)
+    _set(body, "keep_alive_time", nb.keep_alive_time)
+    if nb.bfd is not None:
+        bfd: dict[str, Any] = {"enabled": nb.bfd.enabled}
+        _set(bfd, "interval", nb.bfd.interval)
+        _set(bfd, "multiple", nb.bfd.multiple)
+        body["bfd"] = bfd
+    return body
+
+
+def infra_objects(config: Config, make: MakeDesired) -> list[Any]:
+    """Segments, IP blocks, IP pools and pool subnets (all directly under /infra)."""
+    out: list[Any] = []
+    for seg in config.segments:
+        body = _common(seg)
+        body["vlan_ids"] = list(seg.vlan_ids)
+        body["transport_zone_path"] = seg.transport_zone
+        out.append(make(f"segments.{seg.id}", "Segment", seg.path, "/infra", body, seg, (),
+                        None))
+    for block in config.ip_blocks:
+        body = _common(block)
+        body["cidr"] = block.cidr
+        out.append(make(f"ip_blocks.{block.id}", "IpAddressBlock", block.path, "/infra", body,
+                        block, (), None))
+    for pool in config.ip_pools:
+        out.append(make(f"ip_pools.{pool.id}", "IpAddressPool", pool.path, "/infra",
+                        _common(pool), pool, (), None))
+        out.extend(_pool_subnet(pool, s, make) for s in pool.subnets)
+    return out
+
+
+def _pool_subnet(pool: IpPool, s: IpPoolSubnet, make: MakeDesired) -> Any:
+    body = _common(s)
+    if s.is_block:
+        kind = "IpAddressPoolBlockSubnet"
+        body["ip_block_path"] = s.ip_block_path
+        _set(body, "size", s.size)
+        refs: tuple[str, ...] = (str(s.ip_block_path),)
+    else:
+        kind = "IpAddressPoolStaticSubnet"
+        _set(body, "cidr", s.cidr)
+        body["allocation_ranges"] = [_range(r) for r in s.ranges]
+        _set(body, "gateway_ip", s.gateway)
+        _set(body, "dns_nameservers", s.dns_nameservers)
+        refs = ()
+    return make(f"ip_pools.{pool.id}.subnets.{s.id}", kind, f"{pool.path}/ip-subnets/{s.id}",
+                pool.path, body, s, refs, f"ip_pools.{pool.id}")
+
+
+def _range(text: str) -> dict[str, str]:
+    first, _, last = text.partition("-")
+    return {"start": first.strip(), "end": (last or first).strip()}
