@@ -135,10 +135,12 @@ class ValidateResult:
 
 def validate(path: Path) -> ValidateResult:
     from nsxplan.checks import run_checks
+    from nsxplan.checks.baseline import apply_waivers
     from nsxplan.config import load_config
 
     config = load_config(path)
-    checks = run_checks(config, None)
+    # A waived failure does not make the configuration invalid either.
+    checks = apply_waivers(run_checks(config, None), config.waivers)
     objects = _count_objects(config)
     files = len(config.files)
     summary = (f"{path}: valid ({files} file{'s' if files != 1 else ''}, owner {config.owner}, "

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from nsxplan.checks.baseline import apply_waivers, changed_paths, judge
+from nsxplan.checks.baseline import apply_waivers, changed_paths, judge, unused_waivers
 from nsxplan.checks.conflicts import conflict_checks
 from nsxplan.checks.dns import dns_checks
 from nsxplan.checks.egress import egress_checks
@@ -52,7 +52,8 @@ def plan_checks(config: Config, live: LiveState, actions: Sequence[Action]
     """A plan's checks: after the plan, classified against the live state, waivers applied."""
     after = run_checks(config, live)
     before = run_checks(config, live, baseline=True)
-    return apply_waivers(judge(after, before, changed_paths(actions)), config.waivers)
+    judged = apply_waivers(judge(after, before, changed_paths(actions)), config.waivers)
+    return (*judged, *unused_waivers(judged, config.waivers))
 
 
 def blocking(checks: Iterable[Check], level: str = "fail") -> list[Check]:

@@ -88,9 +88,19 @@ def apply_waivers(checks: Iterable[Check], waivers: Sequence[Waiver]) -> tuple[C
     return tuple(out)
 
 
-def unused_waivers(checks: Iterable[Check], waivers: Sequence[Waiver]) -> list[Waiver]:
+UNUSED_ID = "waiver.unused"
+
+
+def unused_waivers(checks: Iterable[Check], waivers: Sequence[Waiver]) -> list[Check]:
+    """A warning per waiver that accepts nothing: the failure is gone (remove the waiver before
+    its date makes the configuration invalid) or its check id or subject is misspelt."""
     used = {(c.id, c.subject) for c in checks if c.waiver}
-    return [w for w in waivers if (w.check, w.subject) not in used]
+    return [Check(UNUSED_ID, "warn", f"waiver for {w.check} on {w.subject}",
+                  "accepts no failing check: the failure is gone, or the check id or subject "
+                  "does not match one printed by plan exactly",
+                  remediation="remove the waiver, or copy the id and subject from the plan",
+                  source=w.source)
+            for w in waivers if (w.check, w.subject) not in used]
 
 
 def expired(waivers: Iterable[Waiver], today: date) -> list[Waiver]:

@@ -144,3 +144,12 @@ def test_golden_markdown_with_already_failing_and_waived_checks(
     text = render_markdown(p)
     golden_files.check(GOLDEN / "baseline-plan.md", text)
     assert "already failing" in text and "waived" in text and "fixed by this plan" in text
+
+
+def test_a_waiver_that_accepts_nothing_is_a_warning(lab: Lab, tmp_path: Path) -> None:
+    lab.apply(config(tmp_path, EGRESS))
+    p = lab.plan(config(tmp_path, EGRESS + WAIVER, "v2.yaml"))    # no 30.0.0.7 failure yet
+    (unused,) = [c for c in p.checks if c.id == "waiver.unused"]
+    assert unused.status == "warn" and NEW_EGRESS in unused.subject
+    assert unused.source is not None and unused.source.line == 20
+    assert blocking(p.checks) == [] and blocking(p.checks, "warn") == [unused]
