@@ -131,6 +131,9 @@ class Plan:
             "unmanaged": len(self.unmanaged),
             "checks_failed": sum(1 for c in self.checks if c.status == "fail"),
             "checks_warned": sum(1 for c in self.checks if c.status == "warn"),
+            # What `drift` pages on besides changes (scripts reading the JSON need not redo it).
+            "checks_paging": sum(1 for c in self.checks if c.pages),
+            "rogue": sum(1 for u in self.unmanaged if u.rogue),
         }
 
 

@@ -77,6 +77,7 @@ def test_drift_pages_on_rogue_rule_and_disabled_egress_with_who_and_when(
     paging = [c for c in doc["checks"] if c["was"] == "fail"]
     assert [c["subject"] for c in paging] == ["egress 30.0.0.5 of Tier-1 domain-c8"]
     assert not [u for u in doc["unmanaged"] if u["rogue"]], "ignored by --ignore"
+    assert (doc["summary"]["checks_paging"], doc["summary"]["rogue"]) == (1, 0)
     text = prom.read_text()
     assert 'nsxplan_checks_paging{owner="tanzu-egress"} 1' in text
     assert 'change="update",user="admin"}' in text
