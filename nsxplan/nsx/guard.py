@@ -55,14 +55,13 @@ RUNTIME_SCOPES = frozenset({
     "ncp/version", "ncp/project", "ncp/project_uid", "ncp/created_for", "ncp/service",
     "ncp/service_uid", "ncp/service_port", "ncp/service_port_protocol", "ncp/lb_vs_type",
     "ncp/cluster_domain", "ncp/pod", "ncp/pod_uid", "ncp/vif_project_uid", "ncp/vnet_interface",
-    "ncp/ingress", "ncp/snat_pool", "ncp/subnet", "ncp/subnet_port",
     "nsx-op/version", "nsx-op/created_for", "nsx-op/namespace", "nsx-op/namespace_uid",
     "nsx-op/project", "nsx-op/vpc", "nsx-op/pod", "nsx-op/pod_uid",
 })
 # Scopes an administrator sets so that NCP discovers an object it does not own.
 DISCOVERY_SCOPES = frozenset({
     "ncp/cluster", "nsx-op/cluster", "ncp/no_snat", "ncp/external", "ncp/node_name",
-    "ncp/shared_resource", "ncp/extpoolid", "ncp/router", "ncp/ingress_controller",
+    "ncp/shared_resource", "ncp/extpoolid",
 })
 PRINCIPAL_PREFIXES = ("wcp-cluster-user-", "wcp-", "ncp", "nsx-op", "nsx_op")
 
