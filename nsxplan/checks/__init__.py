@@ -2,7 +2,8 @@
 
 `run_checks` judges the state AFTER the plan (live objects overridden by the configuration, see
 checks/topology.py) and returns checks in a fixed order: DNS servers (config order), egress through
-Tier-0s without BGP (by path), DNS forwarders (config order). With `live=None` (offline, for
+Tier-0s (by path), Tier-0 routing (next hops, NAT onto BGP peering addresses), DNS forwarders
+(config order). With `live=None` (offline, for
 `nsxplan validate`) only what the configuration alone decides is reported. Live-aware semantic
 checks (checks/conflicts.py) come last.
 
@@ -20,6 +21,7 @@ from nsxplan.checks.dns import dns_checks
 from nsxplan.checks.egress import egress_checks
 from nsxplan.checks.fixes import ReflexiveAddressPool
 from nsxplan.checks.forwarder import forwarder_checks
+from nsxplan.checks.routing import routing_checks
 from nsxplan.checks.topology import build_topology
 from nsxplan.config.model import Config
 from nsxplan.errors import UsageError
@@ -44,7 +46,8 @@ def run_checks(config: Config, live: LiveState | None, *,
     egress = egress_checks(topo, planner, scope if live is not None else None)
     dns = dns_checks(config, topo, planner)
     conflicts = conflict_checks(topo) if live is not None else []
-    return (*dns, *egress, *forwarder_checks(config, topo), *conflicts)
+    routing = routing_checks(topo, scope if live is not None else None)
+    return (*dns, *egress, *routing, *forwarder_checks(config, topo), *conflicts)
 
 
 def plan_checks(config: Config, live: LiveState, actions: Sequence[Action]

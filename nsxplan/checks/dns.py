@@ -10,7 +10,13 @@ exact prerequisite outside NSX is named).
 
 from __future__ import annotations
 
-from nsxplan.checks.fixes import ReflexiveAddressPool, default_route_yaml, reflexive_rule_yaml
+from nsxplan.checks.egress_bgp import advertisement_of, redistribution_fix, with_lb_vips
+from nsxplan.checks.fixes import (
+    ReflexiveAddressPool,
+    default_route_yaml,
+    peering_caveat,
+    reflexive_rule_yaml,
+)
 from nsxplan.checks.topology import NatView, Tier0View, Topology
 from nsxplan.config.model import Config, DnsServerDependency
 from nsxplan.nsx.addresses import IPNetwork, as_network, covers, fmt_net, overlaps
@@ -106,8 +112,8 @@ def _units(client: IPNetwork, t0: Tier0View, topo: Topology) -> list[IPNetwork]:
 
 
 def _reachable(t0: Tier0View, topo: Topology, nets: tuple[IPNetwork, ...]) -> bool:
-    if t0.has_bgp_peer or not topo.known_live:
-        return True     # advertised; offline the uplink subnets are unknown
+    if not topo.known_live or (t0.has_bgp_peer and "TIER0_NAT" in t0.redistributed):
+        return True     # announced through BGP; offline the uplink subnets are unknown
     uplinks = t0.uplink_subnets()
     return all(covers(uplinks, n) or topo.routed(n) for n in nets)
 
@@ -166,6 +172,35 @@ def _translated(dep: DnsServerDependency, subject: str, client_text: str, t0: Ti
         source=dep.source)
 
 
+def _bgp_return(dep: DnsServerDependency, subject: str, client_text: str, t0: Tier0View,
+                topo: Topology, missing: list[IPNetwork]) -> Check | None:
+    """On a BGP Tier-0 an untranslated range comes back through the routes the Tier-0
+    announces: ok when every unit is redistributed, fail naming the type when one is not;
+    None when the range is none of the Tier-1s' (BGP cannot be judged for it)."""
+    found = [(m, advertisement_of(topo, t0, m)) for m in missing]
+    if any(a is None for _, a in found):
+        return None
+    gaps = [(m, route_type, why) for m, (route_type, why) in
+            ((m, a) for m, a in found if a is not None) if why]
+    peers = ", ".join(t0.bgp_neighbors)
+    types = sorted({a[0] for _, a in found if a is not None})
+    if not gaps:
+        return Check(RETURN_ID, "ok", subject,
+                     f"{client_text} is announced by {t0.id} to its BGP neighbors ({peers}) "
+                     f"as {', '.join(types)} routes: {dep.address}'s network routes the answers "
+                     "back through them", source=dep.source, paths=(t0.path,))
+    why = "; ".join(dict.fromkeys(w for _, _, ws in gaps for w in ws))
+    needed = {route_type for _, route_type, ws in gaps
+              if any(w.startswith(t0.id) for w in ws)}
+    fix = (redistribution_fix(t0, with_lb_vips(topo, t0, needed)) if needed else
+           "advertise it on the Tier-1 (route_advertisement)")
+    return Check(
+        RETURN_ID, "fail", subject,
+        f"{client_text} leaves {t0.id} untranslated and is not announced through BGP ({why}), "
+        f"so {dep.address} has no route back to it",
+        remediation=fix, source=dep.source, paths=(t0.path,))
+
+
 def _untranslated(dep: DnsServerDependency, server: IPNetwork, subject: str, client_text: str,
                   t0: Tier0View, topo: Topology, planner: ReflexiveAddressPool,
                   missing: list[IPNetwork]) -> Check | None:
@@ -182,10 +217,14 @@ def _untranslated(dep: DnsServerDependency, server: IPNetwork, subject: str, cli
     if not topo.known_live:
         return None     # a live Tier-0 rule may translate the range: only a refresh can tell
     missing = [m for m in missing if not topo.routed(m)]
+    if t0.has_bgp_peer:
+        judged = _bgp_return(dep, subject, client_text, t0, topo, missing)
+        if judged is not None:
+            return judged
     uplink = t0.uplink_toward(server)
     via = str(uplink) if uplink is not None else f"<an uplink of {t0.id}>"
     fixes = "\n".join(f"  {reflexive_rule_yaml(m, planner.translated_for(t0, m))}"
-                      for m in missing)
+                      for m in missing) + peering_caveat(t0)
     missing_text = ", ".join(fmt_net(m) for m in missing)
     # With a BGP peer the range is normally advertised upstream, so the server's router may
     # well know it: still name the prerequisite, but as a warning the user confirms.

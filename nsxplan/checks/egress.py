@@ -13,7 +13,12 @@ from __future__ import annotations
 from dataclasses import replace
 
 from nsxplan.checks.egress_bgp import bgp_egress_checks
-from nsxplan.checks.fixes import ReflexiveAddressPool, default_route_yaml, reflexive_rule_yaml
+from nsxplan.checks.fixes import (
+    ReflexiveAddressPool,
+    default_route_yaml,
+    peering_caveat,
+    reflexive_rule_yaml,
+)
 from nsxplan.checks.topology import NatView, RouteView, Tier0View, Tier1View, Topology
 from nsxplan.errors import Source
 from nsxplan.nsx.addresses import IPNetwork, covers, fmt_net
@@ -119,7 +124,7 @@ def _nat_check(topo: Topology, planner: ReflexiveAddressPool, t0: Tier0View, t1:
                      f"{'' if t0.config else f' (declare {t0.id} with existing: true)'}:\n"
                      f"  {fix}\n"
                      f"or, if the upstream routes {addr} to {t0.id}, list it under "
-                     f"dependencies.routed_upstream"),
+                     f"dependencies.routed_upstream{peering_caveat(t0)}"),
         source=rule.config_source or _source(t0))
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from nsxplan.checks.topology import NatView, Tier0View, Tier1View, Topology
 from nsxplan.errors import Source
-from nsxplan.nsx.addresses import IPNetwork, fmt_net
+from nsxplan.nsx.addresses import IPNetwork, covers, fmt_net
 from nsxplan.plan.model import Check
 
 REDISTRIBUTION_ID = "egress.bgp-redistribution"
@@ -46,7 +46,8 @@ def bgp_egress_checks(topo: Topology, t0: Tier0View, egress: list[Egress]) -> li
     elif egress and not pending:
         out.append(Check(REDISTRIBUTION_ID, "ok", f"Tier-0 {t0.id}",
                          f"the egress addresses of {t0.id}'s Tier-1s ({_addresses(egress)}) are "
-                         "translated on the Tier-0 or routed upstream", source=_source(t0)))
+                         "translated on the Tier-0 or routed upstream", source=_source(t0),
+                         paths=(t0.path,)))
     for t1 in dict.fromkeys(t1 for t1, _, _ in unadvertised):
         out.append(_advertisement_check(t0, t1, [e for e in unadvertised if e[0] is t1]))
     out.extend(_lb_vip_check(topo, t0, peers, missing))
@@ -62,14 +63,15 @@ def redistribution_check(t0: Tier0View, route_type: str, addresses: str, what: s
         return Check(REDISTRIBUTION_ID, "ok", subject,
                      f"{t0.id} peers BGP with {peers} and redistributes {route_type} (rule "
                      f"{', '.join(rules)}): the {what} ({addresses}) are advertised, no Tier-0 "
-                     "NAT is needed", source=_source(t0))
+                     "NAT is needed", source=_source(t0), paths=(t0.path,))
     have = "; ".join(f"{n} [{', '.join(sorted(t))}]" for n, t in t0.redistribution) or "none"
     return Check(
         REDISTRIBUTION_ID, "fail", subject,
         f"{t0.id} peers BGP with {peers} but does not redistribute {route_type} (its "
         f"redistribution rules: {have}): the {what} ({addresses}) are never announced to the "
         "upstream router, so replies to them have no route back",
-        remediation=redistribution_fix(t0, {route_type, *(missing or ())}), source=_source(t0))
+        remediation=redistribution_fix(t0, {route_type, *(missing or ())}), source=_source(t0),
+        paths=(t0.path,))
 
 
 def redistribution_fix(t0: Tier0View, route_types: set[str]) -> str:
@@ -108,7 +110,16 @@ def _advertisement_check(t0: Tier0View, t1: Tier1View, egress: list[Egress]) -> 
         ADVERTISEMENT_ID, "fail", f"Tier-1 {t1.id}",
         f"Tier-1 {t1.id} SNATs to {addresses} but does not advertise TIER1_NAT to {t0.id}, so "
         f"{t0.id} has no route to announce through BGP and replies to {addresses} get lost",
-        remediation=fix, source=t1.config.source if t1.config else None)
+        remediation=fix, source=t1.config.source if t1.config else None,
+        paths=(t1.path, t0.path))
+
+
+def with_lb_vips(topo: Topology, t0: Tier0View, types: set[str]) -> set[str]:
+    """`types` plus TIER1_LB_VIP when Tier-1s behind `t0` advertise VIPs it does not
+    redistribute: every check on one Tier-0 suggests the same list to paste."""
+    if _lb_vip_tier1s(topo, t0) and "TIER1_LB_VIP" not in t0.redistributed:
+        return {*types, "TIER1_LB_VIP"}
+    return set(types)
 
 
 def _lb_vip_tier1s(topo: Topology, t0: Tier0View) -> list[str]:
@@ -127,7 +138,8 @@ def _lb_vip_check(topo: Topology, t0: Tier0View, peers: str, missing: set[str]) 
         f"Tier-1s {names} advertise load balancer VIPs (TIER1_LB_VIP) but {t0.id} does not "
         f"redistribute TIER1_LB_VIP to {peers}: those VIPs (the Supervisor API, LoadBalancer "
         "services) are unreachable from outside NSX",
-        remediation=redistribution_fix(t0, {"TIER1_LB_VIP", *missing}), source=_source(t0))]
+        remediation=redistribution_fix(t0, {"TIER1_LB_VIP", *missing}), source=_source(t0),
+        paths=(t0.path,))]
 
 
 def _addresses(egress: list[Egress]) -> str:
@@ -136,3 +148,26 @@ def _addresses(egress: list[Egress]) -> str:
 
 def _source(t0: Tier0View) -> Source | None:
     return t0.config.source if t0.config is not None else None
+
+
+def advertisement_of(topo: Topology, t0: Tier0View, unit: IPNetwork
+                     ) -> tuple[str, list[str]] | None:
+    """How a range behind `t0` reaches the upstream router's table through BGP: (the route type
+    that carries it, what is missing for it), or None when it is neither a Tier-1's SNAT egress
+    (TIER1_NAT) nor inside a Tier-1's segments (TIER1_CONNECTED)."""
+    for t1, _, net in topo.egress_addresses(t0.path):
+        if covers((net,), unit) or covers((unit,), net):
+            return "TIER1_NAT", _missing(t0, t1, "TIER1_NAT")
+    for t1 in topo.tier1s_behind(t0.path):
+        if t1.segment_subnets and covers(t1.segment_subnets, unit):
+            return "TIER1_CONNECTED", _missing(t0, t1, "TIER1_CONNECTED")
+    return None
+
+
+def _missing(t0: Tier0View, t1: Tier1View, route_type: str) -> list[str]:
+    out = []
+    if route_type not in t1.route_advertisement:
+        out.append(f"Tier-1 {t1.id} does not advertise {route_type}")
+    if route_type not in t0.redistributed:
+        out.append(f"{t0.id} does not redistribute {route_type}")
+    return out

@@ -74,12 +74,13 @@ class ReflexiveAddressPool:
     def _free(self, t0: Tier0View, uplink_ip: IPAddress, subnet: IPNetwork) -> str:
         taken = self._taken_by(t0)
         interface_ips = {ip for i in t0.interfaces for ip, _ in i.addresses}
-        if uplink_ip not in taken:
+        peering = _peering(t0)
+        if uplink_ip not in taken and uplink_ip not in peering:
             taken.add(uplink_ip)
             return str(uplink_ip)
         if t0.path in self._exhausted:
             return f"<a free address in {t0.id}'s uplink subnet {subnet}>"
-        reserved = {subnet.network_address, subnet.broadcast_address} | interface_ips
+        reserved = {subnet.network_address, subnet.broadcast_address} | interface_ips | set(peering)
         # scan upward from the uplink first (addresses next to it are the likely free ones in a
         # lab), then the whole subnet; bounded so an IPv6 /64 cannot stall a plan
         for ip in itertools.chain(_upward(uplink_ip, subnet),
@@ -89,6 +90,25 @@ class ReflexiveAddressPool:
                 return str(ip)
         self._exhausted.add(t0.path)
         return f"<a free address in {t0.id}'s uplink subnet {subnet}>"
+
+
+def _peering(t0: Tier0View) -> dict[IPAddress, str]:
+    """On a Tier-0 that runs BGP, the addresses a REFLEXIVE rule must never translate to."""
+    return t0.peering_addresses() if t0.bgp_enabled or t0.neighbors else {}
+
+
+def peering_caveat(t0: Tier0View) -> str:
+    """Why the suggestion avoids the uplink address on a BGP Tier-0 (empty otherwise)."""
+    avoided = _peering(t0)
+    if not avoided:
+        return ""
+    names = "; ".join(f"{ip} ({why})" for ip, why in sorted(avoided.items(), key=lambda x: x[0])
+                      if any(ip == a for i in t0.external for a, _ in i.addresses)) or \
+        ", ".join(str(ip) for ip in sorted(avoided))
+    return (f"\nnever translate to {names}: {t0.id} runs BGP, and a stateless rule onto an "
+            "address the neighbors peer with rewrites the BGP session's packets too, dropping "
+            "the peering; use a free address of the uplink subnet or a range the upstream "
+            f"routes to {t0.id}")
 
 
 def _upward(start: IPAddress, subnet: IPNetwork) -> Iterator[IPAddress]:
