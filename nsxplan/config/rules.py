@@ -186,7 +186,7 @@ def tag_problems(doc: MDict, resource_type: str = "") -> list[Problem]:
                 for scope, where in found if scope.lower().startswith(RESERVED_TAG_PREFIX)]
     # The record of what nsxplan manages (nsxplan/managed) lists the tag scopes in one tag
     # value of at most 256 characters; counted as if every optional field were set too.
-    fields = set(RECORDED.get(resource_type) or {f for fs in RECORDED.values() for f in fs})
+    fields = set(RECORDED.get(resource_type) or ("display_name", "description"))
     record = encode_record(fields, (scope for scope, _ in found))
     if found and len(record) > RECORD_MAX and isinstance(tags, (MDict, MList)):
         problems.append(Problem(

@@ -65,6 +65,18 @@ RECORDED: dict[str, dict[str, Any]] = {
     "PolicyNatRule": {"display_name": ID, "description": "", "sequence_number": 0},
     "PolicyDnsForwarder": {"display_name": ID, "description": ""},
     "PolicyDnsForwarderZone": {"display_name": ID, "description": "", "source_ip": None},
+    # Tier-0 routing (#12): NSX's documented defaults (reference §4.3, §4.4).
+    "Tier0Interface": {"display_name": ID, "description": "", "type": "EXTERNAL",
+                       "mtu": None},
+    "BgpRoutingConfig": {"display_name": ID, "description": "", "enabled": True, "ecmp": True,
+                         "multipath_relax": None,
+                         "graceful_restart_config": {"mode": "HELPER_ONLY"}},
+    "BgpNeighborConfig": {"display_name": ID, "description": "", "source_addresses": [],
+                          "maximum_hop_limit": 1, "hold_down_time": 180,
+                          "keep_alive_time": 60, "bfd": {"enabled": False}},
+    "Segment": {"display_name": ID, "description": ""},
+    "IpAddressBlock": {"display_name": ID, "description": ""},
+    "IpAddressPool": {"display_name": ID, "description": ""},
 }
 
 

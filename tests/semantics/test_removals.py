@@ -108,3 +108,39 @@ def test_tag_scopes_longer_than_the_record_fail_validation(tmp_path: Path) -> No
     # Eight of them fit.
     short = body.replace(scopes, "".join(scopes.splitlines(keepends=True)[:8]))
     assert len(config(tmp_path, short, "short.yaml").tier0s[0].static_routes[0].tags) == 8
+
+
+def test_removed_bgp_neighbor_settings_go_back_to_nsx_defaults(tmp_path: Path) -> None:
+    """The record covers the routing kinds too: timers and BFD left out after being set
+    return to NSX's defaults (hold-down 180 s, keep-alive 60 s, BFD off)."""
+    from nsxplan.apply import apply_plan
+    from nsxplan.config import load_config
+    from nsxplan.live.read import read_live
+    from nsxplan.plan.planner import make_plan
+    from tests.apply.helpers import FAST, nsx
+    from tests.plan.test_routing import BGP, NB
+
+    env = {"TOR_A_PW": "pw"}
+    first = tmp_path / "v1.yaml"
+    first.write_text(BGP)
+    second = tmp_path / "v2.yaml"
+    second.write_text(BGP.replace("          hold_down_time: 90\n", "").replace(
+        "          keep_alive_time: 30\n", "").replace(
+        "          bfd: {enabled: true, interval: 1000}\n", ""))
+    with nsx() as (sim, client):
+        for path in (first, second):
+            config = load_config(path)
+            plan = make_plan(config, read_live(client), target="sim", env=env)
+            if path is second:
+                (action,) = plan.changes
+                assert action.reason == ("removed from the configuration: bfd, hold_down_time, "
+                                         "keep_alive_time")
+                after = {d.field: d.after for d in action.diff}
+                assert (after["bfd.enabled"], after["hold_down_time"],
+                        after["keep_alive_time"]) == (False, 180, 60)
+            apply_plan(plan, client, journal_path=tmp_path / f"{path.stem}.jsonl",
+                       read_live=read_live, env=env, **FAST)
+        neighbor = sim._store.nodes[NB].obj
+        assert (neighbor["hold_down_time"], neighbor["keep_alive_time"]) == (180, 60)
+        again = make_plan(load_config(second), read_live(client), target="sim", env=env)
+        assert not again.has_changes, "apply then plan must be empty"
