@@ -314,8 +314,8 @@ def drift(path: str, fmt: str, full: bool, metrics: str | None, ignores: tuple[s
     Exit 0 in sync; 2 drift: a change to make, a failing dependency check that is not waived,
     or a rogue object (made by hand inside a gateway the configuration manages); 1 error.
     """
-    result = commands.plan(Path(path), conn_opts, note=_note, progress=progress,
-                           ignores=ignores)
+    result = commands.drift(Path(path), conn_opts, note=_note, progress=progress,
+                            ignores=ignores)
     _emit(commands.render(result.plan, fmt, color=color, full=full))
     if metrics:
         commands.write_drift_metrics(result.plan, Path(metrics))

@@ -200,6 +200,21 @@ def with_ignores(config: Config, ignores: Sequence[str]) -> Config:
     return replace(config, ignore=(*config.ignore, *(parse_ignore(i) for i in ignores)))
 
 
+def drift(path: Path, opts: ConnectOptions, *, note: Note = _quiet,
+          progress: Reporter | None = None, ignores: Sequence[str] = ()) -> PlanResult:
+    """The plan that would bring NSX back to the configuration, with the dependency checks
+    judged on NSX as it is now: drift reports the live state (a REFLEXIVE rule disabled in the
+    UI fails its egress check here, although the plan would fix it)."""
+    from nsxplan.checks import run_checks
+    from nsxplan.checks.baseline import apply_waivers, unused_waivers
+
+    result = plan(path, opts, note=note, progress=progress, ignores=ignores)
+    live = apply_waivers(run_checks(result.config, result.live, baseline=True),
+                         result.config.waivers)
+    checks = (*live, *unused_waivers(live, result.config.waivers))
+    return replace(result, plan=replace(result.plan, checks=checks))
+
+
 def drift_findings(plan: Plan) -> list[str]:
     """Why `drift` exits 2, one line each (empty: in sync). Changes, failing checks that are not
     waived (on NSX now or after the plan), rogue objects inside managed gateways."""

@@ -74,8 +74,10 @@ def test_drift_pages_on_rogue_rule_and_disabled_egress_with_who_and_when(
     (change,) = [c for c in doc["changes"] if c["action"] != "no-op"]
     assert change["path"] == f"{NAT}/supervisor-egress"
     assert change["modified_user"] == "admin" and change["modified_time"].endswith("Z")
-    paging = [c for c in doc["checks"] if c["was"] == "fail"]
+    # Checks are judged on NSX as it is: the disabled rule fails its egress check.
+    paging = [c for c in doc["checks"] if c["status"] == "fail"]
     assert [c["subject"] for c in paging] == ["egress 30.0.0.5 of Tier-1 domain-c8"]
+    assert "no SNAT/REFLEXIVE rule whose source covers 30.0.0.5" in paging[0]["message"]
     assert not [u for u in doc["unmanaged"] if u["rogue"]], "ignored by --ignore"
     assert (doc["summary"]["checks_paging"], doc["summary"]["rogue"]) == (1, 0)
     text = prom.read_text()
