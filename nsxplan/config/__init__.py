@@ -19,6 +19,7 @@ from nsxplan.config.model import Config
 from nsxplan.config.rules import semantic_problems
 from nsxplan.config.schema import schema_problems
 from nsxplan.errors import ConfigError, Problem, Source
+from nsxplan.nsx.addresses import forget_parsed_blocks
 from nsxplan.perf import paused_gc
 
 _REQUIRED = {
@@ -33,7 +34,10 @@ def load_config(path: str | Path, *, today: date | None = None) -> Config:
     Raises ConfigError with every problem found, sorted by file, line and column.
     """
     with paused_gc():
-        return _load_config(path, today)
+        try:
+            return _load_config(path, today)
+        finally:
+            forget_parsed_blocks()
 
 
 def _load_config(path: str | Path, today: date | None) -> Config:

@@ -121,6 +121,13 @@ def parse_block(text: str) -> Block | AddressError:
     return parse_ip(text)
 
 
+def forget_parsed_blocks() -> None:
+    """Drop the validation parsers' caches once a configuration is validated: nothing after
+    validation uses them, and for 50,000 objects they hold ~30 MB of parsed addresses."""
+    parse_block.cache_clear()
+    _parse_blocks.cache_clear()
+
+
 def block_size(block: Block) -> int:
     """How many addresses a block holds (REFLEXIVE maps source and translated one to one)."""
     if isinstance(block, AddressRange):

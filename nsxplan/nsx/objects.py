@@ -7,7 +7,7 @@ SERVER_FIELDS for convergence is also excluded from rollback verification.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import datetime, timezone
 from typing import Any
 
@@ -26,6 +26,31 @@ SERVER_FIELDS = frozenset({
 def strip_server_fields(obj: Mapping[str, Any]) -> dict[str, Any]:
     """The live object without what the server owns: the rollback pre-image."""
     return {k: v for k, v in obj.items() if k not in SERVER_FIELDS}
+
+
+class WithoutServerFields(Mapping[str, Any]):
+    """`obj` seen without what the server owns, without copying it: a plan keeps one `before`
+    per object (17 MB of copies for 50,000 objects). Read-only, like the live state it shows;
+    equal to the dict strip_server_fields would make."""
+
+    __slots__ = ("_obj",)
+
+    def __init__(self, obj: Mapping[str, Any]) -> None:
+        self._obj = obj
+
+    def __getitem__(self, key: str) -> Any:
+        if key in SERVER_FIELDS:
+            raise KeyError(key)
+        return self._obj[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return (k for k in self._obj if k not in SERVER_FIELDS)
+
+    def __len__(self) -> int:
+        return sum(1 for k in self._obj if k not in SERVER_FIELDS)
+
+    def __repr__(self) -> str:
+        return repr(dict(self))
 
 
 def iso_time(epoch_ms: Any) -> str | None:

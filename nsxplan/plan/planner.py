@@ -40,7 +40,7 @@ from nsxplan.nsx.kinds import (
     gateway_of,
     reference_paths,
 )
-from nsxplan.nsx.objects import OWNER_SCOPE, iso_time, strip_server_fields
+from nsxplan.nsx.objects import OWNER_SCOPE, WithoutServerFields, iso_time
 from nsxplan.nsx.ownership import classify, creator, unmanaged_reason
 from nsxplan.nsx.passwords import (
     PASSWORD_SCOPE,
@@ -215,7 +215,7 @@ def _with_modified(action: Action, obj: Mapping[str, Any]) -> Action:
 
 
 def _update(d: Desired, obj: Mapping[str, Any], m: Managed, adopting: bool) -> Action:
-    before = strip_server_fields(obj)
+    before = WithoutServerFields(obj)
     revision = obj.get("_revision")
     revision = int(revision) if isinstance(revision, int) else None
     k = KINDS[d.kind]
@@ -340,7 +340,7 @@ def _deletes(live: LiveState, owner: str, keep: set[str],
             continue
         rev = obj.get("_revision")
         actions.append(_with_modified(Action(
-            address_for_path(path), k.resource_type, path, DELETE, strip_server_fields(obj),
+            address_for_path(path), k.resource_type, path, DELETE, WithoutServerFields(obj),
             None, (), rev if isinstance(rev, int) else None, None, (),
             f"owned by {owner}, not in the configuration"), obj))
     return actions, problems
