@@ -29,7 +29,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from nsxplan.apply.executor import Client, _refusal, wait_realization
-from nsxplan.apply.outcome import CHANGED, LANDED, Outcome, matches_body, same_incarnation, settle
+from nsxplan.apply.outcome import (
+    CHANGED,
+    LANDED,
+    MAX_ATTEMPTS,
+    RETRY_STATUSES,
+    Outcome,
+    matches_body,
+    same_incarnation,
+    settle,
+)
 from nsxplan.apply.records import Step, StepResult
 from nsxplan.apply.report import Reporter
 from nsxplan.errors import NsxApiError, NsxplanError, Problem
@@ -195,16 +204,25 @@ class AtomicExecutor:
                 self._start(step, pre.get(step.path))
             body = hierarchical_body([_with_password(_with_revision(s), passwords)
                                       for s in writes])
-            outcome = StepResult(writes[0], ok=False)
-            # NsxClient.patch takes query parameters; the executor's Client protocol does not
-            # need them.
-            self._send(outcome, lambda: self.client.patch(  # type: ignore[call-arg]
-                "/infra", body, params={"enforce_revision_check": True}))
-            for step in writes:
-                r = results[step.seq]
-                r.landed, r.error, r.problem = outcome.landed, outcome.error, outcome.problem
-            if outcome.landed is not False:
-                self._read_back(writes, results, pre)
+            for attempt in range(1, MAX_ATTEMPTS + 1):
+                outcome = StepResult(writes[0], ok=False)
+                # NsxClient.patch takes query parameters; the executor's Client protocol does
+                # not need them. Not retried blindly by the client: a retry of a wave that
+                # landed gets 412 from enforce_revision_check, which is no proof of anything.
+                failed = self._send(outcome, lambda: self.client.patch(  # type: ignore[call-arg]
+                    "/infra", body, params={"enforce_revision_check": True},
+                    retry_unknown=False))
+                for step in writes:
+                    r = results[step.seq]
+                    r.landed, r.error, r.problem = outcome.landed, outcome.error, outcome.problem
+                # Whatever NSX answered, its state says what landed (outcome.py).
+                self._read_back(writes, results, pre, answered=failed is None)
+                status = getattr(failed, "status", None)    # None: the connection failed
+                unchanged = all(results[s.seq].landed is False for s in writes)
+                if failed is None or not unchanged or attempt == MAX_ATTEMPTS or (
+                        status is not None and status not in RETRY_STATUSES):
+                    break
+                self._pause(attempt)
         landed = [results[s.seq] for s in wave if results[s.seq].landed]
         # Realization polls are small reads: more of them in flight than writes, so that a
         # wave of thousands is polled at the client's rate, not at one latency per worker.
@@ -217,8 +235,13 @@ class AtomicExecutor:
                 self._finish(r)
         return all(r.ok for r in results.values())
 
+    def _pause(self, attempt: int) -> None:
+        policy = getattr(self.client, "retry", None)
+        delay = policy.delay(attempt - 1, None) if policy is not None else 0.25 * attempt
+        getattr(policy, "sleep", time.sleep)(delay)
+
     def _read_back(self, writes: list[Step], results: dict[int, StepResult],
-                   pre: Mapping[str, Mapping[str, Any]]) -> None:
+                   pre: Mapping[str, Mapping[str, Any]], answered: bool) -> None:
         """After the wave's PATCH, whatever NSX answered: which objects show the write (landed,
         with the `_revision` it produced), which are as before (not landed), which someone
         else changed. One bulk read, as for the pre-images."""
@@ -234,6 +257,11 @@ class AtomicExecutor:
                 r.landed, r.error, r.problem = True, None, None
                 r.revision = rev if isinstance(rev, int) else None
                 r.unique_id = str(uid) if uid else None
+            elif answered:
+                # NSX said 2xx, so it landed; a read that does not show it (a lagging manager
+                # node, an edit right after) leaves what it produced unknown: rollback decides
+                # by state then.
+                r.landed, r.revision, r.unique_id = True, None, None
             elif same_incarnation(pre.get(step.path), now):
                 r.landed = False
             else:
@@ -244,23 +272,25 @@ class AtomicExecutor:
         tree = self.client.get_infra(_types_for(wave))  # type: ignore[attr-defined]
         return flatten_infra(tree, in_place=True)
 
-    def _send(self, result: StepResult, write: Any) -> None:
+    def _send(self, result: StepResult, write: Any) -> NsxplanError | None:
+        """Send; the error, if any (NSX's state is read back by the caller either way)."""
         result.landed = None         # from here on, unknown until NSX answers
         try:
             write()
         except NsxApiError as exc:
             # NSX validates a write (a single object, or a whole H-API tree) before storing
-            # any of it: a 4xx means nothing of it landed.
+            # any of it: a 4xx on a first attempt means nothing of it landed.
             if 400 <= exc.status < 500:
                 result.landed = False
             result.problem = exc.problems[0] if exc.problems else Problem(str(exc))
             result.error = result.problem.message
-            return
+            return exc
         except NsxplanError as exc:
             result.problem = exc.problems[0] if exc.problems else Problem(str(exc))
             result.error = result.problem.message
-            return
+            return exc
         result.landed = True
+        return None
 
     def _realize(self, result: StepResult) -> None:
         step = result.step

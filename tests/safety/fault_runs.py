@@ -200,6 +200,7 @@ class Suite:
             plan = make_plan(self.v2, read_live(faulty), target="fault-sim")
             result = apply_plan(plan, faulty, journal_path=journal,
                                 parallelism=rng.choice([1, 2, 4]), poll_interval=0.0,
+                                atomic=rng.random() < 0.25,
                                 realization_timeout=0.5, reporter=interrupter)
         except NsxplanError as exc:
             ok = managed(sim.snapshot()) == before

@@ -111,3 +111,40 @@ def test_a_502_or_504_on_a_rollback_write_is_retried_and_the_rollback_completes(
     assert res.code == 1 and "injected fault" in text, text
     assert "Rolled back" in text and "(verified)" in text and "INCOMPLETE" not in text, text
     assert comparable(export(sim, tmp_path / "after.json")) == comparable(before), text
+
+
+def atomic_run(v1_state: Path, sims: Callable[..., Sim], tmp_path: Path,
+               faults: list[dict[str, Any]]) -> tuple[Sim, dict[str, Any], Any, Path]:
+    state = tmp_path / "state.json"
+    shutil.copy(v1_state, state)
+    faults_file = tmp_path / "faults.json"
+    faults_file.write_text(json.dumps(faults))
+    sim = sims("--state", str(state), "--faults", str(faults_file))
+    config = write_config(tmp_path / "v2", V2)
+    before = export(sim, tmp_path / "before.json")
+    res = nsxplan("apply", config, "--manager", sim.url, "--auto-approve", "--atomic",
+                  "--journal", tmp_path / "journal.jsonl", sim=sim)
+    return sim, before, res, config
+
+
+LOST_WAVE = {"match": {"method": "PATCH", "path": POLICY + "/infra"}, "times": 1,
+             "lose_response": "drop"}
+
+
+def test_atomic_wave_whose_answer_was_lost_is_read_back_as_landed(
+        v1_state: Path, sims: Callable[..., Sim], tmp_path: Path) -> None:
+    """`apply --atomic` sends a wave as one Hierarchical API PATCH: its lost answer must not be
+    retried into a 412 that looks like "nothing landed"."""
+    sim, _before, res, config = atomic_run(v1_state, sims, tmp_path, [LOST_WAVE])
+    assert res.code == 0, res.out + res.err
+    again = nsxplan("plan", config, "--manager", sim.url, "--detailed-exitcode", sim=sim)
+    assert again.code == 0, again.out + again.err
+
+
+def test_atomic_wave_whose_answer_was_lost_is_rolled_back_after_a_failure(
+        v1_state: Path, sims: Callable[..., Sim], tmp_path: Path) -> None:
+    faults = [LOST_WAVE, {"match": {"path": "*/nat-rules/tkg-egress"}, "realization": "ERROR"}]
+    sim, before, res, _config = atomic_run(v1_state, sims, tmp_path, faults)
+    text = res.out + res.err
+    assert res.code == 1 and "Rolled back" in text and "(verified)" in text, text
+    assert comparable(export(sim, tmp_path / "after.json")) == comparable(before), text
