@@ -3,8 +3,8 @@ take the address a BGP session runs on.
 
 - `routing.next-hops`: a Tier-0 forwards a static route only to a next hop on one of its
   interface subnets. A Tier-0 this configuration declares that has static routes and no
-  interface at all can reach none of them (fail); a next hop on no interface subnet is a warning
-  (NSX accepts it; the route stays inactive).
+  interface at all can reach none of them (fail); a next hop on no interface subnet of one that
+  has interfaces is `route.next-hop` (checks/conflicts.py).
 - `routing.nat-peering-address`: a NAT rule on a BGP Tier-0 whose translated network holds an
   address a BGP session uses (the Tier-0's interface addresses, its neighbors', HA VIPs) rewrites
   the session's own packets: the peering drops and every route with it (fail).
@@ -17,7 +17,7 @@ from ipaddress import ip_network
 
 from nsxplan.checks.topology import Tier0View, Topology
 from nsxplan.errors import Source
-from nsxplan.nsx.addresses import IPAddress, IPNetwork, as_network, covers, fmt_net
+from nsxplan.nsx.addresses import IPAddress, IPNetwork, covers, fmt_net
 from nsxplan.plan.model import Check
 
 NEXT_HOPS_ID = "routing.next-hops"
@@ -58,19 +58,9 @@ def _next_hops(t0: Tier0View) -> list[Check]:
                          f"  - {{id: uplink-1, segment: <VLAN segment>, edge_node: 0, "
                          f"subnets: [<address>/<prefix> in the next hop's subnet]}}"),
             source=_source(t0), paths=(t0.path,))]
-    out = []
-    for r in routes:
-        off = [h for h in r.next_hops
-               if (net := as_network(h)) is not None and not covers(subnets, net)]
-        if off:
-            out.append(Check(
-                NEXT_HOPS_ID, "warn", subject,
-                f"static route {r.id} ({r.network_text}) goes via {', '.join(off)}, on none of "
-                f"{t0.id}'s interface subnets ({', '.join(str(s) for s in subnets)}): NSX keeps "
-                "the route inactive",
-                remediation="use the address of a router on an uplink subnet as the next hop",
-                source=r.source or _source(t0), paths=(t0.path,)))
-    return out
+    # A next hop on no interface subnet of a Tier-0 that has some is `route.next-hop`
+    # (checks/conflicts.py, fail), which also covers Tier-1s.
+    return []
 
 
 def _to(translated: tuple[IPNetwork, ...], ip: IPAddress) -> str:

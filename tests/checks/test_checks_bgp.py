@@ -139,9 +139,11 @@ def test_static_routes_without_an_interface_are_unreachable():
     assert "10.9.0.1" in fail.message and "tier0s[new-t0].interfaces" in fail.remediation
     up = Iface("up", (InterfaceSubnet("10.8.0.2", 24),), segment_path="/infra/segments/s",
                edge_path=ec + "/edge-nodes/0")
-    (warn,) = by_id(run_checks(dataclasses.replace(cfg, tier0s=(
-        dataclasses.replace(t0, interfaces=(up,)),)), live()), "routing.next-hops")
-    assert warn.status == "warn" and "on none of new-t0's interface subnets" in warn.message
+    off_subnet = run_checks(dataclasses.replace(cfg, tier0s=(
+        dataclasses.replace(t0, interfaces=(up,)),)), live())
+    assert not by_id(off_subnet, "routing.next-hops")
+    (hop,) = by_id(off_subnet, "route.next-hop")      # one check for it, at fail level
+    assert hop.status == "fail" and "10.9.0.1" in hop.message and "10.8.0.0/24" in hop.message
     ok = Iface("up", (InterfaceSubnet("10.9.0.2", 24),), segment_path="/infra/segments/s",
                edge_path=ec + "/edge-nodes/0")
     assert not by_id(run_checks(dataclasses.replace(cfg, tier0s=(
