@@ -16,7 +16,9 @@ from nsxplan.redact import SECRET_JSON_KEYS
 EXPORT_TYPES: tuple[str, ...] = (
     "Tier0", "Tier1", "LocaleServices", "Tier0Interface", "Tier1Interface",
     "BgpRoutingConfig", "BgpNeighborConfig", "StaticRoutes", "PolicyNat", "PolicyNatRule",
-    "PolicyDnsForwarder", "PolicyDnsForwarderZone", "Segment",
+    "PolicyDnsForwarder", "PolicyDnsForwarderZone", "Segment", "IpAddressBlock",
+    "IpAddressPool", "IpAddressPoolSubnet", "IpAddressPoolBlockSubnet",
+    "IpAddressPoolStaticSubnet",
 )
 
 # Links and schema pointers are per-response noise; they would only make snapshots diff.

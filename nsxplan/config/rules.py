@@ -85,13 +85,13 @@ def semantic_problems(doc: MDict, today: date | None = None) -> list[Problem]:
         problems += tier0_routing_problems(tier0)
         problems += _routing_tags(tier0)
     for segment, _ in items(doc, "segments"):
-        problems += segment_problems(segment) + tag_problems(segment)
+        problems += segment_problems(segment) + tag_problems(segment, "Segment")
     for block, _ in items(doc, "ip_blocks"):
-        problems += ip_block_problems(block) + tag_problems(block)
+        problems += ip_block_problems(block) + tag_problems(block, "IpAddressBlock")
     for pool, _ in items(doc, "ip_pools"):
-        problems += ip_pool_problems(pool) + tag_problems(pool)
+        problems += ip_pool_problems(pool) + tag_problems(pool, "IpAddressPool")
         for subnet, _ in items(pool, "subnets"):
-            problems += tag_problems(subnet)
+            problems += tag_problems(subnet, "IpAddressPoolStaticSubnet")
     for zone, _ in items(doc, "dns_zones"):
         problems += tag_problems(zone, "PolicyDnsForwarderZone")
     problems += address_problems(doc)
@@ -130,11 +130,13 @@ def waiver_problems(doc: MDict, today: date) -> list[Problem]:
 
 
 def _routing_tags(tier0: MDict) -> list[Problem]:
-    problems = [p for iface, _ in items(tier0, "interfaces") for p in tag_problems(iface)]
+    problems = [p for iface, _ in items(tier0, "interfaces")
+                for p in tag_problems(iface, "Tier0Interface")]
     bgp = tier0.get("bgp")
     if isinstance(bgp, MDict):
-        problems += tag_problems(bgp)
-        problems += [p for nb, _ in items(bgp, "neighbors") for p in tag_problems(nb)]
+        problems += tag_problems(bgp, "BgpRoutingConfig")
+        problems += [p for nb, _ in items(bgp, "neighbors")
+                     for p in tag_problems(nb, "BgpNeighborConfig")]
     return problems
 
 

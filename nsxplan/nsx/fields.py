@@ -65,7 +65,10 @@ RECORDED: dict[str, dict[str, Any]] = {
     "PolicyNatRule": {"display_name": ID, "description": "", "sequence_number": 0},
     "PolicyDnsForwarder": {"display_name": ID, "description": ""},
     "PolicyDnsForwarderZone": {"display_name": ID, "description": "", "source_ip": None},
-    # Tier-0 routing (#12): NSX's documented defaults (reference §4.3, §4.4).
+    # Tier-0 routing (#12): NSX's documented defaults (reference §4.2-4.4, §4.10-4.11).
+    "LocaleServices": {"route_redistribution_config": {"bgp_enabled": True,
+                                                       "redistribution_rules": []},
+                       "ha_vip_configs": []},
     "Tier0Interface": {"display_name": ID, "description": "", "type": "EXTERNAL",
                        "mtu": None},
     "BgpRoutingConfig": {"display_name": ID, "description": "", "enabled": True, "ecmp": True,
@@ -77,6 +80,9 @@ RECORDED: dict[str, dict[str, Any]] = {
     "Segment": {"display_name": ID, "description": ""},
     "IpAddressBlock": {"display_name": ID, "description": ""},
     "IpAddressPool": {"display_name": ID, "description": ""},
+    "IpAddressPoolBlockSubnet": {"display_name": ID, "description": ""},
+    "IpAddressPoolStaticSubnet": {"display_name": ID, "description": "", "gateway_ip": None,
+                                  "dns_nameservers": []},
 }
 
 

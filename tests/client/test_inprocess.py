@@ -90,7 +90,10 @@ def test_get_infra_is_one_request_and_export_round_trips() -> None:
     with connect("sim") as conn2:
         conn2.client.http._transport.app = sim  # type: ignore[attr-defined]
         assert export_snapshot(conn2.client) == snapshot
-    assert len(EXPORT_TYPES) == 13
+    # every kind nsxplan reads, IP blocks and pools (both subnet types, and their H-API
+    # wrapper name) included
+    assert len(EXPORT_TYPES) == 18
+    assert {"IpAddressBlock", "IpAddressPool", "IpAddressPoolSubnet"} <= set(EXPORT_TYPES)
 
 
 def test_simulator_crash_is_an_api_error_not_a_traceback() -> None:
