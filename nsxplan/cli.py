@@ -105,7 +105,7 @@ def target_options(func: F) -> F:
     @click.option("--ca-bundle", type=click.Path(dir_okay=False), default=None,
                   help="CA certificates to verify the manager's TLS certificate.")
     @click.option("--rate-limit", type=click.FloatRange(1, 1000), default=None, metavar="N",
-                  help="Client requests per second, at most (default 90; NSX allows 100 per "
+                  help="Client requests per second, at most (default 95; NSX allows 100 per "
                        "user). Halved on every 429, recovered while NSX accepts.")
     @click.option("--record-http", type=click.Path(dir_okay=False), default=None,
                   metavar="FILE",

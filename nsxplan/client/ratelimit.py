@@ -4,7 +4,7 @@ NSX throttles per client: 100 requests/s (429) and 40 concurrent requests (429 o
 on the source). nsxplan starts just under the rate limit and adapts (AdaptiveRate): a 429 halves
 the rate and holds every worker until its Retry-After, then the rate climbs back while NSX
 accepts. A manager configured below the default limit (or shared with other clients) is thus
-followed down instead of hammered, and the default one is used at ~90 %. Everything here is
+followed down instead of hammered, and the default one is used at ~95 %. Everything here is
 thread-safe: apply runs parallel workers on one client.
 """
 
@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-DEFAULT_RATE = 90.0        # req/s to start at (and the ceiling): NSX's default limit is 100
+DEFAULT_RATE = 95.0        # req/s to start at (and the ceiling): NSX's default limit is 100
 DEFAULT_IN_FLIGHT = 20     # half of NSX's default client_api_concurrency_limit
 
 
