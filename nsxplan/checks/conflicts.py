@@ -26,7 +26,7 @@ from nsxplan.checks.topology import (
     Tier1View,
     Topology,
 )
-from nsxplan.nsx.addresses import IPNetwork, as_network, covers, fmt_net
+from nsxplan.nsx.addresses import IPNetwork, as_network, contains, covers, fmt_net
 from nsxplan.plan.model import Check
 
 CONFLICT_ID = "nat.conflict"
@@ -209,18 +209,10 @@ def _shadowing(a: NatView, b: NatView) -> tuple[NatView, NatView] | None:
     first, later = (a, b) if a.sequence < b.sequence else (b, a)
     if first.service and first.service != later.service:
         return None
-    if not _inside(later.source, first.source) or not _inside(later.destination,
-                                                             first.destination):
+    if not contains(first.source, later.source) or not contains(first.destination,
+                                                                later.destination):
         return None
     return first, later
-
-
-def _inside(inner: Sequence[IPNetwork] | None, outer: Sequence[IPNetwork] | None) -> bool:
-    if outer is None:
-        return True
-    if inner is None:
-        return False
-    return all(covers(outer, n) for n in inner)
 
 
 def _shadow(kind: str, gw_id: str, first: NatView, later: NatView) -> Check:

@@ -31,7 +31,7 @@ from nsxplan.checks.topology_routing import (
 from nsxplan.config.model import Config, NatRule, StaticRoute, Tier0, Tier1
 from nsxplan.errors import Source
 from nsxplan.live.state import LiveState
-from nsxplan.nsx.addresses import IPAddress, IPNetwork, as_network, covers, parse_networks
+from nsxplan.nsx.addresses import IPAddress, IPNetwork, as_network, as_networks, covers
 from nsxplan.nsx.objects import OWNER_SCOPE, modified_by
 
 # --- the merged view ---------------------------------------------------------------------------
@@ -309,10 +309,10 @@ def _live_nat(idx: _LiveIndex, gw_path: str, owner: str, declared: set[str],
             continue
         out.append(NatView(
             id=str(obj.get("id")), gateway_path=gw_path, path=path,
-            action=str(obj.get("action", "")), source=parse_networks(obj.get("source_network")),
-            destination=parse_networks(obj.get("destination_network")),
+            action=str(obj.get("action", "")), source=as_networks(obj.get("source_network")),
+            destination=as_networks(obj.get("destination_network")),
             translated_text=obj.get("translated_network"),
-            translated=parse_networks(obj.get("translated_network")) or None,
+            translated=as_networks(obj.get("translated_network")) or None,
             from_config=ours and baseline is not None,
             config_source=(baseline or {}).get(str(obj.get("id"))) if ours else None,
             sequence=_sequence(obj.get("sequence_number")), service=obj.get("service") or None,
@@ -323,10 +323,10 @@ def _live_nat(idx: _LiveIndex, gw_path: str, owner: str, declared: set[str],
 def _config_nat(rules: Iterable[NatRule], gw_path: str) -> list[NatView]:
     return [NatView(
         id=r.id, gateway_path=gw_path, path=f"{gw_path}/nat/USER/nat-rules/{r.id}",
-        action=r.action, source=parse_networks(r.source_network),
-        destination=parse_networks(r.destination_network),
+        action=r.action, source=as_networks(r.source_network),
+        destination=as_networks(r.destination_network),
         translated_text=r.translated_network,
-        translated=parse_networks(r.translated_network) or None,
+        translated=as_networks(r.translated_network) or None,
         from_config=True, config_source=r.source, sequence=r.sequence_number or 0,
         service=r.service, translated_ports=r.translated_ports)
         for r in rules if r.enabled is not False]
@@ -470,6 +470,6 @@ def build_topology(config: Config, live: LiveState | None, *,
     tier1s = {p: _tier1_view(p, t1_cfg.get(p), idx, config.owner, baseline)
               for p in t1_paths}
     routed = tuple(n for r in config.dependencies.routed_upstream
-                   for n in (parse_networks(r.cidr) or ()))
+                   for n in (as_networks(r.cidr) or ()))
     return Topology(tier0s=tier0s, tier1s=tier1s, routed_upstream=routed,
                     known_live=live is not None, segments_read=idx.segments_read)

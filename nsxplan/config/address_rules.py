@@ -12,7 +12,7 @@ from typing import Any
 
 from nsxplan.config.loader import MDict, MList, child_source
 from nsxplan.errors import Problem, Source
-from nsxplan.nsx.addresses import AddressError, parse_blocks, parse_cidr, parse_ip
+from nsxplan.nsx.addresses import AddressError, address_problem, parse_cidr, parse_ip
 
 # Letters, digits, `-` and `_` (seen in AD zones) per label; a reverse zone is a domain too.
 DOMAIN = re.compile(r"(?=.{1,253}$)([A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\.)*"
@@ -46,9 +46,12 @@ def _range_or_ip(value: str) -> AddressError | None:
     return result if isinstance(result, AddressError) else None
 
 
-def _nat(value: str) -> AddressError | None:
-    result = parse_blocks(value)
-    return result if isinstance(result, AddressError) else None
+def _nat_match(value: str) -> AddressError | None:
+    return address_problem(value, any_ok=True)
+
+
+def _nat_translation(value: str) -> AddressError | None:
+    return address_problem(value, any_ok=False)
 
 
 def _domain(value: str) -> AddressError | None:
@@ -88,8 +91,9 @@ def address_problems(doc: MDict) -> list[Problem]:
                 for hop in _mappings(route, "next_hops"):
                     _check(problems, hop, "ip", _ip, f"{name} next hop")
             for rule in _mappings(gateway, "nat_rules"):
-                for key in ("source", "destination", "translated"):
-                    _check(problems, rule, key, _nat, f"NAT rule `{rule.get('id')}` {key}")
+                for key, check in (("source", _nat_match), ("destination", _nat_match),
+                                   ("translated", _nat_translation)):
+                    _check(problems, rule, key, check, f"NAT rule `{rule.get('id')}` {key}")
             forwarder = gateway.get("dns_forwarder")
             if isinstance(forwarder, MDict):
                 _check(problems, forwarder, "listener_ip", _ipv4, "DNS forwarder listener_ip")

@@ -33,6 +33,7 @@ from nsxplan.config.model import (
     Waiver,
 )
 from nsxplan.errors import Source
+from nsxplan.nsx.addresses import is_any
 
 TIER0_PATH_PREFIX = "/infra/tier-0s/"
 
@@ -43,12 +44,18 @@ def build_static_route(doc: MDict) -> StaticRoute:
     return StaticRoute(id=doc["id"], network=str(doc["network"]), next_hops=hops, **_common(doc))
 
 
+def _match(value: Any) -> str | None:
+    """A NAT match as NSX stores it: Any (however written) is null, the rest as written."""
+    text = _str(value)
+    return None if is_any(text) else text
+
+
 def build_nat_rule(doc: MDict) -> NatRule:
     return NatRule(
         id=doc["id"],
         action=doc["action"],
-        source_network=_str(doc.get("source")),
-        destination_network=_str(doc.get("destination")),
+        source_network=_match(doc.get("source")),
+        destination_network=_match(doc.get("destination")),
         translated_network=_str(doc.get("translated")),
         translated_ports=_str(doc.get("translated_ports")),
         service=doc.get("service"),

@@ -26,7 +26,8 @@ from nsxplan.nsx.addresses import (
     AddressRange,
     Block,
     block_size,
-    canonical_blocks,
+    is_any,
+    match_key,
     parse_blocks,
 )
 from nsxplan.nsx.fields import RECORD_MAX, RECORDED, encode_record
@@ -319,7 +320,9 @@ def nat_matrix(rule: MDict) -> list[Problem]:
     problems = []
 
     def need(field: str, why: str) -> None:
-        if rule.get(field) in (None, ""):
+        value = rule.get(field)
+        # "source: Any" on a rule that needs a source is as missing as no source at all
+        if value is None or (isinstance(value, str) and is_any(value)):
             problems.append(Problem(f"{action} rule `{rid}` needs `{field}`", rule.source,
                                     hint=why))
 
@@ -406,8 +409,8 @@ def nat_conflicts(rules: list[MDict]) -> list[Problem]:
     problems = []
     for rule in rules:
         action = text(rule, "action")
-        source = canonical_blocks(text(rule, "source"))
-        destination = canonical_blocks(text(rule, "destination"))
+        source = match_key(text(rule, "source"))
+        destination = match_key(text(rule, "destination"))
         if action is None or source is None or destination is None:
             continue
         match = (action, source, destination, text(rule, "service"))
@@ -427,7 +430,7 @@ def nat_conflicts(rules: list[MDict]) -> list[Problem]:
 
 
 def _translation(rule: MDict) -> tuple[Any, ...]:
-    return canonical_blocks(text(rule, "translated")), str(rule.get("translated_ports"))
+    return match_key(text(rule, "translated")), str(rule.get("translated_ports"))
 
 
 __all__ = ["AddressError", "semantic_problems"]

@@ -1,18 +1,28 @@
-"""IP address, CIDR and range helpers shared by validation, planning and checks.
+"""NSX address strings: one parser, one meaning of "Any" (docs/decisions.md, "Addresses").
 
-Parsers return an `AddressError` (message + hint) instead of raising, so callers can locate
-and collect problems. NSX NAT fields take "list-of-address-or-block-or-range": a single IP,
-a CIDR, a range `a-b`, or a comma-separated list of those.
+`parse_addresses` reads every NSX address field: a single IP, a CIDR, a range `a-b`, or a
+comma-separated list of those (NSX's "list-of-address-or-block-or-range"), and returns `ANY`,
+a tuple of blocks, or an `AddressError` (message + hint) instead of raising, so callers can
+locate and collect problems. Everything else here is derived from it: the canonical spelling
+planning compares, the networks the checks' coverage arithmetic uses, and the validation
+message.
+
+"Any" is what NSX means by an absent NAT match: null, empty, or the word any (any case). It
+matches every address of both families. `0.0.0.0/0` and `::/0` are networks, not Any: a NAT
+match on `0.0.0.0/0` matches IPv4 only, and a static route to `0.0.0.0/0` is the default
+route. The element parsers (`parse_ip`, `parse_cidr`, `parse_block`) read the single-value
+fields (a route's network, a next hop), where "Any" is not an address at all.
 """
 
 from __future__ import annotations
 
+import enum
 import functools
 import ipaddress
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Final, Literal
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -137,14 +147,38 @@ def block_size(block: Block) -> int:
     return 1
 
 
-def parse_blocks(text: str, *, allow_list: bool = True) -> list[Block] | AddressError:
-    """A NAT network field: comma-separated blocks (or exactly one when `allow_list` is false)."""
-    found = _parse_blocks(text, allow_list)
-    return found if isinstance(found, AddressError) else list(found)
+class _Any(enum.Enum):
+    ANY = "Any"
+
+    def __repr__(self) -> str:
+        return "ANY"
+
+
+ANY: Final = _Any.ANY
+"""Every address of both families: what an absent NAT match means."""
+
+Addresses = Literal[_Any.ANY] | tuple[Block, ...]
+
+_ANY_WORDS = frozenset({"", "any"})
+
+
+def is_any(text: str | None) -> bool:
+    """Is this a spelling of Any (absent, empty, or the word any in any case)?"""
+    return text is None or text.strip().lower() in _ANY_WORDS
+
+
+def parse_addresses(text: str | None, *, allow_list: bool = True) -> Addresses | AddressError:
+    """THE parser of NSX address fields: ANY, the blocks written, or why the text is not one.
+
+    With `allow_list` false the field takes exactly one block (DNAT/REFLEXIVE translations)."""
+    if is_any(text):
+        return ANY
+    assert text is not None
+    return _parse_list(text, allow_list)
 
 
 @functools.lru_cache(maxsize=_CACHE_SIZE)
-def _parse_blocks(text: str, allow_list: bool) -> tuple[Block, ...] | AddressError:
+def _parse_list(text: str, allow_list: bool) -> tuple[Block, ...] | AddressError:
     parts = text.split(",")
     if len(parts) > 1 and not allow_list:
         return AddressError(f"{text!r} is a list, but this field takes one address",
@@ -158,64 +192,98 @@ def _parse_blocks(text: str, allow_list: bool) -> tuple[Block, ...] | AddressErr
     return tuple(blocks)
 
 
-def canonical_blocks(text: str | None) -> tuple[str, ...] | None:
-    """A comparable form of a NAT network field (None/empty = any), or None if unparsable."""
-    if text is None or not text.strip():
-        return ("any",)
-    blocks = parse_blocks(text)
-    if isinstance(blocks, AddressError):
+def parse_blocks(text: str, *, allow_list: bool = True) -> list[Block] | AddressError:
+    """The blocks of a field where Any is not an answer (a translation, a route's network)."""
+    found = parse_addresses(text, allow_list=allow_list)
+    if found is ANY:
+        return AddressError(f"{text!r} is not an address here",
+                            "Any only means 'match everything' in a NAT rule's source or "
+                            "destination; write an IP, a CIDR or a range")
+    return found if isinstance(found, AddressError) else list(found)
+
+
+def address_problem(text: str, *, any_ok: bool, allow_list: bool = True) -> AddressError | None:
+    """The validation message of one address field, or None when NSX would take it."""
+    found = parse_addresses(text, allow_list=allow_list) if any_ok else parse_blocks(
+        text, allow_list=allow_list)
+    return found if isinstance(found, AddressError) else None
+
+
+# --- canonical spelling (what planning compares) -------------------------------------------------
+
+def _block_text(block: Block) -> str:
+    """Host networks print as plain addresses (30.0.0.5, not 30.0.0.5/32), as users write them."""
+    if isinstance(block, (ipaddress.IPv4Network, ipaddress.IPv6Network)):
+        return fmt_net(block)
+    return str(block)
+
+
+@functools.lru_cache(maxsize=_CACHE_SIZE)
+def canonical_match(text: str | None) -> str | None:
+    """The one spelling of a NAT match field: None for Any, the sorted blocks otherwise (a comma
+    list is a set of matches: order carries no meaning). Text that does not parse is kept as
+    written, stripped: a live value nsxplan cannot read is compared verbatim, never guessed."""
+    found = parse_addresses(text)
+    if found is ANY:
         return None
-    out = set()
-    for block in blocks:
-        if isinstance(block, (ipaddress.IPv4Network, ipaddress.IPv6Network)):
-            out.add("any" if block.prefixlen == 0 else
-                    str(block.network_address) if block.num_addresses == 1 else str(block))
-        else:
-            out.add(str(block))
-    return tuple(sorted(out))
+    assert text is not None
+    if isinstance(found, AddressError):
+        return text.strip()
+    return ",".join(sorted({_block_text(b) for b in found}))
+
+
+def canon_ip(text: str) -> str:
+    """The one spelling of an address field that is not a NAT match: as `canonical_match`, but
+    an empty value or the word any is kept as written (it is not an address there)."""
+    found = canonical_match(text)
+    return text.strip() if found is None else found
+
+
+def match_key(text: str | None) -> tuple[str, ...] | None:
+    """A hashable key equal for the same match (Any included), or None when unparsable."""
+    found = parse_addresses(text)
+    if isinstance(found, AddressError):
+        return None
+    if found is ANY:
+        return ("Any",)
+    return tuple(sorted({_block_text(b) for b in found}))
 
 
 # --- arithmetic on parsed networks (the dependency checks' view of NSX address strings) ---
 
-def parse_networks(text: str | None) -> tuple[IPNetwork, ...] | None:
-    """NSX address strings: an IP, a CIDR, a range `a-b`, or a comma-separated list of those.
+def block_networks(block: Block) -> tuple[IPNetwork, ...]:
+    """A block as networks: an IP is its host network, a range the CIDRs that summarise it."""
+    if isinstance(block, AddressRange):
+        return tuple(ipaddress.summarize_address_range(block.first, block.last))
+    if isinstance(block, (ipaddress.IPv4Network, ipaddress.IPv6Network)):
+        return (block,)
+    return (ipaddress.ip_network(block),)
 
-    Returns None for "Any" (None/empty) and () for text that does not parse (checks then treat it
-    as covering nothing rather than crashing on a value NSX itself accepted)."""
-    if isinstance(text, str):
-        return _parse_networks(text)
-    return _parse_networks_uncached(text)
+
+def as_networks(text: str | None) -> tuple[IPNetwork, ...] | None:
+    """An address field as networks: None for Any, () for text that does not parse (the checks
+    then treat it as covering nothing rather than crashing on a value NSX itself accepted)."""
+    return _as_networks(text) if text is None or isinstance(text, str) else ()
 
 
 @functools.lru_cache(maxsize=_CACHE_SIZE)
-def _parse_networks(text: str) -> tuple[IPNetwork, ...] | None:
-    return _parse_networks_uncached(text)
-
-
-def _parse_networks_uncached(text: Any) -> tuple[IPNetwork, ...] | None:
-    if text is None or not str(text).strip() or str(text).strip().upper() == "ANY":
+def _as_networks(text: str | None) -> tuple[IPNetwork, ...] | None:
+    found = parse_addresses(text)
+    if found is ANY:
         return None
-    nets: list[IPNetwork] = []
-    for part in str(text).split(","):
-        part = part.strip()
-        if not part:
-            continue
-        try:
-            if "-" in part:
-                lo, hi = (ipaddress.ip_address(x.strip()) for x in part.split("-", 1))
-                nets.extend(ipaddress.summarize_address_range(lo, hi))
-            else:
-                plain = _v4(part)
-                if plain is not None:
-                    address, prefix = plain
-                    nets.append(ipaddress.IPv4Network((address, 32 if prefix is None else prefix),
-                                                      strict=False))
-                else:
-                    nets.append(ipaddress.ip_network(part, strict=False))
-        except (ValueError, TypeError):
-            continue
-    return tuple(nets)
+    if isinstance(found, AddressError):
+        return ()
+    return tuple(n for b in found for n in block_networks(b))
 
+
+_EVERYTHING: Final = (ipaddress.ip_network("0.0.0.0/0"), ipaddress.ip_network("::/0"))
+
+
+def contains(outer: tuple[IPNetwork, ...] | None, inner: tuple[IPNetwork, ...] | None) -> bool:
+    """Does `outer` match every address `inner` matches (None = Any: both families whole)?"""
+    if outer is None:
+        return True
+    return all(covers(outer, n) for n in (_EVERYTHING if inner is None else inner))
 
 
 def covers(container: Iterable[IPNetwork] | None, net: IPNetwork) -> bool:
@@ -243,7 +311,6 @@ def covers(container: Iterable[IPNetwork] | None, net: IPNetwork) -> bool:
     return False
 
 
-
 def overlaps(a: Iterable[IPNetwork] | None, b: IPNetwork) -> bool:
     if a is None:
         return True
@@ -251,24 +318,14 @@ def overlaps(a: Iterable[IPNetwork] | None, b: IPNetwork) -> bool:
 
 
 
-def as_network(text: str) -> IPNetwork | None:
-    if not isinstance(text, str):
+def as_network(text: object) -> IPNetwork | None:
+    """One IP or CIDR as a network (an IP is its host network); None for Any, a range, a list
+    or text that does not parse: a route's network, a next hop, a server address."""
+    found = parse_addresses(text) if isinstance(text, str) else ANY
+    if found is ANY or isinstance(found, AddressError) or len(found) != 1:
         return None
-    return _as_network(text)
-
-
-@functools.lru_cache(maxsize=_CACHE_SIZE)
-def _as_network(text: str) -> IPNetwork | None:
-    text = text.strip()
-    plain = _v4(text)
-    if plain is not None:
-        address, prefix = plain
-        return ipaddress.IPv4Network((address, 32 if prefix is None else prefix), strict=False)
-    try:
-        return ipaddress.ip_network(text, strict=False)
-    except ValueError:
-        return None
-
+    (block,) = found
+    return None if isinstance(block, AddressRange) else block_networks(block)[0]
 
 
 def fmt_net(net: IPNetwork) -> str:

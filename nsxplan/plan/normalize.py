@@ -7,12 +7,10 @@ sets are compared, whatever else the server filled in.
 
 from __future__ import annotations
 
-import ipaddress
-import re
 from collections.abc import Iterable, Mapping
-from functools import lru_cache
 from typing import Any
 
+from nsxplan.nsx.addresses import canon_ip, canonical_match
 from nsxplan.nsx.fields import OWN_SCOPES
 from nsxplan.nsx.kinds import KINDS
 from nsxplan.nsx.objects import SERVER_FIELDS
@@ -28,9 +26,8 @@ IP_FIELDS = frozenset({
     "source_ip", "upstream_servers", "neighbor_address", "source_addresses", "cidr",
     "gateway_ip", "dns_nameservers",
 })
-# NAT match fields where "any" may be written as absent, "", "Any", "0.0.0.0/0" or "::/0".
+# NAT match fields, where Any (absent, "", "Any") is null: nsx/addresses.py holds the one meaning.
 ANY_FIELDS = frozenset({"source_network", "destination_network"})
-_ANY_SPELLINGS = frozenset({"", "any", "0.0.0.0/0", "::/0"})
 INT_FIELDS = frozenset({"sequence_number", "admin_distance", "mtu", "size",
                         "maximum_hop_limit", "hold_down_time", "keep_alive_time"})
 # NSX stores these as strings; YAML users write numbers.
@@ -38,43 +35,12 @@ STR_FIELDS = frozenset({"local_as_num", "remote_as_num"})
 DEFAULT_ADMIN_DISTANCE = 1
 
 
-@lru_cache(maxsize=65536)
-def canon_ip(value: str) -> str:
-    """One spelling for an address, CIDR, range (a-b) or comma list of those."""
-    parts = [p.strip() for p in value.split(",") if p.strip()]
-    out = [_canon_one_ip(p) for p in parts]
-    # A comma list is a set of matches: order carries no meaning.
-    return ",".join(sorted(out)) if len(out) > 1 else (out[0] if out else "")
-
-
-# Canonical IPv4 (no leading zeros), optionally with a prefix: the common case, answered without
-# the ipaddress module, which dominates planning time for 10,000 objects otherwise.
-_OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
-_PLAIN_V4 = re.compile(rf"{_OCTET}(?:\.{_OCTET}){{3}}(?:/(?:3[0-2]|[12]?\d))?")
-
-
-@lru_cache(maxsize=65536)
-def _canon_one_ip(part: str) -> str:
-    if _PLAIN_V4.fullmatch(part):
-        return part[:-3] if part.endswith("/32") else part
-    if "-" in part:
-        lo, _, hi = part.partition("-")
-        return f"{_canon_one_ip(lo.strip())}-{_canon_one_ip(hi.strip())}"
-    try:
-        iface = ipaddress.ip_interface(part)
-    except ValueError:
-        return part
-    if iface.network.prefixlen == iface.max_prefixlen:
-        return str(iface.ip)
-    return str(iface.with_prefixlen)
-
-
 def canon_field(name: str, value: Any) -> Any:
     """Canonical value of one field (not knowing the kind: field names are unambiguous here)."""
     if value is None:
         return None
-    if name in ANY_FIELDS and isinstance(value, str) and value.strip().lower() in _ANY_SPELLINGS:
-        return None
+    if name in ANY_FIELDS and isinstance(value, str):
+        return canonical_match(value)
     if name == "tags":
         return canon_tags(value)
     if name == "next_hops":

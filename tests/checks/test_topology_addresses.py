@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nsxplan.checks.fixes import reflexive_rule_yaml
-from nsxplan.nsx.addresses import covers, fmt_net, parse_networks
+from nsxplan.nsx.addresses import as_networks, covers, fmt_net
 
 nets = st.builds(lambda a, p: ipaddress.ip_network(f"10.0.{a}.0/{p}", strict=False),
                  st.integers(0, 3), st.integers(22, 30))
@@ -24,14 +24,14 @@ def test_covers_matches_enumeration(container, target):
 
 
 def test_parse_nsx_address_strings():
-    assert parse_networks(None) is None and parse_networks("") is None
-    assert parse_networks("ANY") is None
-    assert parse_networks("30.0.0.5") == (ipaddress.ip_network("30.0.0.5/32"),)
-    assert parse_networks("10.0.0.1-10.0.0.4, 192.168.0.0/30") == (
+    assert as_networks(None) is None and as_networks("") is None
+    assert as_networks("ANY") is None
+    assert as_networks("30.0.0.5") == (ipaddress.ip_network("30.0.0.5/32"),)
+    assert as_networks("10.0.0.1-10.0.0.4, 192.168.0.0/30") == (
         ipaddress.ip_network("10.0.0.1/32"), ipaddress.ip_network("10.0.0.2/31"),
         ipaddress.ip_network("10.0.0.4/32"), ipaddress.ip_network("192.168.0.0/30"))
-    assert parse_networks("not-an-ip") == ()
-    assert covers(parse_networks("10.0.0.0-10.0.0.255"), ipaddress.ip_network("10.0.0.0/24"))
+    assert as_networks("not-an-ip") == ()
+    assert covers(as_networks("10.0.0.0-10.0.0.255"), ipaddress.ip_network("10.0.0.0/24"))
 
 
 def test_mixed_families_never_cover_each_other():

@@ -76,3 +76,19 @@ def test_refresh_requests_do_not_grow_with_gateways_and_rules() -> None:
             client.close()
     # one H-API GET (+ the version GET, cached by the client after its first answer)
     assert counts[0] == counts[1] <= 2
+
+
+@pytest.mark.parametrize("source", ["Any", "any", "0.0.0.0/0", "10.0.0.1-10.0.0.9"])
+def test_nat_match_spellings_converge(tmp_path: Path, source: str) -> None:
+    # Any is sent as null (what NSX stores for it); 0.0.0.0/0 is a network and stays one
+    (tmp_path / "nsxplan.yaml").write_text(
+        "version: 1\nowner: conv\ntier1s:\n  - id: t1\n"
+        "    edge_cluster: /infra/sites/default/enforcement-points/default/edge-clusters/"
+        "edge-cluster-01\n    nat_rules:\n"
+        f"      - {{id: n, action: SNAT, source: '{source}', destination: ANY, "
+        "translated: 30.0.0.5}\n", encoding="utf-8")
+    first, second = converge(load_config(tmp_path / "nsxplan.yaml"), None)
+    (rule,) = [a for a in first.actions if a.kind == "PolicyNatRule"]
+    assert rule.after is not None and rule.after.get("destination_network") is None
+    assert rule.after.get("source_network") == (None if source.lower() == "any" else source)
+    assert second.changes == ()

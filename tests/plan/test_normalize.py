@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 
 from nsxplan.config.model import DnsForwarder, DnsZone, NatRule, NextHop, StaticRoute, Tier0, Tier1
+from nsxplan.nsx.addresses import canon_ip
 from nsxplan.nsx.objects import strip_server_fields
 from nsxplan.plan.diff import field_diff, object_diff
 from nsxplan.plan.model import NOOP, FieldDiff
-from nsxplan.plan.normalize import canon_ip, canonical, merged_tags
+from nsxplan.plan.normalize import canonical, merged_tags
 from tests.plan.helpers import T0, config, live, obj, owned, plan, src, tier0
 
 
@@ -16,7 +17,7 @@ from tests.plan.helpers import T0, config, live, obj, owned, plan, src, tier0
     ("10.0.0.5/32", "10.0.0.5"),
     ("2001:DB8::1/128", "2001:db8:0:0::1"),
     ("10.0.0.0/24", "10.0.0.0/24"),
-    ("10.0.0.1-10.0.0.9", "10.0.0.1/32-10.0.0.9"),
+    ("10.0.0.1-10.0.0.9", " 10.0.0.1 - 10.0.0.9 "),
     ("10.0.0.2, 10.0.0.1", "10.0.0.1,10.0.0.2"),
 ])
 def test_equivalent_addresses(a: str, b: str) -> None:
@@ -26,13 +27,24 @@ def test_equivalent_addresses(a: str, b: str) -> None:
 def test_distinct_networks_stay_distinct() -> None:
     assert canon_ip("10.0.0.0/24") != canon_ip("10.0.0.0/25")
     assert canon_ip("not-an-ip") == "not-an-ip"
+    # a range end is an address, never a prefix: NSX's grammar and validation refuse it, so
+    # a value spelled so is compared as written rather than guessed at
+    assert canon_ip("10.0.0.1/32-10.0.0.9") == "10.0.0.1/32-10.0.0.9"
 
 
-@pytest.mark.parametrize("spelling", [None, "", "Any", "ANY", "0.0.0.0/0", "::/0"])
+@pytest.mark.parametrize("spelling", [None, "", " ", "Any", "ANY", "any"])
 def test_nat_any_spellings_are_equal(spelling: str | None) -> None:
     assert canonical("PolicyNatRule", {"source_network": spelling})["source_network"] is None
     assert canonical("PolicyNatRule", {"destination_network": spelling})[
         "destination_network"] is None
+
+
+@pytest.mark.parametrize("network", ["0.0.0.0/0", "::/0"])
+def test_nat_match_on_a_whole_family_is_a_network_not_any(network: str) -> None:
+    # Any matches both families; 0.0.0.0/0 only IPv4: NSX stores and applies them differently
+    assert canonical("PolicyNatRule", {"source_network": network})["source_network"] == network
+    assert object_diff("PolicyNatRule", {"source_network": None},
+                       {"source_network": network}) != ()
 
 
 def test_static_route_network_default_route_is_not_any() -> None:

@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 
 from nsxplan.config.model import NatRule, NextHop, StaticRoute, Tier0
 from nsxplan.live.read import live_from_objects
-from nsxplan.plan.normalize import canon_ip, canonical
+from nsxplan.nsx.addresses import canon_ip
+from nsxplan.plan.normalize import canonical
 from tests.plan.helpers import T0, config, live, obj, owned, plan, src, tier0
 
 v4 = st.ip_addresses(v=4).map(str)

@@ -91,14 +91,14 @@ def test_next_hop_on_no_connected_subnet(lab: Lab, tmp_path: Path) -> None:
 def test_shadow_index_finds_broad_any_and_multi_block_rules() -> None:
     from nsxplan.checks.conflicts import _nat_checks
     from nsxplan.checks.topology import NatView
-    from nsxplan.nsx.addresses import parse_networks
+    from nsxplan.nsx.addresses import as_networks
 
     def rule(rid: str, action: str, source: str | None, translated: str, seq: int,
              mine: bool) -> NatView:
         return NatView(id=rid, gateway_path="/infra/tier-1s/t1",
                        path=f"/infra/tier-1s/t1/nat/USER/nat-rules/{rid}", action=action,
-                       source=parse_networks(source), destination=None,
-                       translated_text=translated, translated=parse_networks(translated),
+                       source=as_networks(source), destination=None,
+                       translated_text=translated, translated=as_networks(translated),
                        from_config=mine, sequence=seq)
 
     rules = [rule("ui-any", "SNAT", None, "10.27.51.9", 1, False),
