@@ -149,10 +149,13 @@ def validate(path: Path) -> ValidateResult:
 
 
 def _count_objects(config: Config) -> int:
-    n = len(config.dns_zones)
+    n = len(config.dns_zones) + len(config.segments) + len(config.ip_blocks)
+    n += sum(1 + len(pool.subnets) for pool in config.ip_pools)
     gateways: list[Tier0 | Tier1] = [*config.tier0s, *config.tier1s]
     for gw in gateways:
         n += (0 if gw.existing else 1) + len(gw.static_routes) + len(gw.nat_rules)
+    for t0 in config.tier0s:     # Tier-0 routing: its interfaces and BGP neighbors
+        n += len(t0.interfaces) + (len(t0.bgp.neighbors) if t0.bgp else 0)
     return n + sum(1 for t1 in config.tier1s if t1.dns_forwarder)
 
 

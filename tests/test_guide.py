@@ -49,6 +49,7 @@ PROMISES: dict[str, list[str]] = {
                                         "nsxplan never changes it"],
     "nsxplan plan tutorial/ncp-tags": ['"scope": "ncp/cluster", "tag": "pandora"'],
     "nsxplan plan tutorial/adopt": ["to update", '"scope": "ncp/cluster"'],
+    "nsxplan plan examples/bgp-lab --detailed-exitcode": ["tier0s.t0-edge.bgp.neighbors.tor-a"],
 }
 
 

@@ -123,9 +123,10 @@ class _Ids:
 
 def _gateway_facts(plan: Plan, live: Mapping[str, Mapping[str, Any]] | None
                    ) -> dict[str, list[str]]:
-    """A gateway's uplink addresses and BGP AS, as the plan leaves them: written into its label
-    (its interfaces and BGP settings are plumbing, not boxes of their own)."""
-    kinds = ("Tier0Interface", "BgpRoutingConfig")
+    """A gateway's uplink addresses, BGP AS and route redistribution, as the plan leaves them:
+    written into its label (interfaces and routing settings are plumbing, not boxes of their
+    own)."""
+    kinds = ("Tier0Interface", "BgpRoutingConfig", "LocaleServices")
     merged = {p: (str(o.get("resource_type")), o) for p, o in (live or {}).items()
               if o.get("resource_type") in kinds}
     for action in plan.actions:
@@ -142,6 +143,14 @@ def _gateway_facts(plan: Plan, live: Mapping[str, Mapping[str, Any]] | None
         if kind == "BgpRoutingConfig":
             if obj.get("local_as_num") and obj.get("enabled") is not False:
                 facts.setdefault(gateway, []).append(f"BGP AS {obj['local_as_num']}")
+        elif kind == "LocaleServices":
+            # What the Tier-0 announces over BGP decides whether egress addresses come back.
+            config = obj.get("route_redistribution_config")
+            types = sorted({str(t) for rule in (config or {}).get("redistribution_rules") or ()
+                            if isinstance(rule, Mapping)
+                            for t in rule.get("route_redistribution_types") or ()})
+            if types:
+                facts.setdefault(gateway, []).append("redistributes " + ", ".join(types))
         elif str(obj.get("type") or "EXTERNAL") == "EXTERNAL":
             for subnet in obj.get("subnets") or ():
                 if not isinstance(subnet, Mapping):

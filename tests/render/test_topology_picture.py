@@ -49,6 +49,11 @@ def test_every_example_draws_its_topology(example: Path, capsys: pytest.CaptureF
         line = node_line(dot, f"/infra/tier-1s/{t1}")
         assert "dashed" in line and "NCP / protected" in line
         assert f'"/infra/tier-0s/vcf-t0" -> "/infra/tier-1s/{t1}" [penwidth=2];' in dot
+    if example.name == "bgp-lab":      # routing is written into the Tier-0's label
+        t0 = node_line(dot, "tier0s.t0-edge")
+        for fact in ("BGP AS 65001", "uplink 192.168.105.2/24",
+                     "redistributes TIER1_CONNECTED, TIER1_LB_VIP, TIER1_NAT"):
+            assert fact in t0, fact
     # Every object the example declares is a node, coloured as a create.
     assert main(["plan", str(example), "--manager", "sim", "--format", "json"]) == 0
     changes = json.loads(capsys.readouterr().out)["changes"]
