@@ -278,6 +278,8 @@ def _enforce(checks: Sequence[Check], level: str, what: str) -> None:
         raise PlanError([
             Problem(f"{what} {c.id} ({c.status}): {c.subject}", c.source,
                     hint=(c.remediation or "see the check above")
+                    + f"\n(or accept this one failure for a while: `waivers:` with check "
+                      f"{c.id}, subject {c.subject!r}, a reason and an expiry date)"
                     + "\n(or pass --fail-on-checks never to proceed anyway)")
             for c in blockers
         ])
