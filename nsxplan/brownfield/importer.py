@@ -1,9 +1,9 @@
 """`nsxplan import`: write a configuration for existing live objects (brownfield adoption).
 
-Every imported object carries `adopt: true`, so the next plan only adds the owner tag. Objects a
-principal identity (NCP) or the system owns are never imported: nsxplan will not manage them.
-That decision is `nsx.ownership.protection`, the planner's own rule; a shared guard module for
-write permission and NCP-ness is being built (issue 10) and should replace `_protected` here.
+Every imported object carries `adopt: true`, so the next plan only adds the owner tag. A gateway
+is written `existing: true` (VCF, vSphere with Tanzu or another team owns it) unless
+`manage_gateways` takes it over too. Objects NCP or the system owns, and anything under them, are
+never imported: `nsx.guard`, the rule the planner and apply use, decides.
 """
 
 from __future__ import annotations
