@@ -238,3 +238,18 @@ tier0s:
     still = problems(tmp_path, "version: 1\nowner: x\ntier0s:\n  - {id: a, existing: true, "
                                "ha_mode: ACTIVE_STANDBY}\n")
     assert "is `existing: true` and cannot set `ha_mode`" in still
+
+
+def test_ncp_ip_pools_are_never_touched_and_export_keeps_pool_subnets(tmp_path: Path) -> None:
+    from nsxplan.brownfield.export import export_snapshot
+    text = ("version: 1\nowner: x\nip_pools:\n  - id: ipp-domain-c8-egress\n"
+            "    adopt: true\n    tags: {team: net}\n")
+    config = load_config(write(tmp_path, text))
+    with nsx() as (_, client):
+        with pytest.raises(PlanError) as err:
+            make_plan(config, read_live(client), target="sim")
+        assert "nsxplan never changes it" in err.value.problems[0].message
+        snapshot = json.dumps(export_snapshot(client))
+    # the demo's NCP pool and its static subnet, in the H-API wrapper NSX uses
+    assert '"ChildIpAddressPoolSubnet"' in snapshot
+    assert '"IpAddressPoolStaticSubnet"' in snapshot and '"30.0.0.0/24"' in snapshot
