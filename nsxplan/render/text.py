@@ -141,6 +141,8 @@ def render_checks(checks: Sequence[Check]) -> str:
             continue
         where = f"{c.source}: " if c.source else ""
         lines.append(f"{where}{c.status}: {c.subject}: {c.message}")
+        if c.waiver:
+            lines.append(f"  waived: {c.waiver}")
         if c.remediation:
             lines.append(f"  fix: {c.remediation}")
     return "\n".join(lines)

@@ -153,3 +153,35 @@ def test_a_waiver_that_accepts_nothing_is_a_warning(lab: Lab, tmp_path: Path) ->
     assert unused.status == "warn" and NEW_EGRESS in unused.subject
     assert unused.source is not None and unused.source.line == 20
     assert blocking(p.checks) == [] and blocking(p.checks, "warn") == [unused]
+
+
+def test_validate_honours_a_waiver(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from nsxplan.cli import main
+
+    body = """\
+version: 1
+owner: t
+dns_zones:
+  - {id: corp, upstream_servers: [10.0.0.53]}
+  - {id: a, domains: [x.example.com], upstream_servers: [10.0.0.53]}
+  - {id: b, domains: [x.example.com], upstream_servers: [10.0.0.54]}
+tier1s:
+  - id: apps
+    dns_forwarder: {listener_ip: 10.96.10.53, default_zone: corp, conditional_zones: [a, b]}
+"""
+    path = tmp_path / "stack.yaml"
+    path.write_text(body)
+    assert main(["validate", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "`waivers:` with check dns-forwarder.zone-overlap, subject 'DNS forwarder on " \
+           "Tier-1 apps'" in err
+    path.write_text(body + """\
+waivers:
+  - check: dns-forwarder.zone-overlap
+    subject: DNS forwarder on Tier-1 apps
+    reason: both corporate resolvers answer for x.example.com
+    expires: 2099-01-01
+""")
+    assert main(["validate", str(path)]) == 0
+    out, err = capsys.readouterr()
+    assert "waived: both corporate resolvers answer for x.example.com (until 2099-01-01)" in err
