@@ -113,8 +113,10 @@ def apply_plan(plan: Plan, client: Client, *, parallelism: int = 4, atomic: bool
     live = (read_live or _bulk_read_live)(client)
     if reporter is not None:
         reporter.refresh_finished(len(live.objects), live.requests, time.monotonic() - began)
-    check_stale(plan, live)
+    # The guard first: a saved plan that names a path nsxplan never writes is refused for that
+    # reason (exit 1), not merely as stale.
     refuse_protected(plan, live)
+    check_stale(plan, live)
 
     journal_file = Path(journal_path)
     with Journal(journal_file) as journal:

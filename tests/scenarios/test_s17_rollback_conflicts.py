@@ -147,3 +147,48 @@ def test_sigterm_during_nsxplan_rollback_stops_it_and_running_it_again_finishes(
     again = nsxplan("rollback", journal, sim=sim)
     assert again.code == 0 and "(verified)" in again.out, again.out + again.err
     assert comparable(export(sim, tmp_path / "after.json")) == comparable(before)
+
+
+def test_forged_saved_plan_writes_are_refused_before_anything_is_written(
+        v1_state: Path, sims: Callable[..., Sim], tmp_path: Path) -> None:
+    """The same rules for a saved plan, over the socket: the `..` path, the management API, an
+    update of an administrator's untagged Tier-1 that does not adopt it."""
+    state = tmp_path / "state.json"
+    shutil.copy(v1_state, state)
+    sim = sims("--state", str(state))
+    with sim.http() as c:
+        assert c.patch(POLICY + "/infra/tier-1s/t1-unused",
+                       json={"description": "admin's"}).status_code == 200
+    plan = tmp_path / "plan.json"
+    made = nsxplan("plan", write_config(tmp_path / "v2", V2), "--manager", sim.url, "--out",
+                   plan, sim=sim)
+    assert made.code == 0, made.out + made.err
+    doc = json.loads(plan.read_text())
+    route = {"resource_type": "StaticRoutes", "id": "x", "network": "0.0.0.0/0",
+             "next_hops": [{"ip_address": "10.66.6.6"}],
+             "tags": [{"scope": "nsxplan/owner", "tag": "faults"}]}
+
+    def forged(op: str, path: str, after: dict[str, Any] | None) -> dict[str, Any]:
+        return {"address": f"hand.{path.rsplit('/', 1)[-1]}", "kind": "StaticRoutes",
+                "path": path, "action": op, "before": None if op == "create" else {},
+                "after": after, "diff": [], "revision": None, "depends_on": [],
+                "source": None, "reason": "edited by hand", "adopt": False}
+
+    dotdot = "/infra/tier-1s/t1-unused/../domain-c8/static-routes/x"
+    doc["changes"] += [
+        forged("create", dotdot, route),
+        forged("delete", "/api/v1/logical-routers/lr-1", None),
+        forged("update", "/infra/tier-1s/t1-unused",
+               {"resource_type": "Tier1", "description": "invented",
+                "tags": [{"scope": "nsxplan/owner", "tag": "faults"}]}),
+    ]
+    plan.write_text(json.dumps(doc))
+    before = export(sim, tmp_path / "before.json")
+    res = nsxplan("apply", plan, "--manager", sim.url, "--auto-approve", sim=sim)
+    text = res.out + res.err
+    assert res.code == 1, text
+    assert f"({dotdot!r}) has an unsafe path segment '..'; refusing to create it" in text, text
+    assert "('/api/v1/logical-routers/lr-1') is not a policy path under /infra" in text, text
+    assert ("/infra/tier-1s/t1-unused) is not tagged nsxplan/owner=faults and the update does "
+            "not adopt it; refusing to update it") in text, text
+    assert export(sim, tmp_path / "after.json") == before, "something was written"
