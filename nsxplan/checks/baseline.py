@@ -35,22 +35,33 @@ _RANK = {"ok": 0, "warn": 1, "fail": 2}
 def judge(after: Sequence[Check], before: Sequence[Check],
           changed_paths: Collection[str]) -> tuple[Check, ...]:
     """`after` annotated with `was` (status before the plan) and `baseline`."""
-    earlier = {(c.id, c.subject): c for c in before}
+    earlier = dict(zip(_keys(before), before, strict=True))
     out: list[Check] = []
-    seen: set[tuple[str, str]] = set()
-    for c in after:
-        key = (c.id, c.subject)
+    seen: set[tuple[str, str, int]] = set()
+    for key, c in zip(_keys(after), after, strict=True):
         seen.add(key)
         b = earlier.get(key)
         was = b.status if b is not None else None
         out.append(dataclasses.replace(c, was=was, baseline=_classify(c, b, changed_paths)))
-    for b in before:
-        if (b.id, b.subject) in seen or b.status == "ok":
+    for key, b in zip(_keys(before), before, strict=True):
+        if key in seen or b.status == "ok":
             continue
         out.append(dataclasses.replace(
             b, status="ok", was=b.status, baseline=FIXED,
             message=f"resolved by this plan (on NSX now: {b.message})"))
     return tuple(out)
+
+
+def _keys(checks: Sequence[Check]) -> list[tuple[str, str, int]]:
+    """(id, subject, n): one DNS server has one check per client range under one subject, so
+    the n-th of them before is compared with the n-th after (checks come in a fixed order)."""
+    count: dict[tuple[str, str], int] = {}
+    out = []
+    for c in checks:
+        n = count.get((c.id, c.subject), 0)
+        count[(c.id, c.subject)] = n + 1
+        out.append((c.id, c.subject, n))
+    return out
 
 
 def _classify(c: Check, b: Check | None, changed: Collection[str]) -> str | None:

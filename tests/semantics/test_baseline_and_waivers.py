@@ -185,3 +185,15 @@ waivers:
     assert main(["validate", str(path)]) == 0
     out, err = capsys.readouterr()
     assert "waived: both corporate resolvers answer for x.example.com (until 2099-01-01)" in err
+
+
+def test_judge_pairs_checks_sharing_a_subject_in_order() -> None:
+    """One DNS server, two client ranges: two checks with one id and subject."""
+    from nsxplan.checks.baseline import judge
+    from nsxplan.plan.model import Check
+
+    before = [Check("dns.return-route", "fail", "DNS server 10.0.0.53", "range A broken"),
+              Check("dns.return-route", "ok", "DNS server 10.0.0.53", "range B fine")]
+    after = [Check("dns.return-route", "fail", "DNS server 10.0.0.53", "range A broken"),
+             Check("dns.return-route", "fail", "DNS server 10.0.0.53", "range B broken")]
+    assert [c.baseline for c in judge(after, before, [])] == ["already", "new"]
