@@ -16,6 +16,12 @@ Decisions:
   lists (`existing: true` included) are never deleted.
 - A delete NSX would refuse (unowned children or referrers left behind) is a PlanError rather
   than a failed apply halfway through.
+- An update compares and sends what plan/managed.py decides: the configured fields, the resets
+  of what the record tag says nsxplan set and the configuration no longer does, and the tags
+  (foreign ones kept); `ignore:` entries leave fields out of both.
+- `protect: true` (tag nsxplan/protect) refuses a delete or replace as a PlanError; rogue
+  unmanaged objects (hand-made routes, NAT rules, forwarders under a configured gateway) are
+  flagged for drift; each action and unmanaged object carries who changed it last and when.
 """
 
 from __future__ import annotations
