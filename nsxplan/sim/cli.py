@@ -207,7 +207,7 @@ def serve(state: str | None, host: str, port: int | None, latency_ms: float,
         click.echo(f"state saved to {state}", err=True)
 
 
-@sim.command("replay")
+@sim.command("replay", short_help="Serve a --record-http recording back over HTTP.")
 @click.argument("cassette", metavar="FILE")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
 @click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True,
