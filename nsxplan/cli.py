@@ -326,6 +326,20 @@ def drift(path: str, fmt: str, full: bool, metrics: str | None, ignores: tuple[s
     return EXIT_CHANGES if findings else EXIT_OK
 
 
+@cli.command(short_help="After apply: BGP neighbors, default route, egress routes as NSX runs.")
+@click.argument("path", type=click.Path())
+@target_options
+@common_options
+def verify(path: str, conn_opts: commands.ConnectOptions, color: bool) -> int:
+    """Read each Tier-0's runtime views (BGP neighbor status, routing table) and report: every
+    declared neighbor Established, a default route and through whom, every Tier-1 SNAT address
+    of the configuration in the table. Reads only. Exit 0 when all hold, 1 otherwise.
+    """
+    checks = commands.verify(Path(path), conn_opts, note=_note)
+    _emit(commands.render_verification(checks, color=color))
+    return EXIT_OK if all(c.status == "ok" for c in checks) else EXIT_ERROR
+
+
 @cli.command(short_help="Render a saved plan (text, json, markdown).")
 @click.argument("planfile", type=click.Path(dir_okay=False))
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True,

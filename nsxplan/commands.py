@@ -218,6 +218,33 @@ def drift(path: Path, opts: ConnectOptions, *, note: Note = _quiet,
     return replace(result, plan=replace(result.plan, checks=checks))
 
 
+def render_verification(checks: Sequence[Check], *, color: bool = False) -> str:
+    from nsxplan.render.text import render_verification as render_them
+
+    return render_them(checks, color)
+
+
+def verify(path: Path, opts: ConnectOptions, *, note: Note = _quiet) -> list[Check]:
+    """After apply: each Tier-0 of the configuration as NSX runs it (BGP neighbor status, routing
+    table), judged by checks/runtime.py. Reads only."""
+    from nsxplan.checks.runtime import verify_tier0
+    from nsxplan.config import load_config
+
+    config = load_config(path)
+    conn = connect(opts, config, note=note)
+    out: list[Check] = []
+    try:
+        for t0 in config.tier0s:
+            ls = t0.locale_services_path
+            status = conn.client.get(f"{ls}/bgp/neighbors/status") if t0.bgp is not None \
+                else {}
+            table = conn.client.get(f"{t0.path}/routing-table")
+            out.extend(verify_tier0(config, t0, status, table))
+    finally:
+        conn.close()
+    return out
+
+
 def drift_findings(plan: Plan) -> list[str]:
     """Why `drift` exits 2, one line each (empty: in sync). Changes, failing checks that are not
     waived (on NSX now or after the plan), rogue objects inside managed gateways."""

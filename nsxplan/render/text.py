@@ -146,3 +146,11 @@ def render_checks(checks: Sequence[Check]) -> str:
         if c.remediation:
             lines.append(f"  fix: {c.remediation}")
     return "\n".join(lines)
+
+
+def render_verification(checks: Sequence[Check], color: bool = False) -> str:
+    """`nsxplan verify`: every finding, ok ones included (they are what the operator wanted to
+    see), in the plan's check format."""
+    paint = _Paint(color)
+    lines = [line for c in checks for line in _check_lines(c, paint)]
+    return "\n".join(lines) if lines else "Nothing to verify: the configuration declares no Tier-0."

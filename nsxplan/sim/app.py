@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
 from nsxplan.sim import node as manager_node
-from nsxplan.sim import realization
+from nsxplan.sim import realization, runtime
 from nsxplan.sim.apierror import (
     INTERNAL_ERROR,
     METHOD_NOT_ALLOWED,
@@ -133,6 +133,8 @@ def _route(sim: Simulator, req: Request) -> Response:
         return _infra(sim, req)
     if rel.startswith("/infra/realized-state/"):
         return _realized(sim, req, rel.removeprefix("/infra/realized-state/"))
+    if rel.endswith("/bgp/neighbors/status") or rel.endswith("/routing-table"):
+        return _runtime(sim, req, rel)
     target = resolve(rel)
     if target is None:
         raise not_found(rel)
@@ -211,6 +213,24 @@ def _infra(sim: Simulator, req: Request) -> Response:
         return _empty()
     _only(req, "GET", "PATCH", "PUT")
     raise AssertionError("unreachable")
+
+
+def _runtime(sim: Simulator, req: Request, rel: str) -> Response:
+    """Tier-0 runtime views (sim/runtime.py), computed from the configuration under the lock."""
+    _only(req, "GET")
+    with sim._lock:
+        if rel.endswith("/routing-table"):
+            t0 = rel.removesuffix("/routing-table")
+            target = resolve(t0)
+            if target is None or target.kind.key != "Tier0" or t0 not in sim._store.nodes:
+                raise not_found(rel)
+            return _json(200, runtime.routing_table(sim._store, t0))
+        ls = rel.removesuffix("/bgp/neighbors/status")
+        target = resolve(ls)
+        if target is None or target.kind.key != "Tier0/LocaleServices" or \
+                ls not in sim._store.nodes:
+            raise not_found(rel)
+        return _json(200, runtime.neighbors_status(sim._store, ls))
 
 
 def _realized(sim: Simulator, req: Request, what: str) -> Response:

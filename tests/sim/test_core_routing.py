@@ -170,3 +170,32 @@ def test_ip_blocks_pools_and_subnets() -> None:
     again = Simulator(sim.snapshot())
     node = again._store.nodes["/infra/ip-pools/lb/ip-subnets/s"]
     assert node.obj["resource_type"] == "IpAddressPoolStaticSubnet"
+
+
+def test_runtime_views_are_computed_from_the_configuration() -> None:
+    sim, c = lab()
+    ok(c.patch(NB, json=neighbor()))
+    ok(c.patch(f"{LS}/bgp/neighbors/far", json=neighbor(
+        neighbor_address="10.9.9.9", maximum_hop_limit=3, source_addresses=["192.168.105.2"])))
+    status = ok(c.get(f"{LS}/bgp/neighbors/status")).json()
+    states = {r["neighbor_address"]: r["connection_state"] for r in status["results"]}
+    assert states == {"192.168.105.253": "ESTABLISHED", "10.9.9.9": "ESTABLISHED"}
+    ok(c.patch(f"{P}/infra/tier-1s/apps", json={"tier0_path": "/infra/tier-0s/t0-bgp",
+                                                 "route_advertisement_types": ["TIER1_NAT"]}))
+    ok(c.patch(f"{P}/infra/tier-1s/apps/locale-services/default",
+               json={"edge_cluster_path": EC}))
+    ok(c.patch(f"{P}/infra/tier-1s/apps/nat/USER/nat-rules/snat",
+               json={"action": "SNAT", "translated_network": "172.16.2.10"}))
+    table = ok(c.get(f"{T0}/routing-table")).json()
+    routes = {(e["network"], e["route_type"], e["next_hop"])
+              for e in table["results"][0]["route_entries"]}
+    assert ("0.0.0.0/0", "b", "192.168.105.253") in routes
+    assert ("192.168.105.0/24", "t0c", "") in routes
+    assert ("172.16.2.10/32", "t1n", "") in routes
+    ok(c.patch(f"{LS}/bgp", json={"enabled": False}))
+    status = ok(c.get(f"{LS}/bgp/neighbors/status")).json()
+    assert {r["connection_state"] for r in status["results"]} == {"IDLE"}
+    table = ok(c.get(f"{T0}/routing-table")).json()
+    assert not [e for e in table["results"][0]["route_entries"] if e["route_type"] == "b"]
+    err(c.get(f"{P}/infra/tier-0s/nope/routing-table"), 404)
+    err(c.post(f"{T0}/routing-table"), 405)
