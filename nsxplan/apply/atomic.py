@@ -338,7 +338,8 @@ def _with_revision(step: Step) -> Step:
     if step.op == UPDATE and step.body is not None and "_revision" not in step.body \
             and step.action.revision is not None:
         body = {**step.body, "_revision": step.action.revision}
-        return Step(step.seq, step.action, step.op, step.method, body, step.depends)
+        return Step(seq=step.seq, action=step.action, op=step.op, method=step.method, body=body,
+                    depends=step.depends)
     return step
 
 
@@ -346,4 +347,5 @@ def _with_password(step: Step, passwords: Mapping[int, str]) -> Step:
     if step.seq not in passwords:
         return step
     body = {**(step.body or {}), "password": passwords[step.seq]}
-    return Step(step.seq, step.action, step.op, step.method, body, step.depends)
+    return Step(seq=step.seq, action=step.action, op=step.op, method=step.method, body=body,
+                depends=step.depends)

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from nsxplan.apply.outcome import CHANGED, LANDED, read_object, settle
-from nsxplan.apply.records import Step, StepResult
+from nsxplan.apply.records import Step, StepResult, WriteOp
 from nsxplan.apply.report import Reporter
 from nsxplan.errors import ApplyError, NsxApiError, NsxplanError, Problem
 from nsxplan.nsx.guard import Guard, path_problem
@@ -59,16 +59,18 @@ def build_steps(plan: Plan) -> list[Step]:
     for action in plan.changes:
         seq = len(steps) + 1
         if action.action == REPLACE:
-            steps.append(Step(seq, action, DELETE, "DELETE", None))
-            steps.append(Step(seq + 1, action, CREATE, "PATCH", dict(action.after or {}),
-                              (seq,)))
+            steps.append(Step(seq=seq, action=action, op=DELETE, method="DELETE", body=None))
+            steps.append(Step(seq=seq + 1, action=action, op=CREATE, method="PATCH",
+                              body=dict(action.after or {}),
+                              depends=(seq,)))
         elif action.action == DELETE:
-            steps.append(Step(seq, action, DELETE, "DELETE", None))
+            steps.append(Step(seq=seq, action=action, op=DELETE, method="DELETE", body=None))
         else:
             body = dict(action.after or {})
             if action.action == UPDATE and action.revision is not None:
                 body["_revision"] = action.revision
-            steps.append(Step(seq, action, action.action, "PATCH", body))
+            op: WriteOp = CREATE if action.action == CREATE else UPDATE   # no-ops are no changes
+            steps.append(Step(seq=seq, action=action, op=op, method="PATCH", body=body))
         last[action.address] = len(steps)
         pending.append((seq, action))
     # Dependencies resolved after numbering: the plan is topologically ordered, but nothing here
@@ -76,8 +78,9 @@ def build_steps(plan: Plan) -> list[Step]:
     for seq, action in pending:
         deps = tuple(sorted({last[a] for a in action.depends_on if a in last}))
         i = seq - 1
-        steps[i] = Step(steps[i].seq, action, steps[i].op, steps[i].method, steps[i].body,
-                        tuple(sorted(set(steps[i].depends) | set(deps))))
+        steps[i] = Step(seq=steps[i].seq, action=action, op=steps[i].op, method=steps[i].method,
+                        body=steps[i].body,
+                        depends=tuple(sorted(set(steps[i].depends) | set(deps))))
     sorter: graphlib.TopologicalSorter[int] = graphlib.TopologicalSorter(
         {s.seq: s.depends for s in steps})
     try:

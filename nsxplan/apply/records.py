@@ -8,29 +8,35 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Final, Literal
 
 from nsxplan.errors import EXIT_ERROR, EXIT_OK, ApplyError, Problem
-from nsxplan.plan.model import CREATE, DELETE, REPLACE, UPDATE, Action
+from nsxplan.plan.model import CREATE, DELETE, REPLACE, SYMBOL, UPDATE, Action
 
 
 def signal_name(signum: int) -> str:
     return {2: "SIGINT", 15: "SIGTERM"}.get(signum, f"signal {signum}")
 
 
-APPLIED = "applied"
-NOTHING = "nothing-to-do"
-ROLLED_BACK = "rolled-back"
-ROLLBACK_INCOMPLETE = "rollback-incomplete"
-FAILED = "failed"      # failed with rollback=False: left as is
+ApplyStatus = Literal["applied", "nothing-to-do", "rolled-back", "rollback-incomplete", "failed"]
+APPLIED: Final = "applied"
+NOTHING: Final = "nothing-to-do"
+ROLLED_BACK: Final = "rolled-back"
+ROLLBACK_INCOMPLETE: Final = "rollback-incomplete"
+FAILED: Final = "failed"      # failed with rollback=False: left as is
+
+WriteOp = Literal["create", "update", "delete"]     # what one write does (a replace is two)
+Method = Literal["PATCH", "DELETE"]
+UndoOperation = Literal["delete", "restore", "re-create", "none"]
+UndoOutcome = Literal["ok", "failed", "skipped", "conflict"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Step:
     seq: int                   # 1-based, plan order
     action: Action
-    op: str                    # create | update | delete: what THIS write does
-    method: str                # PATCH | DELETE
+    op: WriteOp                # what THIS write does
+    method: Method
     body: Mapping[str, Any] | None
     depends: tuple[int, ...] = ()
 
@@ -46,7 +52,7 @@ class Step:
     def symbol(self) -> str:
         if self.action.action == REPLACE:
             return "-/+"
-        return {CREATE: "+", UPDATE: "~", DELETE: "-"}[self.op]
+        return SYMBOL[self.op]
 
     @property
     def label(self) -> str:
@@ -110,8 +116,8 @@ class Mark:
 @dataclass
 class UndoResult:
     item: UndoItem
-    operation: str          # delete | restore | re-create | none
-    outcome: str            # ok | failed | skipped | conflict (someone else changed it since)
+    operation: UndoOperation
+    outcome: UndoOutcome    # conflict: someone else changed it since
     error: str | None = None
     realized: str | None = None
     revision: int | None = None     # what the undo write produced, when known
@@ -205,7 +211,7 @@ class RollbackResult:
 
 @dataclass
 class ApplyResult:
-    status: str
+    status: ApplyStatus
     results: list[StepResult] = field(default_factory=list)
     total_steps: int = 0
     rollback: RollbackResult | None = None

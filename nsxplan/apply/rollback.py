@@ -43,7 +43,14 @@ from typing import Any
 
 from nsxplan.apply.executor import Client, wait_realization
 from nsxplan.apply.outcome import CHANGED, LANDED, matches_body, read_object, settle
-from nsxplan.apply.records import Leftover, Mark, RollbackResult, UndoItem, UndoResult
+from nsxplan.apply.records import (
+    Leftover,
+    Mark,
+    RollbackResult,
+    UndoItem,
+    UndoOperation,
+    UndoResult,
+)
 from nsxplan.apply.report import Reporter
 from nsxplan.errors import NsxplanError
 from nsxplan.nsx.guard import Guard, owner_of, path_problem, protection
@@ -149,7 +156,7 @@ def _undo_one(group: Sequence[UndoItem], known: Sequence[Mark], client: Client,
               guard: Guard, force: bool) -> UndoResult:
     item = group[0]
     fields = _written_fields(group)
-    operation = "none"
+    operation: UndoOperation = "none"
     try:
         current = read_object(client, item.path)
         if not differences(item.pre_image, current, fields):

@@ -20,14 +20,15 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Collection, Iterable, Sequence
 from datetime import date
+from typing import Final
 
 from nsxplan.config.model import Waiver
-from nsxplan.plan.model import NOOP, UPDATE, Action, Check
+from nsxplan.plan.model import NOOP, UPDATE, Action, Baseline, Check
 
-NEW = "new"
-LEFT = "left"
-ALREADY = "already"
-FIXED = "fixed"
+NEW: Final = "new"
+LEFT: Final = "left"
+ALREADY: Final = "already"
+FIXED: Final = "fixed"
 
 _RANK = {"ok": 0, "warn": 1, "fail": 2}
 
@@ -64,7 +65,7 @@ def _keys(checks: Sequence[Check]) -> list[tuple[str, str, int]]:
     return out
 
 
-def _classify(c: Check, b: Check | None, changed: Collection[str]) -> str | None:
+def _classify(c: Check, b: Check | None, changed: Collection[str]) -> Baseline | None:
     if c.status == "ok":
         return FIXED if b is not None and b.status != "ok" else None
     if b is None or _RANK.get(b.status, 0) < _RANK.get(c.status, 0):
@@ -106,9 +107,10 @@ def unused_waivers(checks: Iterable[Check], waivers: Sequence[Waiver]) -> list[C
     """A warning per waiver that accepts nothing: the failure is gone (remove the waiver before
     its date makes the configuration invalid) or its check id or subject is misspelt."""
     used = {(c.id, c.subject) for c in checks if c.waiver}
-    return [Check(UNUSED_ID, "warn", f"waiver for {w.check} on {w.subject}",
-                  "accepts no failing check: the failure is gone, or the check id or subject "
-                  "does not match one printed by plan exactly",
+    return [Check(id=UNUSED_ID, status="warn", subject=f"waiver for {w.check} on {w.subject}",
+                  message="accepts no failing check: the failure is gone, or the check id or "
+                          "subject "
+                          "does not match one printed by plan exactly",
                   remediation="remove the waiver, or copy the id and subject from the plan",
                   source=w.source)
             for w in waivers if (w.check, w.subject) not in used]

@@ -192,8 +192,8 @@ def _may_contain(outer: tuple[object, ...], inner: tuple[object, ...]) -> bool:
 
 def _conflict(kind: str, gw_id: str, mine: NatView, other: NatView) -> Check:
     return Check(
-        CONFLICT_ID, "fail", f"NAT rule {mine.id} on {kind} {gw_id}",
-        f"{mine.id} ({_describe(mine)}) matches the same traffic as {_other(other)}: "
+        id=CONFLICT_ID, status="fail", subject=f"NAT rule {mine.id} on {kind} {gw_id}",
+        message=f"{mine.id} ({_describe(mine)}) matches the same traffic as {_other(other)}: "
         f"{_describe(other)}. NSX applies whichever has the lower sequence number, so one of "
         "the two translations silently never happens",
         remediation=_adopt_hint(kind, gw_id, mine, other),
@@ -230,7 +230,7 @@ def _shadow(kind: str, gw_id: str, first: NatView, later: NatView) -> Check:
                    f"{later.sequence}), which then never matches")
         fix = (f"give {first.id} a sequence higher than {later.sequence}, narrow its match, or "
                f"take {later.id} over (`adopt: true`) and remove it")
-    return Check(SHADOW_ID, "fail", subject, message, remediation=fix,
+    return Check(id=SHADOW_ID, status="fail", subject=subject, message=message, remediation=fix,
                  source=mine.config_source, paths=(first.path, later.path))
 
 
@@ -263,8 +263,9 @@ def _duplicate_routes(kind: str, gw_id: str, routes: Iterable[RouteView]) -> lis
         else:
             fix = f"merge the next hops into one route ({first.id})"
         out.append(Check(
-            DUPLICATE_ROUTE_ID, "fail", f"static route {first.id} on {kind} {gw_id}",
-            f"{first.id} and {', '.join(_route_who(r) for r in others)} all route {net} on "
+            id=DUPLICATE_ROUTE_ID, status="fail",
+            subject=f"static route {first.id} on {kind} {gw_id}",
+            message=f"{first.id} and {', '.join(_route_who(r) for r in others)} all route {net} on "
             f"{gw_id}: NSX installs each of them (ECMP or by admin distance), so traffic may "
             "take the next hop you did not configure",
             remediation=fix, source=first.source, paths=tuple(r.path for r in group)))
@@ -289,9 +290,9 @@ def _next_hops(kind: str, gw_id: str, routes: Iterable[RouteView],
                 + [str(s) for s in connected if not any(s == t for i in interfaces
                                                         for _, t in i.addresses)]))
             out.append(Check(
-                NEXT_HOP_ID, "fail", f"static route {r.id} on {kind} {gw_id}",
-                f"next hop {hop} of {r.id} ({r.network_text}) is on no connected subnet of "
-                f"{gw_id} ({subnets}): NSX cannot resolve it, so the route is never used",
+                id=NEXT_HOP_ID, status="fail", subject=f"static route {r.id} on {kind} {gw_id}",
+                message=f"next hop {hop} of {r.id} ({r.network_text}) is on no connected subnet of "
+                        f"{gw_id} ({subnets}): NSX cannot resolve it, so the route is never used",
                 remediation=f"use a next hop inside one of {subnets}, or add the interface "
                             "that reaches it first",
                 source=r.source, paths=(r.path,)))

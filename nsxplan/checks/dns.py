@@ -59,33 +59,34 @@ def _route_check(dep: DnsServerDependency, server: IPNetwork, relevant: list[Tie
         iface = t0.connected(server)
         if iface is not None:
             subnet = next(s for _, s in iface.addresses if covers((s,), server))
-            return Check(ROUTE_ID, "ok", subject,
-                         f"{dep.address} is on {t0.id}'s connected subnet {subnet} "
-                         f"(interface {iface.id})", source=dep.source)
+            return Check(id=ROUTE_ID, status="ok", subject=subject,
+                         message=f"{dep.address} is on {t0.id}'s connected subnet {subnet} "
+                                 f"(interface {iface.id})", source=dep.source)
         route = t0.route_to(server)
         if route is not None:
-            return Check(ROUTE_ID, "ok", subject,
-                         f"{t0.id} reaches {dep.address} through static route {route.id} "
-                         f"({route.network_text} via {', '.join(route.next_hops) or '?'})",
+            return Check(id=ROUTE_ID, status="ok", subject=subject,
+                         message=f"{t0.id} reaches {dep.address} through static route {route.id} "
+                                 f"({route.network_text} via {', '.join(route.next_hops) or '?'})",
                          source=dep.source)
         if t0.has_bgp_peer:
-            return Check(ROUTE_ID, "ok", subject,
-                         f"{t0.id} learns routes through BGP (neighbors "
+            return Check(id=ROUTE_ID, status="ok", subject=subject,
+                         message=f"{t0.id} learns routes through BGP (neighbors "
                          f"{', '.join(t0.bgp_neighbors)}); {dep.address} is assumed among them",
                          source=dep.source)
     if not topo.known_live:
         return None     # interfaces and BGP are live-only facts
     if not relevant:
-        return Check(ROUTE_ID, "fail", subject,
-                     f"no Tier-0 found: nothing routes toward {dep.address}",
+        return Check(id=ROUTE_ID, status="fail", subject=subject,
+                     message=f"no Tier-0 found: nothing routes toward {dep.address}",
                      remediation="declare the Tier-0 under tier0s (existing: true if it exists)",
                      source=dep.source)
     names = ", ".join(t.id for t in relevant)
     t0 = relevant[0]
     return Check(
-        ROUTE_ID, "fail", subject,
-        f"no route from Tier-0 {names} toward {dep.address}: no static route covers it, it is "
-        f"on no connected interface subnet, and there is no BGP peer",
+        id=ROUTE_ID, status="fail", subject=subject,
+        message=f"no route from Tier-0 {names} toward {dep.address}: no static route covers it, it "
+                "is "
+                f"on no connected interface subnet, and there is no BGP peer",
         remediation=(f"add a static route on {t0.id} for {dep.address} (or a default route) "
                      f"under tier0s[{t0.id}].static_routes:\n"
                      f"  {default_route_yaml(t0)}"),
@@ -155,17 +156,18 @@ def _translated(dep: DnsServerDependency, subject: str, client_text: str, t0: Ti
     as_ = ", ".join(dict.fromkeys(fmt_net(n) for _, _, m in done for n in m))
     if not unreachable:
         rules = ", ".join(dict.fromkeys(r.id for _, r, _ in done))
-        return Check(TRANSLATION_ID, "ok", subject,
-                     f"lookups from {client_text} reach {dep.address} as {as_} "
-                     f"(translated on {t0.id} by {rules})", source=dep.source)
+        return Check(id=TRANSLATION_ID, status="ok", subject=subject,
+                     message=f"lookups from {client_text} reach {dep.address} as {as_} "
+                             f"(translated on {t0.id} by {rules})", source=dep.source)
     subnets = ", ".join(str(s) for s in t0.uplink_subnets()) or "none known"
     bad = "; ".join(f"{fmt_net(u)} -> {', '.join(fmt_net(n) for n in m)} (rule {r.id})"
                     for u, r, m in unreachable)
     return Check(
-        TRANSLATION_ID, "fail", subject,
-        f"{client_text} is translated on {t0.id} to addresses the outside cannot reach: {bad}; "
-        f"they are outside {t0.id}'s uplink subnets ({subnets}) and not in "
-        f"dependencies.routed_upstream, so {dep.address}'s answers have no way back",
+        id=TRANSLATION_ID, status="fail", subject=subject,
+        message=f"{client_text} is translated on {t0.id} to addresses the outside cannot reach: "
+                f"{bad}; "
+                f"they are outside {t0.id}'s uplink subnets ({subnets}) and not in "
+                f"dependencies.routed_upstream, so {dep.address}'s answers have no way back",
         remediation=(f"translate to a free address of the uplink subnet in "
                      f"tier0s[{t0.id}].nat_rules, or list the translated addresses under "
                      f"dependencies.routed_upstream if the upstream routes them to {t0.id}"),
@@ -185,8 +187,9 @@ def _bgp_return(dep: DnsServerDependency, subject: str, client_text: str, t0: Ti
     peers = ", ".join(t0.bgp_neighbors)
     types = sorted({a[0] for _, a in found if a is not None})
     if not gaps:
-        return Check(RETURN_ID, "ok", subject,
-                     f"{client_text} is announced by {t0.id} to its BGP neighbors ({peers}) "
+        return Check(id=RETURN_ID, status="ok", subject=subject,
+                     message=f"{client_text} is announced by {t0.id} to its BGP neighbors "
+                             f"({peers}) "
                      f"as {', '.join(types)} routes: {dep.address}'s network routes the answers "
                      "back through them", source=dep.source, paths=(t0.path,))
     why = "; ".join(dict.fromkeys(w for _, _, ws in gaps for w in ws))
@@ -195,9 +198,10 @@ def _bgp_return(dep: DnsServerDependency, subject: str, client_text: str, t0: Ti
     fix = (redistribution_fix(t0, with_lb_vips(topo, t0, needed)) if needed else
            "advertise it on the Tier-1 (route_advertisement)")
     return Check(
-        RETURN_ID, "fail", subject,
-        f"{client_text} leaves {t0.id} untranslated and is not announced through BGP ({why}), "
-        f"so {dep.address} has no route back to it",
+        id=RETURN_ID, status="fail", subject=subject,
+        message=f"{client_text} leaves {t0.id} untranslated and is not announced through BGP "
+                f"({why}), "
+                f"so {dep.address} has no route back to it",
         remediation=fix, source=dep.source, paths=(t0.path,))
 
 
@@ -207,13 +211,14 @@ def _untranslated(dep: DnsServerDependency, server: IPNetwork, subject: str, cli
     if all(topo.routed(m) for m in missing):
         what = ", ".join(fmt_net(m) for m in missing)
         what = what if what == client_text else f"{what} (of {client_text})"
-        return Check(RETURN_ID, "ok", subject,
-                     f"{what} is declared routed upstream (dependencies.routed_upstream): "
-                     f"{dep.address} answers it directly", source=dep.source)
+        return Check(id=RETURN_ID, status="ok", subject=subject,
+                     message=f"{what} is declared routed upstream (dependencies.routed_upstream): "
+                             f"{dep.address} answers it directly", source=dep.source)
     if dep.return_route:
-        return Check(RETURN_ID, "ok", subject,
-                     f"{dep.address} sees lookups from {client_text} untranslated and routes them "
-                     f"back (return_route: true)", source=dep.source)
+        return Check(id=RETURN_ID, status="ok", subject=subject,
+                     message=f"{dep.address} sees lookups from {client_text} untranslated and "
+                             "routes them "
+                             f"back (return_route: true)", source=dep.source)
     if not topo.known_live:
         return None     # a live Tier-0 rule may translate the range: only a refresh can tell
     missing = [m for m in missing if not topo.routed(m)]
@@ -232,8 +237,8 @@ def _untranslated(dep: DnsServerDependency, server: IPNetwork, subject: str, cli
            f"network learns {client_text} from it, declare return_route: true. "
            if t0.has_bgp_peer else "")
     return Check(
-        RETURN_ID, "warn" if t0.has_bgp_peer else "fail", subject,
-        f"DNS server {dep.address} needs a route to {client_text} via {via}",
+        id=RETURN_ID, status="warn" if t0.has_bgp_peer else "fail", subject=subject,
+        message=f"DNS server {dep.address} needs a route to {client_text} via {via}",
         remediation=(
             f"{bgp}{client_text} leaves {t0.id} untranslated ({missing_text} not covered by any "
             f"Tier-0 SNAT/REFLEXIVE rule), so {dep.address} sees it as the source. Either add "

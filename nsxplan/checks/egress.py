@@ -96,27 +96,31 @@ def _nat_check(topo: Topology, planner: ReflexiveAddressPool, t0: Tier0View, t1:
     covering = t0.nat_covering(net)
     if covering is not None:
         to = ", ".join(fmt_net(n) for n in covering.maps(net) or ()) or "?"
-        return Check(NAT_ID, "ok", subject,
-                     f"Tier-1 {t1.id} SNAT rule {rule.id}{origin} translates {src} to {addr}; "
-                     f"Tier-0 {t0.id} translates it to {to} ({covering.action} rule "
-                     f"{covering.id})", source=covering.config_source or _source(t0))
+        return Check(id=NAT_ID, status="ok", subject=subject,
+                     message=f"Tier-1 {t1.id} SNAT rule {rule.id}{origin} translates {src} to "
+                             f"{addr}; "
+                             f"Tier-0 {t0.id} translates it to {to} ({covering.action} rule "
+                             f"{covering.id})", source=covering.config_source or _source(t0))
     uplink = next((s for s in t0.uplink_subnets() if covers((s,), net)), None)
     if uplink is not None and "TIER1_NAT" in t1.route_advertisement:
         # an address of the uplink subnet needs no second translation: the Tier-0 answers ARP
         # for the NAT addresses its Tier-1s advertise
-        return Check(NAT_ID, "ok", subject,
-                     f"Tier-1 {t1.id} SNAT rule {rule.id}{origin} translates {src} to {addr}, "
-                     f"inside {t0.id}'s uplink subnet {uplink} and advertised (TIER1_NAT)",
+        return Check(id=NAT_ID, status="ok", subject=subject,
+                     message=f"Tier-1 {t1.id} SNAT rule {rule.id}{origin} translates {src} to "
+                             f"{addr}, "
+                             f"inside {t0.id}'s uplink subnet {uplink} and advertised (TIER1_NAT)",
                      source=_source(t0))
     if topo.routed(net):
-        return Check(NAT_ID, "ok", subject,
-                     f"Tier-1 {t1.id} SNAT rule {rule.id}{origin} translates {src} to {addr}, "
-                     f"declared routed upstream (dependencies.routed_upstream)",
+        return Check(id=NAT_ID, status="ok", subject=subject,
+                     message=f"Tier-1 {t1.id} SNAT rule {rule.id}{origin} translates {src} to "
+                             f"{addr}, "
+                             f"declared routed upstream (dependencies.routed_upstream)",
                      source=_source(t0))
     fix = reflexive_rule_yaml(net, planner.translated_for(t0, net))
     return Check(
-        NAT_ID, "fail", subject,
-        f"Tier-1 {t1.id} SNAT rule {rule.id}{origin} translates {src} to {addr}, but Tier-0 "
+        id=NAT_ID, status="fail", subject=subject,
+        message=f"Tier-1 {t1.id} SNAT rule {rule.id}{origin} translates {src} to {addr}, but "
+                "Tier-0 "
         f"{t0.id} ({_why_no_bgp(t0)}) has no SNAT/REFLEXIVE rule whose source covers {addr} "
         f"and {addr} is not in dependencies.routed_upstream: the upstream network has no route "
         f"back to {addr}, so traffic from {t1.id} (e.g. image pulls) gets no replies",
@@ -136,13 +140,13 @@ def _default_route(t0: Tier0View) -> Check:
     subject = f"Tier-0 {t0.id}"
     for r in t0.routes:
         if r.network is not None and r.network.prefixlen == 0:
-            return Check(DEFAULT_ROUTE_ID, "ok", subject,
-                         f"{t0.id} has default route {r.id} ({r.network_text} via "
-                         f"{', '.join(r.next_hops) or '?'})", source=_source(t0))
+            return Check(id=DEFAULT_ROUTE_ID, status="ok", subject=subject,
+                         message=f"{t0.id} has default route {r.id} ({r.network_text} via "
+                                 f"{', '.join(r.next_hops) or '?'})", source=_source(t0))
     return Check(
-        DEFAULT_ROUTE_ID, "warn", subject,
-        f"{t0.id} ({_why_no_bgp(t0)}) has no default route (0.0.0.0/0): only connected "
-        f"subnets and explicit static routes are reachable",
+        id=DEFAULT_ROUTE_ID, status="warn", subject=subject,
+        message=f"{t0.id} ({_why_no_bgp(t0)}) has no default route (0.0.0.0/0): only connected "
+                f"subnets and explicit static routes are reachable",
         remediation=(f"add under tier0s[{t0.id}].static_routes:\n"
                      f"  {default_route_yaml(t0)}"),
         source=_source(t0))

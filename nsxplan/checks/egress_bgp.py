@@ -44,9 +44,10 @@ def bgp_egress_checks(topo: Topology, t0: Tier0View, egress: list[Egress]) -> li
                                         "SNAT egress addresses of its Tier-1s", peers,
                                         missing))
     elif egress and not pending:
-        out.append(Check(REDISTRIBUTION_ID, "ok", f"Tier-0 {t0.id}",
-                         f"the egress addresses of {t0.id}'s Tier-1s ({_addresses(egress)}) are "
-                         "translated on the Tier-0 or routed upstream", source=_source(t0),
+        out.append(Check(id=REDISTRIBUTION_ID, status="ok", subject=f"Tier-0 {t0.id}",
+                         message=f"the egress addresses of {t0.id}'s Tier-1s "
+                                 f"({_addresses(egress)}) are "
+                                 "translated on the Tier-0 or routed upstream", source=_source(t0),
                          paths=(t0.path,)))
     for t1 in dict.fromkeys(t1 for t1, _, _ in unadvertised):
         out.append(_advertisement_check(t0, t1, [e for e in unadvertised if e[0] is t1]))
@@ -60,14 +61,14 @@ def redistribution_check(t0: Tier0View, route_type: str, addresses: str, what: s
     subject = f"Tier-0 {t0.id}"
     rules = [name for name, types in t0.redistribution if route_type in types]
     if rules:
-        return Check(REDISTRIBUTION_ID, "ok", subject,
-                     f"{t0.id} peers BGP with {peers} and redistributes {route_type} (rule "
+        return Check(id=REDISTRIBUTION_ID, status="ok", subject=subject,
+                     message=f"{t0.id} peers BGP with {peers} and redistributes {route_type} (rule "
                      f"{', '.join(rules)}): the {what} ({addresses}) are advertised, no Tier-0 "
                      "NAT is needed", source=_source(t0), paths=(t0.path,))
     have = "; ".join(f"{n} [{', '.join(sorted(t))}]" for n, t in t0.redistribution) or "none"
     return Check(
-        REDISTRIBUTION_ID, "fail", subject,
-        f"{t0.id} peers BGP with {peers} but does not redistribute {route_type} (its "
+        id=REDISTRIBUTION_ID, status="fail", subject=subject,
+        message=f"{t0.id} peers BGP with {peers} but does not redistribute {route_type} (its "
         f"redistribution rules: {have}): the {what} ({addresses}) are never announced to the "
         "upstream router, so replies to them have no route back",
         remediation=redistribution_fix(t0, {route_type, *(missing or ())}), source=_source(t0),
@@ -107,9 +108,10 @@ def _advertisement_check(t0: Tier0View, t1: Tier1View, egress: list[Egress]) -> 
                "namespace): enable NAT advertisement there, or translate the address on "
                f"{t0.id}")
     return Check(
-        ADVERTISEMENT_ID, "fail", f"Tier-1 {t1.id}",
-        f"Tier-1 {t1.id} SNATs to {addresses} but does not advertise TIER1_NAT to {t0.id}, so "
-        f"{t0.id} has no route to announce through BGP and replies to {addresses} get lost",
+        id=ADVERTISEMENT_ID, status="fail", subject=f"Tier-1 {t1.id}",
+        message=f"Tier-1 {t1.id} SNATs to {addresses} but does not advertise TIER1_NAT to {t0.id}, "
+                "so "
+                f"{t0.id} has no route to announce through BGP and replies to {addresses} get lost",
         remediation=fix, source=t1.config.source if t1.config else None,
         paths=(t1.path, t0.path))
 
@@ -134,8 +136,8 @@ def _lb_vip_check(topo: Topology, t0: Tier0View, peers: str, missing: set[str]) 
     names = ", ".join(with_vips[:5]) + (f" and {len(with_vips) - 5} more"
                                         if len(with_vips) > 5 else "")
     return [Check(
-        LB_VIP_ID, "warn", f"Tier-0 {t0.id}",
-        f"Tier-1s {names} advertise load balancer VIPs (TIER1_LB_VIP) but {t0.id} does not "
+        id=LB_VIP_ID, status="warn", subject=f"Tier-0 {t0.id}",
+        message=f"Tier-1s {names} advertise load balancer VIPs (TIER1_LB_VIP) but {t0.id} does not "
         f"redistribute TIER1_LB_VIP to {peers}: those VIPs (the Supervisor API, LoadBalancer "
         "services) are unreachable from outside NSX",
         remediation=redistribution_fix(t0, {"TIER1_LB_VIP", *missing}), source=_source(t0),

@@ -49,13 +49,14 @@ def _subject(t1: Tier1) -> str:
 
 def _edge(t1: Tier1, fwd: DnsForwarder, view: Tier1View, topo: Topology) -> Check | None:
     if view.edge_cluster:
-        return Check(EDGE_ID, "ok", _subject(t1),
-                     f"{t1.id} has edge cluster {view.edge_cluster}", source=fwd.source)
+        return Check(id=EDGE_ID, status="ok", subject=_subject(t1),
+                     message=f"{t1.id} has edge cluster {view.edge_cluster}", source=fwd.source)
     if not topo.known_live:
         return None     # the live locale-services may carry one
-    return Check(EDGE_ID, "fail", _subject(t1),
-                 f"{t1.id} has no edge cluster: a DNS forwarder runs on the gateway's service "
-                 f"router and never realizes without one",
+    return Check(id=EDGE_ID, status="fail", subject=_subject(t1),
+                 message=f"{t1.id} has no edge cluster: a DNS forwarder runs on the gateway's "
+                         "service "
+                         f"router and never realizes without one",
                  remediation=f"set tier1s[{t1.id}].edge_cluster to an edge cluster policy path",
                  source=fwd.source)
 
@@ -67,22 +68,22 @@ def _listener(t1: Tier1, fwd: DnsForwarder, view: Tier1View, topo: Topology) -> 
         return None     # validate reports it
     for subnet in view.segment_subnets:
         if covers((subnet,), ip):
-            return Check(LISTENER_ID, "ok", _subject(t1),
-                         f"listener {fwd.listener_ip} is inside segment subnet {subnet} "
-                         f"connected to {t1.id}", source=fwd.source)
+            return Check(id=LISTENER_ID, status="ok", subject=_subject(t1),
+                         message=f"listener {fwd.listener_ip} is inside segment subnet {subnet} "
+                                 f"connected to {t1.id}", source=fwd.source)
     if ADVERTISE in view.route_advertisement:
-        return Check(LISTENER_ID, "ok", _subject(t1),
-                     f"listener {fwd.listener_ip} is advertised by {t1.id} ({ADVERTISE})",
+        return Check(id=LISTENER_ID, status="ok", subject=_subject(t1),
+                     message=f"listener {fwd.listener_ip} is advertised by {t1.id} ({ADVERTISE})",
                      source=fwd.source)
     if not topo.known_live:
         return None     # segments are live-only facts
     subnets = ", ".join(str(s) for s in view.segment_subnets) or (
         "none" if topo.segments_read else "no segments in the live state read")
     return Check(
-        LISTENER_ID, "warn", _subject(t1),
-        f"listener {fwd.listener_ip} is not inside any segment subnet connected to {t1.id} "
-        f"({subnets}) and {t1.id} does not advertise {ADVERTISE}: clients beyond {t1.id} "
-        f"have no route to it",
+        id=LISTENER_ID, status="warn", subject=_subject(t1),
+        message=f"listener {fwd.listener_ip} is not inside any segment subnet connected to {t1.id} "
+                f"({subnets}) and {t1.id} does not advertise {ADVERTISE}: clients beyond {t1.id} "
+                f"have no route to it",
         remediation=(f"add {ADVERTISE} to tier1s[{t1.id}].route_advertisement, or pick a "
                      f"listener_ip the network already routes to {t1.id}"),
         source=fwd.source)
@@ -108,16 +109,17 @@ def _overlaps(t1: Tier1, fwd: DnsForwarder) -> list[Check]:
                     same = _norm(da) == _norm(db)
                     what = f"both forward {da}" if same else f"overlap: {da} and {db}"
                     problems.append(Check(
-                        OVERLAP_ID, "fail", _subject(t1),
-                        f"conditional zones {za.id} and {zb.id} {what}: which upstream "
-                        f"answers is ambiguous",
+                        id=OVERLAP_ID, status="fail", subject=_subject(t1),
+                        message=f"conditional zones {za.id} and {zb.id} {what}: which upstream "
+                                f"answers is ambiguous",
                         remediation=(f"keep each domain in one zone of {t1.id}'s forwarder "
                                      f"(remove {db} from {zb.id} or {da} from {za.id})"),
                         source=zb.source or fwd.source))
     if problems or not zones:
         return problems
-    return [Check(OVERLAP_ID, "ok", _subject(t1),
-                  f"conditional zones {', '.join(z.id for z in zones)} have distinct domains",
+    return [Check(id=OVERLAP_ID, status="ok", subject=_subject(t1),
+                  message=f"conditional zones {', '.join(z.id for z in zones)} have distinct "
+                          "domains",
                   source=fwd.source)]
 
 
@@ -130,9 +132,10 @@ def _upstreams(config: Config) -> list[Check]:
     for z in dict.fromkeys(zones):
         if len(z.upstream_servers) > MAX_UPSTREAM:
             out.append(Check(
-                UPSTREAM_ID, "fail", f"DNS zone {z.id}",
-                f"zone {z.id} lists {len(z.upstream_servers)} upstream servers; NSX accepts at "
-                f"most {MAX_UPSTREAM}",
+                id=UPSTREAM_ID, status="fail", subject=f"DNS zone {z.id}",
+                message=f"zone {z.id} lists {len(z.upstream_servers)} upstream servers; NSX "
+                        "accepts at "
+                        f"most {MAX_UPSTREAM}",
                 remediation=f"keep at most {MAX_UPSTREAM} of "
                             f"{', '.join(z.upstream_servers)} in dns_zones[{z.id}]",
                 source=z.source))

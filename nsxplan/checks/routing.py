@@ -51,9 +51,10 @@ def _next_hops(t0: Tier0View) -> list[Check]:
     if not subnets:
         hops = ", ".join(dict.fromkeys(h for r in routes for h in r.next_hops))
         return [Check(
-            NEXT_HOPS_ID, "fail", subject,
-            f"{t0.id} has static routes ({', '.join(r.id for r in routes)}) but no interface: "
-            f"their next hops ({hops}) are unreachable, so none of them forwards anything",
+            id=NEXT_HOPS_ID, status="fail", subject=subject,
+            message=f"{t0.id} has static routes ({', '.join(r.id for r in routes)}) but no "
+                    "interface: "
+                    f"their next hops ({hops}) are unreachable, so none of them forwards anything",
             remediation=(f"add the uplink under tier0s[{t0.id}].interfaces, e.g.\n"
                          f"  - {{id: uplink-1, segment: <VLAN segment>, edge_node: 0, "
                          f"subnets: [<address>/<prefix> in the next hop's subnet]}}"),
@@ -81,8 +82,8 @@ def _peering_nat(t0: Tier0View) -> list[Check]:
         ip = hit[0]
         origin = "" if rule.from_config else " (read live)"
         out.append(Check(
-            PEERING_NAT_ID, "fail", f"NAT rule {rule.id} of Tier-0 {t0.id}",
-            f"{rule.action} rule {rule.id}{origin} translates to {_to(rule.translated, ip)}"
+            id=PEERING_NAT_ID, status="fail", subject=f"NAT rule {rule.id} of Tier-0 {t0.id}",
+            message=f"{rule.action} rule {rule.id}{origin} translates to {_to(rule.translated, ip)}"
             f"{peering[ip]}: a stateless rule onto it rewrites the BGP session's packets too, "
             "so the peering drops and every route learnt through it",
             remediation=("translate to a free address of the uplink subnet that no session "

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from nsxplan.nsx.guard import is_principal_identity, owner_of, protection
 from nsxplan.nsx.objects import OWNER_SCOPE
@@ -26,11 +26,14 @@ def creator(obj: Mapping[str, Any]) -> str | None:
     return str(user) if user else None
 
 
+OwnershipState = Literal["owned", "unowned", "foreign", "protected"]
+
+
 @dataclass(frozen=True)
 class Ownership:
     """How a live object relates to this configuration's owner."""
 
-    state: str            # "owned" | "unowned" | "foreign" | "protected"
+    state: OwnershipState
     owner: str | None     # the owner tag value, if any
     reason: str | None    # protection reason, for protected objects
 

@@ -31,7 +31,7 @@ from nsxplan.plan.desired_routing import infra_objects, locale_fields, tier0_obj
 ZONES_PATH = "/infra/dns-forwarder-zones"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Desired:
     address: str
     kind: str                           # NSX resource_type
@@ -75,9 +75,12 @@ def _maker(gateway: str | None, gw_adopt: bool | None) -> Any:
              obj: Any, references: tuple[str, ...], parent_address: str | None, *,
              obj_id: str | None = None, password_env: str | None = None) -> Desired:
         ident = obj_id or obj.id
-        return Desired(address, kind, path, parent_path, _with_ids(kind, ident, body), obj.tags,
-                       obj.source, references, bool(obj.adopt or gw_adopt), parent_address,
-                       {"display_name": ident}, gateway, protect=bool(obj.protect),
+        return Desired(address=address, kind=kind, path=path, parent_path=parent_path,
+                       body=_with_ids(kind, ident, body), tags=obj.tags,
+                       source=obj.source, references=references, adopt=bool(obj.adopt or gw_adopt),
+                       parent_address=parent_address,
+                       create_extra={"display_name": ident},
+                       gateway=gateway, protect=bool(obj.protect),
                        password_env=password_env)
     return make
 
@@ -123,9 +126,12 @@ def _gateway(gw: Tier0 | Tier1, plural: str, kind: str, fields: dict[str, Any]) 
         refs = (gw.tier0_path,)
     if not gw.existing:
         # `existing: true`: owned elsewhere, never changed; only its children are managed.
-        out.append(Desired(address, kind, gw.path, "/infra", _with_ids(kind, gw.id, fields),
-                           gw.tags, gw.source, refs, gw.adopt, None,
-                           {"display_name": gw.id}, gw.path, gw.protect))
+        out.append(Desired(address=address, kind=kind, path=gw.path, parent_path="/infra",
+                           body=_with_ids(kind, gw.id, fields),
+                           tags=gw.tags, source=gw.source, references=refs, adopt=gw.adopt,
+                           parent_address=None,
+                           create_extra={"display_name": gw.id}, gateway=gw.path,
+                           protect=gw.protect))
     parent_addr = None if gw.existing else address
     ls_fields = locale_fields(gw) if isinstance(gw, Tier0) else {}
     ls_address = None
@@ -137,10 +143,12 @@ def _gateway(gw: Tier0 | Tier1, plural: str, kind: str, fields: dict[str, Any]) 
         # On an `existing` Tier-0, managing redistribution takes over its locale-services:
         # `adopt` on the gateway (or its `bgp`) says so.
         ls_adopt = gw.adopt or (isinstance(gw, Tier0) and gw.bgp is not None and gw.bgp.adopt)
-        out.append(Desired(ls_address, "LocaleServices", ls_path,
-                           gw.path, _with_ids("LocaleServices", "default", ls_fields),
-                           (), gw.source, (), ls_adopt, parent_addr,
-                           {"display_name": "default"}, gw.path))
+        out.append(Desired(address=ls_address, kind="LocaleServices", path=ls_path,
+                           parent_path=gw.path,
+                           body=_with_ids("LocaleServices", "default", ls_fields),
+                           tags=(), source=gw.source, references=(), adopt=ls_adopt,
+                           parent_address=parent_addr,
+                           create_extra={"display_name": "default"}, gateway=gw.path))
     if isinstance(gw, Tier0):
         out.extend(tier0_objects(gw, _maker(gw.path, gw.adopt), ls_address or parent_addr))
     for r in gw.static_routes:
@@ -174,10 +182,12 @@ def _route(gw: Tier0 | Tier1, gw_addr: str, parent_addr: str | None,
             hop["admin_distance"] = h.admin_distance
         hops.append(hop)
     body["next_hops"] = hops
-    return Desired(f"{gw_addr}.static_routes.{r.id}", "StaticRoutes",
-                   f"{gw.path}/static-routes/{r.id}", gw.path,
-                   _with_ids("StaticRoutes", r.id, body), r.tags, r.source, (), r.adopt,
-                   parent_addr, {"display_name": r.id}, gw.path, r.protect)
+    return Desired(address=f"{gw_addr}.static_routes.{r.id}", kind="StaticRoutes",
+                   path=f"{gw.path}/static-routes/{r.id}", parent_path=gw.path,
+                   body=_with_ids("StaticRoutes", r.id, body), tags=r.tags, source=r.source,
+                   references=(), adopt=r.adopt,
+                   parent_address=parent_addr, create_extra={"display_name": r.id}, gateway=gw.path,
+                   protect=r.protect)
 
 
 def _nat(gw: Tier0 | Tier1, gw_addr: str, parent_addr: str | None, n: NatRule) -> Desired:
@@ -197,10 +207,12 @@ def _nat(gw: Tier0 | Tier1, gw_addr: str, parent_addr: str | None, n: NatRule) -
     refs: tuple[str, ...] = (n.service,) if n.service else ()
     refs += _service_router(gw)
     section = f"{gw.path}/nat/USER"
-    return Desired(f"{gw_addr}.nat_rules.{n.id}", "PolicyNatRule",
-                   f"{section}/nat-rules/{n.id}", section,
-                   _with_ids("PolicyNatRule", n.id, body), n.tags, n.source, refs, n.adopt,
-                   parent_addr, {"display_name": n.id}, gw.path, n.protect)
+    return Desired(address=f"{gw_addr}.nat_rules.{n.id}", kind="PolicyNatRule",
+                   path=f"{section}/nat-rules/{n.id}", parent_path=section,
+                   body=_with_ids("PolicyNatRule", n.id, body), tags=n.tags, source=n.source,
+                   references=refs, adopt=n.adopt,
+                   parent_address=parent_addr, create_extra={"display_name": n.id}, gateway=gw.path,
+                   protect=n.protect)
 
 
 def _forwarder(gw: Tier1, gw_addr: str, parent_addr: str | None, f: DnsForwarder) -> Desired:
@@ -213,10 +225,13 @@ def _forwarder(gw: Tier1, gw_addr: str, parent_addr: str | None, f: DnsForwarder
     body["log_level"] = f.log_level or defaults["log_level"]
     refs = (zone_path(f.default_zone.id),) + tuple(zone_path(z.id) for z in f.conditional_zones)
     refs += _service_router(gw)
-    return Desired(f"{gw_addr}.dns_forwarder", "PolicyDnsForwarder", f"{gw.path}/dns-forwarder",
-                   gw.path, _with_ids("PolicyDnsForwarder", "dns-forwarder", body), f.tags,
-                   f.source, refs, f.adopt, parent_addr, {"display_name": "dns-forwarder"},
-                   gw.path, f.protect)
+    return Desired(address=f"{gw_addr}.dns_forwarder", kind="PolicyDnsForwarder",
+                   path=f"{gw.path}/dns-forwarder",
+                   parent_path=gw.path, body=_with_ids("PolicyDnsForwarder", "dns-forwarder", body),
+                   tags=f.tags,
+                   source=f.source, references=refs, adopt=f.adopt, parent_address=parent_addr,
+                   create_extra={"display_name": "dns-forwarder"},
+                   gateway=gw.path, protect=f.protect)
 
 
 def _zone(z: DnsZone) -> Desired:
@@ -224,6 +239,9 @@ def _zone(z: DnsZone) -> Desired:
     body["upstream_servers"] = list(z.upstream_servers)
     body["dns_domain_names"] = list(z.domains) or None     # None: a default zone
     _set(body, "source_ip", z.source_ip)
-    return Desired(f"dns_zones.{z.id}", "PolicyDnsForwarderZone", zone_path(z.id), "/infra",
-                   _with_ids("PolicyDnsForwarderZone", z.id, body), z.tags, z.source, (),
-                   z.adopt, None, {"display_name": z.id}, None, z.protect)
+    return Desired(address=f"dns_zones.{z.id}", kind="PolicyDnsForwarderZone", path=zone_path(z.id),
+                   parent_path="/infra",
+                   body=_with_ids("PolicyDnsForwarderZone", z.id, body), tags=z.tags,
+                   source=z.source, references=(),
+                   adopt=z.adopt, parent_address=None, create_extra={"display_name": z.id},
+                   gateway=None, protect=z.protect)

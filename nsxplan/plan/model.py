@@ -8,19 +8,40 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final, Literal
 
 from nsxplan.errors import Source
 
 FORMAT_VERSION = 2           # what this nsxplan writes (plan/planfile.py)
 READABLE_VERSIONS = (1, 2)   # what it reads: version 1 had every no-op in full
 
-CREATE = "create"
-UPDATE = "update"
-DELETE = "delete"
-REPLACE = "replace"
-NOOP = "no-op"
-ACTIONS = (CREATE, UPDATE, DELETE, REPLACE, NOOP)
+Op = Literal["create", "update", "delete", "replace", "no-op"]
+"""What a plan does to one object (the `action` key of the plan JSON)."""
+
+CREATE: Final = "create"
+UPDATE: Final = "update"
+DELETE: Final = "delete"
+REPLACE: Final = "replace"
+NOOP: Final = "no-op"
+ACTIONS: tuple[Op, ...] = (CREATE, UPDATE, DELETE, REPLACE, NOOP)
+
+# The one table of how an operation is shown: the text and Markdown renderers, the picture and
+# apply's progress lines all read it.
+SYMBOL: Final[Mapping[Op, str]] = {CREATE: "+", UPDATE: "~", DELETE: "-", REPLACE: "-/+",
+                                   NOOP: " "}
+VERB: Final[Mapping[Op, str]] = {CREATE: "create", UPDATE: "update", DELETE: "delete",
+                                 REPLACE: "replace", NOOP: "no-op"}
+
+CheckStatus = Literal["ok", "warn", "fail"]
+Baseline = Literal["new", "left", "already", "fixed"]
+
+
+def as_op(value: object) -> Op:
+    """An operation read from outside (a plan file, a journal); ValueError when it is none."""
+    for op in ACTIONS:
+        if value == op:
+            return op
+    raise ValueError(f"unknown plan action {value!r}; expected one of {', '.join(ACTIONS)}")
 
 
 @dataclass(frozen=True)
@@ -30,7 +51,7 @@ class FieldDiff:
     after: Any
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Action:
     """One planned change to one NSX object.
 
@@ -45,7 +66,7 @@ class Action:
     address: str               # e.g. "tier0s.vcf-t0.nat_rules.supervisor-egress"
     kind: str                  # NSX resource_type, e.g. "PolicyNatRule"
     path: str                  # NSX policy path
-    action: str                # one of ACTIONS
+    action: Op
     before: Mapping[str, Any] | None = None
     after: Mapping[str, Any] | None = None
     diff: tuple[FieldDiff, ...] = ()
@@ -71,21 +92,21 @@ class Unmanaged:
     modified_time: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Check:
     id: str                    # e.g. "dns.return-route", "egress.tier0-nat"
-    status: str                # ok | warn | fail
+    status: CheckStatus
     subject: str               # e.g. "DNS server 10.27.51.10"
     message: str
     remediation: str | None = None
     source: Source | None = None
     paths: tuple[str, ...] = ()        # objects (or path prefixes) the check looked at
-    was: str | None = None             # status on the live state before the plan (None: n/a)
-    baseline: str | None = None        # new | left | already | fixed (checks/baseline.py)
+    was: CheckStatus | None = None     # status on the live state before the plan (None: n/a)
+    baseline: Baseline | None = None   # checks/baseline.py
     waiver: str | None = None          # why a `waivers:` entry accepts it, and until when
 
     @property
-    def blocks_at(self) -> str | None:
+    def blocks_at(self) -> CheckStatus | None:
         """The status that counts toward --fail-on-checks: a failure that was already there and
         that this plan does not touch, or a waived one, counts as nothing."""
         if self.waiver or self.baseline == "already":

@@ -39,6 +39,7 @@ from nsxplan.plan.model import (
     FieldDiff,
     Plan,
     Unmanaged,
+    as_op,
 )
 from nsxplan.redact import scrub_target
 from nsxplan.schemas import load_schema
@@ -263,7 +264,7 @@ def _action_from_dict(a: Mapping[str, Any]) -> Action:
         address=a["address"],
         kind=a["kind"],
         path=a["path"],
-        action=a["action"],
+        action=as_op(a["action"]),
         before=a.get("before"),
         after=a.get("after"),
         diff=tuple(FieldDiff(field=x["field"], before=x.get("before"), after=x.get("after"))

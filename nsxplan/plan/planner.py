@@ -181,8 +181,10 @@ def _plan_one(d: Desired, live: LiveState, owner: str, adopt_all: bool,
         d = dataclasses.replace(d, tags=(*d.tags, Tag(PASSWORD_SCOPE, value)))
     if obj is None:
         after = create_body(d, owner)
-        return Action(d.address, d.kind, d.path, CREATE, None, after,
-                      _create_diff(after), None, d.source, (), "not in NSX"), None
+        return Action(address=d.address, kind=d.kind, path=d.path, action=CREATE, before=None,
+                      after=after,
+                      diff=_create_diff(after), revision=None, source=d.source, depends_on=(),
+                      reason="not in NSX"), None
     o = classify(obj, owner)
     if o.state == "protected":
         return None, Problem(
@@ -231,8 +233,9 @@ def _update(d: Desired, obj: Mapping[str, Any], m: Managed, adopting: bool) -> A
         # values differ are compared canonically one by one. After an apply most objects come
         # back as sent (or with a server default, such as a next hop's admin_distance), and a
         # 10,000-object no-change plan should not pay for canonicalizing each of them twice.
-        return Action(d.address, d.kind, d.path, NOOP, before, after, (), revision, d.source,
-                      (), "in sync", False)
+        return Action(address=d.address, kind=d.kind, path=d.path, action=NOOP, before=before,
+                      after=after, diff=(), revision=revision, source=d.source,
+                      depends_on=(), reason="in sync", adopt=False)
     live_view = _managed_view(obj, m.body, m.scopes)
     want_view = _managed_view(after, m.body, m.scopes)
     forcing = sorted(f for f in k.replace_fields
@@ -241,11 +244,14 @@ def _update(d: Desired, obj: Mapping[str, Any], m: Managed, adopting: bool) -> A
     if forcing:
         # Re-created from scratch: unset fields are simply left out.
         after = {k: v for k, v in {**d.create_extra, **after}.items() if v is not None}
-        return Action(d.address, d.kind, d.path, REPLACE, before, after, diff, revision,
-                      d.source, (), f"{', '.join(forcing)} cannot change in place", adopting)
+        return Action(address=d.address, kind=d.kind, path=d.path, action=REPLACE, before=before,
+                      after=after, diff=diff, revision=revision,
+                      source=d.source, depends_on=(),
+                      reason=f"{', '.join(forcing)} cannot change in place", adopt=adopting)
     if not diff:
-        return Action(d.address, d.kind, d.path, NOOP, before, after, (), revision, d.source,
-                      (), "in sync", False)
+        return Action(address=d.address, kind=d.kind, path=d.path, action=NOOP, before=before,
+                      after=after, diff=(), revision=revision, source=d.source,
+                      depends_on=(), reason="in sync", adopt=False)
     if adopting:
         others = [f.field for f in diff if f.field != "tags"]
         reason = "adopt: add the owner tag" + (f" and change {', '.join(others)}"
@@ -256,8 +262,9 @@ def _update(d: Desired, obj: Mapping[str, Any], m: Managed, adopting: bool) -> A
         reason = f"record what nsxplan manages on it (tag {RECORD_SCOPE})"
     else:
         reason = "differs from the configuration"
-    return Action(d.address, d.kind, d.path, UPDATE, before, after, diff, revision, d.source,
-                  (), reason, adopting)
+    return Action(address=d.address, kind=d.kind, path=d.path, action=UPDATE, before=before,
+                  after=after, diff=diff, revision=revision, source=d.source,
+                  depends_on=(), reason=reason, adopt=adopting)
 
 
 def _only_record(diff: FieldDiff) -> bool:
@@ -346,9 +353,11 @@ def _deletes(live: LiveState, owner: str, keep: set[str],
             continue
         rev = obj.get("_revision")
         actions.append(_with_modified(Action(
-            address_for_path(path), k.resource_type, path, DELETE, WithoutServerFields(obj),
-            None, (), rev if isinstance(rev, int) else None, None, (),
-            f"owned by {owner}, not in the configuration"), obj))
+            address=address_for_path(path), kind=k.resource_type, path=path, action=DELETE,
+            before=WithoutServerFields(obj),
+            after=None, diff=(), revision=rev if isinstance(rev, int) else None, source=None,
+            depends_on=(),
+            reason=f"owned by {owner}, not in the configuration"), obj))
     return actions, problems
 
 

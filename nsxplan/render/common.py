@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from nsxplan.plan.model import CREATE, DELETE, NOOP, REPLACE, UPDATE, Action, Check, Plan
+from nsxplan.plan.model import CREATE, DELETE, Action, Check, Plan
 
 # Fields that say nothing new in a create/delete listing: the kind and id are on the header line.
 _HEADER_FIELDS = frozenset({"resource_type", "id"})
@@ -110,7 +110,6 @@ def grouped(actions: Iterable[Action]) -> list[tuple[str, list[Action]]]:
                   key=lambda kv: (_GROUP_RANK.get(kv[0].split(".")[0], 9), kv[0]))
 
 
-SYMBOLS = {CREATE: "+", UPDATE: "~", DELETE: "-", REPLACE: "-/+", NOOP: " "}
 CHECK_SYMBOLS = {"ok": "✓", "warn": "!", "fail": "✗"}
 
 

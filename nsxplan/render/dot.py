@@ -14,12 +14,11 @@ import shutil
 import subprocess
 
 from nsxplan.errors import UsageError
-from nsxplan.plan.model import CREATE, DELETE, NOOP, REPLACE, UPDATE, Plan
+from nsxplan.plan.model import ACTIONS, CREATE, DELETE, NOOP, REPLACE, SYMBOL, UPDATE, Plan
 from nsxplan.render.topology import Edge, Node, Picture, build_picture
 
 ACTION_COLOR = {CREATE: "darkgreen", UPDATE: "darkgoldenrod", DELETE: "red3",
                 REPLACE: "magenta3", NOOP: "black"}
-SYMBOL = {CREATE: "+ ", UPDATE: "~ ", DELETE: "- ", REPLACE: "-/+ ", NOOP: ""}
 OWNERSHIP = {
     "managed": ('style="rounded,filled", fillcolor="white", penwidth=2', "managed"),
     "existing": ('style="rounded,filled", fillcolor="#dbe7f6"', "existing"),
@@ -71,7 +70,7 @@ def _node_attrs(node: Node) -> str:
     attrs = [style]
     if node.action is not None:
         attrs.append(f'color="{ACTION_COLOR[node.action]}"')
-    rows = [f"<B>{_esc(SYMBOL.get(node.action or '', '') + node.title)}</B>"]
+    rows = [f"<B>{_esc(_prefix(node.action) + node.title)}</B>"]
     sub = word if node.action in (None, NOOP) else f"{word} · {node.action}"
     if node.kind not in ("DnsServer", "EgressRange", "Folded"):
         rows.append(f'<FONT POINT-SIZE="9" COLOR="grey30">{_esc(sub)}</FONT>')
@@ -89,13 +88,19 @@ def _edge(edge: Edge) -> str:
     return f"  {_quote(edge.src)} -> {_quote(edge.dst)}" + (f" [{style}];" if style else ";")
 
 
+def _prefix(op: str | None) -> str:
+    """The plan's symbol before a node's title (nothing for an object the plan leaves alone)."""
+    found = next((a for a in ACTIONS if a == op and a != NOOP), None)
+    return "" if found is None else SYMBOL[found] + " "
+
+
 def _legend(notes: list[str]) -> str:
     cells = []
     for key in ("managed", "existing", "ncp", "unmanaged"):
         fill = {"managed": "white", "existing": "#dbe7f6", "ncp": "#fde8c8",
                 "unmanaged": "white"}[key]
         cells.append(f'<TD BGCOLOR="{fill}">{_esc(OWNERSHIP[key][1])}</TD>')
-    actions = "".join(f'<TD><FONT COLOR="{ACTION_COLOR[a]}">{_esc(SYMBOL[a] + a)}</FONT></TD>'
+    actions = "".join(f'<TD><FONT COLOR="{ACTION_COLOR[a]}">{_esc(_prefix(a) + a)}</FONT></TD>'
                       for a in (CREATE, UPDATE, DELETE, REPLACE))
     rows = [f"<TR>{''.join(cells)}</TR>", f"<TR>{actions}</TR>"]
     rows += [f'<TR><TD COLSPAN="4"><FONT COLOR="red3">{_esc(n)}</FONT></TD></TR>' for n in notes]

@@ -13,11 +13,22 @@ import re
 from collections.abc import Callable, Sequence
 
 from nsxplan.plan.guards import exceeded
-from nsxplan.plan.model import CREATE, DELETE, REPLACE, UPDATE, Action, Check, Plan, Unmanaged
+from nsxplan.plan.model import (
+    CREATE,
+    DELETE,
+    NOOP,
+    REPLACE,
+    SYMBOL,
+    VERB,
+    Action,
+    Check,
+    Op,
+    Plan,
+    Unmanaged,
+)
 from nsxplan.redact import scrub_target
 from nsxplan.render.common import (
     CHECK_SYMBOLS,
-    SYMBOLS,
     check_label,
     check_note,
     fmt_value,
@@ -36,7 +47,6 @@ _MAX_PROSE = 2_000        # messages and remediations: long on purpose (they quo
 _MAX_ROWS = 60            # field rows per action
 _BANNER_ADDRESSES = 15
 
-_VERBS = {CREATE: "create", UPDATE: "update", DELETE: "delete", REPLACE: "replace"}
 _CHECK_ICON = {"ok": "✅", "warn": "⚠️", "fail": "❌"}
 _BACKTICK_RUN = re.compile(r"`+")
 
@@ -131,10 +141,11 @@ def _changes_section(plan: Plan, budget: int) -> str:
 
 
 def _action_counts(actions: Sequence[Action]) -> str:
-    counts: dict[str, int] = {}
+    counts: dict[Op, int] = {}
     for a in actions:
         counts[a.action] = counts.get(a.action, 0) + 1
-    return ", ".join(f"{counts[k]} to {v}" for k, v in _VERBS.items() if k in counts)
+    return ", ".join(f"{counts[k]} to {v}" for k, v in VERB.items()
+                     if k != NOOP and k in counts)
 
 
 def _group_opener(key: str, actions: Sequence[Action]) -> str:
@@ -146,8 +157,8 @@ def _group_opener(key: str, actions: Sequence[Action]) -> str:
 
 
 def _action_block(action: Action) -> str:
-    verb = _VERBS.get(action.action, action.action)
-    head = (f"**{_code(SYMBOLS.get(action.action, '?'))} {verb} {_code(action.address)}** "
+    verb = VERB[action.action]
+    head = (f"**{_code(SYMBOL[action.action])} {verb} {_code(action.address)}** "
             f"({_text(action.kind)}) {_code(action.path)}")
     if action.adopt:
         head += " — adopt: adds the owner tag"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from nsxplan.durable import write_atomic
 from nsxplan.errors import MetricsError
-from nsxplan.plan.model import ACTIONS, NOOP, Plan
+from nsxplan.plan.model import ACTIONS, NOOP, Op, Plan
 
 _CHECK_STATUSES = ("ok", "warn", "fail")
 
@@ -22,7 +22,7 @@ def drift_metrics(plan: Plan, *, now: datetime | float) -> str:
     owner = _label(plan.owner)
     # No-ops are not changes: `sum(nsxplan_drift_changes) > 0` must mean drift, so they get
     # their own series.
-    counts = {a: 0 for a in ACTIONS if a != NOOP}
+    counts: dict[Op, int] = {a: 0 for a in ACTIONS if a != NOOP}
     for action in plan.changes:
         counts[action.action] = counts.get(action.action, 0) + 1
     checks = {s: 0 for s in _CHECK_STATUSES}

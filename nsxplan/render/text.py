@@ -7,11 +7,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from nsxplan.plan.model import CREATE, DELETE, REPLACE, UPDATE, Action, Check, Plan, Unmanaged
+from nsxplan.plan.model import (
+    CREATE,
+    DELETE,
+    REPLACE,
+    SYMBOL,
+    UPDATE,
+    Action,
+    Check,
+    Plan,
+    Unmanaged,
+)
 from nsxplan.redact import scrub_target
 from nsxplan.render.common import (
     CHECK_SYMBOLS,
-    SYMBOLS,
     check_note,
     fmt_value,
     listed_fields,
@@ -85,7 +94,7 @@ def _hang(text: str, indent: str) -> str:
 
 
 def _action_lines(action: Action, paint: _Paint) -> list[str]:
-    symbol = SYMBOLS.get(action.action, "?")
+    symbol = SYMBOL[action.action]
     where = printable(f"{action.address} ({action.kind}) {action.path}".replace("\n", " "))
     head = f"{paint(action.action, symbol.rjust(3))} {where}"
     if action.adopt:

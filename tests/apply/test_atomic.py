@@ -97,9 +97,11 @@ def test_hierarchical_body_nests_through_references() -> None:
 
     path = "/infra/tier-1s/t1/nat/USER/nat-rules/r1"
     assert chain(path) == [("Tier1", "t1"), ("PolicyNat", "USER"), ("PolicyNatRule", "r1")]
-    action = Action("tier1s.t1.nat_rules.r1", "PolicyNatRule", path, "create",
+    action = Action(address="tier1s.t1.nat_rules.r1", kind="PolicyNatRule", path=path,
+                    action="create",
                     after={"resource_type": "PolicyNatRule", "id": "r1", "action": "SNAT"})
-    body = hierarchical_body([Step(1, action, "create", "PATCH", dict(action.after or {}))])
+    body = hierarchical_body([Step(seq=1, action=action, op="create", method="PATCH",
+                                   body=dict(action.after or {}))])
     t1 = body["children"][0]
     assert t1 == {"resource_type": "ChildResourceReference", "id": "t1", "target_type": "Tier1",
                   "children": [{"resource_type": "ChildResourceReference", "id": "USER",

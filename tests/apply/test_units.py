@@ -44,7 +44,8 @@ def test_steps_follow_plan_order_and_replace_is_delete_then_create() -> None:
 
 
 def test_noop_actions_are_skipped_and_dependencies_on_them_dropped() -> None:
-    noop = Action("tier0s.vcf-t0", "Tier0", T0, NOOP, before=LIVE_T0, revision=3)
+    noop = Action(address="tier0s.vcf-t0", kind="Tier0", path=T0,
+                  action=NOOP, before=LIVE_T0, revision=3)
     steps = build_steps(make([noop, route("r1", "10.1.0.0/16", depends=["tier0s.vcf-t0"])]))
     assert [(s.seq, s.address, s.depends) for s in steps] == [
         (1, "tier0s.vcf-t0.static_routes.r1", ())]

@@ -162,3 +162,18 @@ def test_is_plan_file_tells_plans_from_configurations(tmp_path):
     assert not is_plan_file(yaml_config)
     assert not is_plan_file(tmp_path)
     assert not is_plan_file(tmp_path / "missing.json")
+
+
+def test_an_unknown_action_is_a_plan_error_not_a_string_passed_on():
+    data = json.loads(render_json(sample_plan(), full=True))
+    data["changes"][0]["action"] = "upsert"
+    with pytest.raises(PlanError) as err:
+        plan_from_dict(data)
+    assert "unknown plan action 'upsert'; expected one of create, update, delete, replace, " \
+           "no-op" in str(err.value)
+
+
+def test_every_operation_has_one_symbol_and_one_verb():
+    from nsxplan.plan.model import ACTIONS, SYMBOL, VERB
+    assert set(SYMBOL) == set(VERB) == set(ACTIONS)
+    assert [SYMBOL[a] for a in ACTIONS] == ["+", "~", "-", "-/+", " "]

@@ -65,7 +65,8 @@ def test_json_text_round_trip_is_exact_and_clean(plan):
 
 def summarized(plan: Plan) -> Plan:
     return dataclasses.replace(plan, actions=tuple(
-        Action(a.address, a.kind, a.path, NOOP, revision=a.revision, reason="in sync")
+        Action(address=a.address, kind=a.kind, path=a.path,
+               action=NOOP, revision=a.revision, reason="in sync")
         if a.action == NOOP else a for a in plan.actions))
 
 
@@ -81,5 +82,6 @@ def test_summarized_no_ops_keep_what_the_stale_check_needs(plan):
 def test_source_with_colons_in_the_file_name():
     src = Source("C:\\configs\\a:b.yaml", 14, 5)
     plan = Plan(target="sim", owner="o", config_digest="d", created_at="2026-01-01T00:00:00Z",
-                nsxplan_version="0", actions=(Action("a", "K", "/p", "create", source=src),))
+                nsxplan_version="0", actions=(Action(address="a", kind="K", path="/p",
+                                                     action="create", source=src),))
     assert plan_from_dict(plan_to_dict(plan)).actions[0].source == src

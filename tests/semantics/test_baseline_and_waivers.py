@@ -91,7 +91,7 @@ def test_judge_left_when_the_plan_changes_a_judged_object_or_the_finding() -> No
     from nsxplan.checks.baseline import judge
     from nsxplan.plan.model import Check
 
-    before = Check("x.y", "fail", "s", "broken", paths=("/infra/a",))
+    before = Check(id="x.y", status="fail", subject="s", message="broken", paths=("/infra/a",))
     assert judge([before], [before], ["/infra/b"])[0].baseline == "already"
     assert judge([before], [before], ["/infra/a"])[0].baseline == "left"
     worse = dataclasses.replace(before, message="broken differently")
@@ -192,8 +192,12 @@ def test_judge_pairs_checks_sharing_a_subject_in_order() -> None:
     from nsxplan.checks.baseline import judge
     from nsxplan.plan.model import Check
 
-    before = [Check("dns.return-route", "fail", "DNS server 10.0.0.53", "range A broken"),
-              Check("dns.return-route", "ok", "DNS server 10.0.0.53", "range B fine")]
-    after = [Check("dns.return-route", "fail", "DNS server 10.0.0.53", "range A broken"),
-             Check("dns.return-route", "fail", "DNS server 10.0.0.53", "range B broken")]
+    before = [Check(id="dns.return-route", status="fail", subject="DNS server 10.0.0.53",
+                    message="range A broken"),
+              Check(id="dns.return-route", status="ok", subject="DNS server 10.0.0.53",
+                    message="range B fine")]
+    after = [Check(id="dns.return-route", status="fail", subject="DNS server 10.0.0.53",
+                   message="range A broken"),
+             Check(id="dns.return-route", status="fail", subject="DNS server 10.0.0.53",
+                   message="range B broken")]
     assert [c.baseline for c in judge(after, before, [])] == ["already", "new"]
