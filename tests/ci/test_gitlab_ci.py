@@ -95,3 +95,24 @@ def test_scheduled_drift_issue(forge: Forge) -> None:
     (issue,) = forge.state()["issues"]
     assert issue["state"] == "closed"
     assert "nsxplan_" in (ws / "drift.prom").read_text()
+
+
+def test_push_without_a_merged_request_applies_nothing(forge: Forge) -> None:
+    ws = forge.root / "main"
+    ws.mkdir()
+    job = run_gitlab_job(forge, ws, "nsxplan:apply", variables(forge, CI_COMMIT_SHA="direct"))
+    assert job.code == 1
+    assert "nothing reviewed, nothing applied" in job.log
+    assert not (forge.root / "nsx-state.json").exists()
+
+
+def test_invalid_configuration_becomes_the_note(forge: Forge) -> None:
+    broken = forge.root / "broken"
+    broken.mkdir()
+    (broken / "nsxplan.yaml").write_text("version: 1\nowner: BAD OWNER\n")
+    ws = forge.workspace("mr", broken)
+    assert run_gitlab_job(forge, ws, "nsxplan:validate", variables(forge)).code == 1
+    job = run_gitlab_job(forge, ws, "nsxplan:plan", variables(forge))   # needs: [] runs it
+    assert job.code == 1
+    (note,) = forge.state()["comments"]
+    assert "## nsxplan plan failed" in note["body"] and "nsx/nsxplan.yaml:2:" in note["body"]
