@@ -57,6 +57,25 @@ def utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def _lock_exclusively(fd: int, path: Path) -> None:
+    """One writer per journal, for as long as it is open: `nsxplan rollback JOURNAL` run from
+    another terminal while the apply is still writing (it looked stuck) would undo objects under
+    the apply's feet, and two applies given the same --journal would interleave. The lock goes
+    with the process (kill -9 included), so a crashed apply never blocks its own rollback."""
+    try:
+        import fcntl
+    except ImportError:      # not POSIX: no locking
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise JournalError(Problem(
+            f"journal {path} is in use by another nsxplan apply or rollback",
+            hint="wait for it to finish (its last lines say how it ended), then run the "
+                 "command again; nothing was changed")) from None
+
+
 class Journal(Reporter):
     """A reporter that appends records to the journal file, durably."""
 
@@ -73,6 +92,7 @@ class Journal(Reporter):
             raise ApplyError(f"cannot write journal {self.path}: {exc.strerror or exc}",
                              hint="pass --journal FILE in a writable directory; "
                                   "nothing was changed") from None
+        _lock_exclusively(fd, self.path)
         self._file = os.fdopen(fd, "a", encoding="utf-8")
         self._lock = threading.Lock()
         if created:

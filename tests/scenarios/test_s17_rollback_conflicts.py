@@ -192,3 +192,30 @@ def test_forged_saved_plan_writes_are_refused_before_anything_is_written(
     assert ("/infra/tier-1s/t1-unused) is not tagged nsxplan/owner=faults and the update does "
             "not adopt it; refusing to update it") in text, text
     assert export(sim, tmp_path / "after.json") == before, "something was written"
+
+
+def test_rollback_refuses_a_journal_an_apply_is_still_writing(
+        v1_state: Path, sims: Callable[..., Sim], tmp_path: Path) -> None:
+    """`nsxplan rollback JOURNAL` from another terminal while the apply still runs (it looked
+    stuck) would undo objects under its feet: refused, nothing written; the apply completes."""
+    state = tmp_path / "state.json"
+    shutil.copy(v1_state, state)
+    sim = sims("--state", str(state), "--latency-ms", "150")
+    journal = tmp_path / "journal.jsonl"
+    apply = subprocess.Popen(
+        [*NSXPLAN, "apply", str(write_config(tmp_path / "v2", V2)), "--manager", sim.url,
+         "--auto-approve", "--parallelism", "1", "--journal", str(journal)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=cli_env(sim, None))
+    assert apply.stdout is not None
+    seen: list[str] = []
+    refused = None
+    for line in apply.stdout:
+        seen.append(line)
+        if refused is None and " ok (" in line:
+            refused = nsxplan("rollback", journal, sim=sim)
+    assert apply.wait(timeout=120) == 0, "".join(seen)
+    apply.stdout.close()
+    assert refused is not None, "".join(seen)
+    assert refused.code == 1, refused.out + refused.err
+    assert f"journal {journal} is in use by another nsxplan apply or rollback" in refused.err
+    assert "Rolling back" not in refused.err
