@@ -40,12 +40,13 @@ def verify_tier0(config: Config, t0: Tier0, status: Mapping[str, Any],
         state = str(row.get("connection_state")) if row else "not reported"
         if state == "ESTABLISHED":
             via = f" from {row['source_address']}" if row and row.get("source_address") else ""
-            out.append(Check(NEIGHBOR_ID, "ok", subject,
-                             f"BGP neighbor {name} Established{via}", source=t0.source,
+            out.append(Check(id=NEIGHBOR_ID, status="ok", subject=subject,
+                             message=f"BGP neighbor {name} Established{via}", source=t0.source,
                              paths=(t0.path,)))
         else:
             out.append(Check(
-                NEIGHBOR_ID, "fail", subject, f"BGP neighbor {name} is {state}",
+                id=NEIGHBOR_ID, status="fail", subject=subject,
+                message=f"BGP neighbor {name} is {state}",
                 remediation=("check the neighbor's AS, password and address on both sides, and "
                              f"that it is on a subnet of {t0.id}'s uplinks"),
                 source=t0.source, paths=(t0.path,)))
@@ -55,11 +56,12 @@ def verify_tier0(config: Config, t0: Tier0, status: Mapping[str, Any],
         via = ", ".join(f"{e.get('next_hop') or 'connected'} "
                         f"({ROUTE_TYPES.get(str(e.get('route_type')), e.get('route_type'))})"
                         for e in defaults)
-        out.append(Check(DEFAULT_ROUTE_ID, "ok", subject, f"0.0.0.0/0 present via {via}",
+        out.append(Check(id=DEFAULT_ROUTE_ID, status="ok", subject=subject,
+                         message=f"0.0.0.0/0 present via {via}",
                          source=t0.source, paths=(t0.path,)))
     else:
-        out.append(Check(DEFAULT_ROUTE_ID, "fail", subject,
-                         f"{t0.id}'s routing table has no default route",
+        out.append(Check(id=DEFAULT_ROUTE_ID, status="fail", subject=subject,
+                         message=f"{t0.id}'s routing table has no default route",
                          remediation="a BGP neighbor that announces one, or a static route "
                                      "0.0.0.0/0 via a router on an uplink subnet",
                          source=t0.source, paths=(t0.path,)))
@@ -90,8 +92,9 @@ def _egress(config: Config, t0: Tier0, entries: Sequence[Mapping[str, Any]]) -> 
                         and addr.subnet_of(n) for n in nets)  # type: ignore[arg-type]
             text = str(addr.network_address) if addr.num_addresses == 1 else str(addr)
             out.append(Check(
-                EGRESS_ID, "ok" if found else "fail", f"egress {text} of Tier-1 {t1.id}",
-                f"{text} is in {t0.id}'s routing table" if found else
+                id=EGRESS_ID, status="ok" if found else "fail",
+                subject=f"egress {text} of Tier-1 {t1.id}",
+                message=f"{text} is in {t0.id}'s routing table" if found else
                 f"{text} is not in {t0.id}'s routing table: the Tier-1 does not advertise it",
                 remediation=None if found else "advertise TIER1_NAT on the Tier-1",
                 source=rule.source, paths=(t1.path,)))
