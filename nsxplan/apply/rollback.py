@@ -185,6 +185,12 @@ def _undo_one(group: Sequence[UndoItem], known: Sequence[Mark], client: Client,
         if outcome.state == CHANGED:
             result = UndoResult(item, operation, "conflict",
                                 outcome.conflict_text(item.path) + "; left alone")
+        elif getattr(outcome.error, "status", None) == 412:
+            # The restore carried nsxplan's own `_revision`: someone wrote in between the read
+            # and the PUT. Theirs now, like any later edit.
+            result = UndoResult(item, operation, "conflict",
+                                f"{item.path} changed while nsxplan was restoring it (NSX 412); "
+                                "left alone")
         elif outcome.state != LANDED:
             result = UndoResult(item, operation, "failed", str(outcome.error or "unknown"),
                                 deleted=operation == "delete", body=body)
