@@ -46,6 +46,17 @@ _HEADER_VALUE = re.compile(
 _SESSION_COOKIE = re.compile(r"(?i)(?P<name>JSESSIONID)(?P<sep>=)(?!REDACTED)[^;\s\"',}]+")
 
 
+# Secrets read during this run besides NSX's credentials: BGP neighbor passwords taken from the
+# variables a configuration names (nsx/passwords.py registers them as it reads them).
+_READ_SECRETS: set[str] = set()
+
+
+def remember_secret(value: str) -> None:
+    """Have crash logs and internal-error messages scrub `value` from now on."""
+    if value:
+        _READ_SECRETS.add(value)
+
+
 def known_secrets(env: Mapping[str, str] | None = None) -> list[str]:
     """The credentials this process was given (NSX_PASSWORD and its Basic token)."""
     env = os.environ if env is None else env
@@ -60,7 +71,7 @@ def known_secrets(env: Mapping[str, str] | None = None) -> list[str]:
 def scrub_all(text: str, env: Mapping[str, str] | None = None) -> str:
     """Last line of defence for text written where credentials must never be (crash logs,
     internal-error messages): known secret values, then header and cookie values."""
-    text = scrub_text(text, known_secrets(env))
+    text = scrub_text(text, [*known_secrets(env), *sorted(_READ_SECRETS)])
     text = _HEADER_VALUE.sub(lambda m: f"{m.group('name')}{m.group('sep')}{REDACTED}", text)
     return _SESSION_COOKIE.sub(lambda m: f"{m.group('name')}{m.group('sep')}{REDACTED}", text)
 

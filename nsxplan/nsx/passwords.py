@@ -20,6 +20,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from nsxplan.redact import remember_secret
+
 PASSWORD_SCOPE = "nsxplan/password"
 #: Fields NSX accepts and never returns: a read-back cannot show them.
 WRITE_ONLY_FIELDS = frozenset({"password"})
@@ -112,6 +114,14 @@ def desired_tag(env: str, secret: str, live_tag: str | None, salt: bytes | None 
     return make_digest(env, secret, salt).tag, True
 
 
+def read_secret(env: Mapping[str, str], name: str) -> str | None:
+    """The value of a password variable, registered for scrubbing from crash logs."""
+    value = env.get(name)
+    if value:
+        remember_secret(value)
+    return value
+
+
 def password_problem(secret: str | None) -> str | None:
     """Why an environment value cannot be a neighbor password (never quoting it)."""
     if secret is None:
@@ -136,7 +146,7 @@ def to_send(after_tags: object, before_tags: object, creating: bool,
         return None, None
     if not creating and password_tag(before_tags) == password_tag(after_tags):
         return None, None
-    secret = env.get(planned.env)
+    secret = read_secret(env, planned.env)
     why = password_problem(secret)
     if why is not None or secret is None:
         return None, f"password variable {planned.env} {why}; nothing was sent"

@@ -7,6 +7,7 @@ from __future__ import annotations
 from nsxplan.config.model import Config, Tier0, Tier1
 from nsxplan.errors import Problem
 from nsxplan.live.state import LiveState
+from nsxplan.plan.live_routing_rules import routing_problems
 
 _STATEFUL = frozenset({"SNAT", "DNAT"})
 
@@ -30,6 +31,7 @@ def live_problems(config: Config, live: LiveState) -> list[Problem]:
                 f"Tier-1 {t1.id!r}: tier0 {t1.tier0_path} does not exist", t1.source,
                 "use the id of a Tier-0 in this configuration or the policy path of a live one"))
         problems.extend(_nat_without_edge(t1, live))
+    problems.extend(routing_problems(config, live))
     return problems
 
 

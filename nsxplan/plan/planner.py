@@ -53,6 +53,7 @@ from nsxplan.nsx.passwords import (
     desired_tag,
     password_problem,
     password_tag,
+    read_secret,
     salt_for,
 )
 from nsxplan.perf import paused_gc
@@ -166,7 +167,7 @@ def _plan_one(d: Desired, live: LiveState, owner: str, adopt_all: bool,
     obj = live.get(d.path)
     password_changed = False
     if d.password_env is not None:
-        secret = (os.environ if env is None else env).get(d.password_env)
+        secret = read_secret(os.environ if env is None else env, d.password_env)
         why = password_problem(secret)
         if why is not None or secret is None:
             return None, Problem(

@@ -253,3 +253,40 @@ def test_ncp_ip_pools_are_never_touched_and_export_keeps_pool_subnets(tmp_path: 
     # the demo's NCP pool and its static subnet, in the H-API wrapper NSX uses
     assert '"ChildIpAddressPoolSubnet"' in snapshot
     assert '"IpAddressPoolStaticSubnet"' in snapshot and '"30.0.0.0/24"' in snapshot
+
+
+def test_a_password_read_for_a_plan_is_scrubbed_from_crash_logs(tmp_path: Path) -> None:
+    from nsxplan.redact import scrub_all
+    config = load_config(write(tmp_path, BGP))
+    with nsx() as (_, client):
+        make_plan(config, read_live(client), target="sim", env={"TOR_A_PW": "crash-me-pw"})
+    assert scrub_all("Traceback ... body={'password': 'crash-me-pw'}", env={}) == \
+        "Traceback ... body={'password': 'REDACTED'}"
+
+
+def test_live_rules_neighbor_on_live_uplinks_and_dangling_references(tmp_path: Path) -> None:
+    fixture = json.loads((Path(__file__).resolve().parents[1] / "fixtures" /
+                          "tanzu-bgp-lab.json").read_text())
+    config = load_config(write(tmp_path, """\
+version: 1
+owner: lab
+tier0s:
+  - id: t0-edge
+    existing: true
+    adopt: true
+    bgp:
+      neighbors:
+        - {id: tor-b, address: 10.1.1.1, remote_as: 65000}
+    interfaces: []
+ip_pools:
+  - id: p
+    subnets: [{id: s, ip_block: nope, size: 64}]
+"""))
+    with nsx(fixture) as (_, client), pytest.raises(PlanError) as err:
+        make_plan(config, read_live(client), target="sim")
+    messages = [p.message for p in err.value.problems]
+    assert messages == [
+        "BGP neighbor `tor-b` of Tier-0 't0-edge': 10.1.1.1 is on no subnet of its interfaces "
+        "(192.168.105.0/24, in NSX), so NSX refuses the session",
+        "IP pool subnet `s` of 'p': IP block /infra/ip-blocks/nope does not exist"]
+    assert [p.source.line for p in err.value.problems if p.source] == [9, 13]
