@@ -50,6 +50,8 @@ PROMISES: dict[str, list[str]] = {
     "nsxplan plan tutorial/ncp-tags": ['"scope": "ncp/cluster", "tag": "pandora"'],
     "nsxplan plan tutorial/adopt": ["to update", '"scope": "ncp/cluster"'],
     "nsxplan plan examples/bgp-lab --detailed-exitcode": ["tier0s.t0-edge.bgp.neighbors.tor-a"],
+    "nsxplan verify examples/bgp-lab": ["BGP neighbor 192.168.105.253 (tor-a) Established",
+                                        "172.16.2.10 is in t0-edge's routing table"],
 }
 
 
