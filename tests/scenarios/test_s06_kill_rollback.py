@@ -157,3 +157,37 @@ def test_ctrl_c_during_plan_exits_130(sims: Callable[..., Sim], tmp_path: Path) 
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, out + err
     assert "Interrupted (Ctrl-C)." in err and "Aborted" not in err and "Traceback" not in err
+
+
+def test_two_signals_back_to_back_stop_without_a_claim_and_name_the_command(
+        v1_state: Path, sims: Callable[..., Sim], tmp_path: Path) -> None:
+    """The second Ctrl-C lands while the step in flight is still finishing (or, if none was,
+    as the rollback starts): either way nothing is claimed verified, the journal and the
+    command are printed, and that command restores NSX exactly."""
+    state = tmp_path / "state.json"
+    shutil.copy(v1_state, state)
+    sim = sims("--state", str(state), "--latency-ms", "150")
+    before = export(sim, tmp_path / "before.json")
+    journal = tmp_path / "journal.jsonl"
+    proc = start_apply(sim, tmp_path, journal)
+    assert proc.stdout is not None
+    seen: list[str] = []
+    sent = False
+    try:
+        for line in proc.stdout:
+            seen.append(line)
+            if not sent and " ok (" in line:
+                proc.send_signal(signal.SIGINT)
+                time.sleep(0.05)          # handled by now: the second is a second one
+                proc.send_signal(signal.SIGINT)
+                sent = True
+    finally:
+        exit_code = proc.wait(timeout=60)
+        proc.stdout.close()
+    text = "".join(seen)
+    assert sent and exit_code == 130, text
+    assert "(verified)" not in text and "Traceback" not in text, text
+    assert f"nsxplan rollback {journal}" in text, text
+    finish = nsxplan("rollback", journal, sim=sim)
+    assert finish.code == 0, finish.out + finish.err
+    assert comparable(export(sim, tmp_path / "after.json")) == comparable(before)
