@@ -77,8 +77,10 @@ from nsxplan.plan.normalize import canonical, canonical_value, merged_tags
 from nsxplan.plan.order import order_actions
 
 _IDENTITY = ("resource_type", "id")
-# What someone adds by hand inside a gateway: a route, a NAT rule, a DNS forwarder.
-ROGUE_KINDS = frozenset({"StaticRoutes", "PolicyNatRule", "PolicyDnsForwarder"})
+# What someone adds by hand inside a gateway: a route, a NAT rule, a DNS forwarder, an
+# interface, a BGP neighbor.
+ROGUE_KINDS = frozenset({"StaticRoutes", "PolicyNatRule", "PolicyDnsForwarder",
+                         "Tier0Interface", "BgpNeighborConfig"})
 
 
 def make_plan(config: Config, live: LiveState, *, target: str, adopt_all: bool = False,
@@ -111,7 +113,7 @@ def _make_plan(config: Config, live: LiveState, *, target: str, adopt_all: bool,
         raise PlanError(problems)
     for a in deletes:
         drafts[a.address] = a
-    unmanaged = _unmanaged(config, live, wanted, {a.path for a in deletes})
+    unmanaged = _unmanaged(config, live, wanted, {a.path for a in deletes}, desired)
     actions = order_actions(drafts, desired, live)
     return Plan(
         target=target, owner=config.owner, config_digest=config.digest,
@@ -396,9 +398,24 @@ def _blocks(obj: Mapping[str, Any]) -> bool:
     return k is not None and k.managed and k.deletable
 
 
+def _rogue_kinds(config: Config, desired: list[Desired]) -> dict[str, frozenset[str]]:
+    """Per configured gateway, the kinds a hand-made object of is rogue: every ROGUE_KINDS kind
+    on a gateway nsxplan manages itself; on an `existing: true` one (VCF's, another team's),
+    only the kinds this configuration declares there (its NAT rules, say), so that the
+    routes and interfaces its owner made do not page anyone."""
+    declared: dict[str, set[str]] = {}
+    for d in desired:
+        if d.gateway is not None:
+            declared.setdefault(d.gateway, set()).add(d.kind)
+    return {gw.path: ROGUE_KINDS if not gw.existing
+            else ROGUE_KINDS & frozenset(declared.get(gw.path, ()))
+            for gw in _all_gateways(config)}
+
+
 def _unmanaged(config: Config, live: LiveState, wanted: set[str],
-               deleted: set[str]) -> tuple[Unmanaged, ...]:
+               deleted: set[str], desired: list[Desired]) -> tuple[Unmanaged, ...]:
     gateways = {gw.path for gw in _all_gateways(config)}
+    rogue_kinds = _rogue_kinds(config, desired)
     out: list[Unmanaged] = []
     for path in sorted(live.objects):
         gw_path = gateway_of(path)
@@ -420,7 +437,7 @@ def _unmanaged(config: Config, live: LiveState, wanted: set[str],
             state = "protected"
         # Rogue: made by hand where this configuration manages that kind of object, owned by
         # nobody (not NCP's, the system's or another nsxplan owner's) and not `ignore`d.
-        rogue = (state == "unowned" and k.resource_type in ROGUE_KINDS
+        rogue = (state == "unowned" and k.resource_type in rogue_kinds.get(gw_path, ())
                  and ignored_fields(config.ignore, path, address_for_path(path)) is None)
         user = obj.get("_last_modified_user") or obj.get("_create_user")
         out.append(Unmanaged(path, k.resource_type, reason, made_by, rogue=rogue,

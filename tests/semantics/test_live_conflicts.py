@@ -113,3 +113,24 @@ def test_shadow_index_finds_broad_any_and_multi_block_rules() -> None:
     assert ("nat.shadow", "mine-first") in found      # mine swallows a hand-made rule
     # Only configured rules are subjects: ui-later is named in mine-first's message.
     assert {s for _, s in found} == {"mine-8", "mine-two", "mine-first"}
+
+
+def test_rogue_objects_are_the_kinds_the_configuration_manages_there(
+        lab: Lab, tmp_path: Path) -> None:
+    """On VCF's `existing` Tier-0 this configuration manages NAT rules only: a hand-made NAT
+    rule there is rogue, VCF's own route is not. On a Tier-1 nsxplan manages itself, any
+    hand-made route or rule is."""
+    nat_only = CFG[:CFG.index("    static_routes:")] + CFG[CFG.index("    nat_rules:"):] + (
+        "tier1s:\n  - id: apps\n    tier0: /infra/tier-0s/vcf-t0\n")
+    cfg = config(tmp_path, nat_only)
+    lab.apply(cfg)
+    lab.patch(f"{T0}/static-routes/vcf-default", {
+        "network": "0.0.0.0/0", "next_hops": [{"ip_address": "10.27.51.1"}]})
+    lab.patch(f"{NAT}/ui-rule", {"action": "REFLEXIVE", "source_network": "30.0.0.99",
+                                 "translated_network": "10.27.51.199"})
+    lab.patch("/infra/tier-1s/apps/static-routes/ui-route", {
+        "network": "10.50.0.0/16", "next_hops": [{"ip_address": "100.64.0.1"}]})
+    rogue = {u.path: u.rogue for u in lab.plan(cfg).unmanaged}
+    assert rogue[f"{NAT}/ui-rule"] is True
+    assert rogue["/infra/tier-1s/apps/static-routes/ui-route"] is True
+    assert rogue[f"{T0}/static-routes/vcf-default"] is False
