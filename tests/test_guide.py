@@ -45,6 +45,8 @@ PROMISES: dict[str, list[str]] = {
     "nsxplan drift examples/static-routing-lab": ["No changes."],
     "nsxplan plan tutorial/dns-far": [
         "DNS server 192.168.10.10 needs a route to 30.0.0.0/24 via 10.27.51.145"],
+    "nsxplan apply reviewed.json": ["refusing to apply reviewed.json:",
+                                    "changed in NSX since it was planned"],
     "nsxplan plan tutorial/ncp-touch": ["which is protected (REQUIRE_OVERRIDE)",
                                         "nsxplan never changes it"],
     "nsxplan plan tutorial/ncp-tags": ['"scope": "ncp/cluster", "tag": "pandora"'],
