@@ -17,6 +17,7 @@ from nsxplan.errors import NsxplanError, Problem
 from nsxplan.live.state import LiveState
 from nsxplan.nsx.fields import nat_firewall_match
 from nsxplan.nsx.guard import Guard
+from nsxplan.nsx.kinds import locale_services_path, nat_section_path, path_of
 
 Obj = Mapping[str, Any]
 
@@ -87,12 +88,12 @@ def _add_children(live: LiveState, gw: Obj, entry: dict[str, Any], guard: Guard,
     a gateway into its entry; returns the protected children left out."""
     path = gw["path"]
     skipped: list[str] = []
-    ls = live.get(f"{path}/locale-services/default")
+    ls = live.get(locale_services_path(path))
     if with_edge and ls is not None and ls.get("edge_cluster_path"):
         entry["edge_cluster"] = str(ls["edge_cluster_path"])
     for key, parent, kind, convert in (
             ("static_routes", path, "StaticRoutes", _route),
-            ("nat_rules", f"{path}/nat/USER", "PolicyNatRule", _nat)):
+            ("nat_rules", nat_section_path(path), "PolicyNatRule", _nat)):
         kept = []
         for child in live.children(parent, kind):
             (skipped.append(child["path"]) if _refused(guard, child)
@@ -103,8 +104,7 @@ def _add_children(live: LiveState, gw: Obj, entry: dict[str, Any], guard: Guard,
 
 
 def _gateway(live: LiveState, kind: str, gw_id: str, guard: Guard) -> Obj:
-    coll = "tier-0s" if kind == "Tier0" else "tier-1s"
-    obj = live.get(f"/infra/{coll}/{gw_id}")
+    obj = live.get(path_of(kind, gw_id))
     if obj is None:
         raise NsxplanError(Problem(f"{kind} {gw_id!r} does not exist on this manager",
                                    hint=f"list them with: nsxplan export | grep -A3 '\"{kind}\"'"))
@@ -160,7 +160,7 @@ def import_yaml(live: LiveState, *, owner: str, tier0s: Sequence[str] = (),
         else:
             entry["existing"] = True
         skipped += _add_children(live, obj, entry, guard, manage_gateways)
-        fwd = live.get(f"{obj['path']}/dns-forwarder")
+        fwd = live.get(path_of("PolicyDnsForwarder", parent=obj["path"]))
         if fwd is not None and not _refused(guard, fwd):
             entry["dns_forwarder"] = _forwarder(fwd, zone_ids)
         if manage_gateways:
@@ -209,7 +209,7 @@ def _forwarder(obj: Obj, zone_ids: list[str]) -> dict[str, Any]:
 
 
 def _zone(live: LiveState, zone_id: str, guard: Guard) -> dict[str, Any]:
-    obj = live.get(f"/infra/dns-forwarder-zones/{zone_id}")
+    obj = live.get(path_of("PolicyDnsForwarderZone", zone_id))
     if obj is None:
         raise NsxplanError(Problem(f"DNS forwarder zone {zone_id!r} does not exist on this manager",
                                    hint="check the id (nsxplan export shows every zone)"))

@@ -32,6 +32,7 @@ from nsxplan.config.model import Config, NatRule, StaticRoute, Tier0, Tier1
 from nsxplan.errors import Source
 from nsxplan.live.state import LiveState
 from nsxplan.nsx.addresses import IPAddress, IPNetwork, as_network, as_networks, covers
+from nsxplan.nsx.kinds import nat_rule_path, path_of
 from nsxplan.nsx.objects import OWNER_SCOPE, modified_by
 
 # --- the merged view ---------------------------------------------------------------------------
@@ -322,7 +323,7 @@ def _live_nat(idx: _LiveIndex, gw_path: str, owner: str, declared: set[str],
 
 def _config_nat(rules: Iterable[NatRule], gw_path: str) -> list[NatView]:
     return [NatView(
-        id=r.id, gateway_path=gw_path, path=f"{gw_path}/nat/USER/nat-rules/{r.id}",
+        id=r.id, gateway_path=gw_path, path=nat_rule_path(gw_path, r.id),
         action=r.action, source=as_networks(r.source_network),
         destination=as_networks(r.destination_network),
         translated_text=r.translated_network,
@@ -345,7 +346,7 @@ def _routes(idx: _LiveIndex, gw_path: str, cfg: Sequence[StaticRoute],
     sources = {r.id: r.source for r in cfg}
     out = [] if baseline else [
         RouteView(r.id, as_network(r.network), r.network, tuple(h.ip for h in r.next_hops),
-                  True, f"{gw_path}/static-routes/{r.id}", r.source) for r in cfg]
+                  True, path_of("StaticRoutes", r.id, gw_path), r.source) for r in cfg]
     for obj in idx.under(gw_path, "static-routes", "StaticRoutes"):
         ours = _owned_by(obj, owner)
         if not baseline and (obj.get("id") in sources or ours) or not _enabled(obj):

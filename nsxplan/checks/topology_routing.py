@@ -15,6 +15,7 @@ from typing import Any
 
 from nsxplan.config.model import Tier0
 from nsxplan.nsx.addresses import IPAddress, IPNetwork
+from nsxplan.nsx.kinds import path_of
 from nsxplan.nsx.objects import OWNER_SCOPE
 
 Obj = Mapping[str, Any]
@@ -71,7 +72,7 @@ def _addresses(subnets: Iterable[Any]) -> tuple[tuple[IPAddress, IPNetwork], ...
 def _interfaces(cfg: Tier0 | None, live: list[Obj], owner: str | None) -> tuple[InterfaceView, ...]:
     declared = {i.id: i for i in cfg.interfaces} if cfg else {}
     ls = cfg.locale_services_path if cfg else ""
-    out = [InterfaceView(i.id, f"{ls}/interfaces/{i.id}", i.effective_type,
+    out = [InterfaceView(i.id, path_of("Tier0Interface", i.id, ls), i.effective_type,
                          _addresses({"ip_addresses": [s.ip], "prefix_len": s.prefix_len}
                                     for s in i.subnets))
            for i in declared.values()]

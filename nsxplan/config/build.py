@@ -34,8 +34,9 @@ from nsxplan.config.model import (
 )
 from nsxplan.errors import Source
 from nsxplan.nsx.addresses import is_any
+from nsxplan.nsx.kinds import collection_path
 
-TIER0_PATH_PREFIX = "/infra/tier-0s/"
+TIER0_PATH_PREFIX = collection_path("Tier0") + "/"
 
 
 def build_static_route(doc: MDict) -> StaticRoute:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from nsxplan.config.tag import Tag as Tag  # re-exported: the model's tag
 from nsxplan.errors import Source
+from nsxplan.nsx.kinds import locale_services_path, path_of
 
 if TYPE_CHECKING:   # only annotations: routing.py is imported by build_routing.py
     from nsxplan.config.routing import (
@@ -134,12 +135,12 @@ class Tier0:
 
     @property
     def path(self) -> str:
-        return f"/infra/tier-0s/{self.id}"
+        return path_of("Tier0", self.id)
 
     @property
     def locale_services_path(self) -> str:
         """Interfaces, BGP, redistribution and HA VIPs live in the `default` locale-services."""
-        return f"{self.path}/locale-services/default"
+        return locale_services_path(self.path)
 
     @property
     def effective_ha_mode(self) -> str:
@@ -167,7 +168,7 @@ class Tier1:
 
     @property
     def path(self) -> str:
-        return f"/infra/tier-1s/{self.id}"
+        return path_of("Tier1", self.id)
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 
 from nsxplan.config.tag import Tag
 from nsxplan.errors import Source
+from nsxplan.nsx.kinds import collection_path, path_of
 
-SEGMENTS_PATH = "/infra/segments"
-IP_BLOCKS_PATH = "/infra/ip-blocks"
-IP_POOLS_PATH = "/infra/ip-pools"
+SEGMENTS_PATH = collection_path("Segment")
+IP_BLOCKS_PATH = collection_path("IpAddressBlock")
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ class Segment:
 
     @property
     def path(self) -> str:
-        return f"{SEGMENTS_PATH}/{self.id}"
+        return path_of("Segment", self.id)
 
 
 @dataclass(frozen=True)
@@ -132,7 +132,7 @@ class IpBlock:
 
     @property
     def path(self) -> str:
-        return f"{IP_BLOCKS_PATH}/{self.id}"
+        return path_of("IpAddressBlock", self.id)
 
 
 @dataclass(frozen=True)
@@ -169,4 +169,4 @@ class IpPool:
 
     @property
     def path(self) -> str:
-        return f"{IP_POOLS_PATH}/{self.id}"
+        return path_of("IpAddressPool", self.id)

@@ -31,10 +31,11 @@ from nsxplan.nsx.addresses import (
     parse_blocks,
 )
 from nsxplan.nsx.fields import RECORD_MAX, RECORDED, encode_record
+from nsxplan.nsx.kinds import collection_path, path_of
 from nsxplan.nsx.objects import OWNER_SCOPE
 
 RESERVED_TAG_PREFIX = OWNER_SCOPE.split("/")[0] + "/"   # "nsxplan/": every scope of ours
-TIER0_PATH = re.compile(r"/infra/tier-0s/[A-Za-z0-9][A-Za-z0-9_.-]{0,254}")
+TIER0_PATH = re.compile(re.escape(collection_path("Tier0")) + r"/[A-Za-z0-9][A-Za-z0-9_.-]{0,254}")
 # An `existing: true` gateway is owned elsewhere: only these keys (its children) may be set.
 EXISTING_ALLOWED = ("id", "existing", "static_routes", "nat_rules", "dns_forwarder")
 # Children of an existing Tier-0's locale-services, and `adopt` meaning "take over the children
@@ -236,7 +237,7 @@ def tier0_reference(tier1: MDict, tier0s: dict[str, MDict]) -> list[Problem]:
     known = ", ".join(sorted(tier0s)) or "none"
     return [Problem(f"Tier-0 `{reference}` is not defined in this configuration", where,
                     hint=f"declare it under tier0s (with `existing: true` if it is managed "
-                         f"elsewhere) or write its path /infra/tier-0s/{reference}; "
+                         f"elsewhere) or write its path {path_of('Tier0', reference)}; "
                          f"Tier-0s defined: {known}")]
 
 

@@ -83,16 +83,45 @@ def kind(resource_type: str) -> Kind:
     return KINDS[resource_type]
 
 
+# --- policy paths: every path nsxplan builds comes from the table above ------------------------
+
+INFRA = "/infra"
+DEFAULT_ID = "default"      # the one locale-services nsxplan writes on a gateway
+USER_SECTION = "USER"       # the NAT section of user rules (NSX creates it with the gateway)
+
+
+def collection_path(resource_type: str, parent: str = INFRA) -> str:
+    """`/infra/segments`: where objects of a kind sit under `parent` (top level by default)."""
+    return f"{parent.rstrip('/')}/{KINDS[resource_type].collection}"
+
+
+def path_of(resource_type: str, obj_id: str = "", parent: str = INFRA) -> str:
+    """The policy path of one object: `path_of("Tier1", "t1")` is `/infra/tier-1s/t1`;
+    `path_of("StaticRoutes", "r", gw)` is `{gw}/static-routes/r`; a singleton (the DNS
+    forwarder, BGP) takes no id: `path_of("PolicyDnsForwarder", parent=gw)`."""
+    base = collection_path(resource_type, parent)
+    return base if KINDS[resource_type].singleton else f"{base}/{obj_id}"
+
+
+def locale_services_path(gateway_path: str) -> str:
+    return path_of("LocaleServices", DEFAULT_ID, gateway_path)
+
+
+def nat_section_path(gateway_path: str) -> str:
+    return path_of("PolicyNat", USER_SECTION, gateway_path)
+
+
+def nat_rule_path(gateway_path: str, rule_id: str) -> str:
+    return path_of("PolicyNatRule", rule_id, nat_section_path(gateway_path))
+
+
 def child_path(parent_path: str, resource_type: str, obj_id: str) -> str:
     """Policy path of an object from its parent's path (used when NSX omits `path`)."""
-    k = KINDS.get(resource_type)
-    if k is None:
+    if resource_type not in KINDS:
         # Unknown kinds still need a unique, stable path; NSX's convention is a plural
         # collection segment, which we cannot guess, so the type name stands in.
         return f"{parent_path.rstrip('/')}/{resource_type}/{obj_id}"
-    if k.singleton:
-        return f"{parent_path.rstrip('/')}/{k.collection}"
-    return f"{parent_path.rstrip('/')}/{k.collection}/{obj_id}"
+    return path_of(resource_type, obj_id, parent_path)
 
 
 def reference_paths(obj: Mapping[str, Any]) -> tuple[str, ...]:

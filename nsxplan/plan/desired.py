@@ -26,9 +26,8 @@ from nsxplan.config.model import (
 )
 from nsxplan.errors import Source
 from nsxplan.nsx.fields import DEFAULTS, RECORDED, nat_firewall_match
+from nsxplan.nsx.kinds import locale_services_path, nat_section_path, path_of
 from nsxplan.plan.desired_routing import infra_objects, locale_fields, tier0_objects
-
-ZONES_PATH = "/infra/dns-forwarder-zones"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -86,7 +85,7 @@ def _maker(gateway: str | None, gw_adopt: bool | None) -> Any:
 
 
 def zone_path(zone_id: str) -> str:
-    return f"{ZONES_PATH}/{zone_id}"
+    return path_of("PolicyDnsForwarderZone", zone_id)
 
 
 def _common(obj: Any) -> dict[str, Any]:
@@ -136,7 +135,7 @@ def _gateway(gw: Tier0 | Tier1, plural: str, kind: str, fields: dict[str, Any]) 
     ls_fields = locale_fields(gw) if isinstance(gw, Tier0) else {}
     ls_address = None
     if gw.edge_cluster is not None or ls_fields:
-        ls_path = f"{gw.path}/locale-services/default"
+        ls_path = locale_services_path(gw.path)
         if gw.edge_cluster is not None:
             ls_fields = {"edge_cluster_path": gw.edge_cluster, **ls_fields}
         ls_address = f"{address}.locale_services.default"
@@ -163,7 +162,7 @@ def _gateway(gw: Tier0 | Tier1, plural: str, kind: str, fields: dict[str, Any]) 
 def _service_router(gw: Tier0 | Tier1) -> tuple[str, ...]:
     """NAT and the DNS forwarder run on the gateway's service router, which exists once its
     locale-services has an edge cluster: write that first when this configuration sets it."""
-    return (f"{gw.path}/locale-services/default",) if gw.edge_cluster is not None else ()
+    return (locale_services_path(gw.path),) if gw.edge_cluster is not None else ()
 
 
 def _with_ids(kind: str, obj_id: str, fields: dict[str, Any]) -> dict[str, Any]:
@@ -183,7 +182,7 @@ def _route(gw: Tier0 | Tier1, gw_addr: str, parent_addr: str | None,
         hops.append(hop)
     body["next_hops"] = hops
     return Desired(address=f"{gw_addr}.static_routes.{r.id}", kind="StaticRoutes",
-                   path=f"{gw.path}/static-routes/{r.id}", parent_path=gw.path,
+                   path=path_of("StaticRoutes", r.id, gw.path), parent_path=gw.path,
                    body=_with_ids("StaticRoutes", r.id, body), tags=r.tags, source=r.source,
                    references=(), adopt=r.adopt,
                    parent_address=parent_addr, create_extra={"display_name": r.id}, gateway=gw.path,
@@ -206,9 +205,9 @@ def _nat(gw: Tier0 | Tier1, gw_addr: str, parent_addr: str | None, n: NatRule) -
     body["logging"] = defaults["logging"] if n.logging is None else n.logging
     refs: tuple[str, ...] = (n.service,) if n.service else ()
     refs += _service_router(gw)
-    section = f"{gw.path}/nat/USER"
+    section = nat_section_path(gw.path)
     return Desired(address=f"{gw_addr}.nat_rules.{n.id}", kind="PolicyNatRule",
-                   path=f"{section}/nat-rules/{n.id}", parent_path=section,
+                   path=path_of("PolicyNatRule", n.id, section), parent_path=section,
                    body=_with_ids("PolicyNatRule", n.id, body), tags=n.tags, source=n.source,
                    references=refs, adopt=n.adopt,
                    parent_address=parent_addr, create_extra={"display_name": n.id}, gateway=gw.path,
@@ -226,7 +225,7 @@ def _forwarder(gw: Tier1, gw_addr: str, parent_addr: str | None, f: DnsForwarder
     refs = (zone_path(f.default_zone.id),) + tuple(zone_path(z.id) for z in f.conditional_zones)
     refs += _service_router(gw)
     return Desired(address=f"{gw_addr}.dns_forwarder", kind="PolicyDnsForwarder",
-                   path=f"{gw.path}/dns-forwarder",
+                   path=path_of("PolicyDnsForwarder", parent=gw.path),
                    parent_path=gw.path, body=_with_ids("PolicyDnsForwarder", "dns-forwarder", body),
                    tags=f.tags,
                    source=f.source, references=refs, adopt=f.adopt, parent_address=parent_addr,

@@ -22,6 +22,7 @@ from nsxplan.config.routing import (
     IpPoolSubnet,
     Tier0Interface,
 )
+from nsxplan.nsx.kinds import path_of
 
 MakeDesired = Callable[..., Any]
 
@@ -69,7 +70,7 @@ def locale_fields(t0: Tier0) -> dict[str, Any]:
 
 
 def interface_path(t0: Tier0, interface_id: str) -> str:
-    return f"{t0.locale_services_path}/interfaces/{interface_id}"
+    return path_of("Tier0Interface", interface_id, t0.locale_services_path)
 
 
 def tier0_objects(t0: Tier0, make: MakeDesired, ls_address: str | None) -> list[Any]:
@@ -92,14 +93,15 @@ def tier0_objects(t0: Tier0, make: MakeDesired, ls_address: str | None) -> list[
     _set(body, "multipath_relax", bgp.multipath_relax)
     if bgp.graceful_restart is not None:
         body["graceful_restart_config"] = {"mode": bgp.graceful_restart}
-    bgp_path = f"{ls}/bgp"
+    bgp_path = path_of("BgpRoutingConfig", parent=ls)
     out.append(make(f"{base}.bgp", "BgpRoutingConfig", bgp_path, ls, body, bgp, (),
                     ls_address, obj_id="bgp"))
     uplinks = tuple(interface_path(t0, i.id) for i in t0.interfaces)
     for nb in bgp.neighbors:
         out.append(make(f"{base}.bgp.neighbors.{nb.id}", "BgpNeighborConfig",
-                        f"{bgp_path}/neighbors/{nb.id}", bgp_path, _neighbor_body(nb), nb,
-                        uplinks, f"{base}.bgp", password_env=nb.password_env))
+                        path_of("BgpNeighborConfig", nb.id, bgp_path), bgp_path,
+                        _neighbor_body(nb), nb, uplinks, f"{base}.bgp",
+                        password_env=nb.password_env))
     return out
 
 
@@ -164,7 +166,7 @@ def _pool_subnet(pool: IpPool, s: IpPoolSubnet, make: MakeDesired) -> Any:
         _set(body, "gateway_ip", s.gateway)
         _set(body, "dns_nameservers", s.dns_nameservers)
         refs = ()
-    return make(f"ip_pools.{pool.id}.subnets.{s.id}", kind, f"{pool.path}/ip-subnets/{s.id}",
+    return make(f"ip_pools.{pool.id}.subnets.{s.id}", kind, path_of(kind, s.id, pool.path),
                 pool.path, body, s, refs, f"ip_pools.{pool.id}")
 
 

@@ -12,7 +12,7 @@ import heapq
 from graphlib import TopologicalSorter
 
 from nsxplan.live.state import LiveState
-from nsxplan.nsx.kinds import gateway_of, reference_paths
+from nsxplan.nsx.kinds import gateway_of, locale_services_path, reference_paths
 from nsxplan.plan.desired import Desired
 from nsxplan.plan.model import DELETE, NOOP, Action, evolve
 
@@ -47,7 +47,7 @@ def _with_dependencies(drafts: dict[str, Action], desired: list[Desired],
     for a in drafts.values():
         if a.action == DELETE and a.kind in ("PolicyNatRule", "PolicyDnsForwarder"):
             gw = gateway_of(a.path)
-            ls = by_path.get(f"{gw}/locale-services/default")
+            ls = by_path.get(locale_services_path(gw)) if gw is not None else None
             if ls is not None and ls.action == DELETE:
                 child_deletes.setdefault(ls.path, set()).add(a.address)
     out: dict[str, tuple[Action, tuple[str, ...]]] = {}
