@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from nsxplan.brownfield.import_routing import add_routing
 from nsxplan.errors import NsxplanError, Problem
 from nsxplan.live.state import LiveState
 from nsxplan.nsx.fields import nat_firewall_match
@@ -129,6 +130,7 @@ def import_yaml(live: LiveState, *, owner: str, tier0s: Sequence[str] = (),
     skipped: list[str] = []
     zone_ids = list(dict.fromkeys(zones))
     out_t0 = []
+    passwords: list[str] = []
     for gw_id in dict.fromkeys(tier0s):
         obj = _gateway(live, "Tier0", gw_id, guard)
         entry: dict[str, Any] = {"id": gw_id}
@@ -140,6 +142,10 @@ def import_yaml(live: LiveState, *, owner: str, tier0s: Sequence[str] = (),
         else:
             entry["existing"] = True
         skipped += _add_children(live, obj, entry, guard, manage_gateways)
+        left, neighbors = add_routing(live, obj, entry,
+                                      lambda o: _refused(guard, o) is not None)
+        skipped += left
+        passwords += [f"{gw_id}/{n}" for n in neighbors]
         if manage_gateways:
             entry["adopt"] = True
         out_t0.append(entry)
@@ -180,6 +186,9 @@ def import_yaml(live: LiveState, *, owner: str, tier0s: Sequence[str] = (),
                       "owns them (import --manage-gateway takes them over too).")
     header += [f"# Not imported (protected: created by a principal identity or the system): {p}"
                for p in skipped]
+    if passwords:
+        header.append("# BGP neighbor passwords cannot be read from NSX: if a session has one, "
+                      "add `password_env: VAR` to it: " + ", ".join(passwords))
     body = str(yaml.safe_dump(doc, sort_keys=False, default_flow_style=False, width=100))
     return "\n".join(header) + "\n" + body
 

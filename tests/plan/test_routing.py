@@ -290,3 +290,26 @@ ip_pools:
         "(192.168.105.0/24, in NSX), so NSX refuses the session",
         "IP pool subnet `s` of 'p': IP block /infra/ip-blocks/nope does not exist"]
     assert [p.source.line for p in err.value.problems if p.source] == [9, 13]
+
+
+def test_import_writes_the_tier0_routing_and_it_plans_as_tag_only_adoptions(tmp_path: Path
+                                                                             ) -> None:
+    import yaml
+
+    from nsxplan.brownfield.importer import import_yaml
+    fixture = json.loads((Path(__file__).resolve().parents[1] / "fixtures" /
+                          "tanzu-bgp-lab.json").read_text())
+    with nsx(fixture) as (_, client):
+        ls = "/policy/api/v1/infra/tier-0s/t0-edge/locale-services/default"
+        client.http.patch(ls, json={"route_redistribution_config": {"redistribution_rules": [
+            {"name": "t1", "route_redistribution_types": ["TIER1_NAT"]}]}}).raise_for_status()
+        text = import_yaml(read_live(client), owner="edge", tier0s=["t0-edge"])
+        (t0,) = yaml.safe_load(text)["tier0s"]
+        assert t0["route_redistribution"] == [{"name": "t1", "types": ["TIER1_NAT"]}]
+        assert t0["bgp"]["adopt"] is True
+        config = load_config(write(tmp_path, text))
+        plan = make_plan(config, read_live(client), target="sim")
+    changed = {a.address: {d.field.split(".")[0] for d in a.diff} for a in plan.changes}
+    assert changed == {a: {"tags"} for a in (
+        "tier0s.t0-edge.locale_services.default", "tier0s.t0-edge.bgp",
+        "tier0s.t0-edge.bgp.neighbors.tor-a", "tier0s.t0-edge.interfaces.uplink-edge-01")}

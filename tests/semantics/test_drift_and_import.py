@@ -123,7 +123,9 @@ def test_import_tier0_keeps_the_gateway_existing_and_adopts_its_children(
     code, out, err = run(capsys, "plan", str(out_file.parent), "--format", "json")
     assert code == 0, err
     changed = [c for c in json.loads(out)["changes"] if c["action"] != "no-op"]
-    assert len(changed) == 2 and all(
+    # the route, the rule, and the Tier-0's uplink (its routing is imported too, #12)
+    assert [i["id"] for i in t0["interfaces"]] == ["uplink-edge-01"]
+    assert len(changed) == 3 and all(
         [d["field"] for d in c["diff"]] == ["tags"] for c in changed), changed
     assert run(capsys, "apply", str(out_file.parent), "--auto-approve")[0] == 0
     out_file.write_text(out_file.read_text().replace("adopt: true", "adopt: false"))
