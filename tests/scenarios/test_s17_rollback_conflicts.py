@@ -219,3 +219,19 @@ def test_rollback_refuses_a_journal_an_apply_is_still_writing(
     assert refused.code == 1, refused.out + refused.err
     assert f"journal {journal} is in use by another nsxplan apply or rollback" in refused.err
     assert "Rolling back" not in refused.err
+
+
+def test_an_object_someone_deleted_after_nsxplan_updated_it_is_a_conflict(
+        v1_state: Path, sims: Callable[..., Sim], tmp_path: Path) -> None:
+    sim, before, journal = applied(v1_state, sims, tmp_path)
+    route = "/infra/tier-0s/vcf-t0/static-routes/default-route"
+    with sim.http() as c:     # an operator removes the route nsxplan had just changed
+        assert c.delete(POLICY + route).status_code == 200
+    res = nsxplan("rollback", journal, sim=sim)
+    text = res.out + res.err
+    assert res.code == 1, text
+    assert f"conflict: {route} was deleted by someone else after nsxplan wrote it" in text, text
+    assert sim.status(route) == 404
+    forced = nsxplan("rollback", "--force", journal, sim=sim)
+    assert forced.code == 0, forced.out + forced.err
+    assert comparable(export(sim, tmp_path / "after.json")) == comparable(before)
