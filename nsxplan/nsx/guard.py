@@ -39,6 +39,7 @@ manageable, and nsxplan keeps them as foreign tags.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -85,10 +86,16 @@ def path_problem(path: Any) -> str | None:
     if segments[:2] != ["", "infra"] or len(segments) < 3:
         return "is not a policy path under /infra"
     for seg in segments[2:]:
+        if _PLAIN_SEGMENT.fullmatch(seg) and seg not in (".", ".."):
+            continue        # the usual id: no character below can be in it (one regex call)
         if seg in ("", ".", "..") or any(c in _UNSAFE_CHARS or c.isspace() or not c.isprintable()
                                          for c in seg):
             return f"has an unsafe path segment {seg!r}"
     return None
+
+
+# Letters, digits, `_`, `.`, `-`: printable, no space, none of _UNSAFE_CHARS.
+_PLAIN_SEGMENT = re.compile(r"[A-Za-z0-9_.-]+")
 
 
 def ancestors(path: str) -> list[str]:

@@ -103,3 +103,30 @@ def test_ownership() -> None:
     assert "does not adopt it" in str(ownership_refusal("update", nobody, "me"))
     assert ownership_refusal("update", nobody, "me", adopt=True) is None
     assert ownership_refusal("create", None, "me") is None
+
+
+def _slow_path_problem(path: str) -> str | None:
+    """The rule as first written: every character of every segment checked."""
+    segments = path.split("/")
+    if segments[:2] != ["", "infra"] or len(segments) < 3:
+        return "is not a policy path under /infra"
+    for seg in segments[2:]:
+        if seg in ("", ".", "..") or any(c in "%?#\\;" or c.isspace() or not c.isprintable()
+                                         for c in seg):
+            return f"has an unsafe path segment {seg!r}"
+    return None
+
+
+def test_the_fast_path_for_plain_ids_decides_as_the_rule_does() -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    segment = st.text(st.sampled_from("aZ09_.-/%?#\\; \n\t\x00é\u2028"), max_size=6)
+
+    @settings(max_examples=400, deadline=None)
+    @given(st.lists(segment, min_size=1, max_size=4))
+    def check(parts: list[str]) -> None:
+        path = "/infra/" + "/".join(parts)
+        assert path_problem(path) == _slow_path_problem(path)
+
+    check()
