@@ -32,6 +32,7 @@ EDGE_STYLE = {
     "zone": 'style=dashed, arrowhead=open',
     "order": 'style=dashed, color="grey55", constraint=false, label="then", fontsize=9',
     "lookup": 'style=dotted, label="DNS lookups", fontsize=9',
+    "carved": 'style=dashed, label="carved from", fontsize=9, dir=back',
 }
 CHECK_COLOR = {"fail": "red3", "warn": "darkorange3"}
 CHECK_MARK = {"fail": "✗", "warn": "!"}

@@ -101,6 +101,7 @@ def build_picture(plan: Plan, live: Mapping[str, Mapping[str, Any]] | None = Non
             picture.nodes[ids[gateway]].details.extend(lines)
     _fold_foreign_tier1s(picture, ids, objects, touched)
     _zones(picture, ids, objects, actions, plan)
+    _address_pools(picture, ids, plan, live)
     _uplinks(picture, ids, objects)
     _order(picture, ids, plan)
     _outside(picture, dns_servers, routed_upstream, plan.checks)
@@ -185,6 +186,8 @@ def _add(picture: Picture, ids: _Ids, path: str, obj: Mapping[str, Any], action:
     node = Node(id=ids[path], kind=kind, title=_title(kind, path),
                 details=_details(kind, obj), action=action.action if action else None,
                 ownership=_ownership(path, obj, action, plan, touched))
+    if node.ownership != "ncp":     # NCP's own bookkeeping tags would only clutter its boxes
+        node.details += _discovery_tags(obj)
     picture.nodes[node.id] = node
     ids.drawn.add(path)
 
@@ -213,6 +216,10 @@ def _title(kind: str, path: str) -> str:
         return "DNS forwarder"
     if kind == "PolicyDnsForwarderZone":
         return f"DNS zone {name}"
+    if kind == "IpAddressBlock":
+        return f"IP block {name}"
+    if kind == "IpAddressPool":
+        return f"IP pool {name}"
     return f"{CHILD_KINDS.get(kind, kind)} {name}"
 
 
@@ -233,6 +240,8 @@ def _details(kind: str, obj: Mapping[str, Any]) -> list[str]:
     if kind == "PolicyDnsForwarderZone":
         domains = ", ".join(obj.get("dns_domain_names") or ()) or "default zone"
         return [domains, "→ " + ", ".join(obj.get("upstream_servers") or ())]
+    if kind == "IpAddressBlock":
+        return [str(obj["cidr"])] if obj.get("cidr") else []
     if kind == "BgpNeighborConfig":
         remote = obj.get("remote_as_num")
         return [f"{obj.get('neighbor_address', '?')}" + (f" AS {remote}" if remote else "")]
@@ -292,6 +301,43 @@ def _zones(picture: Picture, ids: _Ids, objects: Mapping[str, Mapping[str, Any]]
     for path, action in sorted(actions.items()):     # zones no drawn forwarder uses (yet)
         if action.kind == "PolicyDnsForwarderZone" and path not in ids.drawn:
             _add(picture, ids, path, objects[path], action, plan, set())
+
+
+def _discovery_tags(obj: Mapping[str, Any]) -> list[str]:
+    """`ncp/...` tags an administrator puts on objects for NCP to find (the NCP tutorial)."""
+    return [f"{t.get('scope')}={t.get('tag')}" for t in obj.get("tags") or ()
+            if isinstance(t, Mapping) and str(t.get("scope", "")).startswith("ncp/")]
+
+
+POOL_KINDS = ("IpAddressBlock", "IpAddressPool")
+SUBNET_KINDS = ("IpAddressPoolBlockSubnet", "IpAddressPoolStaticSubnet")
+
+
+def _address_pools(picture: Picture, ids: _Ids, plan: Plan,
+                   live: Mapping[str, Mapping[str, Any]] | None) -> None:
+    """The IP blocks and pools the plan touches (NCP's prerequisites), each pool joined to the
+    blocks its subnets are carved from. Pools NCP makes per namespace are never planned, so a
+    production manager's thousands of them stay out of the picture."""
+    bodies = {a.path: (a, a.after or a.before or {}) for a in plan.actions
+              if a.kind in POOL_KINDS + SUBNET_KINDS}
+    for path, (action, obj) in sorted(bodies.items()):
+        if action.kind in POOL_KINDS:
+            _add(picture, ids, path, {"resource_type": action.kind, **obj}, action, plan, set())
+    for path, (action, obj) in sorted(bodies.items()):
+        pool = path.split("/ip-subnets/")[0]
+        if action.kind not in SUBNET_KINDS or ids[pool] not in picture.nodes:
+            continue
+        node = picture.nodes[ids[pool]]
+        block = obj.get("ip_block_path")
+        if block:
+            node.details.append(f"{obj.get('size', '?')} addresses from "
+                                f"{str(block).rsplit('/', 1)[-1]}")
+            if str(block) not in ids.drawn:
+                known = (live or {}).get(str(block)) or {"resource_type": "IpAddressBlock"}
+                _add(picture, ids, str(block), known, None, plan, set())
+            picture.edges.append(Edge(ids[str(block)], ids[pool], "carved"))
+        elif obj.get("cidr"):
+            node.details.append(f"static {obj['cidr']}")
 
 
 def _uplinks(picture: Picture, ids: _Ids, objects: Mapping[str, Mapping[str, Any]]) -> None:

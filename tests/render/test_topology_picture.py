@@ -54,6 +54,11 @@ def test_every_example_draws_its_topology(example: Path, capsys: pytest.CaptureF
         for fact in ("BGP AS 65001", "uplink 192.168.105.2/24",
                      "redistributes TIER1_CONNECTED, TIER1_LB_VIP, TIER1_NAT"):
             assert fact in t0, fact
+    if example.name == "ncp-prerequisites":     # NCP's discovery tags, the pool's block
+        assert "ncp/cluster=pandora" in node_line(dot, "tier0s.k8s-t0")
+        assert "ncp/external=true" in node_line(dot, "ip_pools.k8s-1-loadbalancer")
+        assert ('"ip_blocks.k8s-1-external" -> "ip_pools.k8s-1-loadbalancer" [style=dashed, '
+                'label="carved from"') in dot
     # Every object the example declares is a node, coloured as a create.
     assert main(["plan", str(example), "--manager", "sim", "--format", "json"]) == 0
     changes = json.loads(capsys.readouterr().out)["changes"]
