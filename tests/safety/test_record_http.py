@@ -147,3 +147,23 @@ def _python_m() -> list[str]:
     import sys
 
     return [sys.executable, "-m", "nsxplan.sim.cli"]
+
+
+def test_bgp_neighbor_password_never_reaches_the_recording(tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch
+                                                           ) -> None:
+    """examples/bgp-lab sends its neighbor's password on create: the recording of that apply
+    shows the PATCH of the neighbor with the password field redacted, and the value nowhere."""
+    monkeypatch.setenv("BGP_TOR_A_PASSWORD", BGP_SECRET)
+    config = tmp_path / "bgp-lab"
+    shutil.copytree(EXAMPLES / "bgp-lab", config, ignore=shutil.ignore_patterns("lab.json"))
+    cassette = tmp_path / "bgp.yaml"
+    res = nsxplan("apply", config, "--auto-approve", "--manager", f"sim:{tmp_path / 's.json'}",
+                  "--record-http", cassette, env={"BGP_TOR_A_PASSWORD": BGP_SECRET})
+    assert res.code == 0, res.err
+    text = assert_clean(cassette)
+    neighbor = [i for i in yaml.safe_load(text)["interactions"]
+                if i["request"]["method"] == "PATCH" and "/bgp/neighbors/tor-a" in
+                i["request"]["uri"]]
+    assert neighbor, "the neighbor's write was not recorded: the test proves nothing"
+    assert json.loads(neighbor[0]["request"]["body"])["password"] == "REDACTED"
