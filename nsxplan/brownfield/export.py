@@ -15,7 +15,8 @@ from nsxplan.redact import SECRET_JSON_KEYS
 # Every kind nsxplan knows, parents included so the tree stays connected.
 EXPORT_TYPES: tuple[str, ...] = (
     "Tier0", "Tier1", "LocaleServices", "Tier0Interface", "Tier1Interface",
-    "BgpRoutingConfig", "BgpNeighborConfig", "StaticRoutes", "PolicyNat", "PolicyNatRule",
+    "BgpRoutingConfig", "BgpNeighborConfig", "PrefixList", "Tier0RouteMap", "StaticRoutes",
+    "PolicyNat", "PolicyNatRule",
     "PolicyDnsForwarder", "PolicyDnsForwarderZone", "Segment", "IpAddressBlock",
     "IpAddressPool", "IpAddressPoolSubnet", "IpAddressPoolBlockSubnet",
     "IpAddressPoolStaticSubnet",

@@ -21,7 +21,11 @@ from nsxplan.config.routing import (
     IpBlock,
     IpPool,
     IpPoolSubnet,
+    Prefix,
+    PrefixList,
     RedistributionRule,
+    RouteMap,
+    RouteMapEntry,
     Segment,
     Tier0Interface,
 )
@@ -124,9 +128,26 @@ def build_bgp(doc: Any, adopt: bool) -> Bgp | None:
 def build_redistribution(doc: MDict) -> tuple[RedistributionRule, ...] | None:
     if doc.get("route_redistribution") is None:
         return None
+    maps = f"/infra/tier-0s/{doc['id']}/route-maps"
     return tuple(RedistributionRule(name=str(r["name"]), types=tuple(r.get("types") or ()),
-                                    route_map=r.get("route_map"), source=src)
+                                    route_map=path_or(r.get("route_map"), maps), source=src)
                  for r, src in _items(doc, "route_redistribution"))
+
+
+def build_prefix_list(doc: MDict) -> PrefixList:
+    prefixes = tuple(Prefix(network=str(p["network"]), action=str(p.get("action", "PERMIT")),
+                            ge=p.get("ge"), le=p.get("le"))
+                     for p, _ in _items(doc, "prefixes"))
+    return PrefixList(id=doc["id"], prefixes=prefixes, **_common(doc))
+
+
+def build_route_map(doc: MDict, tier0_id: str) -> RouteMap:
+    lists = f"/infra/tier-0s/{tier0_id}/prefix-lists"
+    entries = tuple(RouteMapEntry(action=str(e.get("action", "PERMIT")),
+                                  prefix_lists=tuple(str(path_or(x, lists))
+                                                     for x in e.get("prefix_lists") or ()))
+                    for e, _ in _items(doc, "entries"))
+    return RouteMap(id=doc["id"], entries=entries, **_common(doc))
 
 
 def tier0_routing(doc: MDict) -> dict[str, Any]:
@@ -139,6 +160,9 @@ def tier0_routing(doc: MDict) -> dict[str, Any]:
         "ha_vips": tuple(build_ha_vip(v) for v, _ in _items(doc, "ha_vip")),
         "bgp": build_bgp(doc.get("bgp"), adopt),
         "route_redistribution": build_redistribution(doc),
+        "prefix_lists": tuple(build_prefix_list(d) for d, _ in _items(doc, "prefix_lists")),
+        "route_maps": tuple(build_route_map(d, str(doc["id"]))
+                            for d, _ in _items(doc, "route_maps")),
     }
 
 

@@ -21,7 +21,9 @@ if TYPE_CHECKING:   # only annotations: routing.py is imported by build_routing.
         HaVip,
         IpBlock,
         IpPool,
+        PrefixList,
         RedistributionRule,
+        RouteMap,
         Segment,
         Tier0Interface,
     )
@@ -129,6 +131,8 @@ class Tier0:
     ha_vips: tuple[HaVip, ...] = ()
     bgp: Bgp | None = None
     route_redistribution: tuple[RedistributionRule, ...] | None = None   # None = not managed
+    prefix_lists: tuple[PrefixList, ...] = ()
+    route_maps: tuple[RouteMap, ...] = ()
     adopt: bool = False
     protect: bool = False              # refuse delete/replace (tag nsxplan/protect)
     source: Source | None = None

@@ -170,3 +170,41 @@ class IpPool:
     @property
     def path(self) -> str:
         return path_of("IpAddressPool", self.id)
+
+
+@dataclass(frozen=True)
+class Prefix:
+    network: str                           # CIDR or ANY
+    action: str = "PERMIT"
+    ge: int | None = None
+    le: int | None = None
+
+
+@dataclass(frozen=True)
+class PrefixList:
+    id: str
+    prefixes: tuple[Prefix, ...]
+    display_name: str | None = None
+    description: str | None = None
+    tags: tuple[Tag, ...] = ()
+    adopt: bool = False
+    protect: bool = False               # `protect: true`: never delete or replace it
+    source: Source | None = None
+
+
+@dataclass(frozen=True)
+class RouteMapEntry:
+    action: str
+    prefix_lists: tuple[str, ...]          # policy paths
+
+
+@dataclass(frozen=True)
+class RouteMap:
+    id: str
+    entries: tuple[RouteMapEntry, ...]
+    display_name: str | None = None
+    description: str | None = None
+    tags: tuple[Tag, ...] = ()
+    adopt: bool = False
+    protect: bool = False               # `protect: true`: never delete or replace it
+    source: Source | None = None

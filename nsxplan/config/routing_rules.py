@@ -93,7 +93,59 @@ def tier0_routing_problems(tier0: MDict) -> list[Problem]:
         problems += _bgp(bgp, tier0, addresses if interfaces else None)
     rules = _items(tier0, "route_redistribution")
     problems += _duplicates(rules, "name", "redistribution rule name")
+    problems += _route_maps(tier0, rules)
     return problems
+
+
+def _route_maps(tier0: MDict, rules: list[tuple[MDict, Source]]) -> list[Problem]:
+    """Prefix lists and route maps of a Tier-0, and the references between them."""
+    lists = _items(tier0, "prefix_lists")
+    maps = _items(tier0, "route_maps")
+    problems = _duplicates(lists, "id", "prefix list id") + _duplicates(maps, "id",
+                                                                         "route map id")
+    list_ids = {pl.get("id") for pl, _ in lists}
+    map_ids = {rm.get("id") for rm, _ in maps}
+    for pl, _ in lists:
+        for px, where in _items(pl, "prefixes"):
+            problems += _prefix(px, where, pl.get("id"))
+    for rm, _ in maps:
+        for entry, _ in _items(rm, "entries"):
+            names = entry.get("prefix_lists")
+            if not isinstance(names, MList):
+                continue
+            for i, name in enumerate(names):
+                if isinstance(name, str) and not name.startswith("/") and name not in list_ids:
+                    problems.append(Problem(
+                        f"route map `{rm.get('id')}`: prefix list `{name}` is not declared "
+                        "under this Tier-0's prefix_lists", names.item_sources[i],
+                        hint="declare it, or write the policy path of an existing one"))
+    for rule, _ in rules:
+        name = rule.get("route_map")
+        if isinstance(name, str) and not name.startswith("/") and name not in map_ids:
+            problems.append(Problem(
+                f"redistribution rule `{rule.get('name')}`: route map `{name}` is not declared "
+                "under this Tier-0's route_maps", _at(rule, "route_map"),
+                hint="declare it, or write the policy path of an existing one"))
+    return problems
+
+
+def _prefix(px: MDict, where: Source, list_id: Any) -> list[Problem]:
+    network = px.get("network")
+    if not isinstance(network, str) or network.upper() == "ANY":
+        return []
+    result = parse_cidr(network)
+    if isinstance(result, AddressError):
+        return [Problem(f"prefix list `{list_id}`: {result.message}", _at(px, "network"),
+                        hint=result.hint)]
+    ge, le = px.get("ge"), px.get("le")
+    bad = (isinstance(ge, int) and not result.prefixlen < ge <= result.max_prefixlen) or \
+        (isinstance(le, int) and not result.prefixlen < le <= result.max_prefixlen) or \
+        (isinstance(ge, int) and isinstance(le, int) and ge > le)
+    if bad:
+        return [Problem(f"prefix list `{list_id}`: ge/le of {network} must satisfy "
+                        f"{result.prefixlen} < ge <= le <= {result.max_prefixlen}", where,
+                        hint="ge and le bound the prefix lengths matched inside the network")]
+    return []
 
 
 def _interface(iface: MDict, tier0: MDict, addresses: dict[str, list[Iface]]) -> list[Problem]:

@@ -40,7 +40,8 @@ TIER0_PATH = re.compile(re.escape(collection_path("Tier0")) + r"/[A-Za-z0-9][A-Z
 EXISTING_ALLOWED = ("id", "existing", "static_routes", "nat_rules", "dns_forwarder")
 # Children of an existing Tier-0's locale-services, and `adopt` meaning "take over the children
 # declared here that exist without an owner tag" (the gateway itself stays untouched).
-EXISTING_TIER0_ALLOWED = ("interfaces", "bgp", "route_redistribution", "adopt")
+EXISTING_TIER0_ALLOWED = ("interfaces", "bgp", "route_redistribution", "prefix_lists",
+                          "route_maps", "adopt")
 NEEDS_TRANSLATED = ("SNAT", "DNAT", "REFLEXIVE")
 FORBIDS_TRANSLATED = ("NO_SNAT", "NO_DNAT")
 STATEFUL = ("SNAT", "DNAT")
@@ -134,6 +135,10 @@ def waiver_problems(doc: MDict, today: date) -> list[Problem]:
 def _routing_tags(tier0: MDict) -> list[Problem]:
     problems = [p for iface, _ in items(tier0, "interfaces")
                 for p in tag_problems(iface, "Tier0Interface")]
+    problems += [p for pl, _ in items(tier0, "prefix_lists")
+                 for p in tag_problems(pl, "PrefixList")]
+    problems += [p for rm, _ in items(tier0, "route_maps")
+                 for p in tag_problems(rm, "Tier0RouteMap")]
     bgp = tier0.get("bgp")
     if isinstance(bgp, MDict):
         problems += tag_problems(bgp, "BgpRoutingConfig")

@@ -77,6 +77,8 @@ RECORDED: dict[str, dict[str, Any]] = {
     "BgpNeighborConfig": {"display_name": ID, "description": "", "source_addresses": [],
                           "maximum_hop_limit": 1, "hold_down_time": 180,
                           "keep_alive_time": 60, "bfd": {"enabled": False}},
+    "PrefixList": {"display_name": ID, "description": ""},
+    "Tier0RouteMap": {"display_name": ID, "description": ""},
     "Segment": {"display_name": ID, "description": ""},
     "IpAddressBlock": {"display_name": ID, "description": ""},
     "IpAddressPool": {"display_name": ID, "description": ""},

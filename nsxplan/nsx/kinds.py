@@ -39,6 +39,8 @@ KINDS: dict[str, Kind] = {k.resource_type: k for k in (
     Kind("Tier0Interface", "interfaces", references=("segment_path",), set_fields=_TAGS),
     Kind("BgpRoutingConfig", "bgp", singleton=True, set_fields=_TAGS, deletable=False),
     Kind("BgpNeighborConfig", "neighbors", set_fields=_TAGS | {"source_addresses"}),
+    Kind("PrefixList", "prefix-lists", set_fields=_TAGS),
+    Kind("Tier0RouteMap", "route-maps", set_fields=_TAGS),
     Kind("Segment", "segments", set_fields=_TAGS | {"vlan_ids"}),
     Kind("IpAddressBlock", "ip-blocks", set_fields=_TAGS),
     Kind("IpAddressPool", "ip-pools", set_fields=_TAGS),
@@ -72,7 +74,8 @@ KINDS: dict[str, Kind] = {k.resource_type: k for k in (
 LIVE_TYPES: tuple[str, ...] = (
     "Tier0", "Tier1", "LocaleServices", "StaticRoutes", "PolicyNat", "PolicyNatRule",
     "PolicyDnsForwarder", "PolicyDnsForwarderZone", "Tier0Interface", "Tier1Interface",
-    "BgpRoutingConfig", "BgpNeighborConfig", "Segment", "IpAddressBlock", "IpAddressPool",
+    "BgpRoutingConfig", "BgpNeighborConfig", "PrefixList", "Tier0RouteMap", "Segment",
+    "IpAddressBlock", "IpAddressPool",
     "IpAddressPoolSubnet", "IpAddressPoolBlockSubnet", "IpAddressPoolStaticSubnet",
 )
 

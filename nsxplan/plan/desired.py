@@ -145,11 +145,13 @@ def _gateway(gw: Tier0 | Tier1, plural: str, kind: str, fields: dict[str, Any]) 
         out.append(Desired(address=ls_address, kind="LocaleServices", path=ls_path,
                            parent_path=gw.path,
                            body=_with_ids("LocaleServices", "default", ls_fields),
-                           tags=(), source=gw.source, references=(), adopt=ls_adopt,
+                           tags=(), source=gw.source, references=_route_maps(gw),
+                           adopt=ls_adopt,
                            parent_address=parent_addr,
                            create_extra={"display_name": "default"}, gateway=gw.path))
     if isinstance(gw, Tier0):
-        out.extend(tier0_objects(gw, _maker(gw.path, gw.adopt), ls_address or parent_addr))
+        out.extend(tier0_objects(gw, _maker(gw.path, gw.adopt), ls_address or parent_addr,
+                                 parent_addr))
     for r in gw.static_routes:
         out.append(_route(gw, address, parent_addr, r))
     for n in gw.nat_rules:
@@ -157,6 +159,13 @@ def _gateway(gw: Tier0 | Tier1, plural: str, kind: str, fields: dict[str, Any]) 
     if isinstance(gw, Tier1) and gw.dns_forwarder is not None:
         out.append(_forwarder(gw, address, parent_addr, gw.dns_forwarder))
     return out
+
+
+def _route_maps(gw: Tier0 | Tier1) -> tuple[str, ...]:
+    """The route maps the redistribution rules name: written before the locale-services."""
+    if not isinstance(gw, Tier0) or not gw.route_redistribution:
+        return ()
+    return tuple(dict.fromkeys(r.route_map for r in gw.route_redistribution if r.route_map))
 
 
 def _service_router(gw: Tier0 | Tier1) -> tuple[str, ...]:

@@ -73,12 +73,31 @@ def interface_path(t0: Tier0, interface_id: str) -> str:
     return path_of("Tier0Interface", interface_id, t0.locale_services_path)
 
 
-def tier0_objects(t0: Tier0, make: MakeDesired, ls_address: str | None) -> list[Any]:
+def tier0_objects(t0: Tier0, make: MakeDesired, ls_address: str | None,
+                  gw_address: str | None = None) -> list[Any]:
     """Desired interfaces, BGP config and neighbors of one Tier-0. `make(address, kind, path,
     parent_path, body, obj, references, parent_address, create_extra)` builds a Desired."""
     out: list[Any] = []
     base = f"tier0s.{t0.id}"
     ls = t0.locale_services_path
+    for pl in t0.prefix_lists:
+        body = _common(pl)
+        prefixes = []
+        for px in pl.prefixes:
+            entry: dict[str, Any] = {"network": px.network, "action": px.action}
+            _set(entry, "ge", px.ge)
+            _set(entry, "le", px.le)
+            prefixes.append(entry)
+        body["prefixes"] = prefixes
+        out.append(make(f"{base}.prefix_lists.{pl.id}", "PrefixList",
+                        f"{t0.path}/prefix-lists/{pl.id}", t0.path, body, pl, (), gw_address))
+    for rm in t0.route_maps:
+        body = _common(rm)
+        body["entries"] = [{"action": e.action, "prefix_list_matches": list(e.prefix_lists)}
+                           for e in rm.entries]
+        refs = tuple(dict.fromkeys(p for e in rm.entries for p in e.prefix_lists))
+        out.append(make(f"{base}.route_maps.{rm.id}", "Tier0RouteMap",
+                        f"{t0.path}/route-maps/{rm.id}", t0.path, body, rm, refs, gw_address))
     for iface in t0.interfaces:
         out.append(make(f"{base}.interfaces.{iface.id}", "Tier0Interface",
                         interface_path(t0, iface.id), ls, _interface_body(iface), iface,

@@ -131,7 +131,35 @@ def _ranges(value: Any) -> Any:
             if isinstance(r, Mapping) else r for r in value]
 
 
+def _prefixes(value: Any) -> Any:
+    if not isinstance(value, (list, tuple)):
+        return value
+    out = []
+    for px in value:
+        if not isinstance(px, Mapping):
+            out.append(px)
+            continue
+        network = str(px.get("network") or "")
+        entry: dict[str, Any] = {
+            "network": "ANY" if network.upper() == "ANY" else canon_ip(network),
+            "action": str(px.get("action") or "PERMIT").upper()}
+        for bound in ("ge", "le"):
+            if px.get(bound) is not None:
+                entry[bound] = int(px[bound])
+        out.append(entry)
+    return out
+
+
+def _route_map_entries(value: Any) -> Any:
+    if not isinstance(value, (list, tuple)):
+        return value
+    return [{"action": str(e.get("action") or "PERMIT").upper(),
+             "prefix_list_matches": sorted(e.get("prefix_list_matches") or ())}
+            if isinstance(e, Mapping) else e for e in value]
+
+
 _NESTED: dict[str, Any] = {
+    "prefixes": _prefixes, "entries": _route_map_entries,
     "subnets": _subnets, "bfd": _bfd, "graceful_restart_config": _graceful_restart,
     "route_redistribution_config": _redistribution, "ha_vip_configs": _ha_vips,
     "allocation_ranges": _ranges, "vlan_ids": lambda v: [str(x) for x in v],

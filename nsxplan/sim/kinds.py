@@ -135,6 +135,9 @@ def _build() -> dict[str, Kind]:
             ),
         ]
     kinds += [
+        # Route filtering objects of a Tier-0 (used by route redistribution rules).
+        Kind("Tier0/PrefixList", "PrefixList", "Tier0", "prefix-lists"),
+        Kind("Tier0/RouteMap", "Tier0RouteMap", "Tier0", "route-maps"),
         # BGP exists only on Tier-0 locale services. enabled/ecmp have no schema default; NSX
         # GET bodies and Terraform both show true, so the simulator fills true (documented choice).
         Kind(

@@ -27,7 +27,7 @@ import re
 from collections.abc import Iterable
 
 from nsxplan.sim import fields as f
-from nsxplan.sim.apierror import bad_request
+from nsxplan.sim.apierror import bad_request, delete_blocked, invalid_path
 from nsxplan.sim.kinds import Kind
 from nsxplan.sim.store import Node, Obj, Store
 
@@ -82,6 +82,7 @@ def check(store: Store, upserted: Iterable[str], removed: Iterable[str]) -> None
         if node is not None and node.kind.resource_type == "Tier0Interface":
             _check_uplink(store, path, node)
     for t0 in sorted(tier0s):
+        check_filters(store, t0, removed)
         interfaces = _interfaces(store, t0)
         for nb in _neighbors(store, t0):
             _check_neighbor(nb, interfaces)
@@ -279,3 +280,66 @@ def bfd(neighbor: Obj) -> None:
     f.integer(config, "interval", 50, 60000)
     f.integer(config, "multiple", 2, 16)
     neighbor["bfd"] = {"enabled": False, "interval": 500, "multiple": 3, **config}
+
+
+def prefix_list(obj: Obj) -> None:
+    """PrefixList: 1+ prefixes, each a CIDR or ANY, PERMIT/DENY, ge/le prefix lengths."""
+    f.required(obj, "prefixes")
+    for px in f.array(obj, "prefixes", min_items=1):
+        if not isinstance(px, dict):
+            raise f.field_error("prefixes items must be objects")
+        network = f.required(px, "network", "prefixes.network")
+        if network != "ANY":
+            f.cidr(network, "prefixes.network")
+        f.enum(px, "action", ("PERMIT", "DENY"))
+        f.integer(px, "ge", 0, 128)
+        f.integer(px, "le", 0, 128)
+        px.setdefault("action", "PERMIT")
+
+
+def route_map(obj: Obj) -> None:
+    """Tier0RouteMap: 1+ entries, each PERMIT/DENY matching 1+ prefix lists (paths)."""
+    f.required(obj, "entries")
+    for entry in f.array(obj, "entries", min_items=1):
+        if not isinstance(entry, dict):
+            raise f.field_error("entries items must be objects")
+        f.enum(entry, "action", ("PERMIT", "DENY"))
+        matches = f.array(entry, "prefix_list_matches") or f.array(entry,
+                                                                     "community_list_matches")
+        if not matches:
+            raise f.field_error("entries need prefix_list_matches or community_list_matches")
+        for m in matches:
+            f.string({"prefix_list_matches": m}, "prefix_list_matches")
+
+
+def check_filters(store: Store, t0_path: str, removed: Iterable[str]) -> None:
+    """Route maps' prefix lists and redistribution rules' route maps must exist (on the final
+    state); removing one still in use is refused like any referenced object (500030)."""
+    gone = set(removed)
+    def need(path: str, by: str) -> None:
+        if path in store.nodes:
+            return
+        if path in gone:
+            raise delete_blocked(path, by)
+        raise invalid_path(path, "no such prefix list or route map")
+    for rm in _children_of(store, t0_path, "Tier0RouteMap"):
+        for entry in rm.obj.get("entries") or ():
+            for p in entry.get("prefix_list_matches") or ():
+                need(p, rm.obj["path"])
+    t0 = store.nodes[t0_path]
+    for ls in t0.children:
+        ls_node = store.nodes[ls]
+        if ls_node.kind.resource_type != "LocaleServices":
+            continue
+        config = ls_node.obj.get("route_redistribution_config") or {}
+        for rule in config.get("redistribution_rules") or ():
+            if isinstance(rule, dict) and rule.get("route_map_path"):
+                need(rule["route_map_path"], ls)
+
+
+def _children_of(store: Store, path: str, resource_type: str) -> list[Node]:
+    node = store.get(path)
+    if node is None:
+        return []
+    return [store.nodes[c] for c in node.children
+            if store.nodes[c].kind.resource_type == resource_type]

@@ -270,6 +270,8 @@ _BY_TYPE: dict[str, Callable[[Obj], None]] = {
     "PolicyDnsForwarder": dns_forwarder,
     "PolicyDnsForwarderZone": dns_zone,
     "Segment": segment,
+    "PrefixList": routing.prefix_list,
+    "Tier0RouteMap": routing.route_map,
     "IpAddressBlock": ipam.ip_block,
     "IpAddressPool": ipam.ip_pool,
     "IpAddressPoolSubnet": ipam.pool_subnet,

@@ -92,7 +92,7 @@ def test_get_infra_is_one_request_and_export_round_trips() -> None:
         assert export_snapshot(conn2.client) == snapshot
     # every kind nsxplan reads, IP blocks and pools (both subnet types, and their H-API
     # wrapper name) included
-    assert len(EXPORT_TYPES) == 18
+    assert len(EXPORT_TYPES) == 20
     assert {"IpAddressBlock", "IpAddressPool", "IpAddressPoolSubnet"} <= set(EXPORT_TYPES)
 
 

@@ -47,8 +47,14 @@ tier0s:
           keep_alive_time: 30
           password_env: TOR_A_PW
           bfd: {{enabled: true, interval: 1000}}
+    prefix_lists:
+      - id: egress-only
+        prefixes: [{{network: 172.16.2.0/24, le: 32}}, {{network: ANY, action: DENY}}]
+    route_maps:
+      - id: tanzu-out
+        entries: [{{action: PERMIT, prefix_lists: [egress-only]}}]
     route_redistribution:
-      - {{name: tanzu, types: [TIER1_NAT, TIER1_LB_VIP]}}
+      - {{name: tanzu, types: [TIER1_NAT, TIER1_LB_VIP], route_map: tanzu-out}}
       - {{name: connected, types: [TIER1_CONNECTED, TIER0_STATIC]}}
 ip_blocks:
   - {{id: k8s-internal, cidr: 10.0.0.0/16, tags: {{ncp/no_snat: pandora, ncp/cluster: pandora}}}}
@@ -108,7 +114,8 @@ def converge(config_path: Path, env: dict[str, str], tmp_path: Path) -> tuple[An
 def test_every_routing_kind_converges_and_the_password_reaches_nsx_only(tmp_path: Path) -> None:
     plan, sim = converge(write(tmp_path, BGP), {"TOR_A_PW": "s3cret-tor"}, tmp_path)
     kinds = {a.kind for a in plan.changes}
-    assert {"Segment", "Tier0Interface", "BgpRoutingConfig", "BgpNeighborConfig",
+    assert {"Segment", "Tier0Interface", "BgpRoutingConfig", "BgpNeighborConfig", "PrefixList",
+            "Tier0RouteMap",
             "LocaleServices", "IpAddressBlock", "IpAddressPool", "IpAddressPoolBlockSubnet",
             "IpAddressPoolStaticSubnet"} <= kinds
     # sent on create: the simulator holds its fingerprint (never the value, never served)
@@ -204,6 +211,14 @@ def test_missing_password_variable_is_a_plan_error_naming_it(tmp_path: Path) -> 
      "one (cidr + ranges)"),
     (lambda t: t.replace("- {name: connected,", "- {name: tanzu,"),
      "duplicate redistribution rule name `tanzu`"),
+    (lambda t: t.replace("route_map: tanzu-out", "route_map: nope"),
+     "redistribution rule `tanzu`: route map `nope` is not declared under this Tier-0's "
+     "route_maps"),
+    (lambda t: t.replace("prefix_lists: [egress-only]", "prefix_lists: [nope]"),
+     "route map `tanzu-out`: prefix list `nope` is not declared under this Tier-0's "
+     "prefix_lists"),
+    (lambda t: t.replace("network: 172.16.2.0/24, le: 32", "network: 172.16.2.0/24, le: 16"),
+     "prefix list `egress-only`: ge/le of 172.16.2.0/24 must satisfy 24 < ge <= le <= 32"),
     (lambda t: t.replace("password_env: TOR_A_PW", "password_env: tor-a-pw"),
      "tier0s.t0-edge.bgp.neighbors.tor-a.password_env: \"tor-a-pw\" is not an environment "
      "variable name"),

@@ -199,3 +199,25 @@ def test_runtime_views_are_computed_from_the_configuration() -> None:
     assert not [e for e in table["results"][0]["route_entries"] if e["route_type"] == "b"]
     err(c.get(f"{P}/infra/tier-0s/nope/routing-table"), 404)
     err(c.post(f"{T0}/routing-table"), 405)
+
+
+def test_prefix_lists_route_maps_and_the_redistribution_that_uses_them() -> None:
+    _, c = lab()
+    pl, rm = f"{T0}/prefix-lists/egress", f"{T0}/route-maps/out"
+    err(c.patch(pl, json={"prefixes": []}), 400)
+    err(c.patch(pl, json={"prefixes": [{"network": "10.0.0.1/24"}]}), 400)   # host bits
+    ok(c.patch(pl, json={"prefixes": [{"network": "172.16.2.0/24", "le": 32},
+                                      {"network": "ANY", "action": "DENY"}]}))
+    assert c.get(pl).json()["prefixes"][0]["action"] == "PERMIT"
+    err(c.patch(rm, json={"entries": [{"action": "PERMIT"}]}), 400)
+    err(c.patch(rm, json={"entries": [{"prefix_list_matches": [
+        "/infra/tier-0s/t0-bgp/prefix-lists/nope"]}]}), 400)
+    ok(c.patch(rm, json={"entries": [{"action": "PERMIT", "prefix_list_matches": [
+        "/infra/tier-0s/t0-bgp/prefix-lists/egress"]}]}))
+    rule = {"name": "t1", "route_redistribution_types": ["TIER1_NAT"]}
+    err(c.patch(LS, json={"route_redistribution_config": {"redistribution_rules": [
+        {**rule, "route_map_path": "/infra/tier-0s/t0-bgp/route-maps/nope"}]}}), 400)
+    ok(c.patch(LS, json={"route_redistribution_config": {"redistribution_rules": [
+        {**rule, "route_map_path": "/infra/tier-0s/t0-bgp/route-maps/out"}]}}))
+    err(c.delete(pl), 400, 500030)      # the route map uses it
+    err(c.delete(rm), 400, 500030)      # the redistribution rule uses it
