@@ -156,6 +156,7 @@ def _count_objects(config: Config) -> int:
         n += (0 if gw.existing else 1) + len(gw.static_routes) + len(gw.nat_rules)
     for t0 in config.tier0s:     # Tier-0 routing: its interfaces and BGP neighbors
         n += len(t0.interfaces) + (len(t0.bgp.neighbors) if t0.bgp else 0)
+        n += len(t0.prefix_lists) + len(t0.route_maps)
     return n + sum(1 for t1 in config.tier1s if t1.dns_forwarder)
 
 
