@@ -292,24 +292,39 @@ def prefix_list(obj: Obj) -> None:
         if network != "ANY":
             f.cidr(network, "prefixes.network")
         f.enum(px, "action", ("PERMIT", "DENY"))
-        f.integer(px, "ge", 0, 128)
-        f.integer(px, "le", 0, 128)
+        f.integer(px, "ge", 1, 128)  # PrefixEntry: ge and le 1-128 (CS32)
+        f.integer(px, "le", 1, 128)
         px.setdefault("action", "PERMIT")
 
 
+COMMUNITY_OPERATORS = ("MATCH_ANY", "MATCH_ALL", "MATCH_EXACT", "MATCH_COMMUNITY_REGEX",
+                       "MATCH_LARGE_COMMUNITY_REGEX")
+
+
 def route_map(obj: Obj) -> None:
-    """Tier0RouteMap: 1+ entries, each PERMIT/DENY matching 1+ prefix lists (paths)."""
+    """Tier0RouteMap: 1+ entries, each with a required PERMIT/DENY action matching either 1+
+    prefix lists (paths) or 1+ community criteria, never both (RouteMapEntry, CS32)."""
     f.required(obj, "entries")
     for entry in f.array(obj, "entries", min_items=1):
         if not isinstance(entry, dict):
             raise f.field_error("entries items must be objects")
+        f.required(entry, "action", "entries.action")
         f.enum(entry, "action", ("PERMIT", "DENY"))
-        matches = f.array(entry, "prefix_list_matches") or f.array(entry,
-                                                                     "community_list_matches")
-        if not matches:
+        prefixes = f.array(entry, "prefix_list_matches")
+        communities = f.array(entry, "community_list_matches")
+        if prefixes and communities:
+            raise f.field_error("prefix_list_matches and community_list_matches are mutually "
+                                "exclusive in one route map entry")
+        if not (prefixes or communities):
             raise f.field_error("entries need prefix_list_matches or community_list_matches")
-        for m in matches:
+        for m in prefixes:
             f.string({"prefix_list_matches": m}, "prefix_list_matches")
+        for m in communities:
+            if not isinstance(m, dict):
+                raise f.field_error("community_list_matches items must be objects")
+            f.required(m, "criteria", "community_list_matches.criteria")
+            f.string(m, "criteria")
+            f.enum(m, "match_operator", COMMUNITY_OPERATORS)
 
 
 def check_filters(store: Store, t0_path: str, removed: Iterable[str]) -> None:

@@ -80,22 +80,27 @@ def neighbors_status(store: Store, ls_path: str) -> dict[str, Any]:
             "connection_state": state,
             "hold_time": int(nb.obj.get("hold_down_time", 180)) * 1000,
             "keep_alive_interval": int(nb.obj.get("keep_alive_time", 60)) * 1000,
+            "type": "USER",  # a configured neighbor (INTER_SR sessions are not modelled)
         }
         if source is not None:
             entry["source_address"] = source
         results.append(entry)
-    t0 = store.nodes[t0_path].obj
-    return {"logical_router_name": t0.get("display_name", t0["id"]), "results": results,
-            "result_count": len(results)}
+    # A PolicyBgpNeighborsStatusListResult: a plain list result (no logical_router_name, which
+    # only the manager API's BgpNeighborsStatusListResult has).
+    return {"results": results, "result_count": len(results)}
 
 
 def routing_table(store: Store, t0_path: str) -> dict[str, Any]:
     entries: list[dict[str, Any]] = []
     interfaces = _interfaces(store, t0_path)
-    connected = [a.network for i in interfaces for a in _iface_addresses(i)]
-    for net in dict.fromkeys(connected):
+    via: dict[Any, str] = {}  # connected network -> the interface (policy path) it is on
+    for i in interfaces:
+        for a in _iface_addresses(i):
+            via.setdefault(a.network, str(i["path"]))
+    connected = list(via)
+    for net, iface in via.items():
         entries.append({"network": str(net), "next_hop": "", "route_type": "t0c",
-                        "admin_distance": 0})
+                        "admin_distance": 0, "interface": iface})
     for route in _children(store, t0_path, "StaticRoutes"):
         for hop in route.obj.get("next_hops") or ():
             ip = hop.get("ip_address")
@@ -135,8 +140,10 @@ def _tier1_routes(store: Store, t0_path: str) -> list[dict[str, Any]]:
                         net = ipaddress.ip_interface(sub.get("gateway_address")).network
                     except ValueError:
                         continue
+                    # No `interface`: NSX puts a next-hop interface's policy path there, and
+                    # the router link to the Tier-1 is not a policy object.
                     out.append({"network": str(net), "next_hop": "", "route_type": "t1c",
-                                "admin_distance": 3, "interface": t1["path"]})
+                                "admin_distance": 3})
         if "TIER1_NAT" in adv:
             for rule in _children(store, f"{t1['path']}/nat/USER", "PolicyNatRule"):
                 if rule.obj.get("action") == "SNAT" and rule.obj.get("enabled") is not False:
@@ -146,5 +153,5 @@ def _tier1_routes(store: Store, t0_path: str) -> list[dict[str, Any]]:
                         except ValueError:
                             continue
                         out.append({"network": str(net), "next_hop": "", "route_type": "t1n",
-                                    "admin_distance": 3, "interface": t1["path"]})
+                                    "admin_distance": 3})
     return out

@@ -127,6 +127,11 @@ def check(x: Exchange) -> list[str]:
         return _errors("GenericPolicyRealizedResourceListResult", x.json())
     if path == POLICY + "/infra/realized-state/status":
         return _errors("ConsolidatedRealizedStatus", x.json())
+    # Tier-0 runtime views (`nsxplan verify`): lists of NSX's runtime types, not of a kind.
+    if path.startswith(POLICY + "/infra/tier-0s/") and path.endswith("/bgp/neighbors/status"):
+        return _errors("PolicyBgpNeighborsStatusListResult", x.json())
+    if path.startswith(POLICY + "/infra/tier-0s/") and path.endswith("/routing-table"):
+        return _errors("RoutingTableListResult", x.json())
     kind = _kind_schema(path)
     if kind is None:
         return [f"no NSX type known for {path}"]
@@ -142,5 +147,23 @@ def check(x: Exchange) -> list[str]:
     return found
 
 
+def _keys(body: Any) -> Iterator[str]:
+    if isinstance(body, dict):
+        for k, v in body.items():
+            yield k
+            yield from _keys(v)
+    elif isinstance(body, list):
+        for v in body:
+            yield from _keys(v)
+
+
+def secrets(x: Exchange) -> list[str]:
+    """NSX never returns a BGP neighbor password (write-only, reference §4.4): not in an object,
+    a list, an H-API tree or anything else."""
+    if not x.body or not x.headers.get("content-type", "").startswith("application/json"):
+        return []
+    return ["a `password` field in a response body"] if "password" in _keys(x.json()) else []
+
+
 def problems(exchanges: Iterable[Exchange]) -> list[str]:
-    return [f"{x}: {p}" for x in exchanges for p in check(x)]
+    return [f"{x}: {p}" for x in exchanges for p in check(x) + secrets(x)]

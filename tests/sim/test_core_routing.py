@@ -209,7 +209,15 @@ def test_prefix_lists_route_maps_and_the_redistribution_that_uses_them() -> None
     ok(c.patch(pl, json={"prefixes": [{"network": "172.16.2.0/24", "le": 32},
                                       {"network": "ANY", "action": "DENY"}]}))
     assert c.get(pl).json()["prefixes"][0]["action"] == "PERMIT"
+    err(c.patch(pl, json={"prefixes": [{"network": "172.16.2.0/24", "ge": 0}]}), 400)  # 1-128
     err(c.patch(rm, json={"entries": [{"action": "PERMIT"}]}), 400)
+    err(c.patch(rm, json={"entries": [{"prefix_list_matches": [  # action is required
+        "/infra/tier-0s/t0-bgp/prefix-lists/egress"]}]}), 400)
+    err(c.patch(rm, json={"entries": [{"action": "DENY",  # one kind of match per entry
+        "prefix_list_matches": ["/infra/tier-0s/t0-bgp/prefix-lists/egress"],
+        "community_list_matches": [{"criteria": "65000:100"}]}]}), 400)
+    err(c.patch(rm, json={"entries": [{"action": "DENY", "community_list_matches": [
+        {"criteria": "65000:100", "match_operator": "SOMETIMES"}]}]}), 400)
     err(c.patch(rm, json={"entries": [{"prefix_list_matches": [
         "/infra/tier-0s/t0-bgp/prefix-lists/nope"]}]}), 400)
     ok(c.patch(rm, json={"entries": [{"action": "PERMIT", "prefix_list_matches": [

@@ -27,6 +27,8 @@ T0 = INFRA + "/tier-0s/t0-as"
 T1 = INFRA + "/tier-1s/t1-app"
 ZONE = INFRA + "/dns-forwarder-zones/corp"
 SEG = INFRA + "/segments/web"
+LS0 = T0 + "/locale-services/default"
+POOL = INFRA + "/ip-pools/ncp-pool"
 EDGE_CLUSTER = "/infra/sites/default/enforcement-points/default/edge-clusters/edge-cluster-01"
 FAULT = {"match": {"path": INFRA + "/tier-1s/fault-*"}, "respond": {"status": 503}}
 
@@ -67,9 +69,27 @@ def scenario(c: httpx.Client, sim: Simulator) -> None:
          {"type": "EXTERNAL", "segment_path": "/infra/segments/web",
           "edge_path": EDGE_CLUSTER + "/edge-nodes/0",
           "subnets": [{"ip_addresses": ["10.27.60.2"], "prefix_len": 24}]}),
-        (T0 + "/locale-services/default/bgp", {"local_as_num": "65001"}),
+        (T0 + "/locale-services/default/bgp", {"local_as_num": "65001", "ecmp": False,
+                                               "graceful_restart_config": {"mode": "HELPER_ONLY"}}),
         (T0 + "/locale-services/default/bgp/neighbors/tor",
-         {"neighbor_address": "10.27.60.1", "remote_as_num": "65000"}),
+         {"neighbor_address": "10.27.60.1", "remote_as_num": "65000", "password": "s3cret",
+          "bfd": {"enabled": True}}),
+        (T0 + "/prefix-lists/egress", {"prefixes": [{"network": "10.27.60.0/24", "le": 32},
+                                                    {"network": "ANY", "action": "DENY"}]}),
+        (T0 + "/route-maps/out", {"entries": [
+            {"action": "PERMIT",
+             "prefix_list_matches": ["/infra/tier-0s/t0-as/prefix-lists/egress"],
+             "set": {"as_path_prepend": "65001 65001"}}]}),
+        (INFRA + "/ip-blocks/ext", {"cidr": "10.28.0.0/16", "visibility": "EXTERNAL",
+                                    "tags": [{"scope": "ncp/no_snat", "tag": "true"}]}),
+        (POOL, {"tags": [{"scope": "ncp/external", "tag": "true"}]}),
+        (POOL + "/ip-subnets/static", {"resource_type": "IpAddressPoolStaticSubnet",
+                                       "cidr": "10.29.0.0/24", "gateway_ip": "10.29.0.1",
+                                       "allocation_ranges": [{"start": "10.29.0.10",
+                                                              "end": "10.29.0.99"}]}),
+        (POOL + "/ip-subnets/carved", {"resource_type": "IpAddressPoolBlockSubnet",
+                                       "ip_block_path": "/infra/ip-blocks/ext", "size": 64,
+                                       "auto_assign_gateway": True}),
         (T0 + "/static-routes/default", {"network": "0.0.0.0/0",
                                          "next_hops": [{"ip_address": "10.27.60.1"}]}),
         (T0 + "/nat/USER/nat-rules/snat", {"action": "SNAT", "source_network": "10.1.0.0/16",
@@ -97,6 +117,22 @@ def scenario(c: httpx.Client, sim: Simulator) -> None:
         expect(c.patch(path, json=body), 200)
     for path, _ in writes:
         expect(c.get(path), 200)
+    # route redistribution through the route map, then the runtime views `nsxplan verify` reads
+    expect(c.patch(LS0, json={"route_redistribution_config": {"redistribution_rules": [
+        {"name": "t1", "route_redistribution_types": ["TIER1_NAT", "TIER1_CONNECTED"],
+         "route_map_path": "/infra/tier-0s/t0-as/route-maps/out"},
+        {"route_redistribution_types": ["TIER0_STATIC"]}]}}), 200)
+    expect(c.get(LS0), 200)
+    expect(c.patch(INFRA + "/segments/app", json={
+        "connectivity_path": "/infra/tier-1s/t1-app",
+        "subnets": [{"gateway_address": "10.1.0.1/24"}]}), 200)
+    expect(c.get(LS0 + "/bgp/neighbors/status"), 200)
+    expect(c.get(T0 + "/routing-table"), 200)
+    expect(c.patch(LS0 + "/bgp", json={"enabled": False}), 200)
+    expect(c.get(LS0 + "/bgp/neighbors/status"), 200)  # IDLE
+    expect(c.patch(LS0 + "/bgp", json={"enabled": True}), 200)
+    expect(c.get(INFRA + "/tier-0s/vcf-t0/routing-table"), 200)
+    expect(c.get(INFRA + "/tier-0s/nope/routing-table"), 404)
     if sim.profile.stateful_active_active:
         stateful = {"stateful_services": {"enabled": True}}
         expect(c.patch(INFRA + "/tier-0s/vcf-t0", json=stateful), 200)
@@ -113,7 +149,9 @@ def scenario(c: httpx.Client, sim: Simulator) -> None:
                  "/tier-0s/t0-as/static-routes", "/tier-0s/t0-as/locale-services",
                  "/tier-0s/t0-as/locale-services/default/interfaces",
                  "/tier-0s/t0-as/locale-services/default/bgp/neighbors",
-                 "/tier-1s/t1-app/nat", "/tier-1s/t1-app/nat/USER/nat-rules"):
+                 "/tier-1s/t1-app/nat", "/tier-1s/t1-app/nat/USER/nat-rules",
+                 "/tier-0s/t0-as/prefix-lists", "/tier-0s/t0-as/route-maps", "/ip-blocks",
+                 "/ip-pools", "/ip-pools/ncp-pool/ip-subnets"):
         expect(c.get(INFRA + coll), 200)
     page = expect(c.get(INFRA + "/tier-1s", params={"page_size": 1}), 200)
     while "cursor" in page:
@@ -126,6 +164,9 @@ def scenario(c: httpx.Client, sim: Simulator) -> None:
     # the H-API: read (whole, filtered, rooted) and write (create, walk into, cascade delete)
     expect(c.get(INFRA), 200)
     expect(c.get(INFRA, params={"filter": "Type-Tier0|LocaleServices|BgpRoutingConfig"}), 200)
+    expect(c.get(INFRA, params={"filter": "PrefixList|Tier0RouteMap|BgpNeighborConfig|"
+                                          "Tier0Interface|IpAddressBlock|IpAddressPool.*"}), 200)
+    expect(c.get(INFRA, params={"base_path": "/infra/ip-pools/ncp-pool"}), 200)
     expect(c.get(INFRA, params={"base_path": "/infra/tier-1s/t1-app"}), 200)
     expect(c.get(INFRA, params={"base_path": "/infra/tier-0s/t0-as",
                             "type_filter": "StaticRoutes"}), 200)
@@ -137,20 +178,41 @@ def scenario(c: httpx.Client, sim: Simulator) -> None:
                     "next_hops": [{"ip_address": "10.1.0.1"}]}}]}},
         {"resource_type": "ChildResourceReference", "id": "t0-as", "target_type": "Tier0",
          "children": [{"resource_type": "ChildStaticRoutes", "marked_for_delete": True,
-                       "StaticRoutes": {"resource_type": "StaticRoutes", "id": "default"}}]},
+                       "StaticRoutes": {"resource_type": "StaticRoutes", "id": "default"}},
+                      {"resource_type": "ChildPrefixList", "PrefixList": {
+                          "resource_type": "PrefixList", "id": "hapi-pl",
+                          "prefixes": [{"network": "10.8.0.0/16", "ge": 24}]}}]},
+        {"resource_type": "ChildIpAddressBlock", "IpAddressBlock": {
+            "resource_type": "IpAddressBlock", "id": "hapi-block", "cidr": "10.30.0.0/16"}},
+        {"resource_type": "ChildIpAddressPool", "IpAddressPool": {
+            "resource_type": "IpAddressPool", "id": "hapi-pool", "children": [
+                {"resource_type": "ChildIpAddressPoolSubnet", "IpAddressPoolSubnet": {
+                    "resource_type": "IpAddressPoolBlockSubnet", "id": "s",
+                    "ip_block_path": "/infra/ip-blocks/hapi-block", "size": 256}}]}},
     ]}), 200)
+    expect(c.get(INFRA, params={"base_path": "/infra/ip-pools/hapi-pool"}), 200)
     expect(c.patch(INFRA, json={"resource_type": "Infra", "children": [
         {"resource_type": "ChildTier1", "marked_for_delete": True,
-         "Tier1": {"resource_type": "Tier1", "id": "hapi-t1"}}]}), 200)
+         "Tier1": {"resource_type": "Tier1", "id": "hapi-t1"}},
+        {"resource_type": "ChildResourceReference", "id": "t0-as", "target_type": "Tier0",
+         "children": [{"resource_type": "ChildPrefixList", "marked_for_delete": True,
+                       "PrefixList": {"resource_type": "PrefixList", "id": "hapi-pl"}}]},
+        {"resource_type": "ChildIpAddressPool", "marked_for_delete": True,
+         "IpAddressPool": {"resource_type": "IpAddressPool", "id": "hapi-pool"}},
+        {"resource_type": "ChildIpAddressBlock", "marked_for_delete": True,
+         "IpAddressBlock": {"resource_type": "IpAddressBlock", "id": "hapi-block"}}]}), 200)
 
     # realization: NSX's entity types, the consolidated status, an error with its alarm
     for intent in ("/infra/tier-0s/t0-as", "/infra/tier-1s/t1-app", "/infra/segments/web",
                    "/infra/tier-0s/t0-as/locale-services/default/interfaces/up1",
                    "/infra/tier-1s/t1-app/static-routes/r1", "/infra/tier-1s/broken",
+                   "/infra/ip-blocks/ext", "/infra/ip-pools/ncp-pool/ip-subnets/carved",
+                   "/infra/tier-0s/t0-as/prefix-lists/egress",
                    "/infra/tier-1s/never-written"):
         expect(c.get(INFRA + "/realized-state/realized-entities", params={"intent_path": intent}),
                200)
-    for intent in ("/infra/tier-1s/t1-app", "/infra/tier-1s/broken",
+    for intent in ("/infra/tier-1s/t1-app", "/infra/tier-1s/broken", "/infra/ip-pools/ncp-pool",
+                   "/infra/tier-0s/t0-as/route-maps/out",
                    "/infra/tier-1s/t1-app/nat/USER/nat-rules/dnat"):
         expect(c.get(INFRA + "/realized-state/status", params={"intent_path": intent}), 200)
     expect(c.get(INFRA + "/realized-state/status",
@@ -171,9 +233,18 @@ def scenario(c: httpx.Client, sim: Simulator) -> None:
     expect(c.patch(INFRA, json={"resource_type": "Infra", "children": [
         {"resource_type": "ChildStaticRoutes", "StaticRoutes": {"id": "x"}}]}), 400)
     expect(c.get(INFRA + "/tier-1s/fault-1"), 503)  # an injected proxy error
+    expect(c.patch(POOL + "/ip-subnets/odd", json={"resource_type": "IpAddressPoolBlockSubnet",
+                                                   "ip_block_path": "/infra/ip-blocks/ext",
+                                                   "size": 48}), 400)
+    expect(c.delete(T0 + "/route-maps/out"), 400)  # a redistribution rule uses it
+    expect(c.patch(T0 + "/route-maps/bad", json={"entries": [
+        {"action": "PERMIT", "prefix_list_matches": ["/infra/tier-0s/t0-as/prefix-lists/no"]}]}),
+        400)
 
     # deletes, leaves first; absent objects are fine
     expect(c.delete(INFRA + "/tier-1s/fresh"), 200)
+    expect(c.delete(INFRA + "/segments/app"), 200)
+    expect(c.patch(LS0, json={"route_redistribution_config": {"redistribution_rules": []}}), 200)
     for path, _ in reversed(writes):
         if path.endswith("/locale-services/default/bgp"):
             expect(c.delete(path + "/neighbors/tor"), 200)
@@ -220,6 +291,70 @@ def test_the_checker_catches_what_nsx_does_not_send() -> None:
     found = check(status)
     assert any("enforced_status" in f for f in found)
     assert any("intent_path" in f for f in found)
+
+
+def test_the_checker_catches_deviations_in_the_routing_kinds_and_runtime_views() -> None:
+    """The Tier-0 routing schemas are not vacuous either: the manager API's field in the policy
+    neighbor status, an unknown session state, a route entry field NSX lacks, a route map entry
+    without its action, a static pool subnet without ranges and a leaked password are reported."""
+    sim, recorder = stack("4.2")
+    with httpx.Client(transport=httpx.WSGITransport(app=recorder), base_url="http://nsx") as c:
+        scenario_routing_lab(c)
+    by_path = {x.path.removeprefix(P): x for x in recorder.exchanges if x.method == "GET"}
+    assert not problems(by_path.values())
+    status = by_path["/infra/tier-0s/t0-as/locale-services/default/bgp/neighbors/status"]
+    body = status.json()
+    body["logical_router_name"] = "t0-as"
+    body["results"][0]["connection_state"] = "UP"
+    status.body = _dump(body)
+    assert len(check(status)) == 2
+    table = by_path["/infra/tier-0s/t0-as/routing-table"]
+    body = table.json()
+    body["results"][0]["route_entries"][0]["metric"] = 0
+    table.body = _dump(body)
+    assert any("metric" in f for f in check(table))
+    route_map = by_path["/infra/tier-0s/t0-as/route-maps/out"]
+    body = route_map.json()
+    del body["entries"][0]["action"]
+    route_map.body = _dump(body)
+    assert any("action" in f for f in check(route_map))
+    subnet = by_path["/infra/ip-pools/ncp-pool/ip-subnets/static"]
+    body = subnet.json()
+    del body["allocation_ranges"]
+    subnet.body = _dump(body)
+    assert check(subnet)
+    neighbor = by_path["/infra/tier-0s/t0-as/locale-services/default/bgp/neighbors/tor"]
+    neighbor.body = _dump(neighbor.json() | {"password": "s3cret"})
+    assert any("password" in f for f in problems([neighbor]))
+
+
+def scenario_routing_lab(c: httpx.Client) -> None:
+    """A BGP Tier-0 with an uplink, a neighbor, a route map and an IP pool, and its views."""
+    ls = T0 + "/locale-services/default"
+    for path, body in [
+        (T0, {"ha_mode": "ACTIVE_STANDBY"}),
+        (ls, {"edge_cluster_path": EDGE_CLUSTER}),
+        (SEG, {"vlan_ids": ["2760"], "transport_zone_path":
+               "/infra/sites/default/enforcement-points/default/transport-zones/vlan-tz"}),
+        (ls + "/interfaces/up1", {"segment_path": "/infra/segments/web",
+                                  "edge_path": EDGE_CLUSTER + "/edge-nodes/0",
+                                  "subnets": [{"ip_addresses": ["10.27.60.2"],
+                                               "prefix_len": 24}]}),
+        (ls + "/bgp", {"local_as_num": "65001"}),
+        (ls + "/bgp/neighbors/tor", {"neighbor_address": "10.27.60.1", "remote_as_num": "65000",
+                                     "password": "s3cret"}),
+        (T0 + "/prefix-lists/egress", {"prefixes": [{"network": "ANY"}]}),
+        (T0 + "/route-maps/out", {"entries": [{"action": "PERMIT", "prefix_list_matches": [
+            "/infra/tier-0s/t0-as/prefix-lists/egress"]}]}),
+        (POOL, {}),
+        (POOL + "/ip-subnets/static", {"resource_type": "IpAddressPoolStaticSubnet",
+                                       "cidr": "10.29.0.0/24", "allocation_ranges": [
+                                           {"start": "10.29.0.10", "end": "10.29.0.20"}]}),
+    ]:
+        expect(c.patch(path, json=body), 200)
+        expect(c.get(path), 200)
+    expect(c.get(ls + "/bgp/neighbors/status"), 200)
+    expect(c.get(T0 + "/routing-table"), 200)
 
 
 def _dump(body: Any) -> bytes:
