@@ -261,11 +261,16 @@ def ha_vip_shape(ls: Obj) -> None:
         if not isinstance(cfg, dict):
             raise f.field_error("ha_vip_configs items must be objects")
         f.boolean(cfg, "enabled")
+        # Tier0HaVipConfig (CS32): both lists required; each VIP subnet an InterfaceSubnet.
+        f.required(cfg, "external_interface_paths", "ha_vip_configs.external_interface_paths")
+        f.required(cfg, "vip_subnets", "ha_vip_configs.vip_subnets")
         for p in f.array(cfg, "external_interface_paths", min_items=2):
             f.string({"external_interface_paths": p}, "external_interface_paths")
         for sub in f.array(cfg, "vip_subnets", min_items=1, max_items=2):
             if not isinstance(sub, dict):
                 raise f.field_error("vip_subnets items must be objects")
+            f.required(sub, "ip_addresses", "vip_subnets.ip_addresses")
+            f.required(sub, "prefix_len", "vip_subnets.prefix_len")
             for addr in f.array(sub, "ip_addresses", min_items=1):
                 f.ip(addr, "vip_subnets.ip_addresses")
             f.integer(sub, "prefix_len", 1, 128)

@@ -96,6 +96,11 @@ def test_ha_vip_only_on_active_standby_over_its_own_uplinks() -> None:
     up = [f"{LS.removeprefix(P)}/interfaces/up1", f"{LS.removeprefix(P)}/interfaces/up2"]
     vip = {"external_interface_paths": up,
            "vip_subnets": [{"ip_addresses": ["192.168.105.4"], "prefix_len": 24}]}
+    for missing in ("external_interface_paths", "vip_subnets"):  # both required (CS32)
+        err(c.patch(LS, json={"ha_vip_configs": [{k: v for k, v in vip.items() if k != missing}]}),
+            400)
+    err(c.patch(LS, json={"ha_vip_configs": [{**vip, "vip_subnets": [
+        {"ip_addresses": ["192.168.105.4"]}]}]}), 400)  # prefix_len required
     ok(c.patch(LS, json={"ha_vip_configs": [vip]}))
     outside = {**vip, "vip_subnets": [{"ip_addresses": ["10.0.0.4"], "prefix_len": 24}]}
     err(c.patch(LS, json={"ha_vip_configs": [outside]}), 400, ROUTING_INVALID)

@@ -28,6 +28,8 @@ T1 = INFRA + "/tier-1s/t1-app"
 ZONE = INFRA + "/dns-forwarder-zones/corp"
 SEG = INFRA + "/segments/web"
 LS0 = T0 + "/locale-services/default"
+T0V = INFRA + "/tier-0s/t0-vip"
+T0V_LS = "/infra/tier-0s/t0-vip/locale-services/default"
 POOL = INFRA + "/ip-pools/ncp-pool"
 EDGE_CLUSTER = "/infra/sites/default/enforcement-points/default/edge-clusters/edge-cluster-01"
 FAULT = {"match": {"path": INFRA + "/tier-1s/fault-*"}, "respond": {"status": 503}}
@@ -111,6 +113,15 @@ def scenario(c: httpx.Client, sim: Simulator) -> None:
                                      "/infra/dns-forwarder-zones/default",
                                  "conditional_forwarder_zone_paths":
                                      ["/infra/dns-forwarder-zones/corp"]}),
+        # an ACTIVE_STANDBY Tier-0 without BGP: two uplinks sharing an HA VIP
+        (T0V, {"ha_mode": "ACTIVE_STANDBY"}),
+        (T0V + "/locale-services/default", {"edge_cluster_path": EDGE_CLUSTER, "ha_vip_configs": [{
+            "external_interface_paths": [f"{T0V_LS}/interfaces/a", f"{T0V_LS}/interfaces/b"],
+            "vip_subnets": [{"ip_addresses": ["10.27.60.50"], "prefix_len": 24}]}]}),
+        *((T0V + f"/locale-services/default/interfaces/{name}",
+           {"segment_path": "/infra/segments/web", "edge_path": f"{EDGE_CLUSTER}/edge-nodes/{n}",
+            "subnets": [{"ip_addresses": [f"10.27.60.{51 + n}"], "prefix_len": 24}]})
+          for n, name in enumerate("ab")),
         (INFRA + "/tier-1s/broken", {}),
     ]
     for path, body in writes:
