@@ -252,6 +252,8 @@ def segment(obj: Obj) -> None:
     site_path(obj, "transport_zone_path", TRANSPORT_ZONE_PATH)
     if vlans and obj.get("connectivity_path"):
         raise f.field_error("connectivity_path is only supported on overlay segments (no vlan_ids)")
+    if vlans and not obj.get("transport_zone_path"):  # reference §4.10: required for VLAN
+        raise f.field_error("transport_zone_path is required for a VLAN segment (vlan_ids)")
 
 
 def _nothing(obj: Obj) -> None:

@@ -445,6 +445,8 @@ def test_site_paths_are_checked_for_shape(client: httpx.Client) -> None:
     err(client.patch(seg, json={"transport_zone_path": "/infra/tz"}), 400, 500012)
     vlan_routed = {"vlan_ids": ["10"], "connectivity_path": "/infra/tier-0s/vcf-t0"}
     err(client.patch(seg, json=vlan_routed), 400)
+    e = err(client.patch(seg, json={"vlan_ids": ["10"]}), 400)  # a VLAN segment needs its TZ
+    assert "transport_zone_path" in e["error_message"]
 
 
 def test_uplink_edge_must_be_in_the_cluster(client: httpx.Client) -> None:

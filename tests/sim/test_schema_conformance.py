@@ -307,7 +307,8 @@ def test_the_checker_catches_what_nsx_does_not_send() -> None:
 def test_the_checker_catches_deviations_in_the_routing_kinds_and_runtime_views() -> None:
     """The Tier-0 routing schemas are not vacuous either: the manager API's field in the policy
     neighbor status, an unknown session state, a route entry field NSX lacks, a route map entry
-    without its action, a static pool subnet without ranges and a leaked password are reported."""
+    without its action, a static pool subnet without ranges, an EXTERNAL uplink without its edge,
+    a VLAN segment without its transport zone and a leaked password are reported."""
     sim, recorder = stack("4.2")
     with httpx.Client(transport=httpx.WSGITransport(app=recorder), base_url="http://nsx") as c:
         scenario_routing_lab(c)
@@ -334,6 +335,13 @@ def test_the_checker_catches_deviations_in_the_routing_kinds_and_runtime_views()
     del body["allocation_ranges"]
     subnet.body = _dump(body)
     assert check(subnet)
+    for path, field in (("/infra/tier-0s/t0-as/locale-services/default/interfaces/up1",
+                         "edge_path"), ("/infra/segments/web", "transport_zone_path")):
+        x = by_path[path]
+        body = x.json()
+        del body[field]  # an EXTERNAL uplink without its edge, a VLAN segment without its TZ
+        x.body = _dump(body)
+        assert any(field in f for f in check(x)), field
     neighbor = by_path["/infra/tier-0s/t0-as/locale-services/default/bgp/neighbors/tor"]
     neighbor.body = _dump(neighbor.json() | {"password": "s3cret"})
     assert any("password" in f for f in problems([neighbor]))
