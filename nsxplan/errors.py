@@ -52,7 +52,7 @@ class Interrupted(KeyboardInterrupt):
         return 128 + self.signum
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class Source:
     """Where something was written: 1-based line and column."""
 

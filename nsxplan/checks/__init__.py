@@ -26,6 +26,7 @@ from nsxplan.checks.topology import build_topology
 from nsxplan.config.model import Config
 from nsxplan.errors import UsageError
 from nsxplan.live.state import LiveState
+from nsxplan.perf import paused_gc
 from nsxplan.plan.model import Action, Check
 
 LEVELS = ("fail", "warn", "never")
@@ -35,6 +36,13 @@ _BLOCKING = {"fail": {"fail"}, "warn": {"warn", "fail"}, "never": set[str]()}
 def run_checks(config: Config, live: LiveState | None, *,
                baseline: bool = False) -> tuple[Check, ...]:
     """The checks on the state after the plan, or (`baseline=True`) on the live state alone."""
+    with paused_gc():
+        # Tens of thousands of views and parsed networks, none of them garbage until the checks
+        # return: with the collector on, its rescans of the heap cost more than the checks.
+        return _run_checks(config, live, baseline)
+
+
+def _run_checks(config: Config, live: LiveState | None, baseline: bool) -> tuple[Check, ...]:
     topo = build_topology(config, live, baseline=baseline)
     # One planner for all checks: the egress and DNS checks must suggest the same REFLEXIVE rule
     # (same translated address) for the same egress address.

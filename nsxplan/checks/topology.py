@@ -37,7 +37,7 @@ from nsxplan.nsx.objects import OWNER_SCOPE, modified_by
 
 # --- the merged view ---------------------------------------------------------------------------
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class NatView:
     id: str
     gateway_path: str
@@ -70,7 +70,7 @@ class NatView:
         return self.translated
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RouteView:
     id: str
     network: IPNetwork | None

@@ -41,14 +41,14 @@ class Target:
     source: Source | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class NextHop:
     ip: str
     admin_distance: int | None = None   # None = not set by the user (server default 1)
     source: Source | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StaticRoute:
     id: str
     network: str
@@ -61,7 +61,7 @@ class StaticRoute:
     source: Source | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class NatRule:
     id: str
     action: str                          # SNAT | DNAT | REFLEXIVE | NO_SNAT | NO_DNAT

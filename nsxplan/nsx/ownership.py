@@ -29,7 +29,7 @@ def creator(obj: Mapping[str, Any]) -> str | None:
 OwnershipState = Literal["owned", "unowned", "foreign", "protected"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Ownership:
     """How a live object relates to this configuration's owner."""
 

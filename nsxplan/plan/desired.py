@@ -30,7 +30,7 @@ from nsxplan.nsx.kinds import locale_services_path, nat_section_path, path_of
 from nsxplan.plan.desired_routing import infra_objects, locale_fields, tier0_objects
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Desired:
     address: str
     kind: str                           # NSX resource_type

@@ -34,7 +34,7 @@ from nsxplan.plan.desired import Desired
 _IDENTITY = frozenset({"resource_type", "id"})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Managed:
     body: dict[str, Any]            # fields compared and sent (resets included)
     tags: list[dict[str, str]]      # nsxplan's tags: the user's, owner, record, protect
