@@ -47,7 +47,7 @@ from nsxplan.nsx.kinds import (
     reference_paths,
 )
 from nsxplan.nsx.objects import OWNER_SCOPE, WithoutServerFields, iso_time
-from nsxplan.nsx.ownership import classify, creator, unmanaged_reason
+from nsxplan.nsx.ownership import Ownership, classify, creator, unmanaged_reason
 from nsxplan.nsx.passwords import (
     PASSWORD_SCOPE,
     desired_tag,
@@ -97,9 +97,10 @@ def _make_plan(config: Config, live: LiveState, *, target: str, adopt_all: bool,
     problems: list[Problem] = list(live_problems(config, live))
     drafts: dict[str, Action] = {}
     guard = Guard(live.get)
+    seen: dict[str, Ownership] = {}     # each live object is classified once per plan
     for d in desired:
         action, problem = _plan_one(d, live, config.owner, adopt_all, guard,
-                                    ignored_fields(config.ignore, d.path, d.address), env)
+                                    ignored_fields(config.ignore, d.path, d.address), env, seen)
         if problem is not None:
             problems.append(problem)
         elif action is not None:
@@ -122,15 +123,16 @@ def _make_plan(config: Config, live: LiveState, *, target: str, adopt_all: bool,
         meta={"nsx_version": live.nsx_version, "refresh_requests": live.requests,
               "guards": {"max_deletes": config.guards.max_deletes,
                          "max_delete_percent": config.guards.max_delete_percent,
-                         "owned_objects": _owned_count(live, config.owner)}},
+                         "owned_objects": _owned_count(live, config.owner, seen)}},
     )
 
 
-def _owned_count(live: LiveState, owner: str) -> int:
-    """Objects this owner has in NSX: the base of the mass-change percentage (plan/guards.py)."""
-    return sum(1 for o in live.objects.values()
+def _owned_count(live: LiveState, owner: str, seen: Mapping[str, Ownership]) -> int:
+    """Objects this owner has in NSX: the base of the mass-change percentage (plan/guards.py).
+    `seen`: the objects planning classified already (by path)."""
+    return sum(1 for path, o in live.objects.items()
                if (k := KINDS.get(str(o.get("resource_type")))) is not None and k.managed
-               and classify(o, owner).state == "owned")
+               and ((seen.get(path) or classify(o, owner)).state == "owned"))
 
 
 def _timestamp(now: datetime | None) -> str:
@@ -142,7 +144,7 @@ def _timestamp(now: datetime | None) -> str:
 
 def _plan_one(d: Desired, live: LiveState, owner: str, adopt_all: bool,
               guard: Guard, ignored: frozenset[str] | None = None,
-              env: Mapping[str, str] | None = None
+              env: Mapping[str, str] | None = None, seen: dict[str, Ownership] | None = None
               ) -> tuple[Action | None, Problem | None]:
     bad = path_problem(d.path)
     if bad is not None:
@@ -189,6 +191,8 @@ def _plan_one(d: Desired, live: LiveState, owner: str, adopt_all: bool,
                       diff=_create_diff(after), revision=None, source=d.source, depends_on=(),
                       reason="not in NSX"), None
     o = classify(obj, owner)
+    if seen is not None:
+        seen[d.path] = o
     if o.state == "protected":
         return None, Problem(
             f"{d.address}: would change {d.path}, which is {o.reason}; nsxplan never changes it",
