@@ -10,9 +10,10 @@ import base64
 import binascii
 import json
 import logging
+import threading
 from collections.abc import Callable
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from urllib.parse import parse_qs
 
 from nsxplan.sim import node as manager_node
@@ -26,11 +27,23 @@ from nsxplan.sim.apierror import (
 )
 from nsxplan.sim.hierarchical import patch_tree, tree_text, type_predicate
 from nsxplan.sim.kinds import Target, resolve
-from nsxplan.sim.store import Obj
-from nsxplan.sim.writes import Caller, Transaction
+from nsxplan.sim.store import Obj, Store
+from nsxplan.sim.versions import NsxVersion
+from nsxplan.sim.writes import Caller, RealizationRule, Transaction
 
-if TYPE_CHECKING:
-    from nsxplan.sim import Simulator
+
+class Simulator(Protocol):
+    """What a request reads of the simulator (the class is ``nsxplan.sim.Simulator``, whose
+    module imports this one: typing against this protocol keeps the import one-way)."""
+
+    _store: Store
+    _lock: threading.RLock
+    _clock: Callable[[], float]
+    _realization_rules: list[RealizationRule]
+    realization_delay: float
+    profile: NsxVersion
+    version: str
+    healthy: bool
 
 log = logging.getLogger("nsxplan.sim")
 
