@@ -273,12 +273,18 @@ def as_networks(text: str | None) -> tuple[IPNetwork, ...] | None:
 
 @functools.lru_cache(maxsize=_CACHE_SIZE)
 def _as_networks(text: str | None) -> tuple[IPNetwork, ...] | None:
-    found = parse_addresses(text)
-    if found is ANY:
+    if is_any(text):
         return None
-    if isinstance(found, AddressError):
-        return ()
-    return tuple(n for b in found for n in block_networks(b))
+    assert text is not None
+    # Parsed without the parser's caches: this cache keeps the networks, and a second copy
+    # of every block (the checks read each text of 50,000 objects) would only add memory.
+    blocks = []
+    for part in text.split(","):
+        block = parse_block.__wrapped__(part)
+        if isinstance(block, AddressError):
+            return ()
+        blocks.append(block)
+    return tuple(n for b in blocks for n in block_networks(b))
 
 
 _EVERYTHING: Final = (ipaddress.ip_network("0.0.0.0/0"), ipaddress.ip_network("::/0"))
