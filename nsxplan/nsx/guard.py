@@ -124,7 +124,10 @@ def is_principal_identity(user: Any) -> bool:
 
 def ncp_scopes_problem(scopes: Iterable[str]) -> str | None:
     """Why these tag scopes mark an object as NCP's (or nsx-operator's), or None."""
-    found = sorted(set(scopes))
+    unique = set(scopes)
+    if unique.isdisjoint(RUNTIME_SCOPES) and not any(s.startswith(NCP_PREFIXES) for s in unique):
+        return None     # most objects: neither NCP's runtime scopes nor its prefixes
+    found = sorted(unique)
     runtime = [s for s in found if s in RUNTIME_SCOPES]
     if runtime:
         return f"tagged {runtime[0]}"

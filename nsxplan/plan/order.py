@@ -73,7 +73,8 @@ def _with_dependencies(drafts: dict[str, Action], desired: list[Desired],
 
 
 def _replace_deps(a: Action, depends: tuple[str, ...]) -> Action:
-    return evolve(a, depends_on=depends)
+    # Most actions of a large plan depend on nothing (no-ops): no copy for them.
+    return a if a.depends_on == depends else evolve(a, depends_on=depends)
 
 
 
