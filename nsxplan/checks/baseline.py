@@ -48,7 +48,9 @@ def judge(after: Sequence[Check], before: Sequence[Check],
         if key in seen or b.status == "ok":
             continue
         out.append(dataclasses.replace(
-            b, status="ok", was=b.status, baseline=FIXED,
+            b, status="ok", was=b.status, baseline=FIXED, remediation=None,
+            # the fix was for NSX as it is now: this plan already resolves it, and showing it
+            # would suggest rules beside (or conflicting with) the ones the plan adds
             message=f"resolved by this plan (on NSX now: {b.message})"))
     return tuple(out)
 

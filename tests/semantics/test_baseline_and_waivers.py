@@ -99,6 +99,9 @@ def test_judge_left_when_the_plan_changes_a_judged_object_or_the_finding() -> No
     fixed = judge([], [before], [])[0]
     assert (fixed.status, fixed.was, fixed.baseline) == ("ok", "fail", "fixed")
     assert fixed.pages
+    # a finding this plan resolves keeps no fix: the fix was for NSX as it is before the plan
+    with_fix = dataclasses.replace(before, remediation="add a REFLEXIVE rule")
+    assert judge([], [with_fix], [])[0].remediation is None
 
 
 def test_waiver_silences_exactly_one_failure(lab: Lab, tmp_path: Path) -> None:
