@@ -210,11 +210,11 @@ def drift(path: Path, opts: ConnectOptions, *, note: Note = _quiet,
     judged on NSX as it is now: drift reports the live state (a REFLEXIVE rule disabled in the
     UI fails its egress check here, although the plan would fix it)."""
     from nsxplan.checks import run_checks
-    from nsxplan.checks.baseline import apply_waivers, unused_waivers
+    from nsxplan.checks.baseline import apply_waivers, restored_by_apply, unused_waivers
 
     result = plan(path, opts, note=note, progress=progress, ignores=ignores)
-    live = apply_waivers(run_checks(result.config, result.live, baseline=True),
-                         result.config.waivers)
+    live = apply_waivers(restored_by_apply(run_checks(result.config, result.live, baseline=True),
+                                           result.plan.checks), result.config.waivers)
     checks = (*live, *unused_waivers(live, result.config.waivers))
     return replace(result, plan=replace(result.plan, checks=checks))
 

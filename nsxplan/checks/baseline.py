@@ -55,6 +55,18 @@ def judge(after: Sequence[Check], before: Sequence[Check],
     return tuple(out)
 
 
+def restored_by_apply(live: Sequence[Check], after: Sequence[Check]) -> tuple[Check, ...]:
+    """`drift` judges NSX as it is now; a live failure that the configuration already fixes (a
+    REFLEXIVE rule disabled in the UI) gets as its fix `nsxplan apply`, not the generic
+    remediation, which would have the operator add a second rule beside the disabled one."""
+    passing = {key for key, c in zip(_keys(after), after, strict=True) if c.status == "ok"}
+    return tuple(
+        dataclasses.replace(c, remediation=(
+            "the configuration already fixes this: `nsxplan apply` restores what drifted"))
+        if c.status != "ok" and key in passing else c
+        for key, c in zip(_keys(live), live, strict=True))
+
+
 def _keys(checks: Sequence[Check]) -> list[tuple[str, str, int]]:
     """(id, subject, n): one DNS server has one check per client range under one subject, so
     the n-th of them before is compared with the n-th after (checks come in a fixed order)."""

@@ -78,6 +78,9 @@ def test_drift_pages_on_rogue_rule_and_disabled_egress_with_who_and_when(
     paging = [c for c in doc["checks"] if c["status"] == "fail"]
     assert [c["subject"] for c in paging] == ["egress 30.0.0.5 of Tier-1 domain-c8"]
     assert "no SNAT/REFLEXIVE rule whose source covers 30.0.0.5" in paging[0]["message"]
+    # ... and its fix is to apply: the configuration already has the rule (a generic "add a
+    # REFLEXIVE rule" would have the operator write a second one beside the disabled one)
+    assert "`nsxplan apply` restores what drifted" in paging[0]["remediation"]
     assert not [u for u in doc["unmanaged"] if u["rogue"]], "ignored by --ignore"
     assert (doc["summary"]["checks_paging"], doc["summary"]["rogue"]) == (1, 0)
     text = prom.read_text()
