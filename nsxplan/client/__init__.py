@@ -290,16 +290,23 @@ def _clean_params(params: Mapping[str, Any] | None) -> dict[str, str] | None:
 
 
 def _json_body(response: httpx.Response) -> dict[str, Any]:
+    raw = response.content
+    _release(response)
+    if not raw:
+        return {}
+    # Parse from the text with the bytes already dropped: `response.json()` keeps the bytes,
+    # their decoded text and the growing tree alive at once, which was the peak of a whole
+    # 50,000-object plan (a 40 MB answer held twice). Decoded as json.loads decodes bytes.
     try:
-        if not response.content:
-            return {}
-        try:
-            data = response.json()
-        except ValueError:
-            return {}
-        return data if isinstance(data, dict) else {"results": data}
-    finally:
-        _release(response)
+        text = raw.decode(json.detect_encoding(raw), "surrogatepass")
+    except UnicodeDecodeError:
+        return {}
+    del raw
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {"results": data}
 
 
 def _release(response: httpx.Response) -> None:
@@ -308,6 +315,7 @@ def _release(response: httpx.Response) -> None:
     the body of a 50,000-object tree (40 MB) would otherwise stay until the process exits."""
     response.close()
     response.stream = httpx.ByteStream(b"")
+    response._content = b""        # the body read: callers have taken what they need of it
 
 
 def consolidated_realization(status: Mapping[str, Any]) -> tuple[str, str | None]:
