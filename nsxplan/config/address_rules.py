@@ -62,18 +62,22 @@ def _domain(value: str) -> AddressError | None:
 
 
 def _check(problems: list[Problem], doc: MDict, key: str, check: Check, what: str) -> None:
+    # Sources are looked up only for a problem: every address of a large file passes here.
     value = doc.get(key)
     if isinstance(value, str):
-        _report(problems, check(value), child_source(doc, key, doc.source), what)
+        error = check(value)
+        if error is not None:
+            _report(problems, error, child_source(doc, key, doc.source), what)
     elif isinstance(value, MList):
         for i, item in enumerate(value):
             if isinstance(item, str):
-                _report(problems, check(item), value.item_sources[i], what)
+                error = check(item)
+                if error is not None:
+                    _report(problems, error, value.item_sources[i], what)
 
 
-def _report(problems: list[Problem], error: AddressError | None, where: Source, what: str) -> None:
-    if error is not None:
-        problems.append(Problem(f"{what}: {error.message}", where, hint=error.hint))
+def _report(problems: list[Problem], error: AddressError, where: Source, what: str) -> None:
+    problems.append(Problem(f"{what}: {error.message}", where, hint=error.hint))
 
 
 def _mappings(doc: Any, key: str) -> list[MDict]:

@@ -59,6 +59,16 @@ def items(doc: Any, key: str) -> Iterator[tuple[MDict, Source]]:
                 yield item, value.item_sources[i]
 
 
+def mappings(doc: Any, key: str) -> Iterator[MDict]:
+    """The mapping items of a list field, as `items` without their Sources (a rule that
+    reports nothing needs none, and a large file has tens of thousands of items)."""
+    value = doc.get(key) if isinstance(doc, dict) else None
+    if isinstance(value, MList):
+        for item in value:
+            if isinstance(item, MDict):
+                yield item
+
+
 def text(doc: MDict, key: str) -> str | None:
     value = doc.get(key)
     return value if isinstance(value, str) else None
@@ -71,31 +81,31 @@ def at(doc: MDict, key: str) -> Source:
 def semantic_problems(doc: MDict, today: date | None = None) -> list[Problem]:
     problems: list[Problem] = waiver_problems(doc, today or datetime.now(timezone.utc).date())
     for kind in ("tier0s", "tier1s", "dns_zones", "segments", "ip_blocks", "ip_pools"):
-        problems += duplicate_ids(list(items(doc, kind)), KIND_NAMES[kind])
-    zones = {z["id"]: z for z, _ in items(doc, "dns_zones") if isinstance(z.get("id"), str)}
-    tier0s = {t["id"]: t for t, _ in items(doc, "tier0s") if isinstance(t.get("id"), str)}
+        problems += duplicate_ids(list(mappings(doc, kind)), KIND_NAMES[kind])
+    zones = {z["id"]: z for z in mappings(doc, "dns_zones") if isinstance(z.get("id"), str)}
+    tier0s = {t["id"]: t for t in mappings(doc, "tier0s") if isinstance(t.get("id"), str)}
     for kind in ("tier0s", "tier1s"):
-        for gateway, _ in items(doc, kind):
+        for gateway in mappings(doc, kind):
             problems += gateway_problems(gateway, KIND_NAMES[kind])
-    for tier1, _ in items(doc, "tier1s"):
+    for tier1 in mappings(doc, "tier1s"):
         problems += tier0_reference(tier1, tier0s)
         forwarder = tier1.get("dns_forwarder")
         if isinstance(forwarder, MDict):
             problems += forwarder_problems(forwarder, zones)
             problems += tag_problems(forwarder, "PolicyDnsForwarder")
-    for tier0, _ in items(doc, "tier0s"):
+    for tier0 in mappings(doc, "tier0s"):
         problems += active_active_nat(tier0)
         problems += tier0_routing_problems(tier0)
         problems += _routing_tags(tier0)
-    for segment, _ in items(doc, "segments"):
+    for segment in mappings(doc, "segments"):
         problems += segment_problems(segment) + tag_problems(segment, "Segment")
-    for block, _ in items(doc, "ip_blocks"):
+    for block in mappings(doc, "ip_blocks"):
         problems += ip_block_problems(block) + tag_problems(block, "IpAddressBlock")
-    for pool, _ in items(doc, "ip_pools"):
+    for pool in mappings(doc, "ip_pools"):
         problems += ip_pool_problems(pool) + tag_problems(pool, "IpAddressPool")
-        for subnet, _ in items(pool, "subnets"):
+        for subnet in mappings(pool, "subnets"):
             problems += tag_problems(subnet, "IpAddressPoolStaticSubnet")
-    for zone, _ in items(doc, "dns_zones"):
+    for zone in mappings(doc, "dns_zones"):
         problems += tag_problems(zone, "PolicyDnsForwarderZone")
     problems += address_problems(doc)
     return problems
@@ -133,34 +143,34 @@ def waiver_problems(doc: MDict, today: date) -> list[Problem]:
 
 
 def _routing_tags(tier0: MDict) -> list[Problem]:
-    problems = [p for iface, _ in items(tier0, "interfaces")
+    problems = [p for iface in mappings(tier0, "interfaces")
                 for p in tag_problems(iface, "Tier0Interface")]
-    problems += [p for pl, _ in items(tier0, "prefix_lists")
+    problems += [p for pl in mappings(tier0, "prefix_lists")
                  for p in tag_problems(pl, "PrefixList")]
-    problems += [p for rm, _ in items(tier0, "route_maps")
+    problems += [p for rm in mappings(tier0, "route_maps")
                  for p in tag_problems(rm, "Tier0RouteMap")]
     bgp = tier0.get("bgp")
     if isinstance(bgp, MDict):
         problems += tag_problems(bgp, "BgpRoutingConfig")
-        problems += [p for nb, _ in items(bgp, "neighbors")
+        problems += [p for nb in mappings(bgp, "neighbors")
                      for p in tag_problems(nb, "BgpNeighborConfig")]
     return problems
 
 
-def duplicate_ids(entries: list[tuple[MDict, Source]], kind: str) -> list[Problem]:
-    seen: dict[str, Source] = {}
+def duplicate_ids(entries: list[MDict], kind: str) -> list[Problem]:
+    seen: dict[str, MDict] = {}
     problems = []
-    for entry, _ in entries:
+    for entry in entries:
         ident = entry.get("id")
         if not isinstance(ident, str):
             continue
-        where = at(entry, "id")
         if ident in seen:
             problems.append(Problem(
-                f"duplicate {kind} id `{ident}` (first defined at {seen[ident]})", where,
+                f"duplicate {kind} id `{ident}` (first defined at {at(seen[ident], 'id')})",
+                at(entry, "id"),
                 hint=f"each {kind} id may appear once: merge the two definitions or rename one"))
         else:
-            seen[ident] = where
+            seen[ident] = entry
     return problems
 
 
@@ -168,16 +178,16 @@ def gateway_problems(gateway: MDict, kind: str) -> list[Problem]:
     gateway_type = "Tier0" if kind == "Tier-0" else "Tier1"
     problems = tag_problems(gateway, gateway_type) + existing_problems(gateway, kind)
     for child, child_type in (("static_routes", "StaticRoutes"), ("nat_rules", "PolicyNatRule")):
-        entries = list(items(gateway, child))
+        entries = list(mappings(gateway, child))
         problems += duplicate_ids(entries, KIND_NAMES[child])
-        for entry, _ in entries:
+        for entry in entries:
             problems += tag_problems(entry, child_type)
-    for route, _ in items(gateway, "static_routes"):
+    for route in mappings(gateway, "static_routes"):
         problems += route_problems(route)
-    rules = list(items(gateway, "nat_rules"))
-    for rule, _ in rules:
+    rules = list(mappings(gateway, "nat_rules"))
+    for rule in rules:
         problems += nat_matrix(rule)
-    problems += nat_conflicts([r for r, _ in rules])
+    problems += nat_conflicts(rules)
     return problems
 
 
@@ -187,7 +197,7 @@ def tag_problems(doc: MDict, resource_type: str = "") -> list[Problem]:
     if isinstance(tags, MDict):
         found = [(scope, key_source(tags, scope, tags.source)) for scope in tags]
     elif isinstance(tags, MList):
-        found = [(t["scope"], at(t, "scope")) for t, _ in items(doc, "tags")
+        found = [(t["scope"], at(t, "scope")) for t in mappings(doc, "tags")
                  if isinstance(t.get("scope"), str)]
     problems = [Problem(f"tag scope `{scope}` is reserved for nsxplan", where,
                         hint=f"use a scope that does not start with `{RESERVED_TAG_PREFIX}`; "
@@ -296,7 +306,7 @@ def route_problems(route: MDict) -> list[Problem]:
         return []  # malformed networks are reported by address_problems
     network = blocks[0]
     problems = []
-    for hop, _ in items(route, "next_hops"):
+    for hop in mappings(route, "next_hops"):
         ip_text = text(hop, "ip")
         hop_blocks = parse_blocks(ip_text, allow_list=False) if ip_text else None
         if not isinstance(hop_blocks, list):
@@ -396,7 +406,7 @@ def active_active_nat(tier0: MDict) -> list[Problem]:
         return []
     implied = "" if ha_mode else " (ha_mode unset means ACTIVE_ACTIVE)"
     problems = []
-    for rule, _ in items(tier0, "nat_rules"):
+    for rule in mappings(tier0, "nat_rules"):
         action = text(rule, "action")
         if action in STATEFUL:
             problems.append(Problem(

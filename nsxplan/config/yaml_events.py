@@ -48,30 +48,89 @@ def too_deep(source: Source) -> Problem:
     return Problem("YAML nesting too deep", source,
                    hint=f"configurations nest at most {MAX_DEPTH} levels")
 
+# Where a scalar was written, packed in one int (line << 32 | column, both 1-based) until a
+# message asks for it: a Source per key and per value was the largest per-object cost of
+# reading a large file, in time and in memory (two objects per mapping entry, most never read).
+_COLUMN_BITS = 32
+_COLUMN_MASK = (1 << _COLUMN_BITS) - 1
+Mark = int | Source
+
+
+def _unpack(name: str, mark: Mark) -> Source:
+    if type(mark) is int:
+        return Source(name, mark >> _COLUMN_BITS, mark & _COLUMN_MASK)
+    assert isinstance(mark, Source)
+    return mark
+
+
+class SourceMap(dict):  # type: ignore[type-arg]
+    """key -> Source of one mapping's keys or values, stored packed (see _unpack)."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name
+
+    def __getitem__(self, key: Any) -> Source:
+        return _unpack(self.name, dict.__getitem__(self, key))
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        mark = dict.get(self, key)
+        return default if mark is None else _unpack(self.name, mark)
+
+    def values(self) -> Any:
+        return [_unpack(self.name, m) for m in dict.values(self)]
+
+    def items(self) -> Any:
+        return [(k, _unpack(self.name, m)) for k, m in dict.items(self)]
+
+
+class SourceList(list):  # type: ignore[type-arg]
+    """The Sources of one sequence's items, stored packed (see _unpack)."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name
+
+    def __getitem__(self, index: int) -> Source:  # type: ignore[override]
+        return _unpack(self.name, list.__getitem__(self, index))
+
+    def __iter__(self) -> Any:
+        name = self.name
+        return (_unpack(name, m) for m in list.__iter__(self))
+
+    def extend(self, marks: Any) -> None:
+        # Another file's marks carry its own name: unpack them before they join this list.
+        list.extend(self, list(marks))
+
+
 class MDict(dict):  # type: ignore[type-arg]
     """A mapping with the Source of itself, of each key and of each value."""
 
     source: Source
-    key_sources: dict[str, Source]
-    value_sources: dict[str, Source]
+    key_sources: SourceMap
+    value_sources: SourceMap
 
     def __init__(self, source: Source) -> None:
         super().__init__()
         self.source = source
-        self.key_sources = {}
-        self.value_sources = {}
+        self.key_sources = SourceMap(source.file)
+        self.value_sources = SourceMap(source.file)
 
 
 class MList(list):  # type: ignore[type-arg]
     """A sequence with the Source of itself and of each item."""
 
     source: Source
-    item_sources: list[Source]
+    item_sources: SourceList
 
     def __init__(self, source: Source) -> None:
         super().__init__()
         self.source = source
-        self.item_sources = []
+        self.item_sources = SourceList(source.file)
 
 
 _TYPE_NAMES = ((bool, "a boolean"), (int, "an integer"), (float, "a number"), (str, "a string"),
@@ -96,7 +155,7 @@ class _Frame:
     anchor: str | None
     size: int = 1
     key: Any = None                      # mapping: the key awaiting its value (None = none)
-    key_source: Source | None = None
+    key_source: Mark | None = None
     merges: list[tuple[Any, Source]] = field(default_factory=list)
 
 
@@ -144,6 +203,7 @@ class EventBuilder:
         resolvable = _RESOLVER.yaml_implicit_resolvers
         resolved: dict[str, Any] = {}
         dotted = _DOTTED.match
+        column_bits = _COLUMN_BITS
         scalar_event, mapping_start, sequence_start = (ev.ScalarEvent, ev.MappingStartEvent,
                                                        ev.SequenceStartEvent)
         while True:
@@ -163,7 +223,7 @@ class EventBuilder:
                             resolved[value] = known
                     value = known
                 mark_ = event.start_mark
-                source = Source(name, mark_.line + 1, mark_.column + 1)
+                source = ((mark_.line + 1) << column_bits) | (mark_.column + 1)
                 parent = stack[-1]
                 parent.size += 1
                 container = parent.container
@@ -175,14 +235,15 @@ class EventBuilder:
                     if type(value) is str and value != "<<":
                         parent.key, parent.key_source = value, source
                     else:
-                        parent.key, parent.key_source = self.key(value, event, source), source
+                        parent.key, parent.key_source = self.key(
+                            value, event, _unpack(name, source)), source
                 elif key is _SKIP or key is _MERGE or key in container:
                     self.assign(parent, value, source)
                 else:
                     parent.key = None
                     container[key] = value
-                    container.key_sources[key] = parent.key_source or source
-                    container.value_sources[key] = source
+                    dict.__setitem__(container.key_sources, key, parent.key_source or source)
+                    dict.__setitem__(container.value_sources, key, source)
             elif (kind is mapping_start or kind is sequence_start) and event.tag is None \
                     and event.anchor is None and len(stack) < MAX_DEPTH:
                 mark_ = event.start_mark
@@ -275,7 +336,7 @@ class EventBuilder:
                       hint=f'quote it: "{raw}"')
         return _SKIP
 
-    def assign(self, frame: _Frame, value: Any, source: Source) -> None:
+    def assign(self, frame: _Frame, value: Any, source: Mark) -> None:
         container = frame.container
         assert isinstance(container, MDict)
         key, key_source = frame.key, frame.key_source or source
@@ -283,16 +344,17 @@ class EventBuilder:
         if key is _SKIP:
             return
         if key is _MERGE:
-            frame.merges.append((value, source))
+            frame.merges.append((value, _unpack(self.name, source)))
             return
         if key in container:
             first = container.key_sources[key]
-            self.fail(f"duplicate key `{key}` (first at line {first.line})", key_source,
+            self.fail(f"duplicate key `{key}` (first at line {first.line})",
+                      _unpack(self.name, key_source),
                       hint="remove one of them; YAML mappings hold each key once")
             return
         container[key] = value
-        container.key_sources[key] = key_source
-        container.value_sources[key] = source
+        dict.__setitem__(container.key_sources, key, key_source)
+        dict.__setitem__(container.value_sources, key, source)
 
     def merge(self, frame: _Frame) -> None:
         """`<<: *base` / `<<: [*a, *b]`: keys the mapping lacks, earlier sources first."""
