@@ -11,7 +11,7 @@ containing itself) is refused instead of looping downstream.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import yaml
@@ -149,14 +149,15 @@ class Refused(Exception):
     """The file cannot be read further; the Problem is recorded."""
 
 
-@dataclass
+@dataclass(slots=True)
 class _Frame:
     container: MDict | MList
     anchor: str | None
     size: int = 1
     key: Any = None                      # mapping: the key awaiting its value (None = none)
     key_source: Mark | None = None
-    merges: list[tuple[Any, Source]] = field(default_factory=list)
+    # `<<:` entries, created by the first one: a list per mapping would cost every mapping.
+    merges: list[tuple[Any, Source]] | None = None
 
 
 @dataclass
@@ -206,6 +207,8 @@ class EventBuilder:
         column_bits = _COLUMN_BITS
         scalar_event, mapping_start, sequence_start = (ev.ScalarEvent, ev.MappingStartEvent,
                                                        ev.SequenceStartEvent)
+        mapping_end, sequence_end = ev.MappingEndEvent, ev.SequenceEndEvent
+        setitem = dict.__setitem__
         while True:
             event = get_event()
             if event is None:
@@ -242,8 +245,30 @@ class EventBuilder:
                 else:
                     parent.key = None
                     container[key] = value
-                    dict.__setitem__(container.key_sources, key, parent.key_source or source)
-                    dict.__setitem__(container.value_sources, key, source)
+                    setitem(container.key_sources, key, parent.key_source or source)
+                    setitem(container.value_sources, key, source)
+            elif (kind is mapping_end or kind is sequence_end) and len(stack) > 1 \
+                    and stack[-1].anchor is None and stack[-1].merges is None:
+                # A finished plain collection inside another: placed as `add` would place it.
+                frame = stack.pop()
+                value = frame.container
+                parent = stack[-1]
+                parent.size += frame.size
+                container = parent.container
+                key = parent.key
+                if isinstance(container, MList):
+                    container.append(value)
+                    container.item_sources.append(value.source)
+                elif key is None:
+                    parent.key, parent.key_source = self.key(value, None, value.source), \
+                        value.source
+                elif key is _SKIP or key is _MERGE or key in container:
+                    self.assign(parent, value, value.source)
+                else:
+                    parent.key = None
+                    container[key] = value
+                    setitem(container.key_sources, key, parent.key_source or value.source)
+                    setitem(container.value_sources, key, value.source)
             elif (kind is mapping_start or kind is sequence_start) and event.tag is None \
                     and event.anchor is None and len(stack) < MAX_DEPTH:
                 mark_ = event.start_mark
@@ -344,6 +369,8 @@ class EventBuilder:
         if key is _SKIP:
             return
         if key is _MERGE:
+            if frame.merges is None:
+                frame.merges = []
             frame.merges.append((value, _unpack(self.name, source)))
             return
         if key in container:
@@ -360,7 +387,7 @@ class EventBuilder:
         """`<<: *base` / `<<: [*a, *b]`: keys the mapping lacks, earlier sources first."""
         target = frame.container
         assert isinstance(target, MDict)
-        for value, source in frame.merges:
+        for value, source in frame.merges or ():
             sources = list(value) if isinstance(value, MList) else [value]
             for base in sources:
                 if not isinstance(base, MDict):
