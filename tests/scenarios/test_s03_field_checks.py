@@ -29,6 +29,7 @@ from tests.scenarios.conftest import (
     nsxplan,
     write_config,
 )
+from tests.scenarios.helpers import EGRESS_NAT
 
 ROUTE = """\
 version: 1
@@ -41,17 +42,7 @@ tier0s:
         network: 0.0.0.0/0
         next_hops: [{ip: 10.27.51.1}]
 """
-REFLEXIVE = """\
-    nat_rules:
-      - id: supervisor-egress
-        action: REFLEXIVE
-        source: 30.0.0.5
-        translated: 10.27.51.145
-      - id: tkg-egress
-        action: REFLEXIVE
-        source: 30.0.0.16
-        translated: 10.27.51.147
-"""
+REFLEXIVE = EGRESS_NAT   # the two Tier-0 REFLEXIVE rules for NCP's egress addresses
 DNS = """\
 dependencies:
   dns_servers:
