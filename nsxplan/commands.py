@@ -175,12 +175,16 @@ class PlanResult:
     plan: Plan
     config: Config
     live: LiveState          # what NSX looked like when the plan was made
+    # The checks on NSX as it was (before the plan), as the plan's checks were judged against.
+    baseline_checks: tuple[Check, ...] = ()
 
 
 def _make_plan(config: Config, conn: Connection, *, adopt_all: bool,
-               progress: Reporter | None = None) -> tuple[Plan, LiveState]:
-    from nsxplan.checks import plan_checks
+               progress: Reporter | None = None
+               ) -> tuple[Plan, LiveState, tuple[Check, ...]]:
+    from nsxplan.checks import both_runs, judge_plan
     from nsxplan.live.read import read_live
+    from nsxplan.perf import Beside
     from nsxplan.plan.planner import make_plan
 
     if progress is not None:
@@ -189,10 +193,14 @@ def _make_plan(config: Config, conn: Connection, *, adopt_all: bool,
     live = read_live(conn.client)
     if progress is not None:
         progress.refresh_finished(len(live.objects), live.requests, time.monotonic() - began)
-    plan = make_plan(config, live, target=conn.label, adopt_all=adopt_all,
-                     now=datetime.now(timezone.utc))
-    plan = replace(plan, checks=plan_checks(config, live, plan.actions))
-    return plan, live
+    # The checks need the configuration and NSX's state, not the plan: on a second core they
+    # run while this process plans (perf.py; in-process where forking is not safe).
+    with Beside(lambda: both_runs(config, live)) as checks:
+        plan = make_plan(config, live, target=conn.label, adopt_all=adopt_all,
+                         now=datetime.now(timezone.utc))
+        runs = checks.result()
+    plan = replace(plan, checks=judge_plan(config, runs, plan.actions))
+    return plan, live, runs[1]
 
 
 def with_ignores(config: Config, ignores: Sequence[str]) -> Config:
@@ -209,12 +217,11 @@ def drift(path: Path, opts: ConnectOptions, *, note: Note = _quiet,
     """The plan that would bring NSX back to the configuration, with the dependency checks
     judged on NSX as it is now: drift reports the live state (a REFLEXIVE rule disabled in the
     UI fails its egress check here, although the plan would fix it)."""
-    from nsxplan.checks import run_checks
     from nsxplan.checks.baseline import apply_waivers, restored_by_apply, unused_waivers
 
     result = plan(path, opts, note=note, progress=progress, ignores=ignores)
-    live = apply_waivers(restored_by_apply(run_checks(result.config, result.live, baseline=True),
-                                           result.plan.checks), result.config.waivers)
+    live = apply_waivers(restored_by_apply(result.baseline_checks, result.plan.checks),
+                         result.config.waivers)
     checks = (*live, *unused_waivers(live, result.config.waivers))
     return replace(result, plan=replace(result.plan, checks=checks))
 
@@ -265,10 +272,11 @@ def plan(path: Path, opts: ConnectOptions, *, adopt_all: bool = False,
     config = with_ignores(load_config(path), ignores)
     conn = connect(opts, config, note=note)
     try:
-        made, live = _make_plan(config, conn, adopt_all=adopt_all, progress=progress)
+        made, live, baseline = _make_plan(config, conn, adopt_all=adopt_all,
+                                          progress=progress)
     finally:
         conn.close()
-    return PlanResult(made, config, live)
+    return PlanResult(made, config, live, baseline)
 
 
 def mass_change(plan: Plan) -> str | None:
@@ -380,7 +388,7 @@ def prepare_apply(path: Path, opts: ConnectOptions, *, adopt_all: bool = False,
     config = with_ignores(load_config(path), ignores)
     conn = connect(opts, config, note=note)
     try:
-        made, _ = _make_plan(config, conn, adopt_all=adopt_all, progress=progress)
+        made, _, _ = _make_plan(config, conn, adopt_all=adopt_all, progress=progress)
     except BaseException:
         conn.close()
         raise

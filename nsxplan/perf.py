@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
+import os
+import pickle
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Generic, NoReturn, TypeVar, cast
+
+T = TypeVar("T")
 
 
 @contextmanager
@@ -20,4 +28,109 @@ def paused_gc() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+
+# --- one step on the second core ----------------------------------------------------------------
+#
+# A plan's dependency checks (both runs: after the plan and on NSX as it is) need the
+# configuration and the live state, not the plan, and their answer is a few dozen small records:
+# they can run in a forked child while this process plans. The child starts with everything
+# already in memory (copy-on-write, nothing serialized on the way in) and pickles only its small
+# answer back through a pipe. Where forking is unsafe or unavailable the step simply runs in this
+# process when its result is asked for: the answer is the same either way.
+
+NO_FORK_ENV = "NSXPLAN_NO_FORK"     # set (to anything but "" or "0") to run everything in-process
+
+
+class Beside(Generic[T]):
+    """`fn()` computed beside the caller; `result()` joins it. Use as a context manager so a
+    caller that fails before asking still reaps the child."""
+
+    def __init__(self, fn: Callable[[], T]) -> None:
+        self._fn = fn
+        self._pid: int | None = None
+        self._read: int | None = None
+        self.forked = False
+        if not _may_fork():
+            return
+        read, write = os.pipe()
+        try:
+            pid = os.fork()
+        except OSError:          # out of processes or memory: just run it here later
+            os.close(read)
+            os.close(write)
+            return
+        if pid == 0:             # the child: compute, answer, and leave without cleanup
+            os.close(read)
+            _answer(write, fn)
+        os.close(write)
+        self._pid, self._read, self.forked = pid, read, True
+
+    def result(self) -> T:
+        if self._pid is None:
+            return self._fn()
+        data = self._drain()
+        if not data:             # the child failed, died or was killed: compute it here
+            return self._fn()
+        try:
+            return cast(T, pickle.loads(data))
+        except Exception:  # noqa: BLE001 - a truncated answer: compute it here
+            return self._fn()
+
+    def _drain(self) -> bytes:
+        assert self._read is not None and self._pid is not None
+        chunks = []
+        try:
+            while chunk := os.read(self._read, 1 << 20):
+                chunks.append(chunk)
+        finally:
+            self._reap(kill=False)
+        return b"".join(chunks)
+
+    def _reap(self, *, kill: bool) -> None:
+        if self._read is not None:
+            os.close(self._read)
+            self._read = None
+        if self._pid is not None:
+            if kill:
+                try:
+                    os.kill(self._pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            try:
+                os.waitpid(self._pid, 0)
+            except ChildProcessError:
+                pass
+            self._pid = None
+
+    def __enter__(self) -> Beside[T]:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        # Not asked for (the caller failed, or was interrupted): the answer is not needed.
+        self._reap(kill=True)
+
+
+def _may_fork() -> bool:
+    """Linux only (macOS system libraries are not fork-safe; Windows has no fork), and only
+    while this process has a single thread: a lock another thread holds would stay held in the
+    child forever."""
+    return (sys.platform == "linux" and hasattr(os, "fork")
+            and os.environ.get(NO_FORK_ENV, "") in ("", "0")
+            and threading.active_count() == 1)
+
+
+def _answer(fd: int, fn: Callable[[], object]) -> NoReturn:
+    try:
+        try:
+            payload = pickle.dumps(fn(), protocol=pickle.HIGHEST_PROTOCOL)
+        except BaseException:  # noqa: BLE001 - no answer: the parent computes it itself, and
+            payload = b""      # raises the same error there, with its own traceback
+        view = memoryview(payload)
+        while view:
+            view = view[os.write(fd, view):]
+    finally:
+        # No atexit handlers, no flushing of the parent's buffered output a second time.
+        os._exit(0)
 

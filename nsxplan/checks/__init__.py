@@ -61,8 +61,21 @@ def _run_checks(config: Config, live: LiveState | None, baseline: bool) -> tuple
 def plan_checks(config: Config, live: LiveState, actions: Sequence[Action]
                 ) -> tuple[Check, ...]:
     """A plan's checks: after the plan, classified against the live state, waivers applied."""
-    after = run_checks(config, live)
-    before = run_checks(config, live, baseline=True)
+    return judge_plan(config, both_runs(config, live), actions)
+
+
+Runs = tuple[tuple[Check, ...], tuple[Check, ...]]
+
+
+def both_runs(config: Config, live: LiveState) -> Runs:
+    """The checks after the plan and on NSX as it is. They depend on the configuration and the
+    live state only, not on the plan's actions: the command computes them beside the planner."""
+    return run_checks(config, live), run_checks(config, live, baseline=True)
+
+
+def judge_plan(config: Config, runs: Runs, actions: Sequence[Action]) -> tuple[Check, ...]:
+    """Each check after the plan classified against its baseline run, waivers applied."""
+    after, before = runs
     judged = apply_waivers(judge(after, before, changed_paths(actions)), config.waivers)
     return (*judged, *unused_waivers(judged, config.waivers))
 

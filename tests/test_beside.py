@@ -1,0 +1,122 @@
+"""perf.Beside: a step computed in a forked child gives exactly what computing it here gives."""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from nsxplan import perf
+from nsxplan.perf import NO_FORK_ENV, Beside
+
+LINUX = sys.platform == "linux"
+
+
+def test_the_answer_comes_back_from_the_child() -> None:
+    parent = os.getpid()
+    with Beside(lambda: (os.getpid(), {"a": [1, 2.5, None]}, ("x",) * 3)) as job:
+        pid, data, names = job.result()
+    assert job.forked is LINUX
+    assert (pid != parent) is LINUX
+    assert data == {"a": [1, 2.5, None]} and names == ("x", "x", "x")
+
+
+def test_a_failing_step_raises_here_with_the_same_error() -> None:
+    calls: list[int] = []
+
+    def fail() -> None:
+        calls.append(os.getpid())
+        raise ValueError("bad input 42")
+
+    with Beside(fail) as job, pytest.raises(ValueError, match="bad input 42"):
+        job.result()
+    # Computed again in this process (the child's attempt is not visible here).
+    assert calls == [os.getpid()]
+
+
+def test_a_child_that_dies_is_replaced_by_computing_here() -> None:
+    parent = os.getpid()
+
+    def die_in_child() -> str:
+        if os.getpid() != parent:
+            os._exit(3)
+        return "computed here"
+
+    with Beside(die_in_child) as job:
+        assert job.result() == "computed here"
+
+
+def test_an_unpicklable_answer_is_computed_here() -> None:
+    lock = threading.Lock()
+    with Beside(lambda: lock) as job:
+        assert job.result() is lock
+
+
+def test_switched_off_by_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(NO_FORK_ENV, "1")
+    with Beside(os.getpid) as job:
+        assert job.result() == os.getpid()
+    assert not job.forked
+
+
+def test_never_forks_beside_another_thread() -> None:
+    stop = threading.Event()
+    t = threading.Thread(target=stop.wait)
+    t.start()
+    try:
+        with Beside(os.getpid) as job:
+            assert job.result() == os.getpid()
+        assert not job.forked
+    finally:
+        stop.set()
+        t.join()
+
+
+def test_a_caller_that_fails_first_leaves_no_child_behind(tmp_path: Path) -> None:
+    marker = tmp_path / "child-finished"
+
+    def slow() -> None:
+        import time
+        time.sleep(30)
+        marker.write_text("done")
+
+    with pytest.raises(RuntimeError), Beside(slow) as job:
+        pid = job._pid
+        raise RuntimeError("planning failed")
+    assert (pid is not None) is LINUX
+    if pid is not None:
+        with pytest.raises(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)       # already reaped: not a zombie, not running
+    assert not marker.exists()                # killed, not left to finish
+
+
+def test_may_fork_only_on_linux(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(perf.sys, "platform", "darwin")
+    assert not perf._may_fork()
+
+
+@pytest.mark.parametrize("example", ["static-routing-lab", "tanzu-nat", "bgp-lab",
+                                     "ncp-prerequisites"])
+def test_a_plan_is_the_same_with_its_checks_forked_or_not(
+        example: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    from nsxplan import commands
+    from nsxplan.plan.planfile import plan_to_dict
+
+    root = Path(__file__).resolve().parents[1] / "examples" / example
+    work = tmp_path / example
+    shutil.copytree(root, work, ignore=shutil.ignore_patterns(".nsxplan"))
+    rendered = []
+    for no_fork in ("0", "1"):
+        monkeypatch.setenv(NO_FORK_ENV, no_fork)
+        result = commands.plan(work, commands.ConnectOptions())
+        made = plan_to_dict(result.plan)
+        made.pop("created_at")
+        rendered.append((made, result.baseline_checks,
+                         commands.render(result.plan, "markdown")))
+    assert rendered[0][0]["checks"], "the example has checks to compare"
+    assert rendered[0] == rendered[1]
