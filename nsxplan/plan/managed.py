@@ -43,11 +43,14 @@ class Managed:
     removed: tuple[str, ...]        # what left the configuration, in words (for the reason)
 
 
-def own_tags(d: Desired, owner: str) -> list[dict[str, str]]:
-    """The tags nsxplan writes on `d`: the configured ones, the owner, the record, protect."""
+def own_tags(d: Desired, owner: str,
+             recorded: frozenset[str] | None = None) -> list[dict[str, str]]:
+    """The tags nsxplan writes on `d`: the configured ones, the owner, the record, protect.
+    `recorded`: `d.recorded`, when the caller has it already."""
     tags = [{"scope": t.scope, "tag": t.tag} for t in d.tags]
     tags.append({"scope": OWNER_SCOPE, "tag": owner})
-    record = encode_record(d.recorded, (t.scope for t in d.tags))
+    record = encode_record(d.recorded if recorded is None else recorded,
+                           (t.scope for t in d.tags))
     if record:
         tags.append({"scope": RECORD_SCOPE, "tag": record})
     if d.protect:
@@ -65,10 +68,11 @@ def create_body(d: Desired, owner: str) -> dict[str, Any]:
 def managed(d: Desired, obj: Mapping[str, Any], owner: str,
             ignored: frozenset[str] | None = None) -> Managed:
     user_scopes = frozenset(t.scope for t in d.tags)
+    recorded = d.recorded           # a property that builds a set: once per object
     record = live_record(obj)
-    before_fields, before_scopes = record if record is not None else (d.recorded, user_scopes)
+    before_fields, before_scopes = record if record is not None else (recorded, user_scopes)
     resettable = RECORDED.get(d.kind, {})
-    gone = sorted(f for f in before_fields if f in resettable and f not in d.recorded)
+    gone = sorted(f for f in before_fields if f in resettable and f not in recorded)
     body = dict(d.body)
     obj_id = str(obj.get("id") or d.body.get("id") or "")
     for f in gone:
@@ -81,7 +85,7 @@ def managed(d: Desired, obj: Mapping[str, Any], owner: str,
         body = {k: v for k, v in body.items()
                 if k in _IDENTITY or (ignored and k not in ignored)}
     drop = frozenset(before_scopes - user_scopes - OWN_SCOPES)
-    tags = own_tags(d, owner)
+    tags = own_tags(d, owner, recorded)
     removed = tuple(gone) + tuple(f"tag {s}" for s in sorted(drop))
     scopes = frozenset({t["scope"] for t in tags}) | OWN_SCOPES | drop
     if record is None:

@@ -219,22 +219,29 @@ def _plan_one(d: Desired, live: LiveState, owner: str, adopt_all: bool,
         action = dataclasses.replace(
             action, reason=f"password changed (from ${d.password_env})"
             + ("" if len(action.diff) == 1 else ", and other fields differ"))
-    return _with_modified(action, obj), None
+    return action, None
 
 
-def _with_modified(action: Action, obj: Mapping[str, Any]) -> Action:
+def _modified(obj: Mapping[str, Any]) -> tuple[str | None, str | None]:
     """Who changed the live object last and when: drift names them."""
     user = obj.get("_last_modified_user") or obj.get("_create_user")
     when = iso_time(obj.get("_last_modified_time") or obj.get("_create_time"))
-    return evolve(action, modified_user=str(user) if user else None, modified_time=when)
+    return (str(user) if user else None), when
+
+
+def _with_modified(action: Action, obj: Mapping[str, Any]) -> Action:
+    user, when = _modified(obj)
+    return evolve(action, modified_user=user, modified_time=when)
 
 
 def _update(d: Desired, obj: Mapping[str, Any], m: Managed, adopting: bool) -> Action:
+    """The update, replace or no-op of `d`, with who changed `obj` last and when."""
     before = WithoutServerFields(obj)
     revision = obj.get("_revision")
     revision = int(revision) if isinstance(revision, int) else None
     k = KINDS[d.kind]
     after = {**m.body, "tags": merged_tags(m.tags, obj.get("tags"), drop=m.drop)}
+    user, when = _modified(obj)
     if not adopting and _same_raw(k, obj, after, m.scopes):
         # Fast path, exact: equal raw values have equal canonical forms, and fields whose raw
         # values differ are compared canonically one by one. After an apply most objects come
@@ -242,7 +249,8 @@ def _update(d: Desired, obj: Mapping[str, Any], m: Managed, adopting: bool) -> A
         # 10,000-object no-change plan should not pay for canonicalizing each of them twice.
         return Action(address=d.address, kind=d.kind, path=d.path, action=NOOP, before=before,
                       after=after, diff=(), revision=revision, source=d.source,
-                      depends_on=(), reason="in sync", adopt=False)
+                      depends_on=(), reason="in sync", adopt=False,
+                      modified_user=user, modified_time=when)
     live_view = _managed_view(obj, m.body, m.scopes)
     want_view = _managed_view(after, m.body, m.scopes)
     forcing = sorted(f for f in k.replace_fields
@@ -254,11 +262,13 @@ def _update(d: Desired, obj: Mapping[str, Any], m: Managed, adopting: bool) -> A
         return Action(address=d.address, kind=d.kind, path=d.path, action=REPLACE, before=before,
                       after=after, diff=diff, revision=revision,
                       source=d.source, depends_on=(),
-                      reason=f"{', '.join(forcing)} cannot change in place", adopt=adopting)
+                      reason=f"{', '.join(forcing)} cannot change in place", adopt=adopting,
+                      modified_user=user, modified_time=when)
     if not diff:
         return Action(address=d.address, kind=d.kind, path=d.path, action=NOOP, before=before,
                       after=after, diff=(), revision=revision, source=d.source,
-                      depends_on=(), reason="in sync", adopt=False)
+                      depends_on=(), reason="in sync", adopt=False,
+                      modified_user=user, modified_time=when)
     if adopting:
         others = [f.field for f in diff if f.field != "tags"]
         reason = "adopt: add the owner tag" + (f" and change {', '.join(others)}"
@@ -271,7 +281,8 @@ def _update(d: Desired, obj: Mapping[str, Any], m: Managed, adopting: bool) -> A
         reason = "differs from the configuration"
     return Action(address=d.address, kind=d.kind, path=d.path, action=UPDATE, before=before,
                   after=after, diff=diff, revision=revision, source=d.source,
-                  depends_on=(), reason=reason, adopt=adopting)
+                  depends_on=(), reason=reason, adopt=adopting,
+                  modified_user=user, modified_time=when)
 
 
 def _only_record(diff: FieldDiff) -> bool:
