@@ -55,6 +55,41 @@ def test_read_live_is_one_hapi_get_plus_version_whatever_the_size() -> None:
     assert b.nsx_version == "3.2.3.0.0"
 
 
+class _Failing(FakeClient):
+    def __init__(self, tree: dict[str, Any], *, tree_error: str | None = None,
+                 version_error: str | None = None) -> None:
+        super().__init__(tree)
+        self.tree_error, self.version_error = tree_error, version_error
+
+    def get_infra(self, types: Sequence[str], base_path: str | None = None) -> dict[str, Any]:
+        if self.tree_error:
+            raise RuntimeError(self.tree_error)
+        return super().get_infra(types, base_path)
+
+    def version(self) -> str:
+        if self.version_error:
+            raise RuntimeError(self.version_error)
+        return super().version()
+
+
+def test_the_version_read_beside_the_tree_reports_its_own_error() -> None:
+    with pytest.raises(RuntimeError, match="version refused"):
+        read_live(_Failing(_tree(1), version_error="version refused"))
+
+
+def test_the_trees_error_wins_over_the_versions() -> None:
+    with pytest.raises(RuntimeError, match="tree refused"):
+        read_live(_Failing(_tree(1), tree_error="tree refused", version_error="version refused"))
+
+
+def test_no_thread_is_left_running_after_the_refresh() -> None:
+    import threading
+
+    before = threading.active_count()
+    read_live(FakeClient(_tree(3)))
+    assert threading.active_count() == before
+
+
 def test_flatten_fills_paths_and_drops_children() -> None:
     flat = flatten_infra(_tree(2))
     rule = flat["/infra/tier-0s/t0/nat/USER/nat-rules/r1"]
