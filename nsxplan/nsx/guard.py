@@ -174,6 +174,30 @@ def _ancestor_protection(obj: Obj) -> str | None:
     return protection(obj)
 
 
+def plain_owner(obj: Obj) -> tuple[bool, str | None]:
+    """(True, owner_of(obj)) when `protection(obj)` is certainly None, in one pass over the
+    tags; (False, None) when it may not be (system-owned, a protection state, or any tag scope
+    NCP or nsx-operator use), for the caller to ask `protection` itself. The planner classifies
+    every live object it compares: this is the common case, cheaply."""
+    if obj.get("_system_owned") is True:
+        return False, None
+    state = obj.get("_protection")
+    if state and str(state) != "NOT_PROTECTED":
+        return False, None
+    owners: set[str] | None = None
+    for t in obj.get("tags") or ():
+        if not isinstance(t, Mapping):
+            continue
+        scope = str(t.get("scope") or "")
+        if scope == OWNER_SCOPE:
+            if owners is None:
+                owners = set()
+            owners.add(str(t.get("tag") or ""))
+        elif scope in RUNTIME_SCOPES or scope.startswith(NCP_PREFIXES):
+            return False, None
+    return True, ("+".join(sorted(owners)) if owners else None)
+
+
 def owner_of(obj: Obj | None) -> str | None:
     """The owner tag's value; None without one. Two owner tags read as "a+b", neither's."""
     if not obj:

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from nsxplan.nsx.guard import is_principal_identity, owner_of, protection
+from nsxplan.nsx.guard import is_principal_identity, owner_of, plain_owner, protection
 from nsxplan.nsx.objects import OWNER_SCOPE
 
 __all__ = ["Ownership", "classify", "creator", "is_principal_identity", "owner_of",
@@ -39,8 +39,10 @@ class Ownership:
 
 
 def classify(obj: Mapping[str, Any], owner: str) -> Ownership:
-    tag = owner_of(obj)
-    why = protection(obj)
+    plain, tag = plain_owner(obj)
+    why = None if plain else protection(obj)
+    if not plain:
+        tag = owner_of(obj)
     if why is not None:
         return Ownership("protected", tag, why)
     if tag is None:
