@@ -15,6 +15,12 @@ from nsxplan.perf import NO_FORK_ENV, Beside
 LINUX = sys.platform == "linux"
 
 
+@pytest.fixture(autouse=True)
+def idle_machine(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests are about the child's answer, whatever the test machine's load."""
+    monkeypatch.setattr(perf, "spare_core", lambda: True)
+
+
 def test_the_answer_comes_back_from_the_child() -> None:
     parent = os.getpid()
     with Beside(lambda: (os.getpid(), {"a": [1, 2.5, None]}, ("x",) * 3)) as job:
@@ -98,10 +104,27 @@ def test_may_fork_only_on_linux(monkeypatch: pytest.MonkeyPatch) -> None:
     assert not perf._may_fork()
 
 
+@pytest.mark.parametrize(("cores", "load", "spare"), [
+    (2, 0.3, True), (2, 1.0, True), (2, 1.4, False), (1, 0.0, False), (8, 6.5, True),
+    (8, 7.2, False)])
+def test_a_core_to_spare(monkeypatch: pytest.MonkeyPatch, cores: int, load: float,
+                         spare: bool) -> None:
+    monkeypatch.undo()                       # the real spare_core, fed these numbers
+    monkeypatch.setattr(perf.os, "sched_getaffinity", lambda _pid: set(range(cores)),
+                        raising=False)
+    monkeypatch.setattr(perf.os, "getloadavg", lambda: (load, load, load))
+    assert perf.spare_core() is spare
+    monkeypatch.setattr(perf, "spare_core", lambda: False)
+    with Beside(os.getpid) as job:
+        assert job.result() == os.getpid()
+    assert not job.forked
+
+
 @pytest.mark.parametrize("example", ["static-routing-lab", "tanzu-nat", "bgp-lab",
                                      "ncp-prerequisites"])
 def test_a_plan_is_the_same_with_its_checks_forked_or_not(
         example: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import dataclasses
     import shutil
 
     from nsxplan import commands
@@ -114,9 +137,9 @@ def test_a_plan_is_the_same_with_its_checks_forked_or_not(
     for no_fork in ("0", "1"):
         monkeypatch.setenv(NO_FORK_ENV, no_fork)
         result = commands.plan(work, commands.ConnectOptions())
-        made = plan_to_dict(result.plan)
-        made.pop("created_at")
+        plan = dataclasses.replace(result.plan, created_at="(the time)")
+        made = plan_to_dict(plan)
         rendered.append((made, result.baseline_checks,
-                         commands.render(result.plan, "markdown")))
+                         commands.render(plan, "markdown")))
     assert rendered[0][0]["checks"], "the example has checks to compare"
     assert rendered[0] == rendered[1]
