@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 
@@ -230,6 +230,7 @@ def validate(path: str, fail_on_checks: str, color: bool) -> int:
     with file:line:column and a hint).
     """
     result = commands.validate(Path(path))
+    _KEEP.append(result)
     checks_text = commands.render_checks(result.checks, color=color)
     if checks_text:
         click.echo(checks_text, err=True)
@@ -273,6 +274,7 @@ def plan(path: str, out: str | None, fmt: str, detailed_exitcode: bool, full: bo
     """
     result = commands.plan(Path(path), conn_opts, adopt_all=adopt, note=_note,
                            progress=progress, ignores=ignores)
+    _KEEP.append(result)
     _emit(commands.render(result.plan, fmt, color=color, full=full))
     why = commands.mass_change(result.plan)
     if why:
@@ -625,8 +627,28 @@ def main(argv: list[str] | None = None) -> int:
     if code is None:
         code = EXIT_OK
     if argv is None:
-        sys.exit(code)
+        _exit(int(code))
     return int(code)
+
+
+# What a read-only command built (a plan of 10,000 objects, the live state it read): kept to
+# the end of the process, see _exit.
+_KEEP: list[object] = []
+
+
+def _exit(code: int) -> NoReturn:
+    """Leave. After `plan` or `validate` (which write nothing but their output, already
+    complete), without freeing what they built object by object: the memory goes back to the
+    system with the process at once (for a 10,000-object plan, 20 ms of freeing for nothing).
+    Every other command exits normally."""
+    if _KEEP:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except (OSError, ValueError):
+            sys.exit(code)            # output not written (a closed pipe): the normal way
+        os._exit(code)
+    sys.exit(code)
 
 
 def _gc_policy(argv: list[str]) -> None:

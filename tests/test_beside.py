@@ -143,3 +143,32 @@ def test_a_plan_is_the_same_with_its_checks_forked_or_not(
                          commands.render(plan, "markdown")))
     assert rendered[0][0]["checks"], "the example has checks to compare"
     assert rendered[0] == rendered[1]
+
+
+def test_plan_and_validate_in_a_process_of_their_own_write_all_their_output(
+        tmp_path: Path) -> None:
+    """They leave without freeing what they built (cli._exit): what they printed, to a pipe,
+    must all be there, and the exit code must be theirs."""
+    import shutil
+    import subprocess
+
+    work = tmp_path / "lab"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "examples" / "static-routing-lab",
+                    work, ignore=shutil.ignore_patterns(".nsxplan", "lab.json"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NSX_", "NSXPLAN_"))}
+    run = [sys.executable, "-m", "nsxplan"]
+    plan = subprocess.run([*run, "plan", str(work), "--format", "json", "--detailed-exitcode"],
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert plan.returncode == 2, plan.stderr          # 2: changes to make
+    import json
+    document = json.loads(plan.stdout)                 # complete: it parses
+    assert document["summary"]["create"] > 0
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("version: 1\nowner: Not Valid\n", encoding="utf-8")
+    validate = subprocess.run([*run, "validate", str(bad)], capture_output=True, text=True,
+                              env=env, timeout=120)
+    assert validate.returncode == 1
+    assert f"{bad}:2:" in validate.stderr and "hint:" in validate.stderr
+    good = subprocess.run([*run, "validate", str(work)], capture_output=True, text=True,
+                          env=env, timeout=120)
+    assert good.returncode == 0 and good.stdout.startswith(f"{work}: valid")

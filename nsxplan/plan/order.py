@@ -28,10 +28,12 @@ def _with_dependencies(drafts: dict[str, Action], desired: list[Desired],
     """Each action with (depends_on for apply, order edges incl. no-ops for sorting)."""
     by_path = {a.path: a for a in drafts.values()}
     desired_by_addr = {d.address: d for d in desired}
+    # Who points at what matters only to deletes: a plan without any reads no references.
     referrers: dict[str, set[str]] = {}
-    for path, obj in live.objects.items():
-        for ref in reference_paths(obj):
-            referrers.setdefault(ref, set()).add(path)
+    if any(a.action == DELETE for a in drafts.values()):
+        for path, obj in live.objects.items():
+            for ref in reference_paths(obj):
+                referrers.setdefault(ref, set()).add(path)
     # A parent's delete waits for the deletes of everything below it (any depth: a NAT rule
     # sits under the section, not directly under the gateway).
     child_deletes: dict[str, set[str]] = {}
