@@ -137,10 +137,15 @@ def validate(path: Path) -> ValidateResult:
     from nsxplan.checks import run_checks
     from nsxplan.checks.baseline import apply_waivers
     from nsxplan.config import load_config
+    from nsxplan.nsx.addresses import forget_parsed_blocks
 
-    config = load_config(path)
-    # A waived failure does not make the configuration invalid either.
-    checks = apply_waivers(run_checks(config, None), config.waivers)
+    try:
+        # The checks read the addresses loading has parsed: kept until they are done.
+        config = load_config(path, keep_parsed_addresses=True, with_digest=False)
+        # A waived failure does not make the configuration invalid either.
+        checks = apply_waivers(run_checks(config, None), config.waivers)
+    finally:
+        forget_parsed_blocks()
     objects = _count_objects(config)
     files = len(config.files)
     summary = (f"{path}: valid ({files} file{'s' if files != 1 else ''}, owner {config.owner}, "

@@ -7,7 +7,6 @@ everything. The model is built only from a configuration without problems.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from datetime import date
 from pathlib import Path
@@ -28,19 +27,26 @@ _REQUIRED = {
 }
 
 
-def load_config(path: str | Path, *, today: date | None = None) -> Config:
+def load_config(path: str | Path, *, today: date | None = None,
+                keep_parsed_addresses: bool = False, with_digest: bool = True) -> Config:
     """Load, validate and build a configuration file or directory.
 
-    Raises ConfigError with every problem found, sorted by file, line and column.
+    Raises ConfigError with every problem found, sorted by file, line and column. The address
+    texts validation parsed are forgotten at the end (planning keeps what it derives, and for
+    a large configuration the parsed blocks are tens of MB), unless `keep_parsed_addresses`:
+    then the caller's next steps (validate's offline checks) read them again for free and the
+    caller calls `forget_parsed_blocks` when done. Without `with_digest` the Config's digest
+    is left empty: only a plan records it, and `validate` need not hash the documents.
     """
     with paused_gc():
         try:
-            return _load_config(path, today)
+            return _load_config(path, today, with_digest)
         finally:
-            forget_parsed_blocks()
+            if not keep_parsed_addresses:
+                forget_parsed_blocks()
 
 
-def _load_config(path: str | Path, today: date | None) -> Config:
+def _load_config(path: str | Path, today: date | None, with_digest: bool) -> Config:
     files, problems = load_files(path)
     for loaded in files:
         problems.extend(schema_problems(loaded.document, loaded.document.source))
@@ -53,11 +59,14 @@ def _load_config(path: str | Path, today: date | None) -> Config:
         problems.extend(semantic_problems(merged, today))
     if problems or not files:
         raise ConfigError(sort_problems(problems))
-    return build_config(merged, [f.name for f in files], digest(merged))
+    return build_config(merged, [f.name for f in files], digest(merged) if with_digest else "")
 
 
 def digest(document: Any) -> str:
     """sha256 of the canonical JSON of the merged documents (key order and layout don't count)."""
+    # Imported here: `validate` never hashes, and _hashlib loads OpenSSL (~3 ms).
+    import hashlib
+
     text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 

@@ -198,7 +198,10 @@ class EventBuilder:
     def _consume(self, get_event: Any) -> None:
         """The event loop. Plain values (no anchor, no tag: nearly every event of a real file)
         are placed inline; everything else goes through `event`. A 10,000-object file is
-        ~120,000 events, so each method call and isinstance saved here is visible."""
+        ~125,000 events, so each attribute access and call saved here is visible: the open
+        collection's state (its frame: container, pending key, size) lives in local variables
+        while the loop runs, written back to the frame before anything else reads it (`event`,
+        `key`, `assign`) and read again after."""
         stack = self.stack
         name = self.name
         resolvable = _RESOLVER.yaml_implicit_resolvers
@@ -208,13 +211,23 @@ class EventBuilder:
         scalar_event, mapping_start, sequence_start = (ev.ScalarEvent, ev.MappingStartEvent,
                                                        ev.SequenceStartEvent)
         mapping_end, sequence_end = ev.MappingEndEvent, ev.SequenceEndEvent
-        setitem = dict.__setitem__
+        skip, merge_key = _SKIP, _MERGE
+        # The open collection (None: no collection open) and its state.
+        top: _Frame | None = None
+        container: Any = None
+        is_list = False
+        key: Any = None
+        key_mark: Mark | None = None
+        size = 0
+        marks: Any = None           # its item_sources (a sequence) or value_sources (a mapping)
+        key_marks: Any = None       # a mapping's key_sources
         while True:
             event = get_event()
             if event is None:
                 return
             kind = type(event)
-            if kind is scalar_event and event.tag is None and event.anchor is None and stack:
+            if kind is scalar_event and top is not None and event.tag is None \
+                    and event.anchor is None:
                 value = event.value
                 if event.implicit[0] and value[:1] in resolvable and not dotted(value):
                     # A plain scalar's meaning depends on its text alone: resolve each
@@ -227,56 +240,81 @@ class EventBuilder:
                     value = known
                 mark_ = event.start_mark
                 source = ((mark_.line + 1) << column_bits) | (mark_.column + 1)
-                parent = stack[-1]
-                parent.size += 1
-                container = parent.container
-                key = parent.key
-                if isinstance(container, MList):
+                size += 1
+                if is_list:
                     container.append(value)
-                    container.item_sources.append(source)
+                    marks.append(source)
                 elif key is None:
                     if type(value) is str and value != "<<":
-                        parent.key, parent.key_source = value, source
+                        key, key_mark = value, source
                     else:
-                        parent.key, parent.key_source = self.key(
-                            value, event, _unpack(name, source)), source
-                elif key is _SKIP or key is _MERGE or key in container:
-                    self.assign(parent, value, source)
+                        key, key_mark = self.key(value, event, _unpack(name, source)), source
+                elif key is skip or key is merge_key or key in container:
+                    top.key, top.key_source, top.size = key, key_mark, size
+                    self.assign(top, value, source)
+                    key = None
                 else:
-                    parent.key = None
                     container[key] = value
-                    setitem(container.key_sources, key, parent.key_source or source)
-                    setitem(container.value_sources, key, source)
-            elif (kind is mapping_end or kind is sequence_end) and len(stack) > 1 \
-                    and stack[-1].anchor is None and stack[-1].merges is None:
+                    key_marks[key] = key_mark
+                    marks[key] = source
+                    key = None
+                continue
+            if (kind is mapping_end or kind is sequence_end) and top is not None \
+                    and len(stack) > 1 and top.anchor is None and top.merges is None:
                 # A finished plain collection inside another: placed as `add` would place it.
-                frame = stack.pop()
-                value = frame.container
-                parent = stack[-1]
-                parent.size += frame.size
-                container = parent.container
-                key = parent.key
-                if isinstance(container, MList):
-                    container.append(value)
-                    container.item_sources.append(value.source)
-                elif key is None:
-                    parent.key, parent.key_source = self.key(value, None, value.source), \
-                        value.source
-                elif key is _SKIP or key is _MERGE or key in container:
-                    self.assign(parent, value, value.source)
+                stack.pop()
+                value, child_size = container, size
+                top = stack[-1]
+                container, key, key_mark, size = top.container, top.key, top.key_source, top.size
+                is_list = type(container) is MList
+                if is_list:
+                    marks = container.item_sources
                 else:
-                    parent.key = None
+                    marks, key_marks = container.value_sources, container.key_sources
+                size += child_size
+                source = value.source
+                if is_list:
+                    container.append(value)
+                    marks.append(source)
+                elif key is None:
+                    key, key_mark = self.key(value, None, source), source
+                elif key is skip or key is merge_key or key in container:
+                    top.key, top.key_source, top.size = key, key_mark, size
+                    self.assign(top, value, source)
+                    key = None
+                else:
                     container[key] = value
-                    setitem(container.key_sources, key, parent.key_source or value.source)
-                    setitem(container.value_sources, key, value.source)
-            elif (kind is mapping_start or kind is sequence_start) and event.tag is None \
+                    key_marks[key] = key_mark
+                    marks[key] = source
+                    key = None
+                continue
+            if top is not None:     # the frame's state, for whatever reads it next
+                top.key, top.key_source, top.size = key, key_mark, size
+            if (kind is mapping_start or kind is sequence_start) and event.tag is None \
                     and event.anchor is None and len(stack) < MAX_DEPTH:
                 mark_ = event.start_mark
-                source = Source(name, mark_.line + 1, mark_.column + 1)
-                stack.append(_Frame(MDict(source) if kind is mapping_start else MList(source),
-                                    None))
+                where = Source(name, mark_.line + 1, mark_.column + 1)
+                is_list = kind is sequence_start
+                container = MList(where) if is_list else MDict(where)
+                top = _Frame(container, None)
+                stack.append(top)
+                key, key_mark, size = None, None, 1
+                if is_list:
+                    marks = container.item_sources
+                else:
+                    marks, key_marks = container.value_sources, container.key_sources
+                continue
+            self.event(event)
+            if stack:
+                top = stack[-1]
+                container, key, key_mark, size = top.container, top.key, top.key_source, top.size
+                is_list = type(container) is MList
+                if is_list:
+                    marks = container.item_sources
+                else:
+                    marks, key_marks = container.value_sources, container.key_sources
             else:
-                self.event(event)
+                top = None
 
     def event(self, event: ev.Event) -> None:
         if isinstance(event, ev.ScalarEvent):

@@ -22,7 +22,7 @@ import ipaddress
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Final, Literal
+from typing import Any, Final, Literal, cast
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -66,11 +66,71 @@ def _v4(text: str) -> tuple[int, int | None] | None:
             None if prefix is None else int(prefix))
 
 
+# IPv4 objects of values already known valid (the regex above, an address's own integer),
+# built without the constructors' argument parsing and checks: the same objects, a fifth of the
+# time (a large configuration makes tens of thousands). `_FAST_V4` is false when this Python's
+# ipaddress builds its objects differently from what these functions mirror (checked once at
+# import): then the constructors are used as they are.
+_new = object.__new__
+_V4_MASKS = [ipaddress.IPv4Network._make_netmask(prefix)  # type: ignore[attr-defined]
+             for prefix in range(33)]
+
+
+def _v4_address_fast(address: int) -> ipaddress.IPv4Address:
+    ip: Any = _new(ipaddress.IPv4Address)
+    ip._ip = address
+    return cast(ipaddress.IPv4Address, ip)
+
+
+def _v4_network_fast(address: int, prefix: int) -> ipaddress.IPv4Network:
+    """IPv4Network((address, prefix)) for an address without host bits, as its __init__ does."""
+    net: Any = _new(ipaddress.IPv4Network)
+    net.network_address = _v4_address_fast(address)
+    net.netmask, net._prefixlen = _V4_MASKS[prefix]
+    if prefix == 31:
+        net.hosts = net.__iter__
+    elif prefix == 32:
+        net.hosts = lambda: [ipaddress.IPv4Address(address)]
+    return cast(ipaddress.IPv4Network, net)
+
+
+def _same_as_constructed() -> bool:
+    for address, prefix in ((0x0A000000, 8), (0xC0A80100, 28), (0xC0A80102, 31),
+                            (0xC0A80105, 32), (0, 0)):
+        real, fast = ipaddress.IPv4Network((address, prefix)), _v4_network_fast(address, prefix)
+        if (vars(real).keys() != vars(fast).keys() or real != fast or str(real) != str(fast)
+                or (prefix >= 28 and list(real.hosts()) != list(fast.hosts()))
+                or ipaddress.IPv4Address(address) != _v4_address_fast(address)):
+            return False
+    return True
+
+
+_FAST_V4 = _same_as_constructed()
+
+
+def v4_address(address: int) -> ipaddress.IPv4Address:
+    """IPv4Address(address) of an int known to be in range."""
+    return _v4_address_fast(address) if _FAST_V4 else ipaddress.IPv4Address(address)
+
+
+def v4_network(address: int, prefix: int = 32) -> ipaddress.IPv4Network:
+    """IPv4Network((address, prefix)) of an in-range address whose host bits are clear."""
+    return (_v4_network_fast(address, prefix) if _FAST_V4
+            else ipaddress.IPv4Network((address, prefix)))
+
+
 def parse_ip(text: str) -> IPAddress | AddressError:
     text = text.strip()
+    if text and "/" not in text and "-" not in text:
+        # The same answer, cached: without `/` or `-` a block is an address or an error.
+        return cast("IPAddress | AddressError", parse_block(text))
+    return _parse_ip(text)
+
+
+def _parse_ip(text: str) -> IPAddress | AddressError:
     plain = _v4(text)
     if plain is not None and plain[1] is None:
-        return ipaddress.IPv4Address(plain[0])
+        return v4_address(plain[0])
     try:
         return ipaddress.ip_address(text)
     except ValueError:
@@ -85,11 +145,19 @@ def parse_cidr(text: str, *, allow_bare_ip: bool = False) -> IPNetwork | Address
             return ipaddress.ip_network(text)
         return AddressError(f"{text!r} is not a CIDR",
                             "write a network with its prefix length, like 10.0.0.0/24")
+    if "-" not in text:
+        found = parse_block(text)   # the same answer, cached
+        if isinstance(found, (AddressError, *_NETWORK_TYPES)):
+            return found
+    return _parse_cidr(text)
+
+
+def _parse_cidr(text: str) -> IPNetwork | AddressError:
     plain = _v4(text)
     if plain is not None and plain[1] is not None:
         address, prefix = plain[0], plain[1]
         if address & ((1 << (32 - prefix)) - 1) == 0:      # host bits clear: a network
-            return ipaddress.IPv4Network((address, prefix))
+            return v4_network(address, prefix)
     try:
         return ipaddress.ip_network(text)
     except ValueError:
@@ -102,21 +170,37 @@ def parse_cidr(text: str, *, allow_bare_ip: bool = False) -> IPNetwork | Address
     return AddressError(f"{text!r} has host bits set", f"did you mean {corrected}?")
 
 
-# Large enough for every distinct address of a 50,000-object configuration: validation parses
-# each field up to three times and planning and the checks read the same texts again, so an
-# evicting cache would parse most of them again (43,560 parses for 20,000 texts at 10,000).
+_NETWORK_TYPES = (ipaddress.IPv4Network, ipaddress.IPv6Network)
+
+# Every text parsed, and its answer, until `forget_parsed_blocks`: validation parses each field
+# up to three times and planning and the checks read the same texts again (43,560 parses for
+# 20,000 texts at 10,000 objects without a cache). Plain dicts: a hit is one lookup, and the
+# checks can look without adding (see _as_networks). Bounded for safety: past this many texts
+# (far above a 50,000-object configuration) answers are computed and not kept.
 _CACHE_SIZE = 1 << 18
+_BLOCKS: dict[str, Block | AddressError] = {}
+_LISTS: dict[str, Addresses | AddressError] = {}         # parse_addresses, lists allowed
+_SINGLES: dict[str, Addresses | AddressError] = {}       # parse_addresses, one block only
+_MATCH_KEYS: dict[str, tuple[str, ...] | None] = {}
 
 
-@functools.lru_cache(maxsize=_CACHE_SIZE)
 def parse_block(text: str) -> Block | AddressError:
     """One IP, CIDR or range `a-b` (same family, first <= last). Cached: see _CACHE_SIZE."""
+    found = _BLOCKS.get(text)
+    if found is None:
+        found = _parse_block(text)
+        if len(_BLOCKS) < _CACHE_SIZE:
+            _BLOCKS[text] = found
+    return found
+
+
+def _parse_block(text: str) -> Block | AddressError:
     text = text.strip()
     if not text:
         return AddressError("empty address", "remove the stray comma or write an address")
     if "-" in text:
         first_text, _, last_text = text.partition("-")
-        first, last = parse_ip(first_text), parse_ip(last_text)
+        first, last = _parse_ip(first_text.strip()), _parse_ip(last_text.strip())
         if isinstance(first, AddressError) or isinstance(last, AddressError):
             return AddressError(f"{text!r} is not an IP range",
                                 "write a range as FIRST-LAST, like 10.0.0.10-10.0.0.20")
@@ -127,16 +211,18 @@ def parse_block(text: str) -> Block | AddressError:
                                 f"did you mean {last}-{first}?")
         return AddressRange(first, last)
     if "/" in text:
-        return parse_cidr(text)
-    return parse_ip(text)
+        return _parse_cidr(text)
+    return _parse_ip(text)
 
 
 def forget_parsed_blocks() -> None:
     """Drop the parser's caches once a configuration is validated: planning and the checks
     keep caches of what they derive (canonical spellings, networks), and for 50,000 objects
     the parsed blocks hold ~30 MB."""
-    parse_block.cache_clear()
-    _parse_list.cache_clear()
+    _BLOCKS.clear()
+    _LISTS.clear()
+    _SINGLES.clear()
+    _MATCH_KEYS.clear()
 
 
 def block_size(block: Block) -> int:
@@ -172,13 +258,17 @@ def parse_addresses(text: str | None, *, allow_list: bool = True) -> Addresses |
     """THE parser of NSX address fields: ANY, the blocks written, or why the text is not one.
 
     With `allow_list` false the field takes exactly one block (DNAT/REFLEXIVE translations)."""
-    if is_any(text):
+    if text is None:
         return ANY
-    assert text is not None
-    return _parse_list(text, allow_list)
+    cache = _LISTS if allow_list else _SINGLES
+    found = cache.get(text)
+    if found is None:
+        found = ANY if is_any(text) else _parse_list(text, allow_list)
+        if len(cache) < _CACHE_SIZE:
+            cache[text] = found
+    return found
 
 
-@functools.lru_cache(maxsize=_CACHE_SIZE)
 def _parse_list(text: str, allow_list: bool) -> tuple[Block, ...] | AddressError:
     parts = text.split(",")
     if len(parts) > 1 and not allow_list:
@@ -242,11 +332,25 @@ def canon_ip(text: str) -> str:
 
 def match_key(text: str | None) -> tuple[str, ...] | None:
     """A hashable key equal for the same match (Any included), or None when unparsable."""
+    if text is None:
+        return _ANY_KEY
+    found = _MATCH_KEYS.get(text, _MATCH_KEYS)
+    if found is _MATCH_KEYS:    # not known yet (None is an answer: unparsable)
+        found = _match_key(text)
+        if len(_MATCH_KEYS) < _CACHE_SIZE:
+            _MATCH_KEYS[text] = found
+    return found    # type: ignore[return-value]
+
+
+_ANY_KEY: Final = ("Any",)
+
+
+def _match_key(text: str) -> tuple[str, ...] | None:
     found = parse_addresses(text)
     if isinstance(found, AddressError):
         return None
     if found is ANY:
-        return ("Any",)
+        return _ANY_KEY
     return tuple(sorted({_block_text(b) for b in found}))
 
 
@@ -261,7 +365,7 @@ def block_networks(block: Block) -> tuple[IPNetwork, ...]:
     if isinstance(block, ipaddress.IPv4Address):
         # The same /32, built from the integer: ip_network(address) prints the address and
         # parses the text again (a third of the checks' address work at 10,000 objects).
-        return (ipaddress.IPv4Network(int(block)),)
+        return (v4_network(int(block)),)
     return (ipaddress.ip_network(block),)
 
 
@@ -276,11 +380,14 @@ def _as_networks(text: str | None) -> tuple[IPNetwork, ...] | None:
     if is_any(text):
         return None
     assert text is not None
-    # Parsed without the parser's caches: this cache keeps the networks, and a second copy
-    # of every block (the checks read each text of 50,000 objects) would only add memory.
+    # The parser's caches are read but not added to: this cache keeps the networks, and a
+    # second copy of every block (the checks read each text of 50,000 objects) would only add
+    # memory. `validate` keeps the blocks loading parsed, so its checks parse nothing again.
     blocks = []
     for part in text.split(","):
-        block = parse_block.__wrapped__(part)
+        block = _BLOCKS.get(part)
+        if block is None:
+            block = _parse_block(part)
         if isinstance(block, AddressError):
             return ()
         blocks.append(block)

@@ -289,3 +289,20 @@ def test_alias_reuse_within_limits_and_aliases_as_values(tmp_path: Path) -> None
 def test_tags_outside_plain_yaml_are_refused(tmp_path: Path, value: str, problem: str) -> None:
     out = messages(write(tmp_path, "tag.yaml", f"version: 1\nowner: a\nx: {value}\n"))
     assert out[0].startswith(f"{tmp_path / 'tag.yaml'}:3:4: {problem}")
+
+
+def test_parsed_addresses_are_forgotten_after_loading_and_after_validate(tmp_path: Path) -> None:
+    # A plan keeps only what it derives from the addresses; validate keeps the parsed blocks
+    # through its checks and forgets them when it is done.
+    from nsxplan import commands
+    from nsxplan.nsx import addresses
+
+    path = write(tmp_path, "lab.yaml", LAB)
+    config = load_config(path)
+    assert not addresses._BLOCKS and not addresses._LISTS and len(config.digest) == 64
+    kept = load_config(path, keep_parsed_addresses=True, with_digest=False)
+    assert addresses._BLOCKS and kept.digest == ""
+    assert kept == load_config(path, with_digest=False)     # the same model either way
+    result = commands.validate(path)
+    assert not addresses._BLOCKS and not addresses._LISTS and not addresses._MATCH_KEYS
+    assert result.summary.endswith("valid (1 file, owner tanzu-egress, 2 objects)")

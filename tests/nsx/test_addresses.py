@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from nsxplan.nsx import addresses
 from nsxplan.nsx.addresses import (
     ANY,
     AddressError,
@@ -21,8 +22,14 @@ from nsxplan.nsx.addresses import (
     canon_ip,
     canonical_match,
     contains,
+    forget_parsed_blocks,
     match_key,
     parse_addresses,
+    parse_block,
+    parse_cidr,
+    parse_ip,
+    v4_address,
+    v4_network,
 )
 
 net = ipaddress.ip_network
@@ -127,3 +134,65 @@ def test_canonical_spelling_parses_back_to_the_same_addresses(text: str | None) 
     assert canonical_match(canonical) == canonical            # idempotent
     assert _equal_sets(text, canonical)
     assert match_key(text) == match_key(canonical)
+
+
+# --- the IPv4 fast path builds what ipaddress builds, and caching changes no answer -------------
+
+_v4_networks = st.integers(0, 32).flatmap(lambda p: st.builds(
+    lambda a: (a & ~((1 << (32 - p)) - 1) & 0xFFFFFFFF, p), st.integers(0, 2**32 - 1)))
+
+
+@settings(max_examples=300, deadline=None)
+@given(_v4_networks)
+def test_ipv4_objects_built_from_integers_are_the_constructors(network: tuple[int, int]) -> None:
+    address, prefix = network
+    fast, real = v4_network(address, prefix), ipaddress.IPv4Network(network)
+    assert (fast, str(fast), hash(fast), fast.prefixlen) == (real, str(real), hash(real),
+                                                             real.prefixlen)
+    assert vars(fast).keys() == vars(real).keys()
+    assert fast.broadcast_address == real.broadcast_address and fast.subnet_of(real)
+    if prefix >= 28:
+        assert list(fast.hosts()) == list(real.hosts())
+    ip_fast, ip_real = v4_address(address), ipaddress.IPv4Address(address)
+    assert (ip_fast, str(ip_fast), hash(ip_fast)) == (ip_real, str(ip_real), hash(ip_real))
+
+
+def test_this_python_takes_the_fast_path() -> None:
+    # The fast path mirrors ipaddress's constructors; when a Python builds its objects
+    # differently, the constructors are used instead (slower, the same answers).
+    assert addresses._FAST_V4
+
+
+_any_text = st.one_of(_text, st.text(alphabet="0123456789./-:, abyAN", max_size=20))
+
+
+@settings(max_examples=300, deadline=None)
+@given(_any_text, st.booleans())
+def test_answers_are_the_same_from_the_caches(text: str | None, allow_list: bool) -> None:
+    forget_parsed_blocks()
+    parsers = [lambda: parse_addresses(text, allow_list=allow_list), lambda: match_key(text)]
+    if text is not None:
+        parsers += [lambda: parse_ip(text), lambda: parse_cidr(text),
+                    lambda: parse_cidr(text, allow_bare_ip=True), lambda: parse_block(text)]
+    cold = []
+    for parse in parsers:
+        cold.append(parse())
+        forget_parsed_blocks()
+    for parse in parsers:
+        parse()
+    assert [parse() for parse in parsers] == cold        # warm, in another order of filling
+
+
+def test_parse_ip_and_parse_cidr_keep_their_own_messages() -> None:
+    # They share parse_block's cache, which answers a bare IP with an address and a CIDR with
+    # a network: each keeps the message of its own field.
+    for text in ("10.0.0.1", "10.0.0.0/24", "10.0.0.1-10.0.0.2", " 10.0.0.7 "):
+        parse_block(text)
+    cidr = parse_cidr("10.0.0.1")
+    assert isinstance(cidr, AddressError) and cidr.message == "'10.0.0.1' is not a CIDR"
+    assert parse_cidr("10.0.0.1", allow_bare_ip=True) == net("10.0.0.1/32")
+    error = parse_ip("10.0.0.0/24")
+    assert isinstance(error, AddressError) and error.message == "'10.0.0.0/24' is not an IP address"
+    error = parse_cidr("10.0.0.1-10.0.0.2")
+    assert isinstance(error, AddressError) and error.message == "'10.0.0.1-10.0.0.2' is not a CIDR"
+    assert parse_ip(" 10.0.0.7 ") == ip("10.0.0.7")
