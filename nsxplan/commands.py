@@ -187,22 +187,33 @@ class PlanResult:
 def _make_plan(config: Config, conn: Connection, *, adopt_all: bool,
                progress: Reporter | None = None
                ) -> tuple[Plan, LiveState, tuple[Check, ...]]:
-    from nsxplan.checks import both_runs, judge_plan
     from nsxplan.live.read import read_live
-    from nsxplan.perf import Beside
-    from nsxplan.plan.planner import make_plan
+    from nsxplan.perf import Beside, OnThread
 
     if progress is not None:
         progress.refresh_started(conn.label)
     began = time.monotonic()
-    live = read_live(conn.client)
+    # While the refresh waits on NSX, this thread prepares what does not need its answer:
+    # the planner's and the checks' modules, the objects the configuration declares.
+    refresh = OnThread(lambda: read_live(conn.client), "nsxplan-refresh")
+    try:
+        from nsxplan.checks import both_runs, judge_plan
+        from nsxplan.plan.desired import desired_objects
+        from nsxplan.plan.planner import make_plan
+
+        desired = desired_objects(config)
+    except BaseException:
+        refresh.join(quiet=True)
+        raise
+    live = refresh.join()
+    assert live is not None
     if progress is not None:
         progress.refresh_finished(len(live.objects), live.requests, time.monotonic() - began)
     # The checks need the configuration and NSX's state, not the plan: on a second core they
     # run while this process plans (perf.py; in-process where forking is not safe).
     with Beside(lambda: both_runs(config, live)) as checks:
         plan = make_plan(config, live, target=conn.label, adopt_all=adopt_all,
-                         now=datetime.now(timezone.utc))
+                         now=datetime.now(timezone.utc), desired=desired)
         runs = checks.result()
     plan = replace(plan, checks=judge_plan(config, runs, plan.actions))
     return plan, live, runs[1]

@@ -31,6 +31,36 @@ def paused_gc() -> Iterator[None]:
 
 
 
+# --- one step waiting on the network beside another --------------------------------------------
+
+
+class OnThread(Generic[T]):
+    """`fn()` on a thread of its own, for a step that mostly waits on the network (the GIL is
+    free meanwhile); join() returns its value or raises its error. Always joined before the
+    caller goes on to anything that must run single-threaded (Beside)."""
+
+    def __init__(self, fn: Callable[[], T], name: str) -> None:
+        self._fn = fn
+        self._value: T | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._value = self._fn()
+        except BaseException as exc:  # noqa: BLE001 - handed to join()
+            self._error = exc
+
+    def join(self, *, quiet: bool = False) -> T | None:
+        """The value; `quiet`: wait for the thread but keep its error to itself (the caller
+        has a better one to report)."""
+        self._thread.join()
+        if self._error is not None and not quiet:
+            raise self._error
+        return self._value
+
+
 # --- one step on the second core ----------------------------------------------------------------
 #
 # A plan's dependency checks (both runs: after the plan and on NSX as it is) need the

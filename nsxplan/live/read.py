@@ -7,14 +7,13 @@ Terraform provider's pattern) cost one round trip each; NSX Search lags behind w
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Mapping, Sequence
 from sys import intern
 from typing import Any, Protocol
 
 from nsxplan.live.state import LiveState
 from nsxplan.nsx.kinds import KINDS, LIVE_TYPES, child_path
-from nsxplan.perf import paused_gc
+from nsxplan.perf import OnThread, paused_gc
 
 
 class InfraReader(Protocol):
@@ -31,7 +30,7 @@ def read_live(client: InfraReader, types: Sequence[str] = LIVE_TYPES) -> LiveSta
     # The version's round trip overlaps the tree's instead of following it (the client is
     # thread-safe; the thread is joined before this returns, so nothing runs beside what
     # follows).
-    version = _Version(client)
+    version = OnThread(client.version, "nsxplan-version")
     try:
         # Decoding and flattening a 10,000-object tree allocates dicts that all stay alive.
         with paused_gc():
@@ -45,29 +44,6 @@ def read_live(client: InfraReader, types: Sequence[str] = LIVE_TYPES) -> LiveSta
     answer = version.join()
     return LiveState(objects=objects, nsx_version=answer or None,
                      requests=client.request_count - start)
-
-
-class _Version:
-    """client.version() on a thread of its own; join() returns it or raises its error."""
-
-    def __init__(self, client: InfraReader) -> None:
-        self._client = client
-        self._value: str | None = None
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="nsxplan-version", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        try:
-            self._value = self._client.version()
-        except BaseException as exc:  # noqa: BLE001 - handed to join()
-            self._error = exc
-
-    def join(self, *, quiet: bool = False) -> str:
-        self._thread.join()
-        if self._error is not None and not quiet:
-            raise self._error
-        return self._value or ""
 
 
 def flatten_infra(tree: Mapping[str, Any], *,
