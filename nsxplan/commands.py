@@ -193,30 +193,32 @@ def _make_plan(config: Config, conn: Connection, *, adopt_all: bool,
     if progress is not None:
         progress.refresh_started(conn.label)
     began = time.monotonic()
-    # While the refresh waits on NSX, this thread prepares what does not need its answer:
-    # the planner's and the checks' modules, the objects the configuration declares.
-    refresh = OnThread(lambda: read_live(conn.client), "nsxplan-refresh")
+    # While the refresh waits on NSX, a thread loads the planner's and the checks' modules.
+    # (Not the other way round: the live tree is most of a plan's memory, and a thread's
+    # allocations come from an allocator arena of its own that the rest would not reuse.)
+    modules = OnThread(_planning_modules, "nsxplan-imports")
     try:
-        from nsxplan.checks import both_runs, judge_plan
-        from nsxplan.plan.desired import desired_objects
-        from nsxplan.plan.planner import make_plan
+        live = read_live(conn.client)
+    finally:
+        modules.join(quiet=True)
+    from nsxplan.checks import both_runs, judge_plan
+    from nsxplan.plan.planner import make_plan
 
-        desired = desired_objects(config)
-    except BaseException:
-        refresh.join(quiet=True)
-        raise
-    live = refresh.join()
-    assert live is not None
     if progress is not None:
         progress.refresh_finished(len(live.objects), live.requests, time.monotonic() - began)
     # The checks need the configuration and NSX's state, not the plan: on a second core they
     # run while this process plans (perf.py; in-process where forking is not safe).
     with Beside(lambda: both_runs(config, live)) as checks:
         plan = make_plan(config, live, target=conn.label, adopt_all=adopt_all,
-                         now=datetime.now(timezone.utc), desired=desired)
+                         now=datetime.now(timezone.utc))
         runs = checks.result()
     plan = replace(plan, checks=judge_plan(config, runs, plan.actions))
     return plan, live, runs[1]
+
+
+def _planning_modules() -> None:
+    import nsxplan.checks
+    import nsxplan.plan.planner  # noqa: F401
 
 
 def with_ignores(config: Config, ignores: Sequence[str]) -> Config:

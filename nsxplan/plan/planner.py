@@ -84,19 +84,16 @@ ROGUE_KINDS = frozenset({"StaticRoutes", "PolicyNatRule", "PolicyDnsForwarder",
 
 
 def make_plan(config: Config, live: LiveState, *, target: str, adopt_all: bool = False,
-              now: datetime | None = None, env: Mapping[str, str] | None = None,
-              desired: list[Desired] | None = None) -> Plan:
-    """`env`: where `password_env` variables are read (default: this process's environment);
-    `desired`: desired_objects(config), when the caller made it already (while the refresh
-    was on its way)."""
+              now: datetime | None = None, env: Mapping[str, str] | None = None) -> Plan:
+    """`env`: where `password_env` variables are read (default: this process's environment)."""
     with paused_gc():
         return _make_plan(config, live, target=target, adopt_all=adopt_all, now=now,
-                          env=os.environ if env is None else env,
-                          desired=desired_objects(config) if desired is None else desired)
+                          env=os.environ if env is None else env)
 
 
 def _make_plan(config: Config, live: LiveState, *, target: str, adopt_all: bool,
-               now: datetime | None, env: Mapping[str, str], desired: list[Desired]) -> Plan:
+               now: datetime | None, env: Mapping[str, str]) -> Plan:
+    desired = desired_objects(config)
     problems: list[Problem] = list(live_problems(config, live))
     drafts: dict[str, Action] = {}
     guard = Guard(live.get)
