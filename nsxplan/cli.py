@@ -273,7 +273,8 @@ def plan(path: str, out: str | None, fmt: str, detailed_exitcode: bool, full: bo
     changes, 2 changes), 1 error or a failed dependency check.
     """
     result = commands.plan(Path(path), conn_opts, adopt_all=adopt, note=_note,
-                           progress=progress, ignores=ignores)
+                           progress=progress, ignores=ignores,
+                           unchanged_bodies=full and (fmt == "json" or out is not None))
     _KEEP.append(result)
     _emit(commands.render(result.plan, fmt, color=color, full=full))
     why = commands.mass_change(result.plan)
@@ -317,7 +318,7 @@ def drift(path: str, fmt: str, full: bool, metrics: str | None, ignores: tuple[s
     or a rogue object (made by hand inside a gateway the configuration manages); 1 error.
     """
     result = commands.drift(Path(path), conn_opts, note=_note, progress=progress,
-                            ignores=ignores)
+                            ignores=ignores, unchanged_bodies=full and fmt == "json")
     _emit(commands.render(result.plan, fmt, color=color, full=full))
     if metrics:
         commands.write_drift_metrics(result.plan, Path(metrics))

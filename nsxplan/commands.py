@@ -185,7 +185,7 @@ class PlanResult:
 
 
 def _make_plan(config: Config, conn: Connection, *, adopt_all: bool,
-               progress: Reporter | None = None
+               progress: Reporter | None = None, unchanged_bodies: bool = True
                ) -> tuple[Plan, LiveState, tuple[Check, ...]]:
     from nsxplan.live.read import read_live
     from nsxplan.perf import Beside, OnThread
@@ -210,7 +210,7 @@ def _make_plan(config: Config, conn: Connection, *, adopt_all: bool,
     # run while this process plans (perf.py; in-process where forking is not safe).
     with Beside(lambda: both_runs(config, live)) as checks:
         plan = make_plan(config, live, target=conn.label, adopt_all=adopt_all,
-                         now=datetime.now(timezone.utc))
+                         now=datetime.now(timezone.utc), unchanged_bodies=unchanged_bodies)
         runs = checks.result()
     plan = replace(plan, checks=judge_plan(config, runs, plan.actions))
     return plan, live, runs[1]
@@ -231,13 +231,15 @@ def with_ignores(config: Config, ignores: Sequence[str]) -> Config:
 
 
 def drift(path: Path, opts: ConnectOptions, *, note: Note = _quiet,
-          progress: Reporter | None = None, ignores: Sequence[str] = ()) -> PlanResult:
+          progress: Reporter | None = None, ignores: Sequence[str] = (),
+          unchanged_bodies: bool = True) -> PlanResult:
     """The plan that would bring NSX back to the configuration, with the dependency checks
     judged on NSX as it is now: drift reports the live state (a REFLEXIVE rule disabled in the
     UI fails its egress check here, although the plan would fix it)."""
     from nsxplan.checks.baseline import apply_waivers, restored_by_apply, unused_waivers
 
-    result = plan(path, opts, note=note, progress=progress, ignores=ignores)
+    result = plan(path, opts, note=note, progress=progress, ignores=ignores,
+                  unchanged_bodies=unchanged_bodies)
     live = apply_waivers(restored_by_apply(result.baseline_checks, result.plan.checks),
                          result.config.waivers)
     checks = (*live, *unused_waivers(live, result.config.waivers))
@@ -282,16 +284,18 @@ def drift_findings(plan: Plan) -> list[str]:
 
 def plan(path: Path, opts: ConnectOptions, *, adopt_all: bool = False,
          note: Note = _quiet, progress: Reporter | None = None,
-         ignores: Sequence[str] = ()) -> PlanResult:
+         ignores: Sequence[str] = (), unchanged_bodies: bool = True) -> PlanResult:
     """`progress` hears about the refresh (the CLI's live status on a terminal); `ignores` adds
-    `--ignore` patterns to the configuration's `ignore:` list."""
+    `--ignore` patterns to the configuration's `ignore:` list; `unchanged_bodies=False` leaves
+    out the `after` bodies of no-op actions (only a `--full` JSON plan shows them)."""
     from nsxplan.config import load_config
 
     config = with_ignores(load_config(path), ignores)
     conn = connect(opts, config, note=note)
     try:
         made, live, baseline = _make_plan(config, conn, adopt_all=adopt_all,
-                                          progress=progress)
+                                          progress=progress,
+                                          unchanged_bodies=unchanged_bodies)
     finally:
         conn.close()
     return PlanResult(made, config, live, baseline)
@@ -406,7 +410,9 @@ def prepare_apply(path: Path, opts: ConnectOptions, *, adopt_all: bool = False,
     config = with_ignores(load_config(path), ignores)
     conn = connect(opts, config, note=note)
     try:
-        made, _, _ = _make_plan(config, conn, adopt_all=adopt_all, progress=progress)
+        # apply sends changes only: no-op bodies would only take memory
+        made, _, _ = _make_plan(config, conn, adopt_all=adopt_all, progress=progress,
+                                unchanged_bodies=False)
     except BaseException:
         conn.close()
         raise
