@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from nsxplan.config.build_common import _common, _items, _str
+from nsxplan.config.build_common import _common, _items, _str, _values
 from nsxplan.config.build_routing import tier0_routing, top_level
 from nsxplan.config.loader import MDict
 from nsxplan.config.model import (
@@ -70,8 +70,8 @@ def build_nat_rule(doc: MDict) -> NatRule:
 
 def _children(doc: MDict) -> dict[str, Any]:
     return {
-        "static_routes": tuple(build_static_route(r) for r, _ in _items(doc, "static_routes")),
-        "nat_rules": tuple(build_nat_rule(r) for r, _ in _items(doc, "nat_rules")),
+        "static_routes": tuple(build_static_route(r) for r in _values(doc, "static_routes")),
+        "nat_rules": tuple(build_nat_rule(r) for r in _values(doc, "nat_rules")),
     }
 
 
@@ -211,8 +211,8 @@ def build_guards(doc: Any) -> Guards:
 
 
 def build_config(doc: MDict, files: Sequence[str], digest: str) -> Config:
-    zones = {z.id: z for z in (build_dns_zone(d) for d, _ in _items(doc, "dns_zones"))}
-    tier0_list = [build_tier0(d) for d, _ in _items(doc, "tier0s")]
+    zones = {z.id: z for z in (build_dns_zone(d) for d in _values(doc, "dns_zones"))}
+    tier0_list = [build_tier0(d) for d in _values(doc, "tier0s")]
     tier0s = {t.id: t for t in tier0_list}
     target = doc.get("target")
     declared_in = target.source.file if isinstance(target, MDict) else None
@@ -222,7 +222,7 @@ def build_config(doc: MDict, files: Sequence[str], digest: str) -> Config:
         files=tuple(files),
         target=build_target(target, declared_in),
         tier0s=tuple(tier0_list),
-        tier1s=tuple(build_tier1(d, tier0s, zones) for d, _ in _items(doc, "tier1s")),
+        tier1s=tuple(build_tier1(d, tier0s, zones) for d in _values(doc, "tier1s")),
         dns_zones=tuple(zones.values()),
         **top_level(doc),
         dependencies=build_dependencies(doc.get("dependencies")),

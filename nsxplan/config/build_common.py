@@ -18,8 +18,17 @@ def _items(doc: Any, key: str) -> list[tuple[Any, Source]]:
     return [(item, child_source(value, i, fallback)) for i, item in enumerate(value)]
 
 
+def _values(doc: Any, key: str) -> list[Any]:
+    """The items of a list field, or [] when absent: as `_items` without the Sources (a large
+    file has tens of thousands of items, and most models keep only the item's own Source)."""
+    value = doc.get(key) if isinstance(doc, dict) else None
+    return value if isinstance(value, list) else []
+
+
 def tags(value: Any) -> tuple[Tag, ...]:
     """Mapping or list form -> tuple sorted by scope (then tag), the order NSX's diff ignores."""
+    if value is None:
+        return ()
     if isinstance(value, dict):
         found = [Tag(str(scope), "" if tag is None else str(tag)) for scope, tag in value.items()]
     elif isinstance(value, list):
@@ -45,4 +54,4 @@ def _str(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-__all__ = ["_common", "_items", "_str", "tags"]
+__all__ = ["_common", "_items", "_str", "_values", "tags"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from nsxplan.config.build_common import _common, _items, _str
+from nsxplan.config.build_common import _common, _items, _str, _values
 from nsxplan.config.loader import MDict
 from nsxplan.config.routing import (
     IP_BLOCKS_PATH,
@@ -120,7 +120,7 @@ def build_bgp(doc: Any, adopt: bool) -> Bgp | None:
         ecmp=doc.get("ecmp"),
         multipath_relax=doc.get("multipath_relax"),
         graceful_restart=doc.get("graceful_restart"),
-        neighbors=tuple(build_neighbor(n, common["adopt"]) for n, _ in _items(doc, "neighbors")),
+        neighbors=tuple(build_neighbor(n, common["adopt"]) for n in _values(doc, "neighbors")),
         **common,
     )
 
@@ -137,7 +137,7 @@ def build_redistribution(doc: MDict) -> tuple[RedistributionRule, ...] | None:
 def build_prefix_list(doc: MDict) -> PrefixList:
     prefixes = tuple(Prefix(network=str(p["network"]), action=str(p.get("action", "PERMIT")),
                             ge=p.get("ge"), le=p.get("le"))
-                     for p, _ in _items(doc, "prefixes"))
+                     for p in _values(doc, "prefixes"))
     return PrefixList(id=doc["id"], prefixes=prefixes, **_common(doc))
 
 
@@ -146,7 +146,7 @@ def build_route_map(doc: MDict, tier0_id: str) -> RouteMap:
     entries = tuple(RouteMapEntry(action=str(e.get("action", "PERMIT")),
                                   prefix_lists=tuple(str(path_or(x, lists))
                                                      for x in e.get("prefix_lists") or ()))
-                    for e, _ in _items(doc, "entries"))
+                    for e in _values(doc, "entries"))
     return RouteMap(id=doc["id"], entries=entries, **_common(doc))
 
 
@@ -156,13 +156,13 @@ def tier0_routing(doc: MDict) -> dict[str, Any]:
     edge_cluster = doc.get("edge_cluster")
     return {
         "interfaces": tuple(build_interface(i, edge_cluster, adopt)
-                            for i, _ in _items(doc, "interfaces")),
-        "ha_vips": tuple(build_ha_vip(v) for v, _ in _items(doc, "ha_vip")),
+                            for i in _values(doc, "interfaces")),
+        "ha_vips": tuple(build_ha_vip(v) for v in _values(doc, "ha_vip")),
         "bgp": build_bgp(doc.get("bgp"), adopt),
         "route_redistribution": build_redistribution(doc),
-        "prefix_lists": tuple(build_prefix_list(d) for d, _ in _items(doc, "prefix_lists")),
+        "prefix_lists": tuple(build_prefix_list(d) for d in _values(doc, "prefix_lists")),
         "route_maps": tuple(build_route_map(d, str(doc["id"]))
-                            for d, _ in _items(doc, "route_maps")),
+                            for d in _values(doc, "route_maps")),
     }
 
 
@@ -191,14 +191,14 @@ def build_pool_subnet(doc: MDict) -> IpPoolSubnet:
 
 def build_ip_pool(doc: MDict) -> IpPool:
     return IpPool(id=doc["id"],
-                  subnets=tuple(build_pool_subnet(s) for s, _ in _items(doc, "subnets")),
+                  subnets=tuple(build_pool_subnet(s) for s in _values(doc, "subnets")),
                   **_common(doc))
 
 
 def top_level(doc: MDict) -> dict[str, Any]:
     """The Config fields config/routing.py adds."""
     return {
-        "segments": tuple(build_segment(d) for d, _ in _items(doc, "segments")),
-        "ip_blocks": tuple(build_ip_block(d) for d, _ in _items(doc, "ip_blocks")),
-        "ip_pools": tuple(build_ip_pool(d) for d, _ in _items(doc, "ip_pools")),
+        "segments": tuple(build_segment(d) for d in _values(doc, "segments")),
+        "ip_blocks": tuple(build_ip_block(d) for d in _values(doc, "ip_blocks")),
+        "ip_pools": tuple(build_ip_pool(d) for d in _values(doc, "ip_pools")),
     }

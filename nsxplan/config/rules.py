@@ -203,11 +203,13 @@ def tag_problems(doc: MDict, resource_type: str = "") -> list[Problem]:
                         hint=f"use a scope that does not start with `{RESERVED_TAG_PREFIX}`; "
                              "nsxplan adds its owner tag itself")
                 for scope, where in found if scope.lower().startswith(RESERVED_TAG_PREFIX)]
+    if not found:
+        return problems
     # The record of what nsxplan manages (nsxplan/managed) lists the tag scopes in one tag
     # value of at most 256 characters; counted as if every optional field were set too.
     fields = set(RECORDED.get(resource_type) or ("display_name", "description"))
     record = encode_record(fields, (scope for scope, _ in found))
-    if found and len(record) > RECORD_MAX and isinstance(tags, (MDict, MList)):
+    if len(record) > RECORD_MAX and isinstance(tags, (MDict, MList)):
         problems.append(Problem(
             f"these tag scopes make nsxplan's record tag (nsxplan/managed) {len(record)} "
             f"characters long; NSX allows {RECORD_MAX}",
@@ -430,12 +432,11 @@ def nat_conflicts(rules: list[MDict]) -> list[Problem]:
         if action is None or source is None or destination is None:
             continue
         match = (action, source, destination, text(rule, "service"))
-        translation = _translation(rule)
         first = seen.get(match)
         if first is None:
             seen[match] = rule
             continue
-        if _translation(first) != translation:
+        if _translation(first) != _translation(rule):
             problems.append(Problem(
                 f"NAT rule `{rule.get('id')}` matches the same traffic as `{first.get('id')}` "
                 f"(defined at {first.source}) but translates it differently",

@@ -22,7 +22,7 @@ import ipaddress
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Final, Literal, cast
+from typing import Final, Literal
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -77,21 +77,21 @@ _V4_MASKS = [ipaddress.IPv4Network._make_netmask(prefix)  # type: ignore[attr-de
 
 
 def _v4_address_fast(address: int) -> ipaddress.IPv4Address:
-    ip: Any = _new(ipaddress.IPv4Address)
-    ip._ip = address
-    return cast(ipaddress.IPv4Address, ip)
+    ip = _new(ipaddress.IPv4Address)
+    ip._ip = address    # type: ignore[attr-defined]
+    return ip
 
 
 def _v4_network_fast(address: int, prefix: int) -> ipaddress.IPv4Network:
     """IPv4Network((address, prefix)) for an address without host bits, as its __init__ does."""
-    net: Any = _new(ipaddress.IPv4Network)
+    net = _new(ipaddress.IPv4Network)
     net.network_address = _v4_address_fast(address)
-    net.netmask, net._prefixlen = _V4_MASKS[prefix]
+    net.netmask, net._prefixlen = _V4_MASKS[prefix]   # type: ignore[attr-defined]
     if prefix == 31:
-        net.hosts = net.__iter__
+        net.hosts = net.__iter__    # type: ignore[method-assign]
     elif prefix == 32:
-        net.hosts = lambda: [ipaddress.IPv4Address(address)]
-    return cast(ipaddress.IPv4Network, net)
+        net.hosts = lambda: [ipaddress.IPv4Address(address)]  # type: ignore[method-assign,assignment,return-value]
+    return net
 
 
 def _same_as_constructed() -> bool:
@@ -123,7 +123,7 @@ def parse_ip(text: str) -> IPAddress | AddressError:
     text = text.strip()
     if text and "/" not in text and "-" not in text:
         # The same answer, cached: without `/` or `-` a block is an address or an error.
-        return cast("IPAddress | AddressError", parse_block(text))
+        return parse_block(text)    # type: ignore[return-value]
     return _parse_ip(text)
 
 
@@ -270,6 +270,9 @@ def parse_addresses(text: str | None, *, allow_list: bool = True) -> Addresses |
 
 
 def _parse_list(text: str, allow_list: bool) -> tuple[Block, ...] | AddressError:
+    if "," not in text:     # one block: most fields
+        block = parse_block(text)
+        return block if isinstance(block, AddressError) else (block,)
     parts = text.split(",")
     if len(parts) > 1 and not allow_list:
         return AddressError(f"{text!r} is a list, but this field takes one address",
@@ -358,40 +361,52 @@ def _match_key(text: str) -> tuple[str, ...] | None:
 
 def block_networks(block: Block) -> tuple[IPNetwork, ...]:
     """A block as networks: an IP is its host network, a range the CIDRs that summarise it."""
+    if type(block) is ipaddress.IPv4Address:
+        # The same /32, built from the integer: ip_network(address) prints the address and
+        # parses the text again (a third of the checks' address work at 10,000 objects).
+        return (v4_network(int(block)),)
     if isinstance(block, AddressRange):
         return tuple(ipaddress.summarize_address_range(block.first, block.last))
     if isinstance(block, (ipaddress.IPv4Network, ipaddress.IPv6Network)):
         return (block,)
-    if isinstance(block, ipaddress.IPv4Address):
-        # The same /32, built from the integer: ip_network(address) prints the address and
-        # parses the text again (a third of the checks' address work at 10,000 objects).
-        return (v4_network(int(block)),)
     return (ipaddress.ip_network(block),)
+
+
+# text -> networks, kept for the whole command (planning and the checks of a plan read the same
+# live and configured texts several times). A dict as the parser's caches (see _CACHE_SIZE).
+_NETWORKS: dict[str, tuple[IPNetwork, ...] | None] = {}
 
 
 def as_networks(text: str | None) -> tuple[IPNetwork, ...] | None:
     """An address field as networks: None for Any, () for text that does not parse (the checks
     then treat it as covering nothing rather than crashing on a value NSX itself accepted)."""
-    return _as_networks(text) if text is None or isinstance(text, str) else ()
+    if text is None:
+        return None
+    if not isinstance(text, str):
+        return ()
+    found = _NETWORKS.get(text, _NETWORKS)
+    if found is _NETWORKS:      # not known yet (None is an answer: Any)
+        found = _as_networks(text)
+        if len(_NETWORKS) < _CACHE_SIZE:
+            _NETWORKS[text] = found
+    return found    # type: ignore[return-value]
 
 
-@functools.lru_cache(maxsize=_CACHE_SIZE)
-def _as_networks(text: str | None) -> tuple[IPNetwork, ...] | None:
+def _as_networks(text: str) -> tuple[IPNetwork, ...] | None:
     if is_any(text):
         return None
-    assert text is not None
-    # The parser's caches are read but not added to: this cache keeps the networks, and a
+    # The parser's caches are read but not added to: _NETWORKS keeps the networks, and a
     # second copy of every block (the checks read each text of 50,000 objects) would only add
     # memory. `validate` keeps the blocks loading parsed, so its checks parse nothing again.
-    blocks = []
+    networks: tuple[IPNetwork, ...] = ()
     for part in text.split(","):
         block = _BLOCKS.get(part)
         if block is None:
             block = _parse_block(part)
         if isinstance(block, AddressError):
             return ()
-        blocks.append(block)
-    return tuple(n for b in blocks for n in block_networks(b))
+        networks += block_networks(block)
+    return networks
 
 
 _EVERYTHING: Final = (ipaddress.ip_network("0.0.0.0/0"), ipaddress.ip_network("::/0"))

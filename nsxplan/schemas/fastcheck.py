@@ -162,14 +162,14 @@ class _Compiler:
             if not isinstance(schema["items"], (Mapping, bool)):
                 raise Unsupported("items as a list")
             item = self.compile(schema["items"])
-            out.append(lambda v: not isinstance(v, list) or all(item(x) for x in v))
+            out.append(lambda v: not isinstance(v, list) or all(map(item, v)))
         return out
 
     def object_checks(self, schema: Mapping[str, Any]) -> list[Check]:
         out: list[Check] = []
         required = tuple(schema.get("required", ()))
         if required:
-            out.append(lambda v: not isinstance(v, dict) or all(k in v for k in required))
+            out.append(lambda v: not isinstance(v, dict) or all(map(v.__contains__, required)))
         low, high = schema.get("minProperties"), schema.get("maxProperties")
         if low is not None:
             out.append(lambda v: not isinstance(v, dict) or len(v) >= low)
@@ -264,6 +264,8 @@ def _number_checks(schema: Mapping[str, Any]) -> list[Check]:
 
 
 def _all(checks: list[Check]) -> Check:
+    # Unrolled for the usual counts: a generator per check of every value of a large file
+    # costs more than the checks themselves.
     if not checks:
         return _always
     if len(checks) == 1:
@@ -271,7 +273,16 @@ def _all(checks: list[Check]) -> Check:
     if len(checks) == 2:
         first, second = checks
         return lambda v: first(v) and second(v)
-    return lambda v: all(c(v) for c in checks)
+    if len(checks) == 3:
+        first, second, third = checks
+        return lambda v: first(v) and second(v) and third(v)
+
+    def every(v: Any) -> bool:
+        for check in checks:
+            if not check(v):
+                return False
+        return True
+    return every
 
 
 def _always(_: Any) -> bool:

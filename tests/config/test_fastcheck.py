@@ -102,6 +102,17 @@ def test_agrees_on_language_shaped_structures(value: dict[str, Any]) -> None:
     ({"propertyNames": {"pattern": "^x"}}, {"y": 1}, False),
     ({"patternProperties": {"^x-": {"type": "string"}}, "additionalProperties": False},
      {"x-a": "s"}, True),
+    # three and four keywords on one value: each one can say no
+    ({"type": "string", "minLength": 2, "maxLength": 3}, "abcd", False),
+    ({"type": "string", "minLength": 2, "maxLength": 3}, "abc", True),
+    ({"type": "string", "minLength": 2, "maxLength": 3, "pattern": "^a"}, "bc", False),
+    ({"type": "string", "minLength": 2, "maxLength": 3, "pattern": "^a"}, 7, False),
+    ({"type": "string", "minLength": 2, "maxLength": 3, "pattern": "^a"}, "ab", True),
+    ({"type": "object", "required": ["a", "b"], "maxProperties": 2}, {"a": 1}, False),
+    ({"type": "object", "required": ["a", "b"], "maxProperties": 2}, {"a": 1, "b": 2}, True),
+    ({"type": "array", "minItems": 1, "items": {"type": "integer"}}, [1, "x"], False),
+    ({"type": "array", "minItems": 1, "items": {"type": "integer"}}, [], False),
+    ({"type": "array", "minItems": 1, "items": {"type": "integer"}}, [1, 2], True),
 ])
 def test_keyword_semantics(schema: dict[str, Any], value: Any, valid: bool) -> None:
     fast = compile_schema(schema)
