@@ -2,7 +2,7 @@
 --rate-limit 100` (NSX's default per-user limit), counting every request the simulator answered.
 
     python benchmarks/bench_apply_command.py --creates 1000 [--rate-limit 100]
-        [--latency-ms 20] [--modes per-object,atomic] [--parallelism 4]
+        [--latency-ms 20] [--modes per-object,atomic] [--parallelism 4] [--runs 1]
 
 For each mode, a fresh simulator with an empty manager serves the workload of
 benchmarks/workload.py (a Tier-0, then Tier-1s with locale-services, static routes and DNAT
@@ -11,7 +11,8 @@ request (`-v`); the benchmark counts them by status. Reported: the whole command
 the requests the simulator answered (all of them, refresh and stale check included) per object
 created, the apply phase's request rate against the limit (from the apply's own summary line:
 its steps, seconds and requests) and the requests NSX refused (429, 5xx). Targets (issue #14):
->= 90 % of the limit, <= 1.5 requests per object, 0 refused.
+>= 90 % of the limit, <= 1.5 requests per object, 0 refused. With `--runs N` each mode runs N
+times (alternating modes) and the run of median wall time is reported: the machine is shared.
 """
 
 from __future__ import annotations
@@ -34,9 +35,9 @@ STATUS = re.compile(r'" (\d{3}) ')
 SUMMARY = re.compile(r"Apply complete: .*\((\d+) steps?, ([0-9.]+)s, (\d+) requests?\)")
 
 
-def run(mode: str, args: argparse.Namespace, root: Path) -> dict[str, object]:
-    work = workload.write(root / mode, args.creates, applied=False)
-    log = root / f"{mode}-sim.log"
+def run(mode: str, args: argparse.Namespace, root: Path, n: int = 0) -> dict[str, object]:
+    work = workload.write(root / f"{mode}-{n}", args.creates, applied=False)
+    log = root / f"{mode}-{n}-sim.log"
     with log.open("w") as log_file:
         sim = subprocess.Popen(
             [sys.executable, "-m", "nsxplan", "sim", "serve", "--state", str(work.state),
@@ -51,7 +52,7 @@ def run(mode: str, args: argparse.Namespace, root: Path) -> dict[str, object]:
             env.pop("PYTHONDONTWRITEBYTECODE", None)     # as installed: bytecode compiled
             argv = [sys.executable, "-m", "nsxplan", "apply", str(work.config), "--manager", url,
                     "--auto-approve", "--parallelism", str(args.parallelism),
-                    "--journal", str(root / f"{mode}-journal.jsonl")]
+                    "--journal", str(root / f"{mode}-{n}-journal.jsonl")]
             if mode == "atomic":
                 argv.append("--atomic")
             started = time.perf_counter()
@@ -81,14 +82,19 @@ def main() -> int:
     parser.add_argument("--latency-ms", type=float, default=20.0)
     parser.add_argument("--parallelism", type=int, default=4)
     parser.add_argument("--modes", default="per-object,atomic")
+    parser.add_argument("--runs", type=int, default=1)
     args = parser.parse_args()
-    rows = []
+    modes = args.modes.split(",")
+    runs: dict[str, list[dict[str, object]]] = {m: [] for m in modes}
     with tempfile.TemporaryDirectory(prefix="nsxplan-bench-apply-") as tmp:
-        for mode in args.modes.split(","):
-            rows.append(run(mode, args, Path(tmp)))
+        for n in range(max(1, args.runs)):
+            for mode in modes:
+                runs[mode].append(run(mode, args, Path(tmp), n))
+    rows = [sorted(runs[m], key=lambda r: float(r["wall"]))[len(runs[m]) // 2]  # type: ignore[arg-type]
+            for m in modes]
     print(f"`nsxplan apply` creating ~{args.creates} objects, simulator --rate-limit "
           f"{args.rate_limit:g} --latency-ms {args.latency_ms:g}, parallelism "
-          f"{args.parallelism}")
+          f"{args.parallelism}" + (f", median of {args.runs} runs" if args.runs > 1 else ""))
     print("| mode | objects | exit | wall | requests answered | per object | apply phase "
           "req/s (of the limit) | refused (429/5xx) |")
     print("|---|---|---|---|---|---|---|---|")

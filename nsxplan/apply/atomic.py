@@ -12,7 +12,8 @@ The steps are grouped into waves (every step's dependencies lie in earlier waves
   3. deletes are sent one by one (plain DELETEs): a delete in the Hierarchical API
      (`marked_for_delete`) removes the object's whole subtree, which could take objects
      nsxplan does not own with it; a plain DELETE is refused by NSX while anything hangs below;
-  4. realization is awaited for every object of the wave, in parallel.
+  4. realization is awaited for every object of the wave together: one search per poll
+     round (apply/realize.py), per object where the search cannot tell.
 
 Each step is journaled (started with its pre-image, finished with its outcome) as in the
 per-object mode, so a failure in a later wave rolls back the earlier waves with the same
@@ -24,11 +25,11 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from nsxplan.apply.executor import Client, _refusal, wait_realization
+from nsxplan.apply.bulk import WRAPPED, chain, read_pre_images, waves
+from nsxplan.apply.executor import Client, _refusal
 from nsxplan.apply.outcome import (
     CHANGED,
     LANDED,
@@ -39,59 +40,16 @@ from nsxplan.apply.outcome import (
     same_incarnation,
     settle,
 )
+from nsxplan.apply.realize import realize_results
 from nsxplan.apply.records import Step, StepResult
 from nsxplan.apply.report import Reporter
 from nsxplan.errors import NsxApiError, NsxplanError, Problem
-from nsxplan.live.read import flatten_infra
 from nsxplan.nsx.guard import Guard
 from nsxplan.nsx.kinds import KINDS
 from nsxplan.nsx.passwords import to_send
-from nsxplan.plan.model import CREATE, DELETE, UPDATE
+from nsxplan.plan.model import CREATE, UPDATE
 
-_POLLERS = 16        # below the client's 20 requests in flight (client/ratelimit.py)
-
-# Path segment -> resource type of the objects under it. Interfaces depend on the gateway kind;
-# an IP pool's subnets are of two types under one H-API wrapper name (IpAddressPoolSubnet).
-_WRAPPED = {"ip-subnets": "IpAddressPoolSubnet"}
-_BY_COLLECTION = {k.collection: k.resource_type for k in KINDS.values()
-                  if k.collection != "interfaces"} | _WRAPPED
-_COLLECTION_OF = {v: k for k, v in _WRAPPED.items()}
-
-
-def waves(steps: Sequence[Step]) -> list[list[Step]]:
-    """Topological generations: a step lands in the wave after the last of its dependencies."""
-    level: dict[int, int] = {}
-    for step in sorted(steps, key=lambda s: s.seq):     # dependencies have smaller seqs
-        level[step.seq] = 1 + max((level[d] for d in step.depends if d in level), default=-1)
-    out: list[list[Step]] = [[] for _ in range(max(level.values(), default=-1) + 1)]
-    for step in sorted(steps, key=lambda s: s.seq):
-        out[level[step.seq]].append(step)
-    return out
-
-
-def chain(path: str) -> list[tuple[str, str]]:
-    """`/infra/tier-1s/t1/nat/USER/nat-rules/r` -> [(Tier1, t1), (PolicyNat, USER),
-    (PolicyNatRule, r)]. Raises ValueError for a path outside the kinds nsxplan writes."""
-    parts = path.split("/")
-    if parts[:2] != ["", "infra"]:
-        raise ValueError(f"{path} is not under /infra")
-    out: list[tuple[str, str]] = []
-    i = 2
-    while i < len(parts):
-        resource_type = _BY_COLLECTION.get(parts[i])
-        if parts[i] == "interfaces":
-            resource_type = "Tier0Interface" if parts[2] == "tier-0s" else "Tier1Interface"
-        if resource_type is None:
-            raise ValueError(f"{path}: unknown collection {parts[i]!r}")
-        if resource_type in KINDS and KINDS[resource_type].singleton:
-            out.append((resource_type, parts[i]))
-            i += 1
-        else:
-            if i + 1 >= len(parts):
-                raise ValueError(f"{path}: no id after {parts[i]!r}")
-            out.append((resource_type, parts[i + 1]))
-            i += 2
-    return out
+_COLLECTION_OF = {v: k for k, v in WRAPPED.items()}
 
 
 def hierarchical_body(steps: Sequence[Step]) -> dict[str, Any]:
@@ -132,10 +90,6 @@ def _child_path(parent: str, resource_type: str, obj_id: str) -> str:
     if KINDS[resource_type].singleton:
         return f"{parent}/{KINDS[resource_type].collection}"
     return f"{parent}/{KINDS[resource_type].collection}/{obj_id}"
-
-
-def _types_for(steps: Sequence[Step]) -> list[str]:
-    return sorted({resource_type for s in steps for resource_type, _ in chain(s.path)})
 
 
 @dataclass
@@ -224,10 +178,8 @@ class AtomicExecutor:
                     break
                 self._pause(attempt)
         landed = [results[s.seq] for s in wave if results[s.seq].landed]
-        # Realization polls are small reads: more of them in flight than writes, so that a
-        # wave of thousands is polled at the client's rate, not at one latency per worker.
-        with ThreadPoolExecutor(max_workers=max(self.parallelism, _POLLERS)) as pool:
-            list(pool.map(self._realize, landed))
+        # Realization of the whole wave polled together: a search per round (apply/realize.py).
+        self._realize(landed)
         for step in wave:
             r = results[step.seq]
             if step.seq in self._started:
@@ -269,8 +221,7 @@ class AtomicExecutor:
                 r.error = Outcome(CHANGED, current=now).conflict_text(step.path)
 
     def _pre_images(self, wave: list[Step]) -> dict[str, dict[str, Any]]:
-        tree = self.client.get_infra(_types_for(wave))  # type: ignore[attr-defined]
-        return flatten_infra(tree, in_place=True)
+        return read_pre_images(self.client, wave)
 
     def _send(self, result: StepResult, write: Any) -> NsxplanError | None:
         """Send; the error, if any (NSX's state is read back by the caller either way)."""
@@ -292,22 +243,9 @@ class AtomicExecutor:
         result.landed = True
         return None
 
-    def _realize(self, result: StepResult) -> None:
-        step = result.step
-        try:
-            ok, state, message = wait_realization(
-                self.client, step.path, deleted=step.op == DELETE,
-                timeout=self.realization_timeout, poll_interval=self.poll_interval,
-                on_poll=lambda state, waited: self.reporter.step_waiting(step, state, waited))
-        except NsxplanError as exc:
-            result.problem = exc.problems[0] if exc.problems else Problem(str(exc))
-            result.error = result.problem.message
-            return
-        result.realized = state
-        if ok:
-            result.ok = True
-        else:
-            result.error = f"realization {state} for {step.path}: {message}"
+    def _realize(self, landed: list[StepResult]) -> None:
+        realize_results(self.client, landed, self.reporter, timeout=self.realization_timeout,
+                        poll_interval=self.poll_interval)
 
     def _start(self, step: Step, pre: Mapping[str, Any] | None) -> None:
         # Filed before anything is sent, outcome unknown: a signal between here and _finish

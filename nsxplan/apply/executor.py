@@ -1,38 +1,61 @@
-"""Execute a plan's writes: one step per HTTP write, a DAG over `depends_on`, parallel workers.
+"""Execute a plan's writes: one step per HTTP write, dependency waves, parallel writes.
 
-A replace becomes two steps (DELETE, then PATCH of the new body), so that every step is exactly
-one write with one pre-image and one inverse; that keeps the journal and the rollback uniform.
-Sequence numbers follow the plan's (deterministic) order, not the order threads happen to run in.
+A replace becomes two steps (DELETE, then a create of the new body), so that every step is
+exactly one write with one pre-image and one inverse; that keeps the journal and the rollback
+uniform. Sequence numbers follow the plan's (deterministic) order, not the order threads run in.
 
-Each step:
-  1. reads the object (its pre-image, journaled, used by rollback);
-  2. refuses to write when the object changed since the plan (appeared, disappeared, `_revision`
-     moved) or turns out protected: NSX's 412 would catch an update anyway, but a create is a
-     PATCH that would silently merge into an object someone else just made;
-  3. sends the write: PATCH with exactly `Action.after` (+ `_revision` = plan revision for an
-     update), or DELETE; never `X-Allow-Overwrite`;
-  4. waits for realization (see `wait_realization`).
+The steps run wave by wave (every step's dependencies lie in earlier waves). For each wave:
+  1. one filtered Hierarchical API GET reads the pre-image of every object the wave creates
+     (apply/bulk.py) instead of one GET per object; updates and deletes read theirs right
+     before their write (see 3); each pre-image is journaled and used by rollback;
+  2. each step refuses to write when its object changed since the plan (appeared, disappeared,
+     `_revision` moved) or turns out protected, judged on that pre-image and its ancestors;
+  3. the writes go out in parallel, each one journaled before it is sent, and each one guarded
+     against an edit that lands between the read and the write (docs/decisions.md, "Pre-images
+     are read per dependency wave; creates are PUTs, updates stay PATCHes"):
+       create  PUT of `Action.after` without `_revision`: NSX itself refuses to create over an
+               object that exists (400 / 500127), where a PATCH would silently merge into it;
+               PUT answers with the stored object, the post-image (`_revision`, `unique_id`):
+               no read-back, no per-object GET at all;
+       update  PATCH of `Action.after` + the plan's `_revision`, after a GET of the object
+               right before (NSX may not check `_revision` on a PATCH: reference §11.2);
+       delete  DELETE, after a GET of the object right before (a DELETE carries no revision);
+     never `X-Allow-Overwrite`. An answer that is lost or unexpected (timeout, 5xx, dropped
+     connection) is decided by reading NSX's state (apply/outcome.py); NSX's refusals that say
+     the object is not as the plan saw it (412, 500127) are turned into the one-line reason the
+     pre-image check gives, by reading the object NSX refused to overwrite;
+  4. the realization of every landed write of the wave is polled together (apply/realize.py).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import graphlib
 import os
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from nsxplan.apply.outcome import CHANGED, LANDED, read_object, settle
-from nsxplan.apply.records import Step, StepResult, WriteOp
+from nsxplan.apply.bulk import read_pre_images, waves
+from nsxplan.apply.outcome import CHANGED, LANDED, NOT_LANDED, Outcome, read_object, settle
+from nsxplan.apply.realize import realize_results, wait_realization
+from nsxplan.apply.records import Method, Step, StepResult, WriteOp
 from nsxplan.apply.report import Reporter
 from nsxplan.errors import ApplyError, NsxApiError, NsxplanError, Problem
 from nsxplan.nsx.guard import Guard, path_problem
 from nsxplan.nsx.objects import modified_by
 from nsxplan.nsx.passwords import to_send
 from nsxplan.plan.model import CREATE, DELETE, REPLACE, UPDATE, Action, Plan
+
+__all__ = ["Client", "Executor", "build_steps", "wait_realization"]
+
+# NSX's answers that mean "the object is not as this write assumed": a stale `_revision` (412)
+# and a create over an existing object (400, error_code 500127, reference §5).
+_PRECONDITION_STATUS = 412
+_ALREADY_EXISTS = "500127"
 
 
 class Client(Protocol):
@@ -60,7 +83,7 @@ def build_steps(plan: Plan) -> list[Step]:
         seq = len(steps) + 1
         if action.action == REPLACE:
             steps.append(Step(seq=seq, action=action, op=DELETE, method="DELETE", body=None))
-            steps.append(Step(seq=seq + 1, action=action, op=CREATE, method="PATCH",
+            steps.append(Step(seq=seq + 1, action=action, op=CREATE, method="PUT",
                               body=dict(action.after or {}),
                               depends=(seq,)))
         elif action.action == DELETE:
@@ -70,7 +93,8 @@ def build_steps(plan: Plan) -> list[Step]:
             if action.action == UPDATE and action.revision is not None:
                 body["_revision"] = action.revision
             op: WriteOp = CREATE if action.action == CREATE else UPDATE   # no-ops are no changes
-            steps.append(Step(seq=seq, action=action, op=op, method="PATCH", body=body))
+            method: Method = "PUT" if op == CREATE else "PATCH"
+            steps.append(Step(seq=seq, action=action, op=op, method=method, body=body))
         last[action.address] = len(steps)
         pending.append((seq, action))
     # Dependencies resolved after numbering: the plan is topologically ordered, but nothing here
@@ -92,48 +116,6 @@ def build_steps(plan: Plan) -> list[Step]:
     return steps
 
 
-def wait_realization(client: Client, path: str, *, deleted: bool, timeout: float,
-                     poll_interval: float, sleep: Callable[[float], None] = time.sleep,
-                     clock: Callable[[], float] = time.monotonic,
-                     on_poll: Callable[[str, float], None] | None = None,
-                     ) -> tuple[bool, str, str | None]:
-    """Poll realization until done: (ok, last state, NSX's error text).
-
-    The client keys on the intent's consolidated realization status (the same on every NSX
-    version and kind, unlike realized entity types). A write is done when it says REALIZED.
-    A delete is done when NSX no longer knows the intent's realization (UNKNOWN, or 404): a
-    GET of the intent would say 404 at once, because NSX hides objects marked for delete, so
-    it proves nothing about the data plane. ERROR fails at once; timeout fails with the last
-    state seen. The interval doubles from `poll_interval` up to a cap of max(2 s, interval)."""
-    deadline = clock() + timeout
-    delay = poll_interval
-    cap = max(2.0, poll_interval)
-    state, message = "UNKNOWN", None
-    started = clock()
-    while True:
-        try:
-            state, message = client.realization(path)
-        except NsxApiError as exc:
-            if deleted and exc.status == 404:
-                return True, "DELETED", None
-            raise
-        if state == "ERROR":
-            return False, state, message or "NSX reported a realization error"
-        if deleted and state == "UNKNOWN":
-            return True, "DELETED", None
-        if not deleted and state == "REALIZED":
-            return True, state, None
-        remaining = deadline - clock()
-        if on_poll is not None:
-            on_poll(state, clock() - started)
-        if remaining <= 0:
-            what = "removed" if deleted else "REALIZED"
-            return False, state, (f"not {what} within {timeout:g}s (last state {state}"
-                                  + (f": {message})" if message else ")"))
-        sleep(min(delay, remaining))
-        delay = min(delay * 2, cap)
-
-
 @dataclass
 class Executor:
     client: Client
@@ -148,7 +130,8 @@ class Executor:
     interrupted: bool = False
     signal: int | None = None
     # The saved-plan/pre-check guard over the live state apply read: each step re-checks its
-    # object as read just before the write, and its ancestors.
+    # object as last read before the write (its wave's bulk read, or its own GET), and its
+    # ancestors.
     guard: Guard | None = None
     env: Mapping[str, str] = field(default_factory=lambda: os.environ)   # password_env values
 
@@ -158,107 +141,171 @@ class Executor:
         return [self.results[s] for s in self._started if s in self.results]
 
     def run(self, steps: Sequence[Step]) -> list[StepResult]:
-        """Run steps over the DAG; after the first failure start nothing new, let the writes in
-        flight finish (a half-observed write is worse than a finished one), and return.
+        """Run steps wave by wave; after the first failure start nothing new, let the writes in
+        flight finish (a half-observed write is worse than a finished one), await their
+        realization, and return.
 
         Ctrl-C and SIGTERM are handled the same way: `interrupted` is set, nothing new starts,
         the writes in flight finish, and the caller decides (apply rolls back). A second signal
         during that drain is raised to the caller; the journal still says what was started."""
-        by_seq = {s.seq: s for s in steps}
-        sorter: graphlib.TopologicalSorter[int] = graphlib.TopologicalSorter(
-            {s.seq: s.depends for s in steps})
-        sorter.prepare()
-        ready: list[int] = []
-        running: dict[Future[StepResult], int] = {}
         width = max(1, self.parallelism)
         with ThreadPoolExecutor(max_workers=width, thread_name_prefix="nsxplan-apply") as pool:
-            while True:
-                try:
-                    if not self._stop.is_set():
-                        ready.extend(sorter.get_ready())
-                        ready.sort()
-                        while ready and len(running) < width:
-                            seq = ready.pop(0)
-                            running[pool.submit(self._run_step, by_seq[seq])] = seq
-                    if not running:
+            try:
+                for wave in waves(steps):
+                    if self._stop.is_set():
                         break
-                    done, _ = wait(running, return_when=FIRST_COMPLETED)
-                    for fut in sorted(done, key=lambda f: running[f]):
-                        seq = running.pop(fut)
-                        if fut.result().ok:
-                            sorter.done(seq)
-                        else:
-                            self._stop.set()
-                except KeyboardInterrupt as exc:    # Ctrl-C, or SIGTERM turned into one
-                    # The signal may land anywhere in this loop, even between a submit and
-                    # its bookkeeping: each worker files its own result (_run_step) and the
-                    # pool waits for every submitted step, so none is lost to rollback.
-                    if self.interrupted:
-                        raise
-                    self.interrupted = True
-                    self.signal = int(getattr(exc, "signum", 2))
-                    self._stop.set()
-                    continue
+                    self._wave(pool, wave)
+            except KeyboardInterrupt as exc:    # between two waits: the same as during one
+                if self.interrupted:
+                    raise
+                self.interrupted = True
+                self.signal = int(getattr(exc, "signum", 2))
+                self._stop.set()
         return [self.results[s] for s in sorted(self.results)]
 
-    def _run_step(self, step: Step) -> StepResult:
-        start = time.monotonic()
-        result = StepResult(step, ok=False)
-        with self._lock:
-            self.results[step.seq] = result     # filed by the worker, never lost to a signal
+    def _drain(self, futures: Iterable[Future[Any]]) -> None:
+        """Wait for every future; a first Ctrl-C/SIGTERM only stops new work (see `run`)."""
+        pending = set(futures)
+        while pending:
+            try:
+                _, pending = wait(pending)
+            except KeyboardInterrupt as exc:    # Ctrl-C, or SIGTERM turned into one
+                # The signal may land anywhere, even between a submit and its bookkeeping:
+                # each worker files its own result and every submitted task is waited for,
+                # so none is lost to rollback.
+                if self.interrupted:
+                    raise
+                self.interrupted = True
+                self.signal = int(getattr(exc, "signum", 2))
+                self._stop.set()
+
+    def _wave(self, pool: ThreadPoolExecutor, wave: list[Step]) -> None:
+        # Only creates take their pre-image from the wave's bulk read (updates and deletes read
+        # theirs right before the write): a wave without creates needs none.
+        creates = [s for s in wave if s.method == "PUT"]
         try:
-            self._execute(step, result)
+            pre = self._call(pool, lambda: read_pre_images(self.client, creates)) if creates \
+                else {}
+        except NsxplanError as exc:
+            # Nothing of this wave was sent: its first step carries the reason.
+            result = StepResult(wave[0], ok=False)
+            result.problem = exc.problems[0] if exc.problems else Problem(str(exc))
+            result.error = result.problem.message
+            self._file(result)
+            self.reporter.step_finished(result)
+            self._stop.set()
+            return
+        futures = [pool.submit(self._write, step, pre.get(step.path)) for step in wave]
+        self._drain(futures)
+        written = [r for f in futures if (r := f.result()) is not None]
+        landed = [r for r in written if r.error is None and r.landed]
+        if landed:
+            self._call(pool, lambda: self._realize(landed))
+        for result in written:
+            result.elapsed = time.monotonic() - result.elapsed   # it held the start time
+            self.reporter.step_finished(result)
+            if not result.ok:
+                self._stop.set()
+
+    def _call(self, pool: ThreadPoolExecutor, work: Callable[[], Any]) -> Any:
+        """Run `work` on the pool, so a signal reaches the main thread's wait, not the work."""
+        future = pool.submit(work)
+        self._drain([future])
+        return future.result()
+
+    def _file(self, result: StepResult) -> None:
+        with self._lock:
+            self.results[result.step.seq] = result     # filed by the worker: never lost
+
+    def _write(self, step: Step, pre: Mapping[str, Any] | None) -> StepResult | None:
+        """One step's write; None when it was never started (the apply is stopping)."""
+        if self._stop.is_set():
+            return None
+        result = StepResult(step, ok=False, elapsed=time.monotonic())   # start time, for now
+        self._file(result)
+        try:
+            self._send(step, pre, result)
         except NsxplanError as exc:
             result.problem = exc.problems[0] if exc.problems else Problem(str(exc))
             result.error = result.problem.message
         except Exception as exc:  # noqa: BLE001 - a worker must always report back
             result.error = f"internal error: {type(exc).__name__}: {exc}"
-        result.elapsed = time.monotonic() - start
-        self.reporter.step_finished(result)
+        if result.error is not None:
+            self._stop.set()
         return result
 
-    def _execute(self, step: Step, result: StepResult) -> None:
+    def _send(self, step: Step, pre: Mapping[str, Any] | None, result: StepResult) -> None:
         bad = path_problem(step.path)
         if bad is not None:      # (apply's pre-check refuses it first; never even read it)
             result.error = f"{step.path!r} {bad}; nsxplan never writes it"
             return
-        pre = read_object(self.client, step.path)
+        method = step.method
+        if method != "PUT":
+            # An update or a delete has no guard of NSX's own against an edit since the bulk
+            # read (a DELETE carries no `_revision`; whether a plain PATCH checks one is not
+            # confirmed, reference §11.2): its object is read again right before the write,
+            # as it always was. The bulk read already refused what it showed changed.
+            pre = read_object(self.client, step.path)
         result.pre_image = pre
+        body = _wire(step)
         refusal = _refusal(step, pre, self.guard)
-        body = dict(step.body or {})
-        if not refusal and step.method != "DELETE":
+        extra: dict[str, Any] = {}
+        if not refusal and method != "DELETE":
             # A neighbor password joins the body only here, at send time: never in the plan,
             # the step (journaled) or the reporter's view (nsx/passwords.py).
-            password, refusal = to_send(body.get("tags"), (pre or {}).get("tags"),
+            password, refusal = to_send((step.body or {}).get("tags"), (pre or {}).get("tags"),
                                         step.op == CREATE, self.env)
             if password is not None:
-                body["password"] = password
+                extra["password"] = password
+        sent = dataclasses.replace(step, method=method, body=body)
+        result.step = sent
         with self._lock:
             self._started.append(step.seq)
-        self.reporter.step_started(step, pre)
+        self.reporter.step_started(sent, pre)
         if refusal:
             result.error = refusal
             return
         result.landed = None     # from here on, unknown until NSX's state says
-        outcome = settle(self.client, step.method, step.path,
-                         body if step.method != "DELETE" else step.body, pre=pre)
+        outcome = settle(self.client, method, step.path,
+                         None if body is None else {**body, **extra}, pre=pre)
         result.landed = outcome.landed
         result.revision, result.unique_id = outcome.revision, outcome.unique_id
         if outcome.state == CHANGED:
             result.error = outcome.conflict_text(step.path)
-            return
-        if outcome.state != LANDED:
-            assert outcome.error is not None
-            raise outcome.error
-        ok, state, message = wait_realization(
-            self.client, step.path, deleted=step.op == DELETE,
-            timeout=self.realization_timeout, poll_interval=self.poll_interval,
-            on_poll=lambda state, waited: self.reporter.step_waiting(step, state, waited))
-        result.realized = state
-        if ok:
-            result.ok = True
-        else:
-            result.error = f"realization {state} for {step.path}: {message}"
+        elif outcome.state != LANDED:
+            result.error = self._refused(step, outcome)
+
+    def _refused(self, step: Step, outcome: Outcome) -> str:
+        """Why NSX did not take the write, in the words of the pre-image check when NSX refused
+        it because the object is not as the plan saw it (decided by reading it now)."""
+        error = outcome.error
+        assert error is not None
+        if outcome.state == NOT_LANDED and isinstance(error, NsxApiError) and (
+                error.status == _PRECONDITION_STATUS or str(error.error_code) == _ALREADY_EXISTS):
+            try:
+                now = read_object(self.client, step.path)
+            except NsxplanError:
+                now = None
+            else:
+                why = _refusal(step, now, self.guard)
+                if why is not None:
+                    return why
+        problem = error.problems[0] if error.problems else Problem(str(error))
+        return problem.message
+
+    def _realize(self, landed: list[StepResult]) -> None:
+        realize_results(self.client, landed, self.reporter, timeout=self.realization_timeout,
+                        poll_interval=self.poll_interval)
+
+
+def _wire(step: Step) -> dict[str, Any] | None:
+    """The body that sends this step with its method (see the module docstring)."""
+    if step.method == "DELETE":
+        return None
+    body = dict(step.body or {})
+    if step.method == "PUT":
+        body.pop("_revision", None)       # a PUT without one creates, never replaces
+    return body
 
 
 def _refusal(step: Step, pre: Mapping[str, Any] | None, guard: Guard | None) -> str | None:

@@ -26,7 +26,7 @@ ROLLBACK_INCOMPLETE: Final = "rollback-incomplete"
 FAILED: Final = "failed"      # failed with rollback=False: left as is
 
 WriteOp = Literal["create", "update", "delete"]     # what one write does (a replace is two)
-Method = Literal["PATCH", "DELETE"]
+Method = Literal["PATCH", "PUT", "DELETE"]
 UndoOperation = Literal["delete", "restore", "re-create", "none"]
 UndoOutcome = Literal["ok", "failed", "skipped", "conflict"]
 

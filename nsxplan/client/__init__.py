@@ -35,6 +35,7 @@ POLICY_PREFIX = "/policy/api/v1"
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 # NSX's rate limiter answers 429 before doing anything: safe to resend whatever the method.
 REFUSED_STATUSES = frozenset({429})
+SEARCH_PAGE = 1000          # NSX's default page size, the largest the reference confirms
 REALIZATION_STATES = ("REALIZED", "UNREALIZED", "ERROR", "UNAVAILABLE", "UNKNOWN")
 
 
@@ -56,6 +57,13 @@ class NsxClient:
 
     def get(self, path: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
         return _json_body(self._checked("GET", path, params=params))
+
+    def search(self, query: str, params: Mapping[str, Any] | None = None
+               ) -> list[dict[str, Any]]:
+        """Every page of a full-text search (`/search/query`): matching objects, each with a
+        `status` block, its consolidated realization status (reference §7)."""
+        return self.list(POLICY_PREFIX + "/search/query",
+                         {"query": query, "page_size": SEARCH_PAGE, **(params or {})})
 
     def list(self, path: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         """Every page of a collection, following `cursor` until NSX stops sending one."""

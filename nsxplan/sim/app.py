@@ -17,7 +17,7 @@ from typing import Any, Protocol
 from urllib.parse import parse_qs
 
 from nsxplan.sim import node as manager_node
-from nsxplan.sim import realization, runtime
+from nsxplan.sim import realization, runtime, search
 from nsxplan.sim.apierror import (
     INTERNAL_ERROR,
     METHOD_NOT_ALLOWED,
@@ -50,6 +50,7 @@ log = logging.getLogger("nsxplan.sim")
 POLICY = "/policy/api/v1"
 HEALTH_PATH = "/api/v1/reverse-proxy/node/health"
 SPEC_TYPES = "/api/v1/spec/vmware/types/"
+SEARCH_PATH = POLICY + "/search/query"
 MAX_PAGE = 1000
 Response = tuple[int, list[tuple[str, str]], bytes]
 
@@ -139,6 +140,8 @@ def _route(sim: Simulator, req: Request) -> Response:
         if spec is None:
             raise not_found(req.path)
         return _json(200, spec)
+    if path == SEARCH_PATH:
+        return _search(sim, req)
     if not path.startswith(POLICY + "/infra"):
         raise not_found(req.path)
     rel = path[len(POLICY) :]
@@ -263,6 +266,29 @@ def _realized(sim: Simulator, req: Request, what: str) -> Response:
         return _json(
             200, realization.consolidated_status(node, now, sim.realization_delay, sim.profile)
         )
+
+
+def _search(sim: Simulator, req: Request) -> Response:
+    """Full-text search (sim/search.py): matching objects in path order, each with its
+    consolidated realization status, paged like a list."""
+    _only(req, "GET")
+    query = req.query.get("query")
+    if not query:
+        raise bad_request("Query parameter query is required.")
+    match = search.parse(query)
+    view = _caller_view(req)
+    with sim._lock:
+        now = sim._clock()
+        nodes = sim._store.nodes
+        found = [nodes[p] for p in sorted(nodes) if p != "/infra" and match(nodes[p].obj)]
+        items = [{**view(n.obj), "status": realization.consolidated_status(
+            n, now, sim.realization_delay, sim.profile)} for n in found]
+    results, cursor = search.page(items, req.query.get("page_size"), req.query.get("cursor"),
+                                  MAX_PAGE)
+    body: dict[str, Any] = {"results": results, "result_count": len(items)}
+    if cursor is not None:
+        body["cursor"] = cursor
+    return _json(200, body)
 
 
 # ---- lists --------------------------------------------------------------------------------------

@@ -79,13 +79,14 @@ def test_failure_at_each_step_rolls_back_exactly(tmp_path: Path, position: int) 
         assert managed(sim.snapshot()) == before
 
 
-@pytest.mark.parametrize("after", range(5))
-def test_nth_write_fails_under_parallelism_rolls_back_exactly(tmp_path: Path, after: int
-                                                              ) -> None:
+# creates (and a replace's create) are PUTs, updates PATCHes
+@pytest.mark.parametrize(("method", "after"), [("PUT", n) for n in range(4)] + [("PATCH", 0)])
+def test_nth_write_fails_under_parallelism_rolls_back_exactly(tmp_path: Path, method: str,
+                                                              after: int) -> None:
     with nsx() as (sim, client):
         plan = mixed_plan(client)
         before = managed(sim.snapshot())
-        fault = {"match": {"method": "PATCH", "path": P + "/infra/*"}, "respond": INJECTED,
+        fault = {"match": {"method": method, "path": P + "/infra/*"}, "respond": INJECTED,
                  "times": 1, "after": after}
         with nsx(sim=sim, faults=[fault]) as (_, faulty):
             result = apply_plan(plan, faulty, parallelism=4,
@@ -151,7 +152,7 @@ def test_429_storm_completes_without_failure(tmp_path: Path) -> None:
 
 def test_no_rollback_leaves_state_then_rollback_journal_restores_idempotently(
         tmp_path: Path) -> None:
-    fault = {"match": {"method": "PATCH", "path": P + "/infra/dns-forwarder-zones/corp"},
+    fault = {"match": {"method": "PUT", "path": P + "/infra/dns-forwarder-zones/corp"},
              "respond": INJECTED, "times": 1}
     journal = tmp_path / "j.jsonl"
     with nsx(faults=[fault]) as (sim, client):
@@ -259,7 +260,7 @@ def test_failed_rollback_says_exactly_what_is_left_and_journal_finishes_it(
         tmp_path: Path) -> None:
     journal = tmp_path / "j.jsonl"
     route_path = P + T0 + "/static-routes/r1"
-    faults = [{"match": {"method": "PATCH", "path": P + "/infra/dns-forwarder-zones/z"},
+    faults = [{"match": {"method": "PUT", "path": P + "/infra/dns-forwarder-zones/z"},
                "respond": INJECTED},
               {"match": {"method": "DELETE", "path": route_path}, "respond": INJECTED}]
     with nsx() as (sim, client):
@@ -284,7 +285,7 @@ def test_failed_rollback_says_exactly_what_is_left_and_journal_finishes_it(
 def test_rollback_removes_a_field_the_update_added(tmp_path: Path) -> None:
     """PATCH is a top-level merge: only a PUT of the pre-image removes a field the apply added
     (here arp_limit, absent before). The restore must use it."""
-    fault = {"match": {"method": "PATCH", "path": P + "/infra/dns-forwarder-zones/z"},
+    fault = {"match": {"method": "PUT", "path": P + "/infra/dns-forwarder-zones/z"},
              "respond": INJECTED}
     with nsx() as (sim, client):
         before = managed(sim.snapshot())
@@ -347,8 +348,8 @@ def test_child_of_protected_gateway_refused_before_any_write(tmp_path: Path) -> 
 
 
 class BarrierClient:
-    """Delegates to a real client; the first `parties` PATCHes wait for each other, which only
-    succeeds if that many writes are in flight at once."""
+    """Delegates to a real client; the first `parties` writes (PATCH or PUT) wait for each
+    other, which only succeeds if that many writes are in flight at once."""
 
     def __init__(self, client: object, parties: int):
         import threading
@@ -360,13 +361,20 @@ class BarrierClient:
     def __getattr__(self, name: str) -> object:
         return getattr(self._client, name)
 
-    def patch(self, path: str, body: object, **kw: object) -> None:
+    def _meet(self) -> None:
         with self._lock:
             wait = self._left > 0
             self._left -= 1
         if wait:
             self._barrier.wait()
+
+    def patch(self, path: str, body: object, **kw: object) -> None:
+        self._meet()
         self._client.patch(path, body, **kw)  # type: ignore[attr-defined]
+
+    def put(self, path: str, body: object, **kw: object) -> object:
+        self._meet()
+        return self._client.put(path, body, **kw)  # type: ignore[attr-defined]
 
 
 def test_independent_branches_run_in_parallel_dependents_wait(tmp_path: Path) -> None:

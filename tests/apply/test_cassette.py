@@ -4,8 +4,9 @@ Kept apart from the simulator tests: vcrpy patches httpx globally (in-process tr
 The cassette is replayed (record_mode "none": an unexpected request fails the test);
 `pytest tests/apply/test_cassette.py --update-golden` records it again against the embedded
 simulator, scrubbed with nsxplan.redact. The test then asserts the sequence of methods and
-paths is the designed one: one bulk read for the stale check, then per step GET (pre-image) ->
-write -> realization poll.
+paths is the designed one: one bulk read for the stale check, then per dependency wave one bulk
+read of the pre-images, a PUT per create (its answer is the post-image: no read-back) and one
+search that polls the realization of the whole wave.
 """
 
 from __future__ import annotations
@@ -29,15 +30,15 @@ ROOT = HERE.parents[1]
 CASSETTE = HERE / "cassettes" / "static-routing.yaml"
 P = "/policy/api/v1"
 T0 = P + "/infra/tier-0s/vcf-t0"
-REALIZED = P + "/infra/realized-state/status"
 
-# the stale check's one bulk H-API read (the NSX version is cached from planning), then per
-# step, in plan order: pre-image GET -> PATCH -> realization poll of the intent's consolidated
-# status (SUCCESS at once here).
-DESIGNED = [("GET", P + "/infra")]
-for _path in (T0 + "/nat/USER/nat-rules/supervisor-egress", T0 + "/nat/USER/nat-rules/tkg-egress",
-              T0 + "/static-routes/default-route"):
-    DESIGNED += [("GET", _path), ("PATCH", _path), ("GET", REALIZED)]
+# the stale check's one bulk H-API read (the NSX version is cached from planning); then the
+# one wave: its pre-images in one H-API read, a PUT per create in plan order (parallelism 1),
+# and one search for the consolidated status of all three (SUCCESS at once here).
+DESIGNED = [("GET", P + "/infra"), ("GET", P + "/infra")]
+DESIGNED += [("PUT", _path) for _path in (
+    T0 + "/nat/USER/nat-rules/supervisor-egress", T0 + "/nat/USER/nat-rules/tkg-egress",
+    T0 + "/static-routes/default-route")]
+DESIGNED += [("GET", P + "/search/query")]
 
 
 def _plan(client: object) -> Plan:

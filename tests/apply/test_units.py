@@ -35,8 +35,8 @@ def test_steps_follow_plan_order_and_replace_is_delete_then_create() -> None:
                  zone("z")])
     steps = build_steps(plan)
     assert [(s.seq, s.method, s.op, s.symbol) for s in steps] == [
-        (1, "PATCH", "update", "~"), (2, "PATCH", "create", "+"),
-        (3, "DELETE", "delete", "-/+"), (4, "PATCH", "create", "-/+"), (5, "PATCH", "create", "+")]
+        (1, "PATCH", "update", "~"), (2, "PUT", "create", "+"),
+        (3, "DELETE", "delete", "-/+"), (4, "PUT", "create", "-/+"), (5, "PUT", "create", "+")]
     assert steps[0].body is not None and steps[0].body["_revision"] == 3
     assert "_revision" not in (steps[1].body or {})
     assert steps[1].depends == (1,) and steps[3].depends == (3,) and steps[4].depends == ()

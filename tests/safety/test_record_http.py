@@ -67,7 +67,7 @@ def test_every_recording_command_leaves_no_secret(nasty_sim: Sim, tmp_path: Path
         assert res.code == 0, (name, res.err)
         text = assert_clean(cassette)
         if name == "apply":
-            assert "PATCH" in text and "/nat-rules/snat-egress" in text
+            assert "PUT" in text and "/nat-rules/snat-egress" in text      # a create
         if auth == "session" and name in ("plan", "apply", "drift"):    # their YAML says so
             assert "/api/session/create" in text, "no login recorded: the test proves nothing"
             assert "j_password=REDACTED" in text
@@ -153,7 +153,8 @@ def test_bgp_neighbor_password_never_reaches_the_recording(tmp_path: Path,
                                                            monkeypatch: pytest.MonkeyPatch
                                                            ) -> None:
     """examples/bgp-lab sends its neighbor's password on create: the recording of that apply
-    shows the PATCH of the neighbor with the password field redacted, and the value nowhere."""
+    shows the write (a create: PUT) of the neighbor with the password field redacted, and the
+    value nowhere."""
     monkeypatch.setenv("BGP_TOR_A_PASSWORD", BGP_SECRET)
     config = tmp_path / "bgp-lab"
     shutil.copytree(EXAMPLES / "bgp-lab", config, ignore=shutil.ignore_patterns("lab.json"))
@@ -163,7 +164,7 @@ def test_bgp_neighbor_password_never_reaches_the_recording(tmp_path: Path,
     assert res.code == 0, res.err
     text = assert_clean(cassette)
     neighbor = [i for i in yaml.safe_load(text)["interactions"]
-                if i["request"]["method"] == "PATCH" and "/bgp/neighbors/tor-a" in
+                if i["request"]["method"] == "PUT" and "/bgp/neighbors/tor-a" in
                 i["request"]["uri"]]
     assert neighbor, "the neighbor's write was not recorded: the test proves nothing"
     assert json.loads(neighbor[0]["request"]["body"])["password"] == "REDACTED"

@@ -127,6 +127,8 @@ def check(x: Exchange) -> list[str]:
         return _errors("GenericPolicyRealizedResourceListResult", x.json())
     if path == POLICY + "/infra/realized-state/status":
         return _errors("ConsolidatedRealizedStatus", x.json())
+    if path == POLICY + "/search/query":
+        return _search_errors(x.json())
     # Tier-0 runtime views (`nsxplan verify`): lists of NSX's runtime types, not of a kind.
     if path.startswith(POLICY + "/infra/tier-0s/") and path.endswith("/bgp/neighbors/status"):
         return _errors("PolicyBgpNeighborsStatusListResult", x.json())
@@ -144,6 +146,19 @@ def check(x: Exchange) -> list[str]:
     found = _errors("ListResult", body)
     for i, item in enumerate(body.get("results", [])):
         found += [f"results[{i}]: {e}" for e in _errors(kind, item, partial=partial)]
+    return found
+
+
+def _search_errors(body: Any) -> list[str]:
+    """A search answer: the list shape, each object of its kind plus its `status` block."""
+    found = _errors("SearchResponse", body)
+    for i, item in enumerate(body.get("results", [])):
+        obj = {k: v for k, v in item.items() if k != "status"}
+        kind = str(obj.get("resource_type"))
+        try:
+            found += [f"results[{i}]: {e}" for e in _errors(kind, obj)]
+        except LookupError:
+            found.append(f"results[{i}]: no NSX type known for {kind}")
     return found
 
 

@@ -228,6 +228,12 @@ def scenario(c: httpx.Client, sim: Simulator) -> None:
         expect(c.get(INFRA + "/realized-state/status", params={"intent_path": intent}), 200)
     expect(c.get(INFRA + "/realized-state/status",
                  params={"intent_path": "/infra/tier-1s/no"}), 404)
+    # search: every object (each of its kind) with its consolidated status, in pages
+    expect(c.get("/policy/api/v1/search/query", params={"query": r"path:\/infra\/*"}), 200)
+    expect(c.get("/policy/api/v1/search/query",
+                 params={"query": "resource_type:(Tier1 OR PolicyNatRule)", "page_size": "3"}),
+           200)
+    expect(c.get("/policy/api/v1/search/query", params={"query": "path:("}), 400)
 
     # each error family
     expect(c.get(INFRA + "/tier-1s/absent"), 404)

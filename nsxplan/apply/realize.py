@@ -1,0 +1,264 @@
+"""Waiting for realization: one intent at a time, or many per request through NSX's search.
+
+NSX's search (`GET /policy/api/v1/search/query`) answers the list shape with a `status` block
+per object, the object's ConsolidatedRealizedStatus (reference §7, §8): the same answer the
+per-intent status endpoint gives, for up to a page of objects per request. `wait_many` polls
+every pending intent of a wave that way, a few hundred paths per query, paging through the
+results, with the per-intent backoff of `wait_realization`.
+
+The search index of NSX is eventually consistent, so its answer is trusted only where it is
+provably about our write; everything else is asked of the per-intent endpoint, which is what
+the per-object mode always did (so the batch never costs more requests than it saves):
+
+  * an object missing from the results (not indexed yet, or the query matched too little);
+  * a status whose `intent_version` is older than the `_revision` our write produced;
+  * ERROR without a message (the per-intent read fetches NSX's text from realized entities);
+  * deletes: NSX hides objects marked for delete from reads, so only the status endpoint
+    says when it no longer knows the intent (UNKNOWN or 404);
+  * a manager whose search refuses the query (400/404, an older version): every poll.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from nsxplan.apply.records import StepResult
+from nsxplan.apply.report import Reporter
+from nsxplan.client import consolidated_realization
+from nsxplan.errors import NsxApiError, NsxplanError, Problem
+
+# Characters of search query per request: the query travels in the URL, and managers and the
+# proxies before them commonly cap a request line at 8 KiB.
+QUERY_CHARS = 3500
+#: (ok, last state, NSX's error text or why it is not done)
+Outcome = tuple[bool, str, str | None]
+
+
+class RealizationClient(Protocol):
+    def realization(self, intent_path: str) -> tuple[str, str | None]: ...
+
+
+def wait_realization(client: RealizationClient, path: str, *, deleted: bool, timeout: float,
+                     poll_interval: float, sleep: Callable[[float], None] = time.sleep,
+                     clock: Callable[[], float] = time.monotonic,
+                     on_poll: Callable[[str, float], None] | None = None,
+                     ) -> Outcome:
+    """Poll realization until done: (ok, last state, NSX's error text).
+
+    The client keys on the intent's consolidated realization status (the same on every NSX
+    version and kind, unlike realized entity types). A write is done when it says REALIZED.
+    A delete is done when NSX no longer knows the intent's realization (UNKNOWN, or 404): a
+    GET of the intent would say 404 at once, because NSX hides objects marked for delete, so
+    it proves nothing about the data plane. ERROR fails at once; timeout fails with the last
+    state seen. The interval doubles from `poll_interval` up to a cap of max(2 s, interval)."""
+    deadline = clock() + timeout
+    delay = poll_interval
+    cap = max(2.0, poll_interval)
+    state, message = "UNKNOWN", None
+    started = clock()
+    while True:
+        try:
+            state, message = client.realization(path)
+        except NsxApiError as exc:
+            if deleted and exc.status == 404:
+                return True, "DELETED", None
+            raise
+        done = _judge(state, message, deleted)
+        if done is not None:
+            return done
+        remaining = deadline - clock()
+        if on_poll is not None:
+            on_poll(state, clock() - started)
+        if remaining <= 0:
+            return False, state, _timed_out(timeout, state, message, deleted)
+        sleep(min(delay, remaining))
+        delay = min(delay * 2, cap)
+
+
+def _judge(state: str, message: str | None, deleted: bool) -> Outcome | None:
+    """The outcome when this state ends the wait; None while it is still pending."""
+    if state == "ERROR":
+        return False, state, message or "NSX reported a realization error"
+    if deleted and state == "UNKNOWN":
+        return True, "DELETED", None
+    if not deleted and state == "REALIZED":
+        return True, state, None
+    return None
+
+
+def _timed_out(timeout: float, state: str, message: str | None, deleted: bool) -> str:
+    what = "removed" if deleted else "REALIZED"
+    return (f"not {what} within {timeout:g}s (last state {state}"
+            + (f": {message})" if message else ")"))
+
+
+@dataclass(frozen=True)
+class Intent:
+    """One write whose realization is awaited."""
+
+    key: int                     # the caller's id for it (a step's seq)
+    path: str
+    deleted: bool = False
+    kind: str | None = None      # NSX resource_type (narrows the search)
+    revision: int | None = None  # the `_revision` the write produced, when known
+
+
+def wait_many(client: Any, intents: Sequence[Intent], *, timeout: float, poll_interval: float,
+              sleep: Callable[[float], None] = time.sleep,
+              clock: Callable[[], float] = time.monotonic,
+              on_poll: Callable[[Intent, str, float], None] | None = None,
+              ) -> dict[int, Outcome | NsxplanError]:
+    """Poll the realization of many intents together until each is done, failed or timed out.
+
+    Same states, backoff and timeout as `wait_realization`, for the whole set: an intent's
+    outcome is final as soon as one poll decides it. An error reading one intent (after the
+    client's retries) is that intent's outcome, not the others'."""
+    deadline = clock() + timeout
+    delay = poll_interval
+    cap = max(2.0, poll_interval)
+    started = clock()
+    pending = {i.key: i for i in intents}
+    last: dict[int, tuple[str, str | None]] = {k: ("UNKNOWN", None) for k in pending}
+    out: dict[int, Outcome | NsxplanError] = {}
+    searchable = callable(getattr(client, "search", None))
+    while pending:
+        statuses: Mapping[str, Mapping[str, Any]] = {}
+        wanted = [i for i in pending.values() if not i.deleted]
+        if searchable and wanted:
+            try:
+                statuses = search_statuses(client, wanted)
+            except NsxApiError as exc:
+                # A manager whose search cannot answer this query: per intent from now on.
+                searchable = exc.status not in (400, 404)
+            except NsxplanError:
+                pass            # this round per intent; the search is tried again next round
+        for key, intent in list(pending.items()):
+            try:
+                state, message = _state_of(client, intent, statuses.get(intent.path))
+            except NsxApiError as exc:
+                if intent.deleted and exc.status == 404:
+                    state, message = "UNKNOWN", None
+                else:
+                    out[key] = exc
+                    del pending[key]
+                    continue
+            except NsxplanError as exc:
+                out[key] = exc
+                del pending[key]
+                continue
+            last[key] = (state, message)
+            done = _judge(state, message, intent.deleted)
+            if done is not None:
+                out[key] = done
+                del pending[key]
+        if not pending:
+            break
+        remaining = deadline - clock()
+        if on_poll is not None:
+            for key, intent in pending.items():
+                on_poll(intent, last[key][0], clock() - started)
+        if remaining <= 0:
+            for key, intent in pending.items():
+                state, message = last[key]
+                out[key] = (False, state, _timed_out(timeout, state, message, intent.deleted))
+            break
+        sleep(min(delay, remaining))
+        delay = min(delay * 2, cap)
+    return out
+
+
+def _state_of(client: RealizationClient, intent: Intent, status: Mapping[str, Any] | None
+              ) -> tuple[str, str | None]:
+    """The intent's state from its search status when that is provably about our write, else
+    from the per-intent endpoint."""
+    if status is None or intent.deleted or _older(status, intent.revision):
+        return client.realization(intent.path)
+    state, message = consolidated_realization(status)
+    if state == "ERROR" and message is None:
+        return client.realization(intent.path)     # NSX's text, from its realized entities
+    return state, message
+
+
+def _older(status: Mapping[str, Any], revision: int | None) -> bool:
+    """Is this status about an intent version before the one our write produced?"""
+    version = status.get("intent_version")
+    if revision is None or version is None:
+        return False
+    try:
+        return int(str(version)) < revision
+    except ValueError:
+        return False
+
+
+def quote(text: str) -> str:
+    """A phrase term of NSX's search syntax."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def queries(intents: Sequence[Intent], limit: int = QUERY_CHARS) -> list[str]:
+    """Search queries that together ask for every intent's path, each at most about `limit`
+    characters: `resource_type:(A OR B) AND path:("p1" OR "p2" ...)`."""
+    out: list[str] = []
+    chunk: list[Intent] = []
+    size = 0
+    for intent in sorted(intents, key=lambda i: i.path):
+        term = len(intent.path) + 6
+        if chunk and size + term > limit:
+            out.append(_query(chunk))
+            chunk, size = [], 0
+        chunk.append(intent)
+        size += term
+    if chunk:
+        out.append(_query(chunk))
+    return out
+
+
+def _query(chunk: Sequence[Intent]) -> str:
+    kinds = sorted({i.kind for i in chunk if i.kind})
+    paths = " OR ".join(quote(i.path) for i in chunk)
+    if kinds and all(i.kind for i in chunk):
+        return f"resource_type:({' OR '.join(kinds)}) AND path:({paths})"
+    return f"path:({paths})"
+
+
+def search_statuses(client: Any, intents: Sequence[Intent]) -> dict[str, Mapping[str, Any]]:
+    """{path: status block} of the intents NSX's search returned with one. A full-text match
+    can return more than was asked (a phrase inside a longer path): only exact paths count."""
+    wanted = {i.path for i in intents}
+    found: dict[str, Mapping[str, Any]] = {}
+    for query in queries(intents):
+        for obj in client.search(query):
+            path = obj.get("path") if isinstance(obj, Mapping) else None
+            status = obj.get("status") if isinstance(obj, Mapping) else None
+            if path in wanted and isinstance(status, Mapping):
+                found[str(path)] = status
+    return found
+
+
+def realize_results(client: Any, landed: Sequence[StepResult], reporter: Reporter, *,
+                    timeout: float, poll_interval: float) -> None:
+    """Await the realization of landed steps together and record it in their results:
+    `realized`, `ok`, or the error (NSX's realization error, the timeout, a failed read)."""
+    by_seq = {r.step.seq: r for r in landed}
+    outcomes = wait_many(
+        client,
+        [Intent(r.step.seq, r.step.path, deleted=r.step.op == "delete", kind=r.step.action.kind,
+                revision=r.revision) for r in landed],
+        timeout=timeout, poll_interval=poll_interval,
+        on_poll=lambda intent, state, waited: reporter.step_waiting(
+            by_seq[intent.key].step, state, waited))
+    for seq, outcome in outcomes.items():
+        result = by_seq[seq]
+        if isinstance(outcome, NsxplanError):
+            result.problem = outcome.problems[0] if outcome.problems else Problem(str(outcome))
+            result.error = result.problem.message
+            continue
+        ok, state, message = outcome
+        result.realized = state
+        if ok:
+            result.ok = True
+        else:
+            result.error = f"realization {state} for {result.step.path}: {message}"
