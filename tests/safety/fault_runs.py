@@ -141,8 +141,8 @@ def draw_faults(rng: random.Random) -> list[dict[str, Any]]:
         else:
             path = rng.choice(["*/tier-1s/web-t1", "*/static-routes/new-route",
                                "*/nat-rules/churn", "*/tier-1s/apps-t1"])
-            rules.append({"match": {"method": "PATCH", "path": P + path}, "times": 1,
-                          "realization": "ERROR"})
+            # the next write of that path, whatever its method (a create is a PUT)
+            rules.append({"match": {"path": P + path}, "times": 1, "realization": "ERROR"})
     return rules
 
 
