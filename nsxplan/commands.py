@@ -188,19 +188,16 @@ def _make_plan(config: Config, conn: Connection, *, adopt_all: bool,
                progress: Reporter | None = None, unchanged_bodies: bool = True
                ) -> tuple[Plan, LiveState, tuple[Check, ...]]:
     from nsxplan.live.read import read_live
-    from nsxplan.perf import Beside, OnThread
+    from nsxplan.perf import Beside
 
     if progress is not None:
         progress.refresh_started(conn.label)
     began = time.monotonic()
-    # While the refresh waits on NSX, a thread loads the planner's and the checks' modules.
-    # (Not the other way round: the live tree is most of a plan's memory, and a thread's
-    # allocations come from an allocator arena of its own that the rest would not reuse.)
-    modules = OnThread(_planning_modules, "nsxplan-imports")
-    try:
-        live = read_live(conn.client)
-    finally:
-        modules.join(quiet=True)
+    # While the refresh waits on NSX, its second thread loads the planner's and the checks'
+    # modules. (Not the other way round, the refresh on a thread: the live tree is most of a
+    # plan's memory, and a thread allocates from an arena of its own that the rest would not
+    # reuse.)
+    live = read_live(conn.client, alongside=_planning_modules)
     from nsxplan.checks import both_runs, judge_plan
     from nsxplan.plan.planner import make_plan
 

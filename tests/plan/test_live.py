@@ -82,6 +82,20 @@ def test_the_trees_error_wins_over_the_versions() -> None:
         read_live(_Failing(_tree(1), tree_error="tree refused", version_error="version refused"))
 
 
+def test_the_callers_preparation_runs_beside_the_tree_and_its_failure_is_its_own() -> None:
+    import threading
+
+    ran: list[str] = []
+    read_live(FakeClient(_tree(1)), alongside=lambda: ran.append(threading.current_thread().name))
+    assert ran == ["nsxplan-version"]
+
+    def broken() -> None:
+        raise ImportError("a module that failed to load")
+
+    live = read_live(FakeClient(_tree(2)), alongside=broken)   # the caller redoes it itself
+    assert len(live.of_type("PolicyNatRule")) == 2
+
+
 def test_no_thread_is_left_running_after_the_refresh() -> None:
     import threading
 
