@@ -152,16 +152,19 @@ def _may_fork() -> bool:
 
 
 def spare_core() -> bool:
-    """Whether a core is idle on average (the 1-minute load average, this process included,
-    leaves one). A forked child is not free: both processes copy the memory pages they touch
-    (about 0.1 s of system time for a 10,000-object plan), which pays back only when the child
-    really runs beside the parent; on a busy machine it would just queue behind it."""
+    """Whether a core is idle now: fewer threads are runnable, this one included, than this
+    process may use (/proc/loadavg's running count, sampled at once: a 1-minute average would
+    still count a benchmark's or a build's previous step). A forked child is not free: both
+    processes copy the memory pages they touch (about 0.1 s of system time for a
+    10,000-object plan), which pays back only when the child really runs beside the parent;
+    on a busy machine it would just queue behind it."""
     try:
         cores = len(os.sched_getaffinity(0))
-        load = os.getloadavg()[0]
-    except (AttributeError, OSError):
+        with open("/proc/loadavg", encoding="ascii") as fh:
+            running = int(fh.read().split()[3].split("/")[0])
+    except (AttributeError, OSError, ValueError, IndexError):
         return False
-    return cores >= 2 and load + 1 <= cores
+    return cores >= 2 and running < cores
 
 
 def _answer(fd: int, fn: Callable[[], object]) -> NoReturn:

@@ -104,16 +104,20 @@ def test_may_fork_only_on_linux(monkeypatch: pytest.MonkeyPatch) -> None:
     assert not perf._may_fork()
 
 
-@pytest.mark.parametrize(("cores", "load", "spare"), [
-    (2, 0.3, True), (2, 1.0, True), (2, 1.4, False), (1, 0.0, False), (8, 6.5, True),
-    (8, 7.2, False)])
-def test_a_core_to_spare(monkeypatch: pytest.MonkeyPatch, cores: int, load: float,
-                         spare: bool) -> None:
+@pytest.mark.parametrize(("cores", "running", "spare"), [
+    (2, 1, True), (2, 2, False), (2, 5, False), (1, 1, False), (8, 7, True), (8, 8, False)])
+def test_a_core_to_spare(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, cores: int,
+                         running: int, spare: bool) -> None:
     monkeypatch.undo()                       # the real spare_core, fed these numbers
     monkeypatch.setattr(perf.os, "sched_getaffinity", lambda _pid: set(range(cores)),
                         raising=False)
-    monkeypatch.setattr(perf.os, "getloadavg", lambda: (load, load, load))
+    loadavg = tmp_path / "loadavg"
+    loadavg.write_text(f"3.10 2.50 1.90 {running}/412 9999\n", encoding="ascii")
+    real_open = open
+    monkeypatch.setattr("builtins.open", lambda f, *a, **k: real_open(
+        loadavg if f == "/proc/loadavg" else f, *a, **k))
     assert perf.spare_core() is spare
+    monkeypatch.undo()
     monkeypatch.setattr(perf, "spare_core", lambda: False)
     with Beside(os.getpid) as job:
         assert job.result() == os.getpid()
