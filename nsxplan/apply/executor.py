@@ -18,7 +18,8 @@ The steps run wave by wave (every step's dependencies lie in earlier waves). For
                PUT answers with the stored object, the post-image (`_revision`, `unique_id`):
                no read-back, no per-object GET at all;
        update  PATCH of `Action.after` + the plan's `_revision`, after a GET of the object
-               right before (NSX may not check `_revision` on a PATCH: reference §11.2);
+               right before (NSX may not check `_revision` on a PATCH: reference §11.2); what
+               the wave's PATCHes produced is read back in one bulk read after them;
        delete  DELETE, after a GET of the object right before (a DELETE carries no revision);
      never `X-Allow-Overwrite`. An answer that is lost or unexpected (timeout, 5xx, dropped
      connection) is decided by reading NSX's state (apply/outcome.py); NSX's refusals that say
@@ -40,7 +41,15 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from nsxplan.apply.bulk import read_pre_images, waves
-from nsxplan.apply.outcome import CHANGED, LANDED, NOT_LANDED, Outcome, read_object, settle
+from nsxplan.apply.outcome import (
+    CHANGED,
+    LANDED,
+    NOT_LANDED,
+    Outcome,
+    matches_body,
+    read_object,
+    settle,
+)
 from nsxplan.apply.realize import realize_results, wait_realization
 from nsxplan.apply.records import Method, Step, StepResult, WriteOp
 from nsxplan.apply.report import Reporter
@@ -186,10 +195,11 @@ class Executor:
         try:
             pre = self._call(pool, lambda: read_pre_images(self.client, creates)) if creates \
                 else {}
-        except NsxplanError as exc:
+        except (NsxplanError, ValueError) as exc:   # ValueError: a path of no kind nsxplan knows
             # Nothing of this wave was sent: its first step carries the reason.
             result = StepResult(wave[0], ok=False)
-            result.problem = exc.problems[0] if exc.problems else Problem(str(exc))
+            result.problem = exc.problems[0] if isinstance(exc, NsxplanError) and exc.problems \
+                else Problem(str(exc))
             result.error = result.problem.message
             self._file(result)
             self.reporter.step_finished(result)
@@ -199,6 +209,9 @@ class Executor:
         self._drain(futures)
         written = [r for f in futures if (r := f.result()) is not None]
         landed = [r for r in written if r.error is None and r.landed]
+        unread = [r for r in landed if r.step.method == "PATCH" and r.revision is None]
+        if unread:
+            self._call(pool, lambda: self._read_back(unread))
         if landed:
             self._call(pool, lambda: self._realize(landed))
         for result in written:
@@ -266,8 +279,11 @@ class Executor:
             result.error = refusal
             return
         result.landed = None     # from here on, unknown until NSX's state says
+        # A PATCH answers with no body: what an update produced is read for the whole wave
+        # at once after its writes (`_read_back`), not object by object.
         outcome = settle(self.client, method, step.path,
-                         None if body is None else {**body, **extra}, pre=pre)
+                         None if body is None else {**body, **extra}, pre=pre,
+                         read_back=False)
         result.landed = outcome.landed
         result.revision, result.unique_id = outcome.revision, outcome.unique_id
         if outcome.state == CHANGED:
@@ -292,6 +308,23 @@ class Executor:
                     return why
         problem = error.problems[0] if error.problems else Problem(str(error))
         return problem.message
+
+    def _read_back(self, results: list[StepResult]) -> None:
+        """The `_revision` and `unique_id` the wave's landed PATCHes produced, from one bulk
+        read (rollback tells nsxplan's own version of an object from a later edit by them). An
+        object that does not show the write any more was edited right after it: what the write
+        produced stays unknown, and rollback decides by state (as apply/outcome.py does)."""
+        try:
+            now = read_pre_images(self.client, [r.step for r in results])
+        except (NsxplanError, ValueError):
+            return
+        for result in results:
+            current = now.get(result.step.path)
+            if current is None or not matches_body(current, result.step.body):
+                continue
+            rev, uid = current.get("_revision"), current.get("unique_id")
+            result.revision = rev if isinstance(rev, int) else None
+            result.unique_id = str(uid) if uid else None
 
     def _realize(self, landed: list[StepResult]) -> None:
         realize_results(self.client, landed, self.reporter, timeout=self.realization_timeout,

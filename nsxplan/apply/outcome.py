@@ -138,11 +138,13 @@ def _content(obj: Mapping[str, Any]) -> dict[str, Any]:
 def settle(client: WriteClient, method: str, path: str, body: Mapping[str, Any] | None, *,
            pre: Mapping[str, Any] | None, attempts: int = MAX_ATTEMPTS,
            backoff: Callable[[int], float] | None = None,
-           sleep: Callable[[float], None] | None = None) -> Outcome:
+           sleep: Callable[[float], None] | None = None, read_back: bool = True) -> Outcome:
     """Send one write (PATCH, PUT or DELETE of `path`) and decide its outcome by state.
 
     `pre` is the object as read just before (None: absent); `body` what is sent (None for a
-    DELETE). Never raises NsxplanError: the outcome carries the error."""
+    DELETE). `read_back=False`: a PATCH NSX answered 2xx is LANDED without reading what it
+    produced (`revision` None: the caller reads many of them at once). Never raises
+    NsxplanError: the outcome carries the error."""
     delay = backoff or _backoff(client)
     pause: Callable[[float], None] = (
         sleep or getattr(getattr(client, "retry", None), "sleep", None) or time.sleep)
@@ -170,6 +172,8 @@ def settle(client: WriteClient, method: str, path: str, body: Mapping[str, Any] 
             unsure = True
             pause(delay(n - 1))
             continue
+        if not read_back and method == "PATCH":
+            return Outcome(LANDED, None, None, attempts=n)
         return _landed(client, method, path, body, answer, n, answered=True)
 
 

@@ -10,7 +10,19 @@ from typing import Any
 from nsxplan.apply import apply_plan
 from nsxplan.apply.records import APPLIED, ROLLED_BACK
 from nsxplan.errors import ApiErrorInfo, NsxApiError
-from tests.apply.helpers import FAST, T0, P, make, managed, nsx, t0_update, zone
+from tests.apply.helpers import (
+    FAST,
+    OWNER_TAG,
+    T0,
+    P,
+    delete,
+    make,
+    managed,
+    nsx,
+    seed,
+    t0_update,
+    zone,
+)
 
 SEARCH = P + "/search/query"
 
@@ -141,3 +153,28 @@ def test_without_search_realization_is_polled_per_object(tmp_path: Path) -> None
         assert result.status == APPLIED, result.lines()
         assert spy.calls["GET", "search"] == 1          # asked once, then never again
         assert spy.calls["GET", "realization"] == 5
+
+
+def test_updates_and_deletes_read_their_object_first_and_are_read_back_per_wave(
+        tmp_path: Path) -> None:
+    with nsx() as (_, client):
+        seed(client, (f"{T0}/static-routes/old", {
+            "resource_type": "StaticRoutes", "network": "10.9.0.0/16",
+            "next_hops": [{"ip_address": "172.27.51.1"}], "tags": [OWNER_TAG]}))
+        t0 = client.get(T0)
+        old = client.get(f"{T0}/static-routes/old")
+        spy = Spy(client)
+        plan = make([t0_update(t0), delete("tier0s.vcf-t0.static_routes.old", "StaticRoutes",
+                                           old)])
+        result = apply_plan(plan, spy, journal_path=tmp_path / "j.jsonl",  # type: ignore[arg-type]
+                            **FAST)
+        assert result.status == APPLIED, result.lines()
+        # the stale check; a GET of each object right before its write; the PATCH; one bulk
+        # read of what the wave's PATCHes produced; one search (the update's realization) and
+        # the per-intent status of the delete (NSX hides what it is deleting from searches)
+        assert spy.calls == {("GET", "infra"): 2, ("GET", "object"): 2, ("PATCH", "object"): 1,
+                             ("GET", "search"): 1, ("GET", "realization"): 1}
+        update = next(r for r in result.results if r.step.op == "update")
+        stored = client.get(T0)
+        assert update.revision == stored["_revision"] == t0["_revision"] + 1
+        assert update.unique_id == stored["unique_id"]

@@ -76,6 +76,9 @@ def test_search_terms_operators_and_escapes(client: httpx.Client) -> None:
         "/infra/tier-1s/b-1"]
     assert found(r"path:\/infra\/tier-1s\/b-1") == ["/infra/tier-1s/b-1"]
     assert found("id:(a-1 || b-1)") == ["/infra/tier-1s/a-1", "/infra/tier-1s/b-1"]
+    assert found('id:("A-1" OR "b-1" OR "c-1")') == ["/infra/tier-1s/a-1", "/infra/tier-1s/b-1"]
+    assert found('id:("a-1" OR NOT "a-1") AND tags.scope:env') == [
+        "/infra/tier-1s/a-1", "/infra/tier-1s/b-1"]
     assert found("B-1") == ["/infra/tier-1s/b-1"]          # a bare term: any field, any case
     assert found('path:"/infra/tier-1s/nope"') == []
 
