@@ -285,16 +285,26 @@ def plan(path: Path, opts: ConnectOptions, *, adopt_all: bool = False,
     """`progress` hears about the refresh (the CLI's live status on a terminal); `ignores` adds
     `--ignore` patterns to the configuration's `ignore:` list; `unchanged_bodies=False` leaves
     out the `after` bodies of no-op actions (only a `--full` JSON plan shows them)."""
-    from nsxplan.config import load_config
+    from nsxplan.config import load_config_beside
 
-    config = with_ignores(load_config(path), ignores)
-    conn = connect(opts, config, note=note)
-    try:
-        made, live, baseline = _make_plan(config, conn, adopt_all=adopt_all,
-                                          progress=progress,
-                                          unchanged_bodies=unchanged_bodies)
-    finally:
-        conn.close()
+    # The configuration's semantic rules may still be running on another core (where one is
+    # idle): they are heard before anything planned from it is returned, and their errors come
+    # first, before any error of the connection or the refresh.
+    config, rules = load_config_beside(path)
+    with rules:
+        try:
+            config = with_ignores(config, ignores)
+            conn = connect(opts, config, note=note)
+            try:
+                made, live, baseline = _make_plan(config, conn, adopt_all=adopt_all,
+                                                  progress=progress,
+                                                  unchanged_bodies=unchanged_bodies)
+            finally:
+                conn.close()
+        except Exception:
+            rules.check()
+            raise
+        rules.check()
     return PlanResult(made, config, live, baseline)
 
 

@@ -19,7 +19,7 @@ from nsxplan.config.rules import semantic_problems
 from nsxplan.config.schema import schema_problems
 from nsxplan.errors import ConfigError, Problem, Source
 from nsxplan.nsx.addresses import forget_parsed_blocks
-from nsxplan.perf import paused_gc
+from nsxplan.perf import Beside, paused_gc, spare_core
 
 _REQUIRED = {
     "version": "add `version: 1` at the top of the configuration",
@@ -47,19 +47,98 @@ def load_config(path: str | Path, *, today: date | None = None,
 
 
 def _load_config(path: str | Path, today: date | None, with_digest: bool) -> Config:
+    files, problems, merged = _documents(path)
+    return _finish(files, problems, merged, today, with_digest)
+
+
+def _documents(path: str | Path) -> tuple[list[Any], list[Problem], MDict | None]:
+    """Files, their schema and merge problems, and the merged document (None without files)."""
     files, problems = load_files(path)
     for loaded in files:
         problems.extend(schema_problems(loaded.document, loaded.document.source))
+    merged = None
     if files:
         merged, merge_problems = merge_documents(files)
         problems.extend(merge_problems)
         for key, hint in _REQUIRED.items():
             if key not in merged:
                 problems.append(Problem(f"missing required key `{key}`", merged.source, hint=hint))
+    return files, problems, merged
+
+
+def _finish(files: list[Any], problems: list[Problem], merged: MDict | None,
+            today: date | None, with_digest: bool = True) -> Config:
+    """The semantic rules, then the model (built only from a configuration without problems)."""
+    if merged is not None:
         problems.extend(semantic_problems(merged, today))
-    if problems or not files:
+    if problems or not files or merged is None:
         raise ConfigError(sort_problems(problems))
+    return _build(files, merged, with_digest)
+
+
+def _build(files: list[Any], merged: MDict, with_digest: bool = True) -> Config:
     return build_config(merged, [f.name for f in files], digest(merged) if with_digest else "")
+
+
+class PendingRules:
+    """The semantic rules of a configuration whose model is already built, still running in a
+    forked child (perf.Beside). `check()` joins them and raises their ConfigError; a caller
+    must call it before it shows or acts on anything built from the configuration. As a
+    context manager it reaps the child when the caller leaves without asking (an interrupt)."""
+
+    def __init__(self, job: Beside[list[Problem]] | None) -> None:
+        self._job = job
+
+    def check(self) -> None:
+        job, self._job = self._job, None
+        found = job.result() if job is not None else []
+        if found:
+            raise ConfigError(sort_problems(found))
+
+    def __enter__(self) -> PendingRules:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._job is not None:
+            self._job.__exit__(*exc)
+            self._job = None
+
+
+def load_config_beside(path: str | Path, *,
+                       today: date | None = None) -> tuple[Config, PendingRules]:
+    """load_config for a command that goes on to read NSX (`plan`): where a core is idle, the
+    semantic rules run on it while the caller connects and refreshes, and `pending.check()`
+    reports them afterwards, with exactly the problems load_config would raise. File, YAML and
+    schema problems are still raised here, with the rules' findings beside them. Elsewhere,
+    this is load_config (and `pending.check()` finds nothing)."""
+    with paused_gc():
+        try:
+            return _load_config_beside(path, today)
+        finally:
+            forget_parsed_blocks()
+
+
+def _load_config_beside(path: str | Path,
+                        today: date | None) -> tuple[Config, PendingRules]:
+    files, problems, merged = _documents(path)
+    if problems or merged is None or not spare_core():
+        return _finish(files, problems, merged, today), PendingRules(None)
+    document = merged
+    job: Beside[list[Problem]] = Beside(lambda: semantic_problems(document, today))
+    if not job.forked:
+        job.__exit__()
+        return _finish(files, problems, merged, today), PendingRules(None)
+    try:
+        # Built before the rules have spoken: a configuration they would refuse may fail to
+        # build, and then their findings are the error to report.
+        config = _build(files, merged)
+    except Exception:
+        with job:
+            found = job.result()
+        if found:
+            raise ConfigError(sort_problems(found)) from None
+        raise
+    return config, PendingRules(job)
 
 
 def digest(document: Any) -> str:
@@ -78,4 +157,5 @@ def sort_problems(problems: list[Problem]) -> list[Problem]:
                                          p.message))
 
 
-__all__ = ["ConfigError", "MDict", "digest", "load_config", "sort_problems"]
+__all__ = ["ConfigError", "MDict", "PendingRules", "digest", "load_config",
+           "load_config_beside", "sort_problems"]

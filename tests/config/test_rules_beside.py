@@ -1,0 +1,74 @@
+"""`plan` hears the semantic rules from another core (config.load_config_beside): it reports
+exactly what load_config reports, for every bad case, on either path, and before any error of
+the connection."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from nsxplan import commands, perf
+from nsxplan.config import load_config, load_config_beside
+from nsxplan.errors import ConfigError
+
+CASES = sorted(p for p in (Path(__file__).parent / "cases").iterdir()
+               if p.is_dir() and p.name.endswith("-bad"))
+
+
+def _error(fn: object) -> str:
+    with pytest.raises(ConfigError) as err:
+        fn()  # type: ignore[operator]
+    return err.value.format()
+
+
+@pytest.fixture(params=[True, False], ids=["forked", "in-process"])
+def idle(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> bool:
+    monkeypatch.setattr(perf, "spare_core", lambda: request.param)
+    monkeypatch.setattr("nsxplan.config.spare_core", lambda: request.param)
+    return bool(request.param)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_every_bad_case_fails_the_same_way(case: Path, idle: bool) -> None:
+    expected = _error(lambda: load_config(case))
+
+    def beside() -> None:
+        _, rules = load_config_beside(case)
+        with rules:
+            rules.check()
+
+    assert _error(beside) == expected
+
+
+def _rule_error_only(tmp_path: Path) -> Path:
+    """Valid YAML and schema, refused by a semantic rule (two NAT rules with one id)."""
+    config = tmp_path / "stack.yaml"
+    config.write_text(
+        "version: 1\nowner: lab\ntarget:\n  manager: https://192.0.2.1\n"
+        "tier1s:\n  - id: t1\n    existing: true\n    nat_rules:\n"
+        "      - {id: r1, action: DNAT, destination_network: 203.0.113.5, "
+        "translated_network: 10.0.0.5}\n"
+        "      - {id: r1, action: DNAT, destination_network: 203.0.113.6, "
+        "translated_network: 10.0.0.6}\n", encoding="utf-8")
+    return config
+
+
+def test_the_rules_errors_come_before_the_connections(tmp_path: Path, idle: bool) -> None:
+    config = _rule_error_only(tmp_path)
+    expected = _error(lambda: load_config(config))
+    assert "r1" in expected
+    # No credentials for the manager: the connection would fail, but the configuration's own
+    # problems are what the user sees first, as before.
+    got = _error(lambda: commands.plan(config, commands.ConnectOptions()))
+    assert got == expected
+
+
+def test_a_valid_configuration_plans_on_either_path(tmp_path: Path, idle: bool) -> None:
+    import shutil
+
+    lab = tmp_path / "lab"
+    shutil.copytree(Path(__file__).resolve().parents[2] / "examples" / "static-routing-lab", lab,
+                    ignore=shutil.ignore_patterns(".nsxplan", "lab.json"))
+    result = commands.plan(lab, commands.ConnectOptions())
+    assert result.plan.has_changes and result.config.owner
