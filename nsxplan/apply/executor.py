@@ -36,7 +36,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -177,7 +177,9 @@ class Executor:
         pending = set(futures)
         while pending:
             try:
-                _, pending = wait(pending)
+                # Woken by every finished write and at least every 0.2 s: a signal that reached
+                # another thread is handled here only once this thread runs again.
+                _, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
             except KeyboardInterrupt as exc:    # Ctrl-C, or SIGTERM turned into one
                 # The signal may land anywhere, even between a submit and its bookkeeping:
                 # each worker files its own result and every submitted task is waited for,

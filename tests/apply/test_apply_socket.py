@@ -308,7 +308,9 @@ def test_ctrl_c_stops_starting_steps_and_rolls_back(tmp_path: Path) -> None:
     from nsxplan.apply.report import Reporter
 
     class CtrlCAfterFirstStep(Reporter):
-        def step_finished(self, result: object) -> None:
+        # The six routes are one dependency wave (their writes all go out before the first
+        # one's realization is awaited): Ctrl-C while the first write is being sent.
+        def step_started(self, step: object, pre_image: object) -> None:
             if not getattr(self, "sent", False):
                 self.sent = True
                 signal.raise_signal(signal.SIGINT)   # delivered to the main thread
