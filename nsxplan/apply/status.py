@@ -103,10 +103,7 @@ class StatusReporter(LineReporter):
 
     def close(self) -> None:
         """Stop redrawing and clear the status line (idempotent)."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=2)
-            self._thread = None
+        self._stop_ticker()
         with self._lock:
             if self._shown:
                 self._stream.write(CLEAR)
@@ -128,6 +125,16 @@ class StatusReporter(LineReporter):
             self._phase = ""
             self._line(f"Read {objects} objects in {seconds:.1f}s "
                        f"({requests} request{'s' if requests != 1 else ''})")
+        # Nothing is shown until apply starts (if it does): no ticker meanwhile, so that the
+        # planning that follows runs in a single-threaded process and may fork (perf.Beside).
+        self._stop_ticker()
+
+    def _stop_ticker(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=2)
+            self._thread = None
+        self._stop = threading.Event()
 
     def start(self, header: Mapping[str, Any], total: int) -> None:
         with self._lock:

@@ -69,6 +69,24 @@ def test_status_line_frames() -> None:
     assert "waiting for realization of tier0s.t0.static_routes.a (UNREALIZED), 40 s" in text
 
 
+def test_no_ticker_between_the_refresh_and_the_writes() -> None:
+    """Planning runs between them single-threaded (so it may fork, perf.Beside)."""
+    import threading
+
+    out = io.StringIO()
+    r = StatusReporter(out, clock=Clock())
+    before = threading.active_count()
+    r.refresh_started("sim")
+    assert threading.active_count() == before + 1
+    r.refresh_finished(3, 2, 0.1)
+    assert threading.active_count() == before
+    assert "Read 3 objects" in out.getvalue()
+    r.start({"target": "sim"}, 1)                 # apply goes on: the ticker is back
+    assert threading.active_count() == before + 1
+    r.close()
+    assert threading.active_count() == before
+
+
 def test_status_line_fits_the_terminal() -> None:
     out = io.StringIO()
     rep = StatusReporter(out, clock=Clock(), width=40, ticker=False)
