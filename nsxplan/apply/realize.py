@@ -6,16 +6,21 @@ per-intent status endpoint gives, for up to a page of objects per request. `wait
 every pending intent of a wave that way, a few hundred paths per query, paging through the
 results, with the per-intent backoff of `wait_realization`.
 
-The search index of NSX is eventually consistent, so its answer is trusted only where it is
-provably about our write; everything else is asked of the per-intent endpoint, which is what
-the per-object mode always did (so the batch never costs more requests than it saves):
+NSX's search index is eventually consistent (docs/design-brief.md: never read state through
+it right after a write), so its answer is trusted only where it is provably about the object
+version our write produced; everything else is asked of the per-intent endpoint, which is what
+the per-object mode always did (so the batch never costs more requests than one poll each):
 
   * an object missing from the results (not indexed yet, or the query matched too little);
-  * a status whose `intent_version` is older than the `_revision` our write produced;
+  * a result whose `unique_id` or `_revision` is not what our write produced (the version
+    before our update, the object a replace deleted), or whose status has an older
+    `intent_version`; any result when what the write produced is not known;
   * ERROR without a message (the per-intent read fetches NSX's text from realized entities);
   * deletes: NSX hides objects marked for delete from reads, so only the status endpoint
     says when it no longer knows the intent (UNKNOWN or 404);
-  * a manager whose search refuses the query (400/404, an older version): every poll.
+  * a manager whose search refuses the query (400/404, an older version): every poll;
+  * an intent still pending in the search when the timeout comes: its own status has the last
+    word (an index may keep an old IN_PROGRESS).
 """
 
 from __future__ import annotations
@@ -104,6 +109,7 @@ class Intent:
     deleted: bool = False
     kind: str | None = None      # NSX resource_type (narrows the search)
     revision: int | None = None  # the `_revision` the write produced, when known
+    unique_id: str | None = None  # and the object's `unique_id`
 
 
 def wait_many(client: Any, intents: Sequence[Intent], *, timeout: float, poll_interval: float,
@@ -124,27 +130,27 @@ def wait_many(client: Any, intents: Sequence[Intent], *, timeout: float, poll_in
     last: dict[int, tuple[str, str | None]] = {k: ("UNKNOWN", None) for k in pending}
     out: dict[int, Outcome | NsxplanError] = {}
     searchable = callable(getattr(client, "search", None))
+    searched: set[int] = set()      # intents whose last state came from the search
     while pending:
-        statuses: Mapping[str, Mapping[str, Any]] = {}
+        found: Mapping[str, Mapping[str, Any]] = {}
         wanted = [i for i in pending.values() if not i.deleted]
         if searchable and wanted:
             try:
-                statuses = search_statuses(client, wanted)
+                found = search_results(client, wanted)
             except NsxApiError as exc:
                 # A manager whose search cannot answer this query: per intent from now on.
                 searchable = exc.status not in (400, 404)
             except NsxplanError:
                 pass            # this round per intent; the search is tried again next round
         for key, intent in list(pending.items()):
+            obj = found.get(intent.path)
             try:
-                state, message = _state_of(client, intent, statuses.get(intent.path))
-            except NsxApiError as exc:
-                if intent.deleted and exc.status == 404:
-                    state, message = "UNKNOWN", None
+                if obj is not None and _ours(obj, intent):
+                    state, message = _from_search(client, intent, obj["status"])
+                    searched.add(key)
                 else:
-                    out[key] = exc
-                    del pending[key]
-                    continue
+                    state, message = _per_intent(client, intent)
+                    searched.discard(key)
             except NsxplanError as exc:
                 out[key] = exc
                 del pending[key]
@@ -163,6 +169,18 @@ def wait_many(client: Any, intents: Sequence[Intent], *, timeout: float, poll_in
         if remaining <= 0:
             for key, intent in pending.items():
                 state, message = last[key]
+                if key in searched:
+                    # A search index may hold an old status: the intent's own endpoint has
+                    # the last word before a timeout is declared.
+                    try:
+                        state, message = _per_intent(client, intent)
+                    except NsxplanError as exc:
+                        out[key] = exc
+                        continue
+                    done = _judge(state, message, intent.deleted)
+                    if done is not None:
+                        out[key] = done
+                        continue
                 out[key] = (False, state, _timed_out(timeout, state, message, intent.deleted))
             break
         sleep(min(delay, remaining))
@@ -170,12 +188,32 @@ def wait_many(client: Any, intents: Sequence[Intent], *, timeout: float, poll_in
     return out
 
 
-def _state_of(client: RealizationClient, intent: Intent, status: Mapping[str, Any] | None
-              ) -> tuple[str, str | None]:
-    """The intent's state from its search status when that is provably about our write, else
-    from the per-intent endpoint."""
-    if status is None or intent.deleted or _older(status, intent.revision):
+def _per_intent(client: RealizationClient, intent: Intent) -> tuple[str, str | None]:
+    """The intent's own consolidated status; for a delete, 404 means NSX let go of it."""
+    try:
         return client.realization(intent.path)
+    except NsxApiError as exc:
+        if intent.deleted and exc.status == 404:
+            return "UNKNOWN", None
+        raise
+
+
+def _ours(obj: Mapping[str, Any], intent: Intent) -> bool:
+    """Is this search result provably about the object version our write produced? The index
+    lags: it may still hold the version before our update, or an object of the same path that
+    a replace deleted (another `unique_id`). Deletes are never judged by the search."""
+    status = obj.get("status")
+    if intent.deleted or intent.revision is None or not isinstance(status, Mapping):
+        return False        # (what the write produced unknown: nothing to recognize it by)
+    if intent.unique_id is not None and obj.get("unique_id") not in (None, intent.unique_id):
+        return False
+    if obj.get("_revision") not in (None, intent.revision):
+        return False
+    return not _older(status, intent.revision)
+
+
+def _from_search(client: RealizationClient, intent: Intent, status: Mapping[str, Any]
+                 ) -> tuple[str, str | None]:
     state, message = consolidated_realization(status)
     if state == "ERROR" and message is None:
         return client.realization(intent.path)     # NSX's text, from its realized entities
@@ -224,17 +262,19 @@ def _query(chunk: Sequence[Intent]) -> str:
     return f"path:({paths})"
 
 
-def search_statuses(client: Any, intents: Sequence[Intent]) -> dict[str, Mapping[str, Any]]:
-    """{path: status block} of the intents NSX's search returned with one. A full-text match
-    can return more than was asked (a phrase inside a longer path): only exact paths count."""
+def search_results(client: Any, intents: Sequence[Intent]) -> dict[str, Mapping[str, Any]]:
+    """{path: search result} of the intents NSX's search returned with a `status` block. A
+    full-text match can return more than was asked (a phrase inside a longer path): only exact
+    paths count."""
     wanted = {i.path for i in intents}
     found: dict[str, Mapping[str, Any]] = {}
     for query in queries(intents):
         for obj in client.search(query):
-            path = obj.get("path") if isinstance(obj, Mapping) else None
-            status = obj.get("status") if isinstance(obj, Mapping) else None
-            if path in wanted and isinstance(status, Mapping):
-                found[str(path)] = status
+            if not isinstance(obj, Mapping):
+                continue
+            path = obj.get("path")
+            if path in wanted and isinstance(obj.get("status"), Mapping):
+                found[str(path)] = obj
     return found
 
 
@@ -246,7 +286,7 @@ def realize_results(client: Any, landed: Sequence[StepResult], reporter: Reporte
     outcomes = wait_many(
         client,
         [Intent(r.step.seq, r.step.path, deleted=r.step.op == "delete", kind=r.step.action.kind,
-                revision=r.revision) for r in landed],
+                revision=r.revision, unique_id=r.unique_id) for r in landed],
         timeout=timeout, poll_interval=poll_interval,
         on_poll=lambda intent, state, waited: reporter.step_waiting(
             by_seq[intent.key].step, state, waited))

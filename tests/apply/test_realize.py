@@ -69,12 +69,17 @@ def api_error(status: int) -> NsxApiError:
     return NsxApiError(ApiErrorInfo(status=status, method="GET", path="/x", message="no"))
 
 
+def created(key: int, path: str, **kw: Any) -> Intent:
+    """An intent whose write's answer gave `_revision` 0 (a create), unless told otherwise."""
+    return Intent(key, path, **{"revision": 0, **kw})
+
+
 def test_one_search_per_round_decides_every_intent_it_shows() -> None:
     a, b = "/infra/tier-1s/a", "/infra/tier-1s/b"
     fake = Fake([{a: status(a, "IN_PROGRESS"), b: status(b, "SUCCESS")},
                  {a: status(a, "SUCCESS"), b: status(b, "SUCCESS")}])
     clock = Clock()
-    out = run(fake, [Intent(1, a, kind="Tier1"), Intent(2, b, kind="Tier1")], clock)
+    out = run(fake, [created(1, a, kind="Tier1"), created(2, b, kind="Tier1")], clock)
     assert out == {1: (True, "REALIZED", None), 2: (True, "REALIZED", None)}
     assert len(fake.searches) == 2 and fake.reads == []
     assert clock.sleeps == [0.5]
@@ -82,41 +87,74 @@ def test_one_search_per_round_decides_every_intent_it_shows() -> None:
 
 
 def test_missing_stale_or_deleted_intents_are_read_one_by_one() -> None:
-    shown, missing, stale, gone = (f"/infra/tier-1s/{n}" for n in ("s", "m", "v", "d"))
+    shown, missing, stale, gone, unknown = (f"/infra/tier-1s/{n}" for n in "smvdu")
     fake = Fake([{shown: status(shown, "SUCCESS"), stale: status(stale, "SUCCESS", version=2),
-                  gone: status(gone, "SUCCESS")}],
+                  gone: status(gone, "SUCCESS"), unknown: status(unknown, "SUCCESS")}],
                 {missing: [("REALIZED", None)], stale: [("REALIZED", None)],
-                 gone: [api_error(404)]})
-    out = run(fake, [Intent(1, shown), Intent(2, missing), Intent(3, stale, revision=3),
-                     Intent(4, gone, deleted=True)])
+                 gone: [api_error(404)], unknown: [("REALIZED", None)]})
+    out = run(fake, [created(1, shown), created(2, missing), created(3, stale, revision=3),
+                     created(4, gone, deleted=True), created(5, unknown, revision=None)])
     assert out == {1: (True, "REALIZED", None), 2: (True, "REALIZED", None),
-                   3: (True, "REALIZED", None), 4: (True, "DELETED", None)}
-    # not in the results / an older intent version / a delete: the per-intent endpoint
-    assert sorted(fake.reads) == sorted([missing, stale, gone])
+                   3: (True, "REALIZED", None), 4: (True, "DELETED", None),
+                   5: (True, "REALIZED", None)}
+    # not in the results / an older intent version / a delete / what the write produced is
+    # unknown (nothing to recognize its version by): the per-intent endpoint
+    assert sorted(fake.reads) == sorted([missing, stale, gone, unknown])
 
 
 def test_error_fails_with_nsx_text_from_search_or_from_the_intent() -> None:
     a, b = "/infra/tier-1s/a", "/infra/tier-1s/b"
     fake = Fake([{a: status(a, "ERROR", message="edge unreachable"), b: status(b, "ERROR")}],
                 {b: [("ERROR", "no edge cluster")]})
-    out = run(fake, [Intent(1, a), Intent(2, b)])
+    out = run(fake, [created(1, a), created(2, b)])
     assert out == {1: (False, "ERROR", "edge unreachable"), 2: (False, "ERROR", "no edge cluster")}
     assert fake.reads == [b]
 
 
 def test_timeout_reports_the_last_state_and_backs_off_like_one_intent() -> None:
     a = "/infra/tier-1s/a"
-    fake = Fake([{a: status(a, "IN_PROGRESS")}])
+    fake = Fake([{a: status(a, "IN_PROGRESS")}], {a: [("UNREALIZED", None)]})
     clock = Clock()
-    out = run(fake, [Intent(1, a)], clock, timeout=5.0)
+    out = run(fake, [created(1, a)], clock, timeout=5.0)
     assert out == {1: (False, "UNREALIZED", "not REALIZED within 5s (last state UNREALIZED)")}
     assert clock.sleeps == [0.5, 1.0, 2.0, 1.5]
+    # the intent's own endpoint has the last word before a timeout (the index may lag)
+    assert fake.reads == [a]
+
+
+def test_a_status_the_search_index_kept_does_not_time_out_a_realized_intent() -> None:
+    a = "/infra/tier-1s/a"
+    fake = Fake([{a: status(a, "IN_PROGRESS")}], {a: [("REALIZED", None)]})
+    out = run(fake, [created(1, a)], timeout=2.0)
+    assert out == {1: (True, "REALIZED", None)} and fake.reads == [a]
+
+
+def test_a_search_result_of_another_object_version_is_not_trusted() -> None:
+    """The index lags: an update's old version, or the object a replace deleted (another
+    unique_id), may still be found at the path; the intent's own status is read instead."""
+    old, other = "/infra/tier-1s/old", "/infra/tier-1s/other"
+    results = {old: {**status(old, "SUCCESS", version=4)},
+               other: {**status(other, "SUCCESS")}}
+
+    class Indexed(Fake):
+        def search(self, query: str, params: Any = None) -> list[dict[str, Any]]:
+            self.searches.append(query)
+            return [{"path": old, "_revision": 4, "unique_id": "u-1", "status": results[old]},
+                    {"path": other, "_revision": 0, "unique_id": "u-gone",
+                     "status": results[other]}]
+
+    fake = Indexed([{}], {old: [("UNREALIZED", None), ("REALIZED", None)],
+                          other: [("REALIZED", None)]})
+    out = run(fake, [created(1, old, revision=5, unique_id="u-1"),
+                     created(2, other, revision=0, unique_id="u-new")])
+    assert out == {1: (True, "REALIZED", None), 2: (True, "REALIZED", None)}
+    assert fake.reads == [old, other, old]
 
 
 def test_a_search_the_manager_cannot_answer_is_not_asked_again() -> None:
     a = "/infra/tier-1s/a"
     fake = Fake([api_error(400)], {a: [("UNREALIZED", None), ("REALIZED", None)]})
-    out = run(fake, [Intent(1, a)])
+    out = run(fake, [created(1, a)])
     assert out == {1: (True, "REALIZED", None)}
     assert len(fake.searches) == 1 and fake.reads == [a, a]
 
@@ -124,7 +162,7 @@ def test_a_search_the_manager_cannot_answer_is_not_asked_again() -> None:
 def test_a_failed_search_round_falls_back_then_tries_again() -> None:
     a = "/infra/tier-1s/a"
     fake = Fake([api_error(503), {a: status(a, "SUCCESS")}], {a: [("UNREALIZED", None)]})
-    out = run(fake, [Intent(1, a)])
+    out = run(fake, [created(1, a)])
     assert out == {1: (True, "REALIZED", None)}
     assert len(fake.searches) == 2 and fake.reads == [a]
 
@@ -132,7 +170,7 @@ def test_a_failed_search_round_falls_back_then_tries_again() -> None:
 def test_an_error_reading_one_intent_is_that_intents_outcome_only() -> None:
     a, b = "/infra/tier-1s/a", "/infra/tier-1s/b"
     fake = Fake([{b: status(b, "SUCCESS")}], {a: [api_error(500)]})
-    out = run(fake, [Intent(1, a), Intent(2, b)])
+    out = run(fake, [created(1, a), created(2, b)])
     assert isinstance(out[1], NsxApiError) and out[2] == (True, "REALIZED", None)
 
 
