@@ -11,14 +11,16 @@ these are run in turn, `--runs` times each, interleaved so that machine noise sp
 
   floor       a fresh Python process: one filtered Hierarchical API GET (the types nsxplan
               reads) + json.loads. No program that reads the tree can take less.
-  plan        `nsxplan plan DIR --detailed-exitcode` (must exit 0: no changes).
+  plan        `nsxplan plan DIR --detailed-exitcode` (must exit 0: no changes); on Linux it
+              runs its rules and checks on an idle second core when there is one.
+  plan 1 process  the same with NSXPLAN_NO_FORK=1: everything in the one process.
   plan json   the same with `--format json` (stdout size reported).
   validate    `nsxplan validate DIR` (offline).
   per-object  a fresh process doing one GET per object over `--threads` threads with one
               keep-alive connection pool (the Terraform provider's refresh pattern).
 
 Each child is timed with os.wait4: wall clock, CPU (user + system) and peak RSS of that process
-alone. Medians are printed with the ratios the issue names: per-object / plan and plan / floor.
+(with the children it forked and waited for: their CPU is added, the peak is the largest). Medians are printed with the ratios the issue names: per-object / plan and plan / floor.
 Nothing is asserted; the exit code is 1 only when a command failed or a plan was not empty.
 """
 
@@ -136,11 +138,16 @@ def measure(size: int, args: argparse.Namespace, root: Path) -> dict[str, Series
     # writing it is switched off, which would add the compiling of every module to every run.
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     series = {name: Series() for name in
-              ("floor", "plan", "plan json", "validate", "per-object")}
+              ("floor", "plan", "plan 1 process", "plan json", "validate", "per-object")}
+    # `plan` uses an idle second core when there is one (NSXPLAN_NO_FORK documents it); the
+    # same command held to one process is measured beside it, so a busy machine shows in both.
+    one_process = {**env, "NSXPLAN_NO_FORK": "1"}
     with served(work.state, args.latency_ms) as url:
         commands = {
             "floor": [sys.executable, "-c", FLOOR, url, LIVE_TYPES],
             "plan": nsxplan("plan", str(work.config), "--manager", url, "--detailed-exitcode"),
+            "plan 1 process": nsxplan("plan", str(work.config), "--manager", url,
+                                      "--detailed-exitcode"),
             "plan json": nsxplan("plan", str(work.config), "--manager", url, "--format", "json",
                                  "--detailed-exitcode"),
             "validate": nsxplan("validate", str(work.config)),
@@ -152,7 +159,8 @@ def measure(size: int, args: argparse.Namespace, root: Path) -> dict[str, Series
             for name, argv in commands.items():
                 if name == "per-object" and i >= args.baseline_runs:
                     continue
-                series[name].runs.append(timed(argv, env, work.directory))
+                series[name].runs.append(timed(
+                    argv, one_process if name == "plan 1 process" else env, work.directory))
     series["objects"] = Series([Run(0, 0, 0, 0, work.objects)])
     return series
 
@@ -169,19 +177,22 @@ def check(results: dict[int, dict[str, Series]]) -> list[str]:
 
 def table(results: dict[int, dict[str, Series]]) -> str:
     head = ("| objects | floor (GET + json.loads) | `nsxplan plan` wall / CPU / peak RSS "
-            "| plan / floor | per-object refresh | per-object / plan | `plan --format json` "
+            "| plan / floor | per-object refresh | per-object / plan | `plan`, one process "
+            "(NSXPLAN_NO_FORK=1): wall, per-object / plan | `plan --format json` "
             "wall / RSS / output | `validate` CPU |")
-    rows = [head, "|" + "---|" * 8]
+    rows = [head, "|" + "---|" * 9]
     for series in results.values():
         n = series["objects"].runs[0].out_bytes
         floor = series["floor"].median("wall")
         plan = series["plan"]
         js = series["plan json"]
+        one = series["plan 1 process"]
         each = series["per-object"].median("wall")
         rows.append(
             f"| {n:,} | {floor:.2f} s | {plan.median('wall'):.2f} s / {plan.median('cpu'):.2f} s"
             f" / {plan.median('rss_mb'):.0f} MiB | {plan.median('wall') / floor:.1f}x "
             f"| {each:.1f} s | {each / plan.median('wall'):.1f}x "
+            f"| {one.median('wall'):.2f} s, {each / one.median('wall'):.1f}x "
             f"| {js.median('wall'):.2f} s / {js.median('rss_mb'):.0f} MiB / "
             f"{js.median('out_bytes') / 1e6:.1f} MB | {series['validate'].median('cpu'):.2f} s |")
     return "\n".join(rows)
