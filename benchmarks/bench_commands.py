@@ -20,7 +20,8 @@ these are run in turn, `--runs` times each, interleaved so that machine noise sp
               keep-alive connection pool (the Terraform provider's refresh pattern).
 
 Each child is timed with os.wait4: wall clock, CPU (user + system) and peak RSS of that process
-(with the children it forked and waited for: their CPU is added, the peak is the largest). Medians are printed with the ratios the issue names: per-object / plan and plan / floor.
+(with the children it forked and waited for: their CPU is added, the peak is the largest).
+Medians are printed with the ratios the issue names: per-object / plan and plan / floor.
 Nothing is asserted; the exit code is 1 only when a command failed or a plan was not empty.
 """
 

@@ -278,7 +278,8 @@ def _connect_url(manager: str, *, username: str | None, password: str | None,
         raise UsageError(f"no credentials for {label}",
                          hint="set NSX_USERNAME and NSX_PASSWORD, "
                               "or NSX_CLIENT_CERT/NSX_CLIENT_KEY")
-    verify = _ssl_context(ca_bundle, insecure, client_cert, client_key)
+    verify = _ssl_context(ca_bundle, insecure, client_cert, client_key) \
+        if parts.scheme == "https" else _no_tls()
     http = httpx.Client(
         base_url=f"{parts.scheme}://{parts.netloc}", verify=verify,
         timeout=httpx.Timeout(timeout, connect=min(timeout, 15.0)),
@@ -305,6 +306,14 @@ def _ssl_context(ca_bundle: str | None, insecure: bool, client_cert: str | None,
         raise UsageError(f"cannot load TLS material: {exc}",
                          hint="--ca-bundle and NSX_CLIENT_CERT/NSX_CLIENT_KEY must be PEM files"
                          ) from None
+    return ctx
+
+
+def _no_tls() -> ssl.SSLContext:
+    """For plain http:// (a loopback `nsxplan sim serve`): no TLS happens, so no CA store is
+    loaded (16 ms a command). Should a TLS connection ever be attempted on it (none can: the base
+    URL is http and redirects are not followed), this context verifies and trusts nothing."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)     # check_hostname on, CERT_REQUIRED
     return ctx
 
 

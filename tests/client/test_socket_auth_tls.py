@@ -144,3 +144,17 @@ def test_client_certificate_loaded_into_tls_context(tmp_path) -> None:  # type: 
                 ca_bundle=str(tmp_path / "missing.pem"))
     with pytest.raises(UsageError, match="key was given without"):
         connect("https://nsx.example.com", client_key=key)
+
+
+def test_plain_http_loads_no_ca_store_and_could_verify_nothing() -> None:
+    """http:// (loopback only) makes no TLS connection; its context, should one ever be tried,
+    still requires a verified certificate and trusts no CA."""
+    import ssl
+
+    from nsxplan.connect import _no_tls
+
+    ctx = _no_tls()
+    assert ctx.verify_mode == ssl.CERT_REQUIRED and ctx.check_hostname
+    assert ctx.get_ca_certs() == []
+    conn = connect("http://127.0.0.1:1", username="u", password="secret")
+    conn.close()
