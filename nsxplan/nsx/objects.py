@@ -57,11 +57,26 @@ def iso_time(epoch_ms: Any) -> str | None:
     """NSX's epoch milliseconds as ISO 8601 UTC ('2026-11-21T19:41:43Z'); None if unusable."""
     if not isinstance(epoch_ms, (int, float)) or isinstance(epoch_ms, bool):
         return None
+    # A plan asks this for every live object, and objects made or changed together share
+    # their second: one datetime per distinct second. Only for whole milliseconds (what NSX
+    # sends): their second is exactly ms // 1000, where a float's may round up to the next.
+    second = epoch_ms // 1000 if type(epoch_ms) is int else None
+    found = _ISO_SECONDS.get(second) if second is not None else None
+    if found is not None:
+        return found
     try:
         moment = datetime.fromtimestamp(epoch_ms / 1000.0, tz=timezone.utc)
     except (OverflowError, OSError, ValueError):
         return None
-    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
+    text = moment.isoformat(timespec="seconds").replace("+00:00", "Z")
+    if second is not None:
+        if len(_ISO_SECONDS) >= 65_536:
+            _ISO_SECONDS.clear()
+        _ISO_SECONDS[second] = text
+    return text
+
+
+_ISO_SECONDS: dict[int, str] = {}
 
 
 def modified_by(obj: Mapping[str, Any], *, created: bool = False) -> str:
