@@ -303,10 +303,32 @@ def _same_raw(k: Kind, obj: Mapping[str, Any], after: Mapping[str, Any],
         if f == "tags":
             continue
         live = obj.get(f)
-        if live != v and (f in _IDENTITY or not _same_field(k, f, live, v)):
+        if live != v and (f in _IDENTITY or not (
+                f == "next_hops" and _hops_with_default(live, v))
+                and not _same_field(k, f, live, v)):
             return False
     # Tags as _managed_view and canon_tags see them: only the compared scopes, as a set.
     return _tag_set(obj.get("tags"), scopes) == _tag_set(after.get("tags"), scopes)
+
+
+def _hops_with_default(live: Any, want: Any) -> bool:
+    """Next hops equal but for the admin_distance 1 NSX fills in where the configuration left it
+    out (normalize.canon_next_hop treats the two as one): the common difference after an
+    apply, decided without canonicalizing. False means "ask the canonical comparison"."""
+    if not isinstance(live, list) or not isinstance(want, list) or len(live) != len(want):
+        return False
+    for have, hop in zip(live, want):
+        if have == hop:
+            continue
+        if not isinstance(have, dict) or not isinstance(hop, dict) or "admin_distance" in hop \
+                or have.get("admin_distance") != 1 or len(have) != len(hop) + 1:
+            return False
+        if any(have.get(key, _MISSING) != value for key, value in hop.items()):
+            return False
+    return True
+
+
+_MISSING = object()
 
 
 def _tag_set(tags: Any, scopes: frozenset[str]) -> set[tuple[str, str]]:
