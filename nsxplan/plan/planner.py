@@ -317,7 +317,7 @@ def _hops_with_default(live: Any, want: Any) -> bool:
     apply, decided without canonicalizing. False means "ask the canonical comparison"."""
     if not isinstance(live, list) or not isinstance(want, list) or len(live) != len(want):
         return False
-    for have, hop in zip(live, want):
+    for have, hop in zip(live, want, strict=True):
         if have == hop:
             continue
         if not isinstance(have, dict) or not isinstance(hop, dict) or "admin_distance" in hop \
