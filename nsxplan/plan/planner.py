@@ -371,9 +371,11 @@ def _deletes(live: LiveState, owner: str, keep: set[str],
     actions: list[Action] = []
     problems: list[Problem] = []
     for path in sorted(live.objects):
+        if path in keep:
+            continue
         obj = live.objects[path]
         k = KINDS.get(str(obj.get("resource_type")))
-        if k is None or not k.managed or not k.deletable or path in keep:
+        if k is None or not k.managed or not k.deletable:
             continue
         o = classify(obj, owner)
         if o.owner != owner:
@@ -461,12 +463,14 @@ def _unmanaged(config: Config, live: LiveState, wanted: set[str],
     rogue_kinds = _rogue_kinds(config, desired)
     out: list[Unmanaged] = []
     for path in sorted(live.objects):
+        if path in wanted or path in deleted:      # most of a large plan: decided at once
+            continue
         gw_path = gateway_of(path)
         if gw_path is None or gw_path == path or gw_path not in gateways:
             continue
         obj = live.objects[path]
         k = KINDS.get(str(obj.get("resource_type")))
-        if k is None or not k.managed or path in wanted or path in deleted:
+        if k is None or not k.managed:
             continue
         reason = unmanaged_reason(obj, config.owner)
         made_by = creator(obj)
