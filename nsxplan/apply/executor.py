@@ -307,7 +307,8 @@ class Executor:
             else:
                 why = _refusal(step, now, self.guard)
                 if why is not None:
-                    return why
+                    code = f" error_code {error.error_code}" if error.error_code else ""
+                    return f"{why}; NSX refused the write ({error.status}{code})"
         problem = error.problems[0] if error.problems else Problem(str(error))
         return problem.message
 

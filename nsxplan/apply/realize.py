@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -35,6 +36,9 @@ from nsxplan.apply.report import Reporter
 from nsxplan.client import consolidated_realization
 from nsxplan.errors import NsxApiError, NsxplanError, Problem
 
+# Per-intent status reads in flight at once (a manager without search, intents the search
+# cannot tell): below the client's 20 requests in flight (client/ratelimit.py).
+POLLERS = 16
 # Characters of search query per request: the query travels in the URL, and managers and the
 # proxies before them commonly cap a request line at 8 KiB.
 QUERY_CHARS = 3500
@@ -131,61 +135,76 @@ def wait_many(client: Any, intents: Sequence[Intent], *, timeout: float, poll_in
     out: dict[int, Outcome | NsxplanError] = {}
     searchable = callable(getattr(client, "search", None))
     searched: set[int] = set()      # intents whose last state came from the search
-    while pending:
-        found: Mapping[str, Mapping[str, Any]] = {}
-        wanted = [i for i in pending.values() if not i.deleted]
-        if searchable and wanted:
-            try:
-                found = search_results(client, wanted)
-            except NsxApiError as exc:
-                # A manager whose search cannot answer this query: per intent from now on.
-                searchable = exc.status not in (400, 404)
-            except NsxplanError:
-                pass            # this round per intent; the search is tried again next round
-        for key, intent in list(pending.items()):
-            obj = found.get(intent.path)
-            try:
+    with ThreadPoolExecutor(max_workers=POLLERS, thread_name_prefix="nsxplan-poll") as pool:
+        while pending:
+            found: Mapping[str, Mapping[str, Any]] = {}
+            # (a result is recognized by what the write produced: without it, never)
+            wanted = [i for i in pending.values() if not i.deleted and i.revision is not None]
+            if searchable and wanted:
+                try:
+                    found = search_results(client, wanted)
+                except NsxApiError as exc:
+                    # A manager whose search cannot answer this query: per intent from now on.
+                    searchable = exc.status not in (400, 404)
+                except NsxplanError:
+                    pass        # this round per intent; the search is tried again next round
+            states: dict[int, tuple[str, str | None] | NsxplanError] = {}
+            ask: list[Intent] = []
+            for key, intent in pending.items():
+                obj = found.get(intent.path)
                 if obj is not None and _ours(obj, intent):
-                    state, message = _from_search(client, intent, obj["status"])
-                    searched.add(key)
-                else:
-                    state, message = _per_intent(client, intent)
-                    searched.discard(key)
-            except NsxplanError as exc:
-                out[key] = exc
-                del pending[key]
-                continue
-            last[key] = (state, message)
-            done = _judge(state, message, intent.deleted)
-            if done is not None:
-                out[key] = done
-                del pending[key]
-        if not pending:
-            break
-        remaining = deadline - clock()
-        if on_poll is not None:
-            for key, intent in pending.items():
-                on_poll(intent, last[key][0], clock() - started)
-        if remaining <= 0:
-            for key, intent in pending.items():
-                state, message = last[key]
-                if key in searched:
-                    # A search index may hold an old status: the intent's own endpoint has
-                    # the last word before a timeout is declared.
-                    try:
-                        state, message = _per_intent(client, intent)
-                    except NsxplanError as exc:
-                        out[key] = exc
+                    state, message = consolidated_realization(obj["status"])
+                    if not (state == "ERROR" and message is None):
+                        states[key] = (state, message)
+                        searched.add(key)
                         continue
+                ask.append(intent)      # ERROR without text: NSX's text from the intent
+                searched.discard(key)
+            states.update(_ask_each(pool, client, ask))
+            for key, state_or_error in states.items():
+                if isinstance(state_or_error, NsxplanError):
+                    out[key] = state_or_error
+                    del pending[key]
+                    continue
+                last[key] = state_or_error
+                done = _judge(*state_or_error, pending[key].deleted)
+                if done is not None:
+                    out[key] = done
+                    del pending[key]
+            if not pending:
+                break
+            remaining = deadline - clock()
+            if on_poll is not None:
+                for key, intent in pending.items():
+                    on_poll(intent, last[key][0], clock() - started)
+            if remaining <= 0:
+                # A search index may hold an old status: the intent's own endpoint has the last
+                # word before a timeout is declared.
+                final = _ask_each(pool, client, [pending[k] for k in pending if k in searched])
+                for key, intent in pending.items():
+                    seen = final.get(key, last[key])
+                    if isinstance(seen, NsxplanError):
+                        out[key] = seen
+                        continue
+                    state, message = seen
                     done = _judge(state, message, intent.deleted)
-                    if done is not None:
-                        out[key] = done
-                        continue
-                out[key] = (False, state, _timed_out(timeout, state, message, intent.deleted))
-            break
-        sleep(min(delay, remaining))
-        delay = min(delay * 2, cap)
+                    out[key] = done if done is not None else (
+                        False, state, _timed_out(timeout, state, message, intent.deleted))
+                break
+            sleep(min(delay, remaining))
+            delay = min(delay * 2, cap)
     return out
+
+
+def _ask_each(pool: ThreadPoolExecutor, client: RealizationClient, intents: Sequence[Intent]
+              ) -> dict[int, tuple[str, str | None] | NsxplanError]:
+    """Each intent's own status, read in parallel; an error is that intent's answer."""
+    def one(intent: Intent) -> tuple[str, str | None] | NsxplanError:
+        try:
+            return _per_intent(client, intent)
+        except NsxplanError as exc:
+            return exc
+    return {i.key: answer for i, answer in zip(intents, pool.map(one, intents), strict=True)}
 
 
 def _per_intent(client: RealizationClient, intent: Intent) -> tuple[str, str | None]:
@@ -210,14 +229,6 @@ def _ours(obj: Mapping[str, Any], intent: Intent) -> bool:
     if obj.get("_revision") not in (None, intent.revision):
         return False
     return not _older(status, intent.revision)
-
-
-def _from_search(client: RealizationClient, intent: Intent, status: Mapping[str, Any]
-                 ) -> tuple[str, str | None]:
-    state, message = consolidated_realization(status)
-    if state == "ERROR" and message is None:
-        return client.realization(intent.path)     # NSX's text, from its realized entities
-    return state, message
 
 
 def _older(status: Mapping[str, Any], revision: int | None) -> bool:

@@ -24,8 +24,8 @@ import pytest
 from tests.scenarios.conftest import Sim, comparable, export, nsxplan, write_config
 from tests.scenarios.helpers import DNS_V1, DNS_V2, V2
 
-# v1 -> v2: 4 creates + 2 updates (PATCH each), 2 deletes.
-PATCHES, DELETES = 6, 2
+# v1 -> v2: 4 creates (a PUT each), 2 updates (a PATCH each), 2 deletes.
+PUTS, PATCHES, DELETES = 4, 2, 2
 
 
 def fault(method: str, k: int, status: int = 500) -> list[dict[str, Any]]:
@@ -35,12 +35,13 @@ def fault(method: str, k: int, status: int = 500) -> list[dict[str, Any]]:
 
 
 CASES: dict[str, list[dict[str, Any]]] = {
+    **{f"500-on-put-{k}": fault("PUT", k) for k in range(1, PUTS + 1)},
     **{f"500-on-patch-{k}": fault("PATCH", k) for k in range(1, PATCHES + 1)},
     **{f"500-on-delete-{k}": fault("DELETE", k) for k in range(1, DELETES + 1)},
-    "realization-error": [{"match": {"method": "PATCH", "path": "*/tier-1s/web-t1"},
+    "realization-error": [{"match": {"path": "*/tier-1s/web-t1"},     # its create
                            "realization": "ERROR", "times": 1}],
-    "drop-connection-on-patch-3": [{"match": {"method": "PATCH"}, "after": 2, "times": 1,
-                                    "drop_connection": True}],
+    "drop-connection-on-put-3": [{"match": {"method": "PUT"}, "after": 2, "times": 1,
+                                  "drop_connection": True}],
     "drop-connection-on-delete": [{"match": {"method": "DELETE"}, "times": 1,
                                    "drop_connection": True}],
     "429-storm": [{"rate": 0.3, "seed": 11,
@@ -86,7 +87,7 @@ def test_failed_rollback_is_reported_and_finished_by_rollback_command(
     """The apply fails at its 3rd write and the undo of one created object fails too: exit 1 and
     a report of what is left; `nsxplan rollback JOURNAL` then finishes the job."""
     faults = tmp_path / "faults.json"
-    faults.write_text(json.dumps(fault("PATCH", 3) + [
+    faults.write_text(json.dumps(fault("PUT", 3) + [        # creates are PUTs
         {"match": {"method": "DELETE"}, "times": 1,
          "respond": {"status": 500, "error_code": 98, "message": "injected undo fault"}}]))
     sim = sims("--faults", str(faults))
@@ -127,7 +128,7 @@ def test_no_rollback_leaves_it_and_says_how_to_restore(
     state = tmp_path / "state.json"
     shutil.copy(v1_state, state)
     faults = tmp_path / "faults.json"
-    faults.write_text(json.dumps(fault("PATCH", 3)))
+    faults.write_text(json.dumps(fault("PUT", 3)))
     sim = sims("--state", str(state), "--faults", str(faults))
     before = export(sim, tmp_path / "before.json")
     journal = tmp_path / "journal.jsonl"

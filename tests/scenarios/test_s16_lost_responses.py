@@ -25,7 +25,7 @@ from tests.scenarios.helpers import V2
 
 POLICY = "/policy/api/v1"
 LOST: dict[str, tuple[str, str]] = {
-    "create": ("PATCH", POLICY + "/infra/tier-1s/apps-t1/static-routes/new-route"),
+    "create": ("PUT", POLICY + "/infra/tier-1s/apps-t1/static-routes/new-route"),
     "update": ("PATCH", POLICY + "/infra/tier-1s/apps-t1"),
     "delete": ("DELETE", POLICY + "/infra/tier-0s/vcf-t0/static-routes/lab-route"),
 }
@@ -98,13 +98,13 @@ def test_rollback_undoes_the_write_whose_answer_was_lost(
 def test_a_502_or_504_on_a_rollback_write_is_retried_and_the_rollback_completes(
         v1_state: Path, sims: Callable[..., Sim], tmp_path: Path) -> None:
     """The issue's seventh finding: one 502 (and one 504) on the rollback's own writes used to
-    leave it INCOMPLETE. Only rollback PUTs (restores) and re-creates deletes here, so the
-    faults hit rollback writes: the first restore PUT and the first re-create PATCH after the
-    failure are answered by a proxy's 5xx before NSX saw them."""
+    leave it INCOMPLETE. The apply sends 4 PUTs (its creates) and 2 PATCHes (its updates), so
+    the faults skip those and hit rollback writes: the first restore PUT and the first
+    re-create PATCH after the failure are answered by a proxy's 5xx before NSX saw them."""
     faults = [LAST,
-              {"match": {"method": "PUT"}, "times": 1,
+              {"match": {"method": "PUT"}, "after": 4, "times": 1,
                "respond": {"status": 502, "message": "bad gateway"}},
-              {"match": {"method": "PATCH"}, "after": 6, "times": 1,
+              {"match": {"method": "PATCH"}, "after": 2, "times": 1,
                "respond": {"status": 504, "message": "gateway timeout"}}]
     sim, before, res, _config, _journal = run(v1_state, sims, tmp_path, faults)
     text = res.out + res.err
