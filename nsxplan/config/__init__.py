@@ -146,7 +146,10 @@ def digest(document: Any) -> str:
     # Imported here: `validate` never hashes, and _hashlib loads OpenSSL (~3 ms).
     import hashlib
 
-    text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    # No circular check: the YAML builder refuses a value containing itself, and the check
+    # costs a dict operation per collection of a large document.
+    text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      check_circular=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 

@@ -39,6 +39,8 @@ __all__ = ["MAX_ALIAS_NODES", "MAX_DEPTH", "LoadedFile", "MDict", "MList", "load
 
 @dataclass
 class LoadedFile:
+    """One YAML file of a configuration, read."""
+
     path: Path
     name: str           # how messages name the file (the path as the user gave it)
     document: Any       # MDict when the file is usable

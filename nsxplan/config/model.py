@@ -33,6 +33,8 @@ if TYPE_CHECKING:   # only annotations: routing.py is imported by build_routing.
 
 @dataclass(frozen=True)
 class Target:
+    """The NSX manager a configuration is planned against, and how to reach it."""
+
     manager: str | None = None          # "https://host[:port]", "sim", "sim:FILE" (FILE resolved
                                         # relative to the config file's directory)
     verify_tls: bool = True
@@ -43,6 +45,8 @@ class Target:
 
 @dataclass(frozen=True, slots=True)
 class NextHop:
+    """One next hop of a static route."""
+
     ip: str
     admin_distance: int | None = None   # None = not set by the user (server default 1)
     source: Source | None = None
@@ -50,6 +54,8 @@ class NextHop:
 
 @dataclass(frozen=True, slots=True)
 class StaticRoute:
+    """A static route of a Tier-0 or Tier-1 gateway."""
+
     id: str
     network: str
     next_hops: tuple[NextHop, ...]
@@ -63,6 +69,8 @@ class StaticRoute:
 
 @dataclass(frozen=True, slots=True)
 class NatRule:
+    """A NAT rule of a gateway (the USER section)."""
+
     id: str
     action: str                          # SNAT | DNAT | REFLEXIVE | NO_SNAT | NO_DNAT
     source_network: str | None = None    # None = Any
@@ -84,6 +92,8 @@ class NatRule:
 
 @dataclass(frozen=True)
 class DnsZone:
+    """A DNS forwarder zone: the default zone or a conditional one."""
+
     id: str
     upstream_servers: tuple[str, ...]
     domains: tuple[str, ...] = ()        # empty = default zone
@@ -102,6 +112,8 @@ class DnsZone:
 
 @dataclass(frozen=True)
 class DnsForwarder:
+    """A Tier-1's DNS forwarder and the zones it uses."""
+
     listener_ip: str
     default_zone: DnsZone                # resolved
     conditional_zones: tuple[DnsZone, ...] = ()
@@ -117,6 +129,8 @@ class DnsForwarder:
 
 @dataclass(frozen=True)
 class Tier0:
+    """A Tier-0 gateway: managed, adopted or `existing` (only its children managed)."""
+
     id: str
     existing: bool = False
     display_name: str | None = None
@@ -153,6 +167,8 @@ class Tier0:
 
 @dataclass(frozen=True)
 class Tier1:
+    """A Tier-1 gateway and what it carries."""
+
     id: str
     existing: bool = False
     display_name: str | None = None
@@ -177,6 +193,8 @@ class Tier1:
 
 @dataclass(frozen=True)
 class DnsServerDependency:
+    """A DNS server outside NSX that the configuration's clients depend on."""
+
     address: str
     clients: tuple[str, ...]
     return_route: bool = False
@@ -194,6 +212,8 @@ class RoutedUpstream:
 
 @dataclass(frozen=True)
 class Dependencies:
+    """What the configuration relies on outside NSX (for the dependency checks)."""
+
     dns_servers: tuple[DnsServerDependency, ...] = ()
     routed_upstream: tuple[RoutedUpstream, ...] = ()
 
@@ -220,12 +240,16 @@ class Ignore:
 
 @dataclass(frozen=True)
 class Guards:
+    """Limits on how much one apply may delete."""
+
     max_deletes: int = 10
     max_delete_percent: int = 25
 
 
 @dataclass(frozen=True)
 class Config:
+    """A whole loaded configuration: every object, references resolved."""
+
     version: int
     owner: str
     files: tuple[str, ...]               # the YAML files read, in order

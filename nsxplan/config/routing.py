@@ -20,6 +20,8 @@ IP_BLOCKS_PATH = collection_path("IpAddressBlock")
 
 @dataclass(frozen=True)
 class Segment:
+    """A segment (overlay or VLAN) with its subnets."""
+
     id: str
     vlan_ids: tuple[str, ...]             # NSX stores VLAN ids (and ranges) as strings
     transport_zone: str
@@ -37,12 +39,16 @@ class Segment:
 
 @dataclass(frozen=True)
 class InterfaceSubnet:
+    """One subnet (address and prefix length) of a Tier-0 interface or HA VIP."""
+
     ip: str
     prefix_len: int
 
 
 @dataclass(frozen=True)
 class Tier0Interface:
+    """An interface of a Tier-0's locale services."""
+
     id: str
     subnets: tuple[InterfaceSubnet, ...]
     type: str | None = None               # None = not set (NSX default EXTERNAL)
@@ -63,6 +69,8 @@ class Tier0Interface:
 
 @dataclass(frozen=True)
 class HaVip:
+    """An HA VIP over a Tier-0's uplink interfaces."""
+
     interfaces: tuple[str, ...]           # interface ids of the same Tier-0
     subnets: tuple[InterfaceSubnet, ...]
     enabled: bool | None = None
@@ -71,6 +79,8 @@ class HaVip:
 
 @dataclass(frozen=True)
 class Bfd:
+    """BFD settings of a BGP neighbor."""
+
     enabled: bool = True
     interval: int | None = None
     multiple: int | None = None
@@ -78,6 +88,8 @@ class Bfd:
 
 @dataclass(frozen=True)
 class BgpNeighbor:
+    """A BGP neighbor of a Tier-0."""
+
     id: str
     address: str
     remote_as: str
@@ -97,6 +109,8 @@ class BgpNeighbor:
 
 @dataclass(frozen=True)
 class Bgp:
+    """A Tier-0's BGP configuration and neighbors."""
+
     local_as: str | None = None
     enabled: bool | None = None
     ecmp: bool | None = None
@@ -113,6 +127,8 @@ class Bgp:
 
 @dataclass(frozen=True)
 class RedistributionRule:
+    """One route redistribution rule of a Tier-0."""
+
     name: str
     types: tuple[str, ...]
     route_map: str | None = None
@@ -121,6 +137,8 @@ class RedistributionRule:
 
 @dataclass(frozen=True)
 class IpBlock:
+    """An IP address block."""
+
     id: str
     cidr: str
     display_name: str | None = None
@@ -137,6 +155,8 @@ class IpBlock:
 
 @dataclass(frozen=True)
 class IpPoolSubnet:
+    """A static subnet of an IP pool."""
+
     id: str
     ip_block_path: str | None = None      # block subnet
     size: int | None = None
@@ -158,6 +178,8 @@ class IpPoolSubnet:
 
 @dataclass(frozen=True)
 class IpPool:
+    """An IP address pool and its subnets."""
+
     id: str
     subnets: tuple[IpPoolSubnet, ...] = ()
     display_name: str | None = None
@@ -174,6 +196,8 @@ class IpPool:
 
 @dataclass(frozen=True)
 class Prefix:
+    """One entry of a prefix list."""
+
     network: str                           # CIDR or ANY
     action: str = "PERMIT"
     ge: int | None = None
@@ -182,6 +206,8 @@ class Prefix:
 
 @dataclass(frozen=True)
 class PrefixList:
+    """A Tier-0 prefix list."""
+
     id: str
     prefixes: tuple[Prefix, ...]
     display_name: str | None = None
@@ -194,12 +220,16 @@ class PrefixList:
 
 @dataclass(frozen=True)
 class RouteMapEntry:
+    """One entry of a route map."""
+
     action: str
     prefix_lists: tuple[str, ...]          # policy paths
 
 
 @dataclass(frozen=True)
 class RouteMap:
+    """A Tier-0 route map."""
+
     id: str
     entries: tuple[RouteMapEntry, ...]
     display_name: str | None = None

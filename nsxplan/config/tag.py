@@ -7,5 +7,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, slots=True)
 class Tag:
+    """An NSX tag: scope and value."""
+
     scope: str
     tag: str

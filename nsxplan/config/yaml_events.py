@@ -168,6 +168,8 @@ class Refused(Exception):
 
 @dataclass(slots=True)
 class _Frame:
+    """A collection being built and its state (see `_consume`)."""
+
     container: MDict | MList
     anchor: str | None
     size: int = 1
@@ -179,6 +181,8 @@ class _Frame:
 
 @dataclass
 class _Anchor:
+    """An anchored value, its size in values, and whether it is still being built."""
+
     value: Any = None
     size: int = 0
     open: bool = True

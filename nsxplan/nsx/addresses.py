@@ -33,12 +33,16 @@ _IP_EXAMPLE = "write an IPv4 address like 10.0.0.1 or an IPv6 address like 2001:
 
 @dataclass(frozen=True)
 class AddressError:
+    """Why a text is not an address of its field, and how to write one."""
+
     message: str
     hint: str | None = None
 
 
 @dataclass(frozen=True)
 class AddressRange:
+    """An address range FIRST-LAST (same family, first <= last)."""
+
     first: IPAddress
     last: IPAddress
 
