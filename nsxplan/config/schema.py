@@ -3,7 +3,6 @@ with a message written for people and the field's description as the hint."""
 
 from __future__ import annotations
 
-import difflib
 import functools
 import json
 import re
@@ -110,6 +109,9 @@ def _describe(error: ValidationError, root: MDict, default: Source) -> list[Prob
     validator = error.validator
     schema: Any = error.schema
     if validator == "additionalProperties" and isinstance(value, dict):
+        # Imported here: only a file with an unknown key needs suggestions.
+        import difflib
+
         allowed = sorted(schema.get("properties", {}))
         extra = [k for k in value if k not in schema.get("properties", {})]
         result = []

@@ -76,8 +76,7 @@ def _v4(text: str) -> tuple[int, int | None] | None:
 # ipaddress builds its objects differently from what these functions mirror (checked once at
 # import): then the constructors are used as they are.
 _new = object.__new__
-_V4_MASKS = [ipaddress.IPv4Network._make_netmask(prefix)  # type: ignore[attr-defined]
-             for prefix in range(33)]
+_V4_MASKS: list[tuple[ipaddress.IPv4Address, int]] = []    # (netmask, prefix) by prefix
 
 
 def _v4_address_fast(address: int) -> ipaddress.IPv4Address:
@@ -99,13 +98,20 @@ def _v4_network_fast(address: int, prefix: int) -> ipaddress.IPv4Network:
 
 
 def _same_as_constructed() -> bool:
-    for address, prefix in ((0x0A000000, 8), (0xC0A80100, 28), (0xC0A80102, 31),
-                            (0xC0A80105, 32), (0, 0)):
-        real, fast = ipaddress.IPv4Network((address, prefix)), _v4_network_fast(address, prefix)
-        if (vars(real).keys() != vars(fast).keys() or real != fast or str(real) != str(fast)
-                or (prefix >= 28 and list(real.hosts()) != list(fast.hosts()))
-                or ipaddress.IPv4Address(address) != _v4_address_fast(address)):
-            return False
+    try:
+        _V4_MASKS[:] = [ipaddress.IPv4Network._make_netmask(prefix)  # type: ignore[attr-defined]
+                        for prefix in range(33)]
+        for address, prefix in ((0x0A000000, 8), (0xC0A80100, 28), (0xC0A80102, 31),
+                                (0xC0A80105, 32), (0, 0)):
+            real = ipaddress.IPv4Network((address, prefix))
+            fast = _v4_network_fast(address, prefix)
+            if (vars(real).keys() != vars(fast).keys() or real != fast
+                    or str(real) != str(fast) or hash(real) != hash(fast)
+                    or (prefix >= 28 and list(real.hosts()) != list(fast.hosts()))
+                    or ipaddress.IPv4Address(address) != _v4_address_fast(address)):
+                return False
+    except Exception:   # noqa: BLE001 - any difference at all: use the constructors
+        return False
     return True
 
 

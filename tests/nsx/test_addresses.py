@@ -163,6 +163,20 @@ def test_this_python_takes_the_fast_path() -> None:
     assert addresses._FAST_V4
 
 
+def test_a_python_building_networks_differently_gets_the_constructors(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    def different(address: int, prefix: int) -> ipaddress.IPv4Network:
+        network = ipaddress.IPv4Network((address, prefix))
+        network.extra = True    # type: ignore[attr-defined]  # an attribute __init__ now sets
+        return network
+    monkeypatch.setattr(addresses, "_v4_network_fast", different)
+    assert not addresses._same_as_constructed()
+    monkeypatch.setattr(addresses, "_FAST_V4", False)
+    assert v4_network(0x0A000100, 24) == net("10.0.1.0/24")
+    assert v4_address(0x0A000001) == ip("10.0.0.1")
+    assert as_network("10.9.9.9") == net("10.9.9.9/32")
+
+
 _any_text = st.one_of(_text, st.text(alphabet="0123456789./-:, abyAN", max_size=20))
 
 
