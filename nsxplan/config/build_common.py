@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from nsxplan.config.loader import MDict, child_source, source_of
+from nsxplan.config.loader import MDict, MList, child_source, source_of
 from nsxplan.config.model import Tag
 from nsxplan.errors import Source
 
@@ -12,6 +12,8 @@ from nsxplan.errors import Source
 def _items(doc: Any, key: str) -> list[tuple[Any, Source]]:
     """(item, source) pairs of a list field, or [] when absent."""
     value = doc.get(key) if isinstance(doc, dict) else None
+    if isinstance(value, MList):    # as loaded: every item has its Source
+        return list(zip(value, value.item_sources, strict=True))
     if not isinstance(value, list):
         return []
     fallback = source_of(doc, Source("", 1, 1))
