@@ -306,3 +306,15 @@ def test_parsed_addresses_are_forgotten_after_loading_and_after_validate(tmp_pat
     result = commands.validate(path)
     assert not addresses._BLOCKS and not addresses._LISTS and not addresses._MATCH_KEYS
     assert result.summary.endswith("valid (1 file, owner tanzu-egress, 2 objects)")
+
+
+def test_validate_forgets_parsed_addresses_when_the_configuration_is_invalid(
+        tmp_path: Path) -> None:
+    from nsxplan import commands
+    from nsxplan.nsx import addresses
+
+    path = write(tmp_path, "bad.yaml", LAB.replace("30.0.0.5", "30.0.0.300"))
+    with pytest.raises(ConfigError) as info:
+        commands.validate(path)
+    assert "is not an IP address" in info.value.problems[0].format()
+    assert not addresses._BLOCKS and not addresses._LISTS and not addresses._MATCH_KEYS
