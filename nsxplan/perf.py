@@ -75,9 +75,12 @@ NO_FORK_ENV = "NSXPLAN_NO_FORK"     # set (to anything but "" or "0") to run eve
 
 class Beside(Generic[T]):
     """`fn()` computed beside the caller; `result()` joins it. Use as a context manager so a
-    caller that fails before asking still reaps the child."""
+    caller that fails before asking still reaps the child.
 
-    def __init__(self, fn: Callable[[], T]) -> None:
+    `fallback`: what computes the same answer here should the child fail, when keeping `fn`
+    (and what it holds) alive until then would cost memory; by default `fn` itself."""
+
+    def __init__(self, fn: Callable[[], T], *, fallback: Callable[[], T] | None = None) -> None:
         self._fn = fn
         self._pid: int | None = None
         self._read: int | None = None
@@ -96,6 +99,8 @@ class Beside(Generic[T]):
             _answer(write, fn)
         os.close(write)
         self._pid, self._read, self.forked = pid, read, True
+        if fallback is not None:
+            self._fn = fallback   # fn's inputs may be freed here: the child has its own copy
 
     def result(self) -> T:
         if self._pid is None:

@@ -51,6 +51,15 @@ def _load_config(path: str | Path, today: date | None, with_digest: bool) -> Con
     return _finish(files, problems, merged, today, with_digest)
 
 
+def _rules_again(path: str | Path, today: date | None) -> list[Problem]:
+    """The semantic problems of the configuration at `path`, read again (every problem, as
+    load_config finds them, if the files changed meanwhile)."""
+    files, problems, merged = _documents(path)
+    if merged is not None:
+        problems.extend(semantic_problems(merged, today))
+    return problems
+
+
 def _documents(path: str | Path) -> tuple[list[Any], list[Problem], MDict | None]:
     """Files, their schema and merge problems, and the merged document (None without files)."""
     files, problems = load_files(path)
@@ -124,7 +133,11 @@ def _load_config_beside(path: str | Path,
     if problems or merged is None or not spare_core():
         return _finish(files, problems, merged, today), PendingRules(None)
     document = merged
-    job: Beside[list[Problem]] = Beside(lambda: semantic_problems(document, today))
+    # Should the child fail, the rules are run again from the files: holding the merged YAML
+    # document until the plan is done (to run them on it) would keep ~80 MB of a 50,000-object
+    # configuration alive beside the live state and the plan.
+    job: Beside[list[Problem]] = Beside(lambda: semantic_problems(document, today),
+                                        fallback=lambda: _rules_again(path, today))
     if not job.forked:
         job.__exit__()
         return _finish(files, problems, merged, today), PendingRules(None)

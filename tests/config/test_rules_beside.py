@@ -47,17 +47,16 @@ def _rule_error_only(tmp_path: Path) -> Path:
     config.write_text(
         "version: 1\nowner: lab\ntarget:\n  manager: https://192.0.2.1\n"
         "tier1s:\n  - id: t1\n    existing: true\n    nat_rules:\n"
-        "      - {id: r1, action: DNAT, destination_network: 203.0.113.5, "
-        "translated_network: 10.0.0.5}\n"
-        "      - {id: r1, action: DNAT, destination_network: 203.0.113.6, "
-        "translated_network: 10.0.0.6}\n", encoding="utf-8")
+        "      - {id: r1, action: DNAT, destination: 203.0.113.5, translated: 10.0.0.5}\n"
+        "      - {id: r1, action: DNAT, destination: 203.0.113.6, translated: 10.0.0.6}\n",
+        encoding="utf-8")
     return config
 
 
 def test_the_rules_errors_come_before_the_connections(tmp_path: Path, idle: bool) -> None:
     config = _rule_error_only(tmp_path)
     expected = _error(lambda: load_config(config))
-    assert "r1" in expected
+    assert "r1" in expected and "unknown key" not in expected    # a rule's, not the schema's
     # No credentials for the manager: the connection would fail, but the configuration's own
     # problems are what the user sees first, as before.
     got = _error(lambda: commands.plan(config, commands.ConnectOptions()))
@@ -72,3 +71,28 @@ def test_a_valid_configuration_plans_on_either_path(tmp_path: Path, idle: bool) 
                     ignore=shutil.ignore_patterns(".nsxplan", "lab.json"))
     result = commands.plan(lab, commands.ConnectOptions())
     assert result.plan.has_changes and result.config.owner
+
+
+def test_a_rules_child_that_dies_is_replaced_by_reading_the_files_again(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    import nsxplan.config as config_module
+
+    monkeypatch.setattr(perf, "spare_core", lambda: True)
+    monkeypatch.setattr(config_module, "spare_core", lambda: True)
+    parent = os.getpid()
+    real = config_module.semantic_problems
+
+    def dies_in_the_child(*args: object, **kw: object) -> object:
+        if os.getpid() != parent:
+            os._exit(3)
+        return real(*args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(config_module, "semantic_problems", dies_in_the_child)
+    config = _rule_error_only(tmp_path)
+    expected = _error(lambda: load_config(config))
+    _, rules = load_config_beside(config)
+    assert rules._job is not None and rules._job.forked     # it did fork
+    with rules:
+        assert _error(rules.check) == expected
