@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gc
 import os
-import pickle
 import signal
 import sys
 import threading
@@ -108,6 +107,9 @@ class Beside(Generic[T]):
         data = self._drain()
         if not data:             # the child failed, died or was killed: compute it here
             return self._fn()
+        # here, not at the top: every command imports this module
+        import pickle
+
         try:
             return cast(T, pickle.loads(data))
         except Exception:  # noqa: BLE001 - a truncated answer: compute it here
@@ -175,6 +177,8 @@ def spare_core() -> bool:
 def _answer(fd: int, fn: Callable[[], object]) -> NoReturn:
     try:
         try:
+            import pickle
+
             payload = pickle.dumps(fn(), protocol=pickle.HIGHEST_PROTOCOL)
         except BaseException:  # noqa: BLE001 - no answer: the parent computes it itself, and
             payload = b""      # raises the same error there, with its own traceback
