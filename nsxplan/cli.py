@@ -230,7 +230,7 @@ def validate(path: str, fail_on_checks: str, color: bool) -> int:
     with file:line:column and a hint).
     """
     result = commands.validate(Path(path))
-    _KEEP.append(result)
+    _keep(result)
     checks_text = commands.render_checks(result.checks, color=color)
     if checks_text:
         click.echo(checks_text, err=True)
@@ -275,7 +275,7 @@ def plan(path: str, out: str | None, fmt: str, detailed_exitcode: bool, full: bo
     result = commands.plan(Path(path), conn_opts, adopt_all=adopt, note=_note,
                            progress=progress, ignores=ignores,
                            unchanged_bodies=full and (fmt == "json" or out is not None))
-    _KEEP.append(result)
+    _keep(result)
     _emit(commands.render(result.plan, fmt, color=color, full=full))
     why = commands.mass_change(result.plan)
     if why:
@@ -590,6 +590,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns (and exits with) Terraform-style codes; never a traceback for bad
     input."""
     if argv is None:        # a process of its own (not a test calling main(argv) in-process)
+        _OWN_PROCESS.append(True)
         _gc_policy(sys.argv[1:])
         # httpx imports its own command line client (click, rich, pygments: ~40 ms) whenever
         # those happen to be installed; nsxplan never runs it, and httpx handles its absence.
@@ -633,8 +634,15 @@ def main(argv: list[str] | None = None) -> int:
 
 
 # What a read-only command built (a plan of 10,000 objects, the live state it read): kept to
-# the end of the process, see _exit.
+# the end of the process, see _exit. Only in a process of its own: a program calling
+# main(argv) again and again must not accumulate them.
 _KEEP: list[object] = []
+_OWN_PROCESS: list[bool] = []
+
+
+def _keep(value: object) -> None:
+    if _OWN_PROCESS:
+        _KEEP.append(value)
 
 
 def _exit(code: int) -> NoReturn:

@@ -176,3 +176,17 @@ def test_plan_and_validate_in_a_process_of_their_own_write_all_their_output(
     good = subprocess.run([*run, "validate", str(work)], capture_output=True, text=True,
                           env=env, timeout=120)
     assert good.returncode == 0 and good.stdout.startswith(f"{work}: valid")
+
+
+def test_in_process_callers_do_not_accumulate_what_commands_built(tmp_path: Path) -> None:
+    import shutil
+
+    from nsxplan import cli
+
+    work = tmp_path / "lab"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "examples" / "static-routing-lab",
+                    work, ignore=shutil.ignore_patterns(".nsxplan", "lab.json"))
+    for _ in range(3):
+        assert cli.main(["plan", str(work)]) == 0
+        assert cli.main(["validate", str(work)]) == 0
+    assert cli._KEEP == []
