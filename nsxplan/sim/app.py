@@ -6,8 +6,6 @@ body) and never raises: every failure becomes an NSX-style ApiError body.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import logging
 import threading
@@ -27,6 +25,7 @@ from nsxplan.sim.apierror import (
 )
 from nsxplan.sim.hierarchical import patch_tree, tree_text, type_predicate
 from nsxplan.sim.kinds import Target, resolve
+from nsxplan.sim.paging import next_cursor, page_params
 from nsxplan.sim.store import Obj, Store
 from nsxplan.sim.versions import NsxVersion
 from nsxplan.sim.writes import Caller, RealizationRule, Transaction
@@ -307,26 +306,8 @@ def _sort_key(field: str) -> Callable[[Obj], tuple[Any, ...]]:
     return key
 
 
-def _page_params(req: Request) -> tuple[int, int]:
-    raw_size = req.query.get("page_size")
-    try:
-        size = MAX_PAGE if raw_size is None else int(raw_size)
-    except ValueError:
-        size = 0
-    if size < 1:
-        raise bad_request(f"page_size must be a positive integer, got {raw_size!r}.")
-    cursor = req.query.get("cursor")
-    offset = 0
-    if cursor:
-        try:
-            offset = int(base64.urlsafe_b64decode(cursor.encode()).decode())
-        except (ValueError, binascii.Error):
-            raise bad_request(f"Invalid cursor {cursor!r}.") from None
-    return min(size, MAX_PAGE), offset
-
-
 def _list(sim: Simulator, req: Request, target: Target) -> Response:
-    size, offset = _page_params(req)
+    size, offset = page_params(req.query.get("page_size"), req.query.get("cursor"), MAX_PAGE)
     sort_by = req.query.get("sort_by") or "display_name"
     ascending = req.flag("sort_ascending", True)
     with sim._lock:
@@ -355,8 +336,9 @@ def _list(sim: Simulator, req: Request, target: Target) -> Response:
         "sort_by": sort_by,
         "sort_ascending": ascending,
     }
-    if offset + size < len(items):
-        body["cursor"] = base64.urlsafe_b64encode(str(offset + size).encode()).decode()
+    cursor = next_cursor(offset, size, len(items))
+    if cursor is not None:
+        body["cursor"] = cursor
     return _json(200, body)
 
 

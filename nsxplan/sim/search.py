@@ -17,13 +17,12 @@ clients must cope with an object missing from the results for a while).
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from nsxplan.sim.apierror import bad_request
+from nsxplan.sim.paging import next_cursor, page_params
 
 Obj = dict[str, Any]
 Predicate = Callable[[Obj], bool]
@@ -176,19 +175,5 @@ def parse(query: str) -> Predicate:
 def page(items: list[Obj], page_size: str | None, cursor: str | None, max_page: int
          ) -> tuple[list[Obj], str | None]:
     """One page of `items` and the cursor of the next (None on the last page)."""
-    try:
-        size = max_page if page_size is None else int(page_size)
-    except ValueError:
-        size = 0
-    if size < 1:
-        raise bad_request(f"page_size must be a positive integer, got {page_size!r}.")
-    size = min(size, max_page)
-    offset = 0
-    if cursor:
-        try:
-            offset = int(base64.urlsafe_b64decode(cursor.encode()).decode())
-        except (ValueError, binascii.Error):
-            raise bad_request(f"Invalid cursor {cursor!r}.") from None
-    nxt = (base64.urlsafe_b64encode(str(offset + size).encode()).decode()
-           if offset + size < len(items) else None)
-    return items[offset: offset + size], nxt
+    size, offset = page_params(page_size, cursor, max_page)
+    return items[offset: offset + size], next_cursor(offset, size, len(items))
