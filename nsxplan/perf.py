@@ -121,8 +121,12 @@ class Beside(Generic[T]):
         try:
             while chunk := os.read(self._read, 1 << 20):
                 chunks.append(chunk)
-        finally:
-            self._reap(kill=False)
+        except BaseException:
+            # Interrupted while waiting (a SIGTERM sent to this process alone): the answer is
+            # not needed any more, the child is not waited for.
+            self._reap(kill=True)
+            raise
+        self._reap(kill=False)
         return b"".join(chunks)
 
     def _reap(self, *, kill: bool) -> None:

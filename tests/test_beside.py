@@ -190,3 +190,33 @@ def test_in_process_callers_do_not_accumulate_what_commands_built(tmp_path: Path
         assert cli.main(["plan", str(work)]) == 0
         assert cli.main(["validate", str(work)]) == 0
     assert cli._KEEP == []
+
+
+def test_an_interrupt_while_waiting_stops_the_child_at_once(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    marker = tmp_path / "child-finished"
+
+    def slow() -> str:
+        time.sleep(30)
+        marker.write_text("done")
+        return "late"
+
+    def interrupt(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    try:
+        with Beside(slow) as job:
+            assert job.forked is LINUX
+            if not job.forked:
+                return
+            signal.setitimer(signal.ITIMER_REAL, 0.3)
+            with pytest.raises(KeyboardInterrupt):
+                job.result()
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert job._pid is None                   # reaped, and
+    assert not marker.exists()                # killed, not waited for
