@@ -294,6 +294,9 @@ def plan(path: Path, opts: ConnectOptions, *, adopt_all: bool = False,
     with rules:
         try:
             config = with_ignores(config, ignores)
+            if opts.prompt is not None and not opts.password:
+                # Never ask for a password for a configuration that is about to be refused.
+                rules.check()
             conn = connect(opts, config, note=note)
             try:
                 made, live, baseline = _make_plan(config, conn, adopt_all=adopt_all,

@@ -96,3 +96,14 @@ def test_a_rules_child_that_dies_is_replaced_by_reading_the_files_again(
     assert rules._job is not None and rules._job.forked     # it did fork
     with rules:
         assert _error(rules.check) == expected
+
+
+def test_no_password_prompt_for_a_configuration_the_rules_refuse(tmp_path: Path,
+                                                                  idle: bool) -> None:
+    asked: list[str] = []
+    config = _rule_error_only(tmp_path)
+    expected = _error(lambda: load_config(config))
+    opts = commands.ConnectOptions(username="admin",
+                                   prompt=lambda user, manager: asked.append(user) or "x")
+    assert _error(lambda: commands.plan(config, opts)) == expected
+    assert asked == []
