@@ -1,4 +1,6 @@
-"""Performance switches shared by the stages that handle large inputs."""
+"""Performance switches shared by the stages that handle large inputs: the collector paused
+where nothing is garbage, a network wait overlapped on a thread, and a step computed on an idle
+second core (docs/decisions.md, "A plan uses a second core when one is idle")."""
 
 from __future__ import annotations
 
@@ -27,7 +29,6 @@ def paused_gc() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
-
 
 
 # --- one step waiting on the network beside another --------------------------------------------
@@ -64,7 +65,8 @@ class OnThread(Generic[T]):
 #
 # A plan's dependency checks (both runs: after the plan and on NSX as it is) need the
 # configuration and the live state, not the plan, and their answer is a few dozen small records:
-# they can run in a forked child while this process plans. The child starts with everything
+# they can run in a forked child while this process plans (so can the configuration's semantic
+# rules while it connects and reads NSX). The child starts with everything
 # already in memory (copy-on-write, nothing serialized on the way in) and pickles only its small
 # answer back through a pipe. Where forking is unsafe or unavailable the step simply runs in this
 # process when its result is asked for: the answer is the same either way.
