@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING
 
+from nsxplan.config.declared import Declared
 from nsxplan.config.tag import Tag as Tag  # re-exported: the model's tag
 from nsxplan.errors import Source
 from nsxplan.nsx.kinds import locale_services_path, path_of
@@ -53,22 +54,16 @@ class NextHop:
 
 
 @dataclass(frozen=True, slots=True)
-class StaticRoute:
+class StaticRoute(Declared):
     """A static route of a Tier-0 or Tier-1 gateway."""
 
     id: str
     network: str
     next_hops: tuple[NextHop, ...]
-    display_name: str | None = None     # None = not set (nsxplan sends the id on create)
-    description: str | None = None
-    tags: tuple[Tag, ...] = ()
-    adopt: bool = False
-    protect: bool = False              # refuse delete/replace (tag nsxplan/protect)
-    source: Source | None = None
 
 
 @dataclass(frozen=True, slots=True)
-class NatRule:
+class NatRule(Declared):
     """A NAT rule of a gateway (the USER section)."""
 
     id: str
@@ -82,28 +77,16 @@ class NatRule:
     firewall_match: str | None = None
     enabled: bool | None = None          # None = not set by the user (NSX default true)
     logging: bool | None = None          # None = not set by the user (NSX default false)
-    display_name: str | None = None
-    description: str | None = None
-    tags: tuple[Tag, ...] = ()
-    adopt: bool = False
-    protect: bool = False              # refuse delete/replace (tag nsxplan/protect)
-    source: Source | None = None
 
 
 @dataclass(frozen=True)
-class DnsZone:
+class DnsZone(Declared):
     """A DNS forwarder zone: the default zone or a conditional one."""
 
     id: str
     upstream_servers: tuple[str, ...]
     domains: tuple[str, ...] = ()        # empty = default zone
     source_ip: str | None = None
-    display_name: str | None = None
-    description: str | None = None
-    tags: tuple[Tag, ...] = ()
-    adopt: bool = False
-    protect: bool = False              # refuse delete/replace (tag nsxplan/protect)
-    source: Source | None = None
 
     @property
     def is_conditional(self) -> bool:
@@ -111,7 +94,7 @@ class DnsZone:
 
 
 @dataclass(frozen=True)
-class DnsForwarder:
+class DnsForwarder(Declared):
     """A Tier-1's DNS forwarder and the zones it uses."""
 
     listener_ip: str
@@ -119,23 +102,14 @@ class DnsForwarder:
     conditional_zones: tuple[DnsZone, ...] = ()
     enabled: bool | None = None
     log_level: str | None = None
-    display_name: str | None = None
-    description: str | None = None
-    tags: tuple[Tag, ...] = ()
-    adopt: bool = False
-    protect: bool = False              # refuse delete/replace (tag nsxplan/protect)
-    source: Source | None = None
 
 
 @dataclass(frozen=True)
-class Tier0:
+class Tier0(Declared):
     """A Tier-0 gateway: managed, adopted or `existing` (only its children managed)."""
 
     id: str
     existing: bool = False
-    display_name: str | None = None
-    description: str | None = None
-    tags: tuple[Tag, ...] = ()
     ha_mode: str | None = None           # None = not set (NSX default ACTIVE_ACTIVE)
     failover_mode: str | None = None
     edge_cluster: str | None = None      # policy path; manages locale-services "default"
@@ -147,9 +121,6 @@ class Tier0:
     route_redistribution: tuple[RedistributionRule, ...] | None = None   # None = not managed
     prefix_lists: tuple[PrefixList, ...] = ()
     route_maps: tuple[RouteMap, ...] = ()
-    adopt: bool = False
-    protect: bool = False              # refuse delete/replace (tag nsxplan/protect)
-    source: Source | None = None
 
     @property
     def path(self) -> str:
@@ -166,14 +137,11 @@ class Tier0:
 
 
 @dataclass(frozen=True)
-class Tier1:
+class Tier1(Declared):
     """A Tier-1 gateway and what it carries."""
 
     id: str
     existing: bool = False
-    display_name: str | None = None
-    description: str | None = None
-    tags: tuple[Tag, ...] = ()
     tier0: Tier0 | None = None           # resolved when the Tier-0 is in this configuration
     tier0_path: str | None = None        # always set when `tier0` was given (config id or path)
     route_advertisement: tuple[str, ...] | None = None
@@ -182,9 +150,6 @@ class Tier1:
     static_routes: tuple[StaticRoute, ...] = ()
     nat_rules: tuple[NatRule, ...] = ()
     dns_forwarder: DnsForwarder | None = None
-    adopt: bool = False
-    protect: bool = False              # refuse delete/replace (tag nsxplan/protect)
-    source: Source | None = None
 
     @property
     def path(self) -> str:

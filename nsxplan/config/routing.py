@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from nsxplan.config.tag import Tag
+from nsxplan.config.declared import Declared
 from nsxplan.errors import Source
 from nsxplan.nsx.kinds import collection_path, path_of
 
@@ -19,18 +19,12 @@ IP_BLOCKS_PATH = collection_path("IpAddressBlock")
 
 
 @dataclass(frozen=True)
-class Segment:
+class Segment(Declared):
     """A segment (overlay or VLAN) with its subnets."""
 
     id: str
     vlan_ids: tuple[str, ...]             # NSX stores VLAN ids (and ranges) as strings
     transport_zone: str
-    display_name: str | None = None
-    description: str | None = None
-    tags: tuple[Tag, ...] = ()
-    adopt: bool = False
-    protect: bool = False               # `protect: true`: never delete or replace it
-    source: Source | None = None
 
     @property
     def path(self) -> str:
@@ -46,7 +40,7 @@ class InterfaceSubnet:
 
 
 @dataclass(frozen=True)
-class Tier0Interface:
+class Tier0Interface(Declared):
     """An interface of a Tier-0's locale services."""
 
     id: str
@@ -55,12 +49,6 @@ class Tier0Interface:
     segment_path: str | None = None
     edge_path: str | None = None
     mtu: int | None = None
-    display_name: str | None = None
-    description: str | None = None
-    tags: tuple[Tag, ...] = ()
-    adopt: bool = False
-    protect: bool = False               # `protect: true`: never delete or replace it
-    source: Source | None = None
 
     @property
     def effective_type(self) -> str:
@@ -87,7 +75,7 @@ class Bfd:
 
 
 @dataclass(frozen=True)
-class BgpNeighbor:
+class BgpNeighbor(Declared):
     """A BGP neighbor of a Tier-0."""
 
     id: str
@@ -99,16 +87,10 @@ class BgpNeighbor:
     keep_alive_time: int | None = None
     password_env: str | None = None       # the NAME of the variable; the value is never modelled
     bfd: Bfd | None = None
-    display_name: str | None = None
-    description: str | None = None
-    tags: tuple[Tag, ...] = ()
-    adopt: bool = False
-    protect: bool = False               # `protect: true`: never delete or replace it
-    source: Source | None = None
 
 
 @dataclass(frozen=True)
-class Bgp:
+class Bgp(Declared):
     """A Tier-0's BGP configuration and neighbors."""
 
     local_as: str | None = None
@@ -117,12 +99,6 @@ class Bgp:
     multipath_relax: bool | None = None
     graceful_restart: str | None = None   # graceful_restart_config.mode
     neighbors: tuple[BgpNeighbor, ...] = ()
-    display_name: str | None = None
-    description: str | None = None
-    tags: tuple[Tag, ...] = ()
-    adopt: bool = False
-    protect: bool = False               # `protect: true`: never delete or replace it
-    source: Source | None = None
 
 
 @dataclass(frozen=True)
@@ -136,17 +112,11 @@ class RedistributionRule:
 
 
 @dataclass(frozen=True)
-class IpBlock:
+class IpBlock(Declared):
     """An IP address block."""
 
     id: str
     cidr: str
-    display_name: str | None = None
-    description: str | None = None
-    tags: tuple[Tag, ...] = ()
-    adopt: bool = False
-    protect: bool = False               # `protect: true`: never delete or replace it
-    source: Source | None = None
 
     @property
     def path(self) -> str:
@@ -154,7 +124,7 @@ class IpBlock:
 
 
 @dataclass(frozen=True)
-class IpPoolSubnet:
+class IpPoolSubnet(Declared):
     """A static subnet of an IP pool."""
 
     id: str
@@ -164,12 +134,6 @@ class IpPoolSubnet:
     ranges: tuple[str, ...] = ()
     gateway: str | None = None
     dns_nameservers: tuple[str, ...] | None = None
-    display_name: str | None = None
-    description: str | None = None
-    tags: tuple[Tag, ...] = ()
-    adopt: bool = False
-    protect: bool = False               # `protect: true`: never delete or replace it
-    source: Source | None = None
 
     @property
     def is_block(self) -> bool:
@@ -177,17 +141,11 @@ class IpPoolSubnet:
 
 
 @dataclass(frozen=True)
-class IpPool:
+class IpPool(Declared):
     """An IP address pool and its subnets."""
 
     id: str
     subnets: tuple[IpPoolSubnet, ...] = ()
-    display_name: str | None = None
-    description: str | None = None
-    tags: tuple[Tag, ...] = ()
-    adopt: bool = False
-    protect: bool = False               # `protect: true`: never delete or replace it
-    source: Source | None = None
 
     @property
     def path(self) -> str:
@@ -205,17 +163,11 @@ class Prefix:
 
 
 @dataclass(frozen=True)
-class PrefixList:
+class PrefixList(Declared):
     """A Tier-0 prefix list."""
 
     id: str
     prefixes: tuple[Prefix, ...]
-    display_name: str | None = None
-    description: str | None = None
-    tags: tuple[Tag, ...] = ()
-    adopt: bool = False
-    protect: bool = False               # `protect: true`: never delete or replace it
-    source: Source | None = None
 
 
 @dataclass(frozen=True)
@@ -227,14 +179,8 @@ class RouteMapEntry:
 
 
 @dataclass(frozen=True)
-class RouteMap:
+class RouteMap(Declared):
     """A Tier-0 route map."""
 
     id: str
     entries: tuple[RouteMapEntry, ...]
-    display_name: str | None = None
-    description: str | None = None
-    tags: tuple[Tag, ...] = ()
-    adopt: bool = False
-    protect: bool = False               # `protect: true`: never delete or replace it
-    source: Source | None = None
