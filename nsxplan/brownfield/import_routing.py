@@ -9,21 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from nsxplan.brownfield.import_common import common_fields
 from nsxplan.live.state import LiveState
 
 Obj = Mapping[str, Any]
 SEGMENTS = "/infra/segments/"
-
-
-def _common(obj: Obj, out: dict[str, Any]) -> None:
-    if obj.get("display_name") and obj["display_name"] != obj["id"]:
-        out["display_name"] = obj["display_name"]
-    if obj.get("description"):
-        out["description"] = obj["description"]
-    tags = {t["scope"]: t.get("tag", "") for t in obj.get("tags") or []
-            if t.get("scope") and not str(t["scope"]).startswith("nsxplan/")}
-    if tags:
-        out["tags"] = dict(sorted(tags.items()))
 
 
 def _subnets(subnets: Any) -> list[str]:
@@ -43,7 +33,7 @@ def _interface(obj: Obj) -> dict[str, Any]:
     out["subnets"] = _subnets(obj.get("subnets"))
     if obj.get("mtu"):
         out["mtu"] = obj["mtu"]
-    _common(obj, out)
+    common_fields(obj, out)
     out["adopt"] = True
     return out
 
@@ -63,7 +53,7 @@ def _neighbor(obj: Obj) -> dict[str, Any]:
         extra = {k: bfd[k] for k, d in (("interval", 500), ("multiple", 3))
                  if bfd.get(k) not in (None, d)}
         out["bfd"] = {"enabled": True, **extra} if extra else True
-    _common(obj, out)
+    common_fields(obj, out)
     out["adopt"] = True
     return out
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from nsxplan.brownfield.import_common import common_fields
 from nsxplan.brownfield.import_routing import add_routing
 from nsxplan.errors import NsxplanError, Problem
 from nsxplan.live.state import LiveState
@@ -30,17 +31,6 @@ def _refused(guard: Guard, obj: Obj) -> str | None:
     return None if refusal is None else refusal.phrase
 
 
-def _common(obj: Obj, out: dict[str, Any]) -> None:
-    if obj.get("display_name") and obj["display_name"] != obj["id"]:
-        out["display_name"] = obj["display_name"]
-    if obj.get("description"):
-        out["description"] = obj["description"]
-    tags = {t["scope"]: t.get("tag", "") for t in obj.get("tags") or []
-            if t.get("scope") and not str(t["scope"]).startswith("nsxplan/")}
-    if tags:
-        out["tags"] = dict(sorted(tags.items()))
-
-
 def _route(obj: Obj) -> dict[str, Any]:
     out: dict[str, Any] = {"id": obj["id"], "network": obj["network"]}
     hops = []
@@ -50,7 +40,7 @@ def _route(obj: Obj) -> dict[str, Any]:
             h["admin_distance"] = hop["admin_distance"]
         hops.append(h)
     out["next_hops"] = hops
-    _common(obj, out)
+    common_fields(obj, out)
     out["adopt"] = True
     return out
 
@@ -78,7 +68,7 @@ def _nat(obj: Obj) -> dict[str, Any]:
         out["enabled"] = False
     if obj.get("logging") is True:
         out["logging"] = True
-    _common(obj, out)
+    common_fields(obj, out)
     out["adopt"] = True
     return out
 
@@ -135,7 +125,7 @@ def import_yaml(live: LiveState, *, owner: str, tier0s: Sequence[str] = (),
         obj = _gateway(live, "Tier0", gw_id, guard)
         entry: dict[str, Any] = {"id": gw_id}
         if manage_gateways:
-            _common(obj, entry)
+            common_fields(obj, entry)
             for f in ("ha_mode", "failover_mode"):
                 if obj.get(f):
                     entry[f] = obj[f]
@@ -154,7 +144,7 @@ def import_yaml(live: LiveState, *, owner: str, tier0s: Sequence[str] = (),
         obj = _gateway(live, "Tier1", gw_id, guard)
         entry = {"id": gw_id}
         if manage_gateways:
-            _common(obj, entry)
+            common_fields(obj, entry)
             t0 = obj.get("tier0_path")
             if t0:
                 t0_id = str(t0).rsplit("/", 1)[-1]
@@ -233,7 +223,7 @@ def _zone(live: LiveState, zone_id: str, guard: Guard) -> dict[str, Any]:
     out["upstream_servers"] = list(obj.get("upstream_servers") or [])
     if obj.get("source_ip"):
         out["source_ip"] = obj["source_ip"]
-    _common(obj, out)
+    common_fields(obj, out)
     out["adopt"] = True
     return out
 

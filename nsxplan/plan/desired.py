@@ -27,6 +27,7 @@ from nsxplan.config.model import (
 from nsxplan.errors import Source
 from nsxplan.nsx.fields import DEFAULTS, RECORDED, nat_firewall_match
 from nsxplan.nsx.kinds import locale_services_path, nat_section_path, path_of
+from nsxplan.plan.bodies import common_fields, set_field
 from nsxplan.plan.desired_routing import infra_objects, locale_fields, tier0_objects
 
 
@@ -88,32 +89,18 @@ def zone_path(zone_id: str) -> str:
     return path_of("PolicyDnsForwarderZone", zone_id)
 
 
-def _common(obj: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {}
-    if obj.display_name is not None:
-        body["display_name"] = obj.display_name
-    if obj.description is not None:
-        body["description"] = obj.description
-    return body
-
-
-def _set(body: dict[str, Any], name: str, value: Any) -> None:
-    if value is not None:
-        body[name] = list(value) if isinstance(value, tuple) else value
-
-
 def _tier0_fields(t0: Tier0) -> dict[str, Any]:
-    body = _common(t0)
-    _set(body, "ha_mode", t0.ha_mode)
-    _set(body, "failover_mode", t0.failover_mode)
+    body = common_fields(t0)
+    set_field(body, "ha_mode", t0.ha_mode)
+    set_field(body, "failover_mode", t0.failover_mode)
     return body
 
 
 def _tier1_fields(t1: Tier1) -> dict[str, Any]:
-    body = _common(t1)
-    _set(body, "tier0_path", t1.tier0_path)
-    _set(body, "route_advertisement_types", t1.route_advertisement)
-    _set(body, "failover_mode", t1.failover_mode)
+    body = common_fields(t1)
+    set_field(body, "tier0_path", t1.tier0_path)
+    set_field(body, "route_advertisement_types", t1.route_advertisement)
+    set_field(body, "failover_mode", t1.failover_mode)
     return body
 
 
@@ -180,7 +167,7 @@ def _with_ids(kind: str, obj_id: str, fields: dict[str, Any]) -> dict[str, Any]:
 
 def _route(gw: Tier0 | Tier1, gw_addr: str, parent_addr: str | None,
            r: StaticRoute) -> Desired:
-    body = _common(r)
+    body = common_fields(r)
     body["network"] = r.network
     hops = []
     for h in r.next_hops:
@@ -199,7 +186,7 @@ def _route(gw: Tier0 | Tier1, gw_addr: str, parent_addr: str | None,
 
 
 def _nat(gw: Tier0 | Tier1, gw_addr: str, parent_addr: str | None, n: NatRule) -> Desired:
-    body = _common(n)
+    body = common_fields(n)
     body["action"] = n.action
     # The match and the translation are the rule: left out means Any / none, always managed.
     body["source_network"] = n.source_network
@@ -207,7 +194,7 @@ def _nat(gw: Tier0 | Tier1, gw_addr: str, parent_addr: str | None, n: NatRule) -
     body["translated_network"] = n.translated_network
     body["translated_ports"] = n.translated_ports
     body["service"] = n.service
-    _set(body, "sequence_number", n.sequence_number)
+    set_field(body, "sequence_number", n.sequence_number)
     defaults = DEFAULTS["PolicyNatRule"]
     body["firewall_match"] = n.firewall_match or nat_firewall_match(n.action)
     body["enabled"] = defaults["enabled"] if n.enabled is None else n.enabled
@@ -224,7 +211,7 @@ def _nat(gw: Tier0 | Tier1, gw_addr: str, parent_addr: str | None, n: NatRule) -
 
 
 def _forwarder(gw: Tier1, gw_addr: str, parent_addr: str | None, f: DnsForwarder) -> Desired:
-    body = _common(f)
+    body = common_fields(f)
     body["listener_ip"] = f.listener_ip
     body["default_forwarder_zone_path"] = zone_path(f.default_zone.id)
     body["conditional_forwarder_zone_paths"] = [zone_path(z.id) for z in f.conditional_zones]
@@ -243,10 +230,10 @@ def _forwarder(gw: Tier1, gw_addr: str, parent_addr: str | None, f: DnsForwarder
 
 
 def _zone(z: DnsZone) -> Desired:
-    body = _common(z)
+    body = common_fields(z)
     body["upstream_servers"] = list(z.upstream_servers)
     body["dns_domain_names"] = list(z.domains) or None     # None: a default zone
-    _set(body, "source_ip", z.source_ip)
+    set_field(body, "source_ip", z.source_ip)
     return Desired(address=f"dns_zones.{z.id}", kind="PolicyDnsForwarderZone", path=zone_path(z.id),
                    parent_path="/infra",
                    body=_with_ids("PolicyDnsForwarderZone", z.id, body), tags=z.tags,

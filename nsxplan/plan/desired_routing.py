@@ -23,22 +23,9 @@ from nsxplan.config.routing import (
     Tier0Interface,
 )
 from nsxplan.nsx.kinds import path_of
+from nsxplan.plan.bodies import common_fields, set_field
 
 MakeDesired = Callable[..., Any]
-
-
-def _common(obj: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {}
-    if obj.display_name is not None:
-        body["display_name"] = obj.display_name
-    if obj.description is not None:
-        body["description"] = obj.description
-    return body
-
-
-def _set(body: dict[str, Any], name: str, value: Any) -> None:
-    if value is not None:
-        body[name] = list(value) if isinstance(value, tuple) else value
 
 
 def subnets_body(subnets: Sequence[InterfaceSubnet]) -> list[dict[str, Any]]:
@@ -53,7 +40,7 @@ def locale_fields(t0: Tier0) -> dict[str, Any]:
         rules = []
         for r in t0.route_redistribution:
             rule: dict[str, Any] = {"name": r.name, "route_redistribution_types": list(r.types)}
-            _set(rule, "route_map_path", r.route_map)
+            set_field(rule, "route_map_path", r.route_map)
             rules.append(rule)
         body["route_redistribution_config"] = {"bgp_enabled": True,
                                                "redistribution_rules": rules}
@@ -63,7 +50,7 @@ def locale_fields(t0: Tier0) -> dict[str, Any]:
             cfg: dict[str, Any] = {
                 "external_interface_paths": [interface_path(t0, i) for i in vip.interfaces],
                 "vip_subnets": subnets_body(vip.subnets)}
-            _set(cfg, "enabled", vip.enabled)
+            set_field(cfg, "enabled", vip.enabled)
             configs.append(cfg)
         body["ha_vip_configs"] = configs
     return body
@@ -81,18 +68,18 @@ def tier0_objects(t0: Tier0, make: MakeDesired, ls_address: str | None,
     base = f"tier0s.{t0.id}"
     ls = t0.locale_services_path
     for pl in t0.prefix_lists:
-        body = _common(pl)
+        body = common_fields(pl)
         prefixes = []
         for px in pl.prefixes:
             entry: dict[str, Any] = {"network": px.network, "action": px.action}
-            _set(entry, "ge", px.ge)
-            _set(entry, "le", px.le)
+            set_field(entry, "ge", px.ge)
+            set_field(entry, "le", px.le)
             prefixes.append(entry)
         body["prefixes"] = prefixes
         out.append(make(f"{base}.prefix_lists.{pl.id}", "PrefixList",
                         f"{t0.path}/prefix-lists/{pl.id}", t0.path, body, pl, (), gw_address))
     for rm in t0.route_maps:
-        body = _common(rm)
+        body = common_fields(rm)
         body["entries"] = [{"action": e.action, "prefix_list_matches": list(e.prefix_lists)}
                            for e in rm.entries]
         refs = tuple(dict.fromkeys(p for e in rm.entries for p in e.prefix_lists))
@@ -105,11 +92,11 @@ def tier0_objects(t0: Tier0, make: MakeDesired, ls_address: str | None,
     bgp = t0.bgp
     if bgp is None:
         return out
-    body = _common(bgp)
-    _set(body, "local_as_num", bgp.local_as)
-    _set(body, "enabled", bgp.enabled)
-    _set(body, "ecmp", bgp.ecmp)
-    _set(body, "multipath_relax", bgp.multipath_relax)
+    body = common_fields(bgp)
+    set_field(body, "local_as_num", bgp.local_as)
+    set_field(body, "enabled", bgp.enabled)
+    set_field(body, "ecmp", bgp.ecmp)
+    set_field(body, "multipath_relax", bgp.multipath_relax)
     if bgp.graceful_restart is not None:
         body["graceful_restart_config"] = {"mode": bgp.graceful_restart}
     bgp_path = path_of("BgpRoutingConfig", parent=ls)
@@ -125,27 +112,27 @@ def tier0_objects(t0: Tier0, make: MakeDesired, ls_address: str | None,
 
 
 def _interface_body(iface: Tier0Interface) -> dict[str, Any]:
-    body = _common(iface)
-    _set(body, "type", iface.type)
-    _set(body, "segment_path", iface.segment_path)
-    _set(body, "edge_path", iface.edge_path)
+    body = common_fields(iface)
+    set_field(body, "type", iface.type)
+    set_field(body, "segment_path", iface.segment_path)
+    set_field(body, "edge_path", iface.edge_path)
     body["subnets"] = subnets_body(iface.subnets)
-    _set(body, "mtu", iface.mtu)
+    set_field(body, "mtu", iface.mtu)
     return body
 
 
 def _neighbor_body(nb: BgpNeighbor) -> dict[str, Any]:
-    body = _common(nb)
+    body = common_fields(nb)
     body["neighbor_address"] = nb.address
     body["remote_as_num"] = nb.remote_as
-    _set(body, "source_addresses", nb.source_addresses)
-    _set(body, "maximum_hop_limit", nb.hop_limit)
-    _set(body, "hold_down_time", nb.hold_down_time)
-    _set(body, "keep_alive_time", nb.keep_alive_time)
+    set_field(body, "source_addresses", nb.source_addresses)
+    set_field(body, "maximum_hop_limit", nb.hop_limit)
+    set_field(body, "hold_down_time", nb.hold_down_time)
+    set_field(body, "keep_alive_time", nb.keep_alive_time)
     if nb.bfd is not None:
         bfd: dict[str, Any] = {"enabled": nb.bfd.enabled}
-        _set(bfd, "interval", nb.bfd.interval)
-        _set(bfd, "multiple", nb.bfd.multiple)
+        set_field(bfd, "interval", nb.bfd.interval)
+        set_field(bfd, "multiple", nb.bfd.multiple)
         body["bfd"] = bfd
     return body
 
@@ -154,36 +141,36 @@ def infra_objects(config: Config, make: MakeDesired) -> list[Any]:
     """Segments, IP blocks, IP pools and pool subnets (all directly under /infra)."""
     out: list[Any] = []
     for seg in config.segments:
-        body = _common(seg)
+        body = common_fields(seg)
         body["vlan_ids"] = list(seg.vlan_ids)
         body["transport_zone_path"] = seg.transport_zone
         out.append(make(f"segments.{seg.id}", "Segment", seg.path, "/infra", body, seg, (),
                         None))
     for block in config.ip_blocks:
-        body = _common(block)
+        body = common_fields(block)
         body["cidr"] = block.cidr
         out.append(make(f"ip_blocks.{block.id}", "IpAddressBlock", block.path, "/infra", body,
                         block, (), None))
     for pool in config.ip_pools:
         out.append(make(f"ip_pools.{pool.id}", "IpAddressPool", pool.path, "/infra",
-                        _common(pool), pool, (), None))
+                        common_fields(pool), pool, (), None))
         out.extend(_pool_subnet(pool, s, make) for s in pool.subnets)
     return out
 
 
 def _pool_subnet(pool: IpPool, s: IpPoolSubnet, make: MakeDesired) -> Any:
-    body = _common(s)
+    body = common_fields(s)
     if s.is_block:
         kind = "IpAddressPoolBlockSubnet"
         body["ip_block_path"] = s.ip_block_path
-        _set(body, "size", s.size)
+        set_field(body, "size", s.size)
         refs: tuple[str, ...] = (str(s.ip_block_path),)
     else:
         kind = "IpAddressPoolStaticSubnet"
-        _set(body, "cidr", s.cidr)
+        set_field(body, "cidr", s.cidr)
         body["allocation_ranges"] = [_range(r) for r in s.ranges]
-        _set(body, "gateway_ip", s.gateway)
-        _set(body, "dns_nameservers", s.dns_nameservers)
+        set_field(body, "gateway_ip", s.gateway)
+        set_field(body, "dns_nameservers", s.dns_nameservers)
         refs = ()
     return make(f"ip_pools.{pool.id}.subnets.{s.id}", kind, path_of(kind, s.id, pool.path),
                 pool.path, body, s, refs, f"ip_pools.{pool.id}")
