@@ -16,9 +16,12 @@ import ssl
 import sys
 import threading
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
+
+if TYPE_CHECKING:   # the server module is imported only by the commands that serve
+    from nsxplan.sim.server import RunningServer
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -177,27 +180,10 @@ def serve(state: str | None, host: str, port: int | None, latency_ms: float,
         raise SimCliError(f"cannot listen on {host}:{port}: {exc.strerror or exc}",
                           "choose another --port (0 picks a free one) or --host") from None
 
-    stop = threading.Event()
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    previous = {s: signal.signal(s, on_signal) for s in SIGNALS}
-    try:
-        click.echo(server.url)
-        if server.ca_file:
-            click.echo(f"CA bundle: {server.ca_file}")
-        sys.stdout.flush()
-        click.echo(f"NSX simulator listening on {server.url} (Ctrl-C to stop)", err=True)
-        if host not in ("127.0.0.1", "localhost", "::1"):
-            click.echo(f"warning: bound to {host}: other machines can reach this simulator",
-                       err=True)
-        while not stop.wait(0.5):
-            pass
-    finally:
-        server.stop()
-        for s, handler in previous.items():
-            signal.signal(s, handler)
+    notes = [f"NSX simulator listening on {server.url} (Ctrl-C to stop)"]
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        notes.append(f"warning: bound to {host}: other machines can reach this simulator")
+    _serve_until_stopped(server, notes)
     if save_on_exit and state is not None:
         try:
             simulator.save(state)
@@ -229,6 +215,15 @@ def replay(cassette: str, host: str, port: int, verbose: bool) -> None:
     except OSError as exc:
         raise SimCliError(f"cannot listen on {host}:{port}: {exc.strerror or exc}",
                           "choose another --port (0 picks a free one) or --host") from None
+    _serve_until_stopped(server, [f"replaying {cassette} on {server.url} (Ctrl-C to stop)"])
+    if app.unmatched:
+        click.echo(f"{len(app.unmatched)} request(s) were not in the recording, first: "
+                   f"{app.unmatched[0]}", err=True)
+
+
+def _serve_until_stopped(server: RunningServer, notes: list[str]) -> None:
+    """Print the URL (and a TLS server's CA bundle) on stdout for scripts, `notes` on stderr for
+    people, then serve until SIGINT or SIGTERM; stop the server and put the handlers back."""
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -237,17 +232,17 @@ def replay(cassette: str, host: str, port: int, verbose: bool) -> None:
     previous = {s: signal.signal(s, on_signal) for s in SIGNALS}
     try:
         click.echo(server.url)
+        if server.ca_file:
+            click.echo(f"CA bundle: {server.ca_file}")
         sys.stdout.flush()
-        click.echo(f"replaying {cassette} on {server.url} (Ctrl-C to stop)", err=True)
+        for note in notes:
+            click.echo(note, err=True)
         while not stop.wait(0.5):
             pass
     finally:
         server.stop()
         for s, handler in previous.items():
             signal.signal(s, handler)
-    if app.unmatched:
-        click.echo(f"{len(app.unmatched)} request(s) were not in the recording, first: "
-                   f"{app.unmatched[0]}", err=True)
 
 
 def main(argv: list[str] | None = None) -> int:
