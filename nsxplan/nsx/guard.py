@@ -82,6 +82,8 @@ def path_problem(path: Any) -> str | None:
     """Why `path` is not a canonical Policy path under /infra/, or None when it is."""
     if not isinstance(path, str):
         return "is not a path"
+    if _PLAIN_PATH.fullmatch(path):
+        return None         # the usual path: every check below passes (one regex call)
     segments = path.split("/")
     if segments[:2] != ["", "infra"] or len(segments) < 3:
         return "is not a policy path under /infra"
@@ -96,6 +98,9 @@ def path_problem(path: Any) -> str | None:
 
 # Letters, digits, `_`, `.`, `-`: printable, no space, none of _UNSAFE_CHARS.
 _PLAIN_SEGMENT = re.compile(r"[A-Za-z0-9_.-]+")
+# /infra and at least one such segment below it, none of them `.` or `..`
+# (tests/nsx/test_path_fast_path.py holds it to the segment-by-segment rule).
+_PLAIN_PATH = re.compile(r"/infra(?:/(?!\.\.?(?:/|\Z))[A-Za-z0-9_.-]+)+")
 
 
 def ancestors(path: str) -> list[str]:
@@ -229,17 +234,26 @@ class Guard:
     def __init__(self, lookup: Lookup) -> None:
         self._lookup = lookup
         self._seen: dict[str, str | None] = {}
+        # By the path of the collection an object sits in: the ancestors of a path are all
+        # above its last segment, so the 250 rules of one gateway share one answer.
+        self._below: dict[str, tuple[str, str] | None] = {}
 
     def ancestor(self, path: str) -> tuple[str, str] | None:
         """The nearest protected ancestor of `path` as (its path, why), or None."""
+        where = path.rpartition("/")[0]
+        if where in self._below:
+            return self._below[where]
+        found = None
         for parent in ancestors(path):
             if parent not in self._seen:
                 obj = self._lookup(parent)
                 self._seen[parent] = _ancestor_protection(obj) if obj else None
             why = self._seen[parent]
             if why is not None:
-                return parent, why
-        return None
+                found = parent, why
+                break
+        self._below[where] = found
+        return found
 
     def refusal(self, path: str, *objs: Obj | None) -> Refusal | None:
         """Why nsxplan must not write `path`, given the object(s) known there (live,

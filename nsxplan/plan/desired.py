@@ -26,7 +26,12 @@ from nsxplan.config.model import (
 )
 from nsxplan.errors import Source
 from nsxplan.nsx.fields import DEFAULTS, RECORDED, nat_firewall_match
-from nsxplan.nsx.kinds import locale_services_path, nat_section_path, path_of
+from nsxplan.nsx.kinds import (
+    collection_path,
+    locale_services_path,
+    nat_section_path,
+    path_of,
+)
 from nsxplan.plan.bodies import common_fields, set_field
 from nsxplan.plan.desired_routing import infra_objects, locale_fields, tier0_objects
 
@@ -139,10 +144,10 @@ def _gateway(gw: Tier0 | Tier1, plural: str, kind: str, fields: dict[str, Any]) 
     if isinstance(gw, Tier0):
         out.extend(tier0_objects(gw, _maker(gw.path, gw.adopt), ls_address or parent_addr,
                                  parent_addr))
-    for r in gw.static_routes:
-        out.append(_route(gw, address, parent_addr, r))
-    for n in gw.nat_rules:
-        out.append(_nat(gw, address, parent_addr, n))
+    if gw.static_routes or gw.nat_rules:
+        at = _Gateway.of(gw, address, parent_addr)
+        out.extend(_route(at, r) for r in gw.static_routes)
+        out.extend(_nat(at, n) for n in gw.nat_rules)
     if isinstance(gw, Tier1) and gw.dns_forwarder is not None:
         out.append(_forwarder(gw, address, parent_addr, gw.dns_forwarder))
     return out
@@ -165,8 +170,30 @@ def _with_ids(kind: str, obj_id: str, fields: dict[str, Any]) -> dict[str, Any]:
     return {"resource_type": kind, "id": obj_id, **fields}
 
 
-def _route(gw: Tier0 | Tier1, gw_addr: str, parent_addr: str | None,
-           r: StaticRoute) -> Desired:
+@dataclass(frozen=True, slots=True)
+class _Gateway:
+    """What every route and NAT rule of one gateway shares, worked out once per gateway
+    rather than once per object (a gateway of a large configuration carries hundreds)."""
+
+    path: str
+    address: str
+    parent_address: str | None
+    routes: str                         # the static-routes collection path
+    section: str                        # the user NAT section's path
+    rules: str                          # its nat-rules collection path
+    service_router: tuple[str, ...]     # see _service_router
+
+    @classmethod
+    def of(cls, gw: Tier0 | Tier1, address: str, parent_address: str | None) -> _Gateway:
+        path = gw.path
+        section = nat_section_path(path)
+        return cls(path=path, address=address, parent_address=parent_address,
+                   routes=collection_path("StaticRoutes", path), section=section,
+                   rules=collection_path("PolicyNatRule", section),
+                   service_router=_service_router(gw))
+
+
+def _route(at: _Gateway, r: StaticRoute) -> Desired:
     body = common_fields(r)
     body["network"] = r.network
     hops = []
@@ -177,15 +204,16 @@ def _route(gw: Tier0 | Tier1, gw_addr: str, parent_addr: str | None,
             hop["admin_distance"] = h.admin_distance
         hops.append(hop)
     body["next_hops"] = hops
-    return Desired(address=f"{gw_addr}.static_routes.{r.id}", kind="StaticRoutes",
-                   path=path_of("StaticRoutes", r.id, gw.path), parent_path=gw.path,
+    # f"{at.routes}/{r.id}" is path_of("StaticRoutes", r.id, at.path): routes are no singleton.
+    return Desired(address=f"{at.address}.static_routes.{r.id}", kind="StaticRoutes",
+                   path=f"{at.routes}/{r.id}", parent_path=at.path,
                    body=_with_ids("StaticRoutes", r.id, body), tags=r.tags, source=r.source,
                    references=(), adopt=r.adopt,
-                   parent_address=parent_addr, create_extra={"display_name": r.id}, gateway=gw.path,
-                   protect=r.protect)
+                   parent_address=at.parent_address, create_extra={"display_name": r.id},
+                   gateway=at.path, protect=r.protect)
 
 
-def _nat(gw: Tier0 | Tier1, gw_addr: str, parent_addr: str | None, n: NatRule) -> Desired:
+def _nat(at: _Gateway, n: NatRule) -> Desired:
     body = common_fields(n)
     body["action"] = n.action
     # The match and the translation are the rule: left out means Any / none, always managed.
@@ -200,14 +228,14 @@ def _nat(gw: Tier0 | Tier1, gw_addr: str, parent_addr: str | None, n: NatRule) -
     body["enabled"] = defaults["enabled"] if n.enabled is None else n.enabled
     body["logging"] = defaults["logging"] if n.logging is None else n.logging
     refs: tuple[str, ...] = (n.service,) if n.service else ()
-    refs += _service_router(gw)
-    section = nat_section_path(gw.path)
-    return Desired(address=f"{gw_addr}.nat_rules.{n.id}", kind="PolicyNatRule",
-                   path=path_of("PolicyNatRule", n.id, section), parent_path=section,
+    refs += at.service_router
+    # f"{at.rules}/{n.id}" is path_of("PolicyNatRule", n.id, at.section) (no singleton).
+    return Desired(address=f"{at.address}.nat_rules.{n.id}", kind="PolicyNatRule",
+                   path=f"{at.rules}/{n.id}", parent_path=at.section,
                    body=_with_ids("PolicyNatRule", n.id, body), tags=n.tags, source=n.source,
                    references=refs, adopt=n.adopt,
-                   parent_address=parent_addr, create_extra={"display_name": n.id}, gateway=gw.path,
-                   protect=n.protect)
+                   parent_address=at.parent_address, create_extra={"display_name": n.id},
+                   gateway=at.path, protect=n.protect)
 
 
 def _forwarder(gw: Tier1, gw_addr: str, parent_addr: str | None, f: DnsForwarder) -> Desired:
