@@ -84,6 +84,11 @@ def path_problem(path: Any) -> str | None:
         return "is not a path"
     if _PLAIN_PATH.fullmatch(path):
         return None         # the usual path: every check below passes (one regex call)
+    return segment_problem(path)
+
+
+def segment_problem(path: str) -> str | None:
+    """path_problem's rule, segment by segment."""
     segments = path.split("/")
     if segments[:2] != ["", "infra"] or len(segments) < 3:
         return "is not a policy path under /infra"
@@ -99,7 +104,7 @@ def path_problem(path: Any) -> str | None:
 # Letters, digits, `_`, `.`, `-`: printable, no space, none of _UNSAFE_CHARS.
 _PLAIN_SEGMENT = re.compile(r"[A-Za-z0-9_.-]+")
 # /infra and at least one such segment below it, none of them `.` or `..`
-# (tests/nsx/test_path_fast_path.py holds it to the segment-by-segment rule).
+# (tests/plan/test_fast_paths.py holds it to the segment-by-segment rule).
 _PLAIN_PATH = re.compile(r"/infra(?:/(?!\.\.?(?:/|\Z))[A-Za-z0-9_.-]+)+")
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any
 
-from nsxplan.config.model import Ignore
+from nsxplan.config.model import Ignore, Tag
 from nsxplan.nsx.fields import (
     OWN_SCOPES,
     PROTECT_SCOPE,
@@ -37,7 +37,8 @@ _IDENTITY = frozenset({"resource_type", "id"})
 @dataclass(frozen=True, slots=True)
 class Managed:
     body: dict[str, Any]            # fields compared and sent (resets included)
-    tags: list[dict[str, str]]      # nsxplan's tags: the user's, owner, record, protect
+    tags: tuple[dict[str, str], ...]    # nsxplan's tags: the user's, owner, record, protect
+                                        # (shared by objects alike: read, never changed)
     scopes: frozenset[str]          # tag scopes compared (nsxplan's, and those being removed)
     drop: frozenset[str]            # recorded tag scopes the configuration no longer sets
     removed: tuple[str, ...]        # what left the configuration, in words (for the reason)
@@ -58,6 +59,31 @@ def own_tags(d: Desired, owner: str,
     return tags
 
 
+# own tags, the scopes compared when the live object has a record, and when it has none
+_Known = tuple[tuple[dict[str, str], ...], frozenset[str], frozenset[str]]
+
+
+class OwnTags:
+    """nsxplan's tags on the objects of one plan, and the scopes they cover, worked out once per
+    combination of what they depend on (the recorded fields, the user tags, `protect`): a large
+    configuration has thousands of objects and a handful of combinations. One per make_plan
+    call; it keeps nothing beyond it."""
+
+    def __init__(self, owner: str) -> None:
+        self.owner = owner
+        self._known: dict[tuple[frozenset[str], tuple[Tag, ...], bool], _Known] = {}
+
+    def of(self, d: Desired, recorded: frozenset[str]) -> _Known:
+        """(own_tags(d, owner, recorded), the scopes compared with a live record, without)."""
+        key = (recorded, d.tags, d.protect)
+        found = self._known.get(key)
+        if found is None:
+            tags = tuple(own_tags(d, self.owner, recorded))
+            scopes = frozenset({t["scope"] for t in tags}) | OWN_SCOPES
+            found = self._known[key] = (tags, scopes, scopes - {RECORD_SCOPE})
+        return found
+
+
 def create_body(d: Desired, owner: str) -> dict[str, Any]:
     """A create sends what is set; an unset structural field (Any) is simply left out."""
     body = {k: v for k, v in {**d.create_extra, **d.body}.items() if v is not None}
@@ -66,10 +92,11 @@ def create_body(d: Desired, owner: str) -> dict[str, Any]:
 
 
 def managed(d: Desired, obj: Mapping[str, Any], owner: str,
-            ignored: frozenset[str] | None = None) -> Managed:
+            ignored: frozenset[str] | None = None, own: OwnTags | None = None) -> Managed:
+    """`own`: the plan's OwnTags for `owner` (a fresh one when None)."""
     # Called for every desired object that exists (10,000 of them in a large no-change plan):
-    # the common cases (no user tags, no record or a record equal to the configuration) skip
-    # the set arithmetic whose result they know already.
+    # the common cases (no user tags, no record) skip the set arithmetic whose result they
+    # know already, and objects alike share their own tags (OwnTags).
     user_scopes = frozenset(t.scope for t in d.tags) if d.tags else _NONE
     recorded = d.recorded           # a property that builds a set: once per object
     record = live_record(obj)
@@ -91,13 +118,15 @@ def managed(d: Desired, obj: Mapping[str, Any], owner: str,
     if ignored is not None:
         body = {k: v for k, v in body.items()
                 if k in _IDENTITY or (ignored and k not in ignored)}
-    tags = own_tags(d, owner, recorded)
+    tags, scopes, unrecorded = (own if own is not None else OwnTags(owner)).of(d, recorded)
     removed = tuple(gone) + tuple(f"tag {s}" for s in sorted(drop)) if gone or drop else ()
-    scopes = frozenset({t["scope"] for t in tags}) | OWN_SCOPES | drop
     if record is None:
         # Written with the object's next change, never as a change of its own: an object
-        # nsxplan 0.1 made is in sync until the configuration says otherwise.
-        scopes -= {RECORD_SCOPE}
+        # nsxplan 0.1 made is in sync until the configuration says otherwise. (No record, no
+        # drop: see above.)
+        scopes = unrecorded
+    elif drop:
+        scopes = scopes | drop
     return Managed(body, tags, scopes, drop, removed)
 
 

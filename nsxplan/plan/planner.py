@@ -60,7 +60,7 @@ from nsxplan.perf import paused_gc
 from nsxplan.plan.desired import Desired, desired_objects
 from nsxplan.plan.diff import field_diff
 from nsxplan.plan.live_rules import live_problems
-from nsxplan.plan.managed import Managed, create_body, ignored_fields, managed
+from nsxplan.plan.managed import Managed, OwnTags, create_body, ignored_fields, managed
 from nsxplan.plan.model import (
     CREATE,
     DELETE,
@@ -101,10 +101,11 @@ def _make_plan(config: Config, live: LiveState, *, target: str, adopt_all: bool,
     drafts: dict[str, Action] = {}
     guard = Guard(live.get)
     seen: dict[str, Ownership] = {}     # each live object is classified once per plan
+    own = OwnTags(config.owner)
     for d in desired:
-        action, problem = _plan_one(d, live, config.owner, adopt_all, guard,
-                                    ignored_fields(config.ignore, d.path, d.address), env, seen,
-                                    bodies)
+        ignored = ignored_fields(config.ignore, d.path, d.address) if config.ignore else None
+        action, problem = _plan_one(d, live, config.owner, adopt_all, guard, ignored, env, seen,
+                                    bodies, own)
         if problem is not None:
             problems.append(problem)
         elif action is not None:
@@ -149,7 +150,8 @@ def _timestamp(now: datetime | None) -> str:
 def _plan_one(d: Desired, live: LiveState, owner: str, adopt_all: bool,
               guard: Guard, ignored: frozenset[str] | None = None,
               env: Mapping[str, str] | None = None, seen: dict[str, Ownership] | None = None,
-              bodies: bool = True) -> tuple[Action | None, Problem | None]:
+              bodies: bool = True, own: OwnTags | None = None
+              ) -> tuple[Action | None, Problem | None]:
     bad = path_problem(d.path)
     if bad is not None:
         return None, Problem(f"{d.address}: {d.path!r} {bad}", d.source,
@@ -214,7 +216,7 @@ def _plan_one(d: Desired, live: LiveState, owner: str, adopt_all: bool,
             f"{OWNER_SCOPE}={owner}", d.source,
             "add `adopt: true` to it (or pass --adopt) to take it over; adoption only adds "
             "the owner tag and applies the configured fields")
-    action = _update(d, obj, managed(d, obj, owner, ignored), adopting, bodies)
+    action = _update(d, obj, managed(d, obj, owner, ignored, own), adopting, bodies)
     if action.action == REPLACE and (d.protect or is_protected_by_tag(obj)):
         return None, Problem(
             f"{d.address}: {action.reason}, so the plan would replace {d.path} (delete, then "
@@ -310,7 +312,7 @@ def _same_raw(k: Kind, obj: Mapping[str, Any], body: Mapping[str, Any],
     """Whether `obj` shows no diff against the body `_after` would build: `body`'s fields
     (its tags aside) and `want_tags`, the compared tags of that body. `_tag_set` of nsxplan's
     own tags is that set: the foreign tags merged_tags adds are never of a compared scope
-    (tests/plan/test_update_fast_path.py holds the two to each other)."""
+    (tests/plan/test_fast_paths.py holds the two to each other)."""
     for f, v in body.items():
         if f == "tags":
             continue
@@ -425,6 +427,8 @@ def _blocked_deletes(deletes: list[Action], wanted: set[str],
                      live: LiveState) -> list[Problem]:
     """Deletes NSX would refuse (500030) because something nsxplan leaves alone still hangs
     below the object or points at it: better refused at plan time than half-applied."""
+    if not deletes:
+        return []       # a plan without deletes (most): no need to read every reference
     gone = {a.path for a in deletes}
     referrers: dict[str, list[str]] = {}
     for path, obj in live.objects.items():
