@@ -22,7 +22,7 @@ from nsxplan.checks.egress import egress_checks
 from nsxplan.checks.fixes import ReflexiveAddressPool
 from nsxplan.checks.forwarder import forwarder_checks
 from nsxplan.checks.routing import routing_checks
-from nsxplan.checks.topology import build_topology
+from nsxplan.checks.topology import LiveIndex, build_topology, live_index
 from nsxplan.config.model import Config
 from nsxplan.errors import UsageError
 from nsxplan.live.state import LiveState
@@ -39,11 +39,12 @@ def run_checks(config: Config, live: LiveState | None, *,
     with paused_gc():
         # Tens of thousands of views and parsed networks, none of them garbage until the checks
         # return: with the collector on, its rescans of the heap cost more than the checks.
-        return _run_checks(config, live, baseline)
+        return _run_checks(config, live, baseline, live_index(config, live))
 
 
-def _run_checks(config: Config, live: LiveState | None, baseline: bool) -> tuple[Check, ...]:
-    topo = build_topology(config, live, baseline=baseline)
+def _run_checks(config: Config, live: LiveState | None, baseline: bool,
+                index: LiveIndex) -> tuple[Check, ...]:
+    topo = build_topology(config, live, baseline=baseline, index=index)
     # One planner for all checks: the egress and DNS checks must suggest the same REFLEXIVE rule
     # (same translated address) for the same egress address.
     planner = ReflexiveAddressPool(topo)
@@ -70,7 +71,10 @@ Runs = tuple[tuple[Check, ...], tuple[Check, ...]]
 def both_runs(config: Config, live: LiveState) -> Runs:
     """The checks after the plan and on NSX as it is. They depend on the configuration and the
     live state only, not on the plan's actions: the command computes them beside the planner."""
-    return run_checks(config, live), run_checks(config, live, baseline=True)
+    with paused_gc():   # as run_checks
+        # One grouping of the live objects for both runs: they read the same live state.
+        index = live_index(config, live)
+        return (_run_checks(config, live, False, index), _run_checks(config, live, True, index))
 
 
 def judge_plan(config: Config, runs: Runs, actions: Sequence[Action]) -> tuple[Check, ...]:

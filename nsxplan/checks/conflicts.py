@@ -65,8 +65,13 @@ def _match(rule: NatView) -> tuple[object, ...]:
     return (_side(rule), _nets(rule.source), _nets(rule.destination), rule.service or None)
 
 
-def _nets(nets: Sequence[IPNetwork] | None) -> tuple[str, ...] | None:
-    return None if nets is None else tuple(sorted(str(n) for n in nets))
+def _nets(nets: Sequence[IPNetwork] | None) -> tuple[tuple[int, int, int], ...] | None:
+    """A key equal exactly when two rules name the same networks (in any order): the checks
+    only compare these. (version, address, prefix) rather than the networks' text: printing
+    an address is most of the work of the key, for every rule of every gateway, twice a plan."""
+    if nets is None:
+        return None
+    return tuple(sorted([(n.version, int(n.network_address), n.prefixlen) for n in nets]))
 
 
 def _translation(rule: NatView) -> tuple[object, ...]:
@@ -153,6 +158,12 @@ _UNKNOWN = ("unknown",)  # mixed address families or nothing parsed: always a ca
 def _span(nets: Sequence[IPNetwork] | None) -> tuple[object, ...]:
     if nets is None:
         return _ANY
+    if len(nets) == 1:
+        # Most rules name one network: its last address from the prefix length, not from
+        # broadcast_address (a cached property that builds two address objects per network).
+        n = nets[0]
+        first = int(n.network_address)
+        return (n.version, first, first | ((1 << (n.max_prefixlen - n.prefixlen)) - 1))
     if not nets or len({n.version for n in nets}) != 1:
         return _UNKNOWN
     return (nets[0].version, min(int(n.network_address) for n in nets),
@@ -244,15 +255,20 @@ def _route_who(route: RouteView) -> str:
 
 
 def _duplicate_routes(kind: str, gw_id: str, routes: Iterable[RouteView]) -> list[Check]:
-    by_net: dict[str, list[RouteView]] = {}
+    # Grouped by the network itself (equal networks print the same): its text only for the
+    # few groups reported, not for every route.
+    by_net: dict[IPNetwork, list[RouteView]] = {}
     for r in routes:
         if r.network is not None:
-            by_net.setdefault(str(r.network), []).append(r)
+            by_net.setdefault(r.network, []).append(r)
     out: list[Check] = []
-    for net, group in by_net.items():
-        mine = [r for r in group if r.from_config]
-        if len(group) < 2 or not mine:
+    for network, group in by_net.items():
+        if len(group) < 2:
             continue
+        mine = [r for r in group if r.from_config]
+        if not mine:
+            continue
+        net = str(network)
         first = mine[0]
         others = [r for r in group if r is not first]
         live = [r for r in others if not r.from_config]

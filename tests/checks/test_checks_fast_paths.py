@@ -1,0 +1,77 @@
+"""The checks' fast paths give the answers of the general computations they stand in for."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from nsxplan.checks import conflicts, topology
+from nsxplan.nsx.addresses import IPNetwork
+from nsxplan.nsx.kinds import nat_rule_path, nat_section_path, path_of
+
+v4 = st.builds(lambda a, p: ipaddress.IPv4Network((a, p), strict=False),
+               st.integers(0, 2**32 - 1), st.integers(0, 32))
+v6 = st.builds(lambda a, p: ipaddress.IPv6Network((a, p), strict=False),
+               st.integers(0, 2**128 - 1), st.integers(0, 128))
+# Few distinct values, so that equal and unequal lists both come up often.
+small = st.sampled_from([ipaddress.ip_network(n) for n in (
+    "10.0.0.0/24", "10.0.0.0/25", "10.0.0.5/32", "0.0.0.0/0", "::/0", "2001:db8::/64",
+    "2001:db8::1/128", "10.0.0.0/8")])
+network = st.one_of(v4, v6, small)
+networks = st.one_of(st.none(), st.lists(network, max_size=3).map(tuple))
+
+
+def _text_key(nets: tuple[IPNetwork, ...] | None) -> tuple[str, ...] | None:
+    """What the checks compared before: the networks' sorted text."""
+    return None if nets is None else tuple(sorted(str(n) for n in nets))
+
+
+@settings(max_examples=400, deadline=None)
+@given(networks, networks)
+def test_network_keys_equal_exactly_when_the_texts_are(a: tuple[IPNetwork, ...] | None,
+                                                       b: tuple[IPNetwork, ...] | None) -> None:
+    assert (conflicts._nets(a) == conflicts._nets(b)) == (_text_key(a) == _text_key(b))
+
+
+def _general_span(nets: tuple[IPNetwork, ...] | None) -> tuple[object, ...]:
+    if nets is None:
+        return conflicts._ANY
+    if not nets or len({n.version for n in nets}) != 1:
+        return conflicts._UNKNOWN
+    return (nets[0].version, min(int(n.network_address) for n in nets),
+            max(int(n.broadcast_address) for n in nets))
+
+
+@settings(max_examples=400, deadline=None)
+@given(networks)
+def test_span_of_one_network_is_the_general_span(nets: tuple[IPNetwork, ...] | None) -> None:
+    assert conflicts._span(nets) == _general_span(nets)
+
+
+ids = st.text(st.characters(codec="ascii", exclude_characters="/"), min_size=1, max_size=12)
+
+
+@settings(max_examples=200, deadline=None)
+@given(ids, ids)
+def test_child_paths_are_path_of(gateway: str, rule: str) -> None:
+    gw = f"/infra/tier-1s/{gateway}"
+    nat = topology._child_prefix("PolicyNatRule", nat_section_path(gw)) + rule
+    assert nat == nat_rule_path(gw, rule)
+    assert topology._child_prefix("StaticRoutes", gw) + rule == path_of("StaticRoutes", rule, gw)
+
+
+tag = st.one_of(
+    st.fixed_dictionaries({"scope": st.sampled_from(["nsxplan/owner", "other", None]),
+                           "tag": st.sampled_from(["me", "you", ""])}),
+    st.just("not-a-tag"), st.none())
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.none(), st.lists(tag, max_size=3)))
+def test_owner_tag_test_is_the_plain_any(tags: list[object] | None) -> None:
+    obj = {"tags": tags}
+    expected = any(isinstance(t, dict) and t.get("scope") == "nsxplan/owner"
+                   and t.get("tag") == "me" for t in tags or ())
+    assert topology._owned_by(obj, "me") == expected
