@@ -130,7 +130,8 @@ def live_record(obj: Mapping[str, Any]) -> tuple[frozenset[str], frozenset[str]]
     """The record on a live object; None when it has none (created before records existed, or
     never carried anything optional)."""
     for t in obj.get("tags") or ():
-        if isinstance(t, Mapping) and t.get("scope") == RECORD_SCOPE:
+        # `type(t) is dict` first: a JSON tag is one, and the Mapping check is an ABC lookup.
+        if (type(t) is dict or isinstance(t, Mapping)) and t.get("scope") == RECORD_SCOPE:
             return decode_record(str(t.get("tag") or ""))
     return None
 

@@ -196,7 +196,9 @@ def plain_owner(obj: Obj) -> tuple[bool, str | None]:
         return False, None
     owners: set[str] | None = None
     for t in obj.get("tags") or ():
-        if not isinstance(t, Mapping):
+        # `type(t) is dict` first: tags read from JSON are dicts, and the Mapping check is
+        # an ABC lookup this loop does for every tag of every object planned.
+        if type(t) is not dict and not isinstance(t, Mapping):
             continue
         scope = str(t.get("scope") or "")
         if scope == OWNER_SCOPE:

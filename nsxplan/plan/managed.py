@@ -42,6 +42,15 @@ class Managed:
     scopes: frozenset[str]          # tag scopes compared (nsxplan's, and those being removed)
     drop: frozenset[str]            # recorded tag scopes the configuration no longer sets
     removed: tuple[str, ...]        # what left the configuration, in words (for the reason)
+    # tag_set(tags, scopes): the tags compared. The body an update sends has foreign tags as
+    # well, but never of a compared scope, so its compared tags are these.
+    compared: frozenset[tuple[str, str]] = frozenset()
+
+
+def tag_set(tags: Any, scopes: frozenset[str]) -> set[tuple[str, str]]:
+    """The tags of the `scopes` compared, as a set (NSX does not keep their order)."""
+    return {(scope, str(t.get("tag") or "")) for t in tags or ()
+            if (scope := str(t.get("scope") or "")) in scopes}
 
 
 def own_tags(d: Desired, owner: str,
@@ -59,8 +68,10 @@ def own_tags(d: Desired, owner: str,
     return tags
 
 
-# own tags, the scopes compared when the live object has a record, and when it has none
-_Known = tuple[tuple[dict[str, str], ...], frozenset[str], frozenset[str]]
+# own tags; the scopes compared when the live object has a record, and those tags of them;
+# the same when it has none
+_Known = tuple[tuple[dict[str, str], ...], frozenset[str], frozenset[tuple[str, str]],
+               frozenset[str], frozenset[tuple[str, str]]]
 
 
 class OwnTags:
@@ -74,13 +85,17 @@ class OwnTags:
         self._known: dict[tuple[frozenset[str], tuple[Tag, ...], bool], _Known] = {}
 
     def of(self, d: Desired, recorded: frozenset[str]) -> _Known:
-        """(own_tags(d, owner, recorded), the scopes compared with a live record, without)."""
+        """own_tags(d, owner, recorded); the scopes compared when the live object carries a
+        record and the tags of them (tag_set); the same when it carries none."""
         key = (recorded, d.tags, d.protect)
         found = self._known.get(key)
         if found is None:
             tags = tuple(own_tags(d, self.owner, recorded))
             scopes = frozenset({t["scope"] for t in tags}) | OWN_SCOPES
-            found = self._known[key] = (tags, scopes, scopes - {RECORD_SCOPE})
+            unrecorded = scopes - {RECORD_SCOPE}
+            found = self._known[key] = (
+                tags, scopes, frozenset(tag_set(tags, scopes)),
+                unrecorded, frozenset(tag_set(tags, unrecorded)))
         return found
 
 
@@ -118,16 +133,17 @@ def managed(d: Desired, obj: Mapping[str, Any], owner: str,
     if ignored is not None:
         body = {k: v for k, v in body.items()
                 if k in _IDENTITY or (ignored and k not in ignored)}
-    tags, scopes, unrecorded = (own if own is not None else OwnTags(owner)).of(d, recorded)
+    tags, scopes, compared, unrecorded, compared_unrecorded = \
+        (own if own is not None else OwnTags(owner)).of(d, recorded)
     removed = tuple(gone) + tuple(f"tag {s}" for s in sorted(drop)) if gone or drop else ()
     if record is None:
         # Written with the object's next change, never as a change of its own: an object
         # nsxplan 0.1 made is in sync until the configuration says otherwise. (No record, no
         # drop: see above.)
-        scopes = unrecorded
-    elif drop:
-        scopes = scopes | drop
-    return Managed(body, tags, scopes, drop, removed)
+        return Managed(body, tags, unrecorded, drop, removed, compared_unrecorded)
+    # The dropped scopes are compared too (their tags go); nsxplan's own tags have none of
+    # them, so the compared tags stay the same.
+    return Managed(body, tags, scopes | drop if drop else scopes, drop, removed, compared)
 
 
 _NONE: frozenset[str] = frozenset()

@@ -68,8 +68,10 @@ def _with_dependencies(drafts: dict[str, Action], desired: list[Desired],
                 if target is not None and target.action != DELETE:
                     edges.add(target.address)
         edges.discard(addr)
-        depends = tuple(sorted(e for e in edges if drafts[e].action != NOOP))
-        out[addr] = (_replace_deps(a, depends), tuple(sorted(edges)))
+        # Most actions have one edge (their parent) or none: nothing to sort then.
+        ordered = tuple(sorted(edges)) if len(edges) > 1 else tuple(edges)
+        depends = tuple(e for e in ordered if drafts[e].action != NOOP)
+        out[addr] = (_replace_deps(a, depends), ordered)
     return out
 
 
@@ -86,27 +88,28 @@ def _order(graph: dict[str, tuple[Action, tuple[str, ...]]]) -> tuple[Action, ..
     Kahn's algorithm over a heap, written out: graphlib's sorter does the same walk but also
     searches the whole graph for cycles up front, a third of the ordering time of a large
     plan. A cycle (the planner's edges never make one) is left to graphlib to report."""
-    waiting = dict.fromkeys(graph, 0)
+    actions = {addr: a for addr, (a, _) in graph.items()}
+    waiting: dict[str, int] = {}            # actions with edges left: how many
     dependents: dict[str, list[str]] = {}
     for addr, (_, edges) in graph.items():
-        waiting[addr] = len(edges)
-        for e in edges:
-            dependents.setdefault(e, []).append(addr)
-
-    def key(addr: str) -> tuple[bool, str, str]:
-        a = graph[addr][0]
-        return (a.action == DELETE, a.path, addr)
-
-    heap = [key(n) for n, count in waiting.items() if count == 0]
+        if edges:
+            waiting[addr] = len(edges)
+            for e in edges:
+                dependents.setdefault(e, []).append(addr)
+    # Heap entries: (a delete, its path, its address), the order among ready actions.
+    heap = [(a.action == DELETE, a.path, addr) for addr, (a, edges) in graph.items()
+            if not edges]
     heapq.heapify(heap)
     out: list[Action] = []
     while heap:
         _, _, addr = heapq.heappop(heap)
-        out.append(graph[addr][0])
+        out.append(actions[addr])
         for n in dependents.get(addr, ()):
-            waiting[n] -= 1
-            if waiting[n] == 0:
-                heapq.heappush(heap, key(n))
+            left = waiting[n] - 1
+            waiting[n] = left
+            if left == 0:
+                a = actions[n]
+                heapq.heappush(heap, (a.action == DELETE, a.path, n))
     if len(out) != len(graph):
         ts: TopologicalSorter[str] = TopologicalSorter()
         for addr, (_, edges) in graph.items():

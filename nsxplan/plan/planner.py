@@ -60,7 +60,14 @@ from nsxplan.perf import paused_gc
 from nsxplan.plan.desired import Desired, desired_objects
 from nsxplan.plan.diff import field_diff
 from nsxplan.plan.live_rules import live_problems
-from nsxplan.plan.managed import Managed, OwnTags, create_body, ignored_fields, managed
+from nsxplan.plan.managed import (
+    Managed,
+    OwnTags,
+    create_body,
+    ignored_fields,
+    managed,
+    tag_set,
+)
 from nsxplan.plan.model import (
     CREATE,
     DELETE,
@@ -250,7 +257,7 @@ def _update(d: Desired, obj: Mapping[str, Any], m: Managed, adopting: bool,
     revision = int(revision) if isinstance(revision, int) else None
     k = KINDS[d.kind]
     user, when = _modified(obj)
-    if not adopting and _same_raw(k, obj, m.body, _tag_set(m.tags, m.scopes), m.scopes):
+    if not adopting and _same_raw(k, obj, m.body, m.compared, m.scopes):
         # Fast path, exact: equal raw values have equal canonical forms, and fields whose raw
         # values differ are compared canonically one by one. After an apply most objects come
         # back as sent (or with a server default, such as a next hop's admin_distance), and a
@@ -308,11 +315,11 @@ def _after(m: Managed, obj: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _same_raw(k: Kind, obj: Mapping[str, Any], body: Mapping[str, Any],
-              want_tags: set[tuple[str, str]], scopes: frozenset[str]) -> bool:
+              want_tags: frozenset[tuple[str, str]], scopes: frozenset[str]) -> bool:
     """Whether `obj` shows no diff against the body `_after` would build: `body`'s fields
-    (its tags aside) and `want_tags`, the compared tags of that body. `_tag_set` of nsxplan's
-    own tags is that set: the foreign tags merged_tags adds are never of a compared scope
-    (tests/plan/test_fast_paths.py holds the two to each other)."""
+    (its tags aside) and `want_tags`, the compared tags of that body (Managed.compared: the
+    foreign tags merged_tags adds are never of a compared scope; tests/plan/test_fast_paths.py
+    holds the two to each other)."""
     for f, v in body.items():
         if f == "tags":
             continue
@@ -322,7 +329,7 @@ def _same_raw(k: Kind, obj: Mapping[str, Any], body: Mapping[str, Any],
                 and not _same_field(k, f, live, v)):
             return False
     # Tags as _managed_view and canon_tags see them: only the compared scopes, as a set.
-    return _tag_set(obj.get("tags"), scopes) == want_tags
+    return tag_set(obj.get("tags"), scopes) == want_tags
 
 
 def _hops_with_default(live: Any, want: Any) -> bool:
@@ -343,11 +350,6 @@ def _hops_with_default(live: Any, want: Any) -> bool:
 
 
 _MISSING = object()
-
-
-def _tag_set(tags: Any, scopes: frozenset[str]) -> set[tuple[str, str]]:
-    return {(scope, str(t.get("tag") or "")) for t in tags or ()
-            if (scope := str(t.get("scope") or "")) in scopes}
 
 
 def _same_field(k: Kind, name: str, live: Any, want: Any) -> bool:

@@ -31,9 +31,8 @@ from nsxplan.nsx.guard import (
 )
 from nsxplan.nsx.objects import OWNER_SCOPE
 from nsxplan.plan.desired import Desired
-from nsxplan.plan.managed import OwnTags, managed, own_tags
+from nsxplan.plan.managed import OwnTags, managed, own_tags, tag_set
 from nsxplan.plan.normalize import merged_tags
-from nsxplan.plan.planner import _tag_set
 
 # --- paths ---------------------------------------------------------------------------------
 
@@ -179,4 +178,4 @@ def test_own_tag_set_is_the_merged_bodys_tag_set(
     for d, obj, ignored in objects:
         m = managed(d, obj, "o", ignored, own)
         merged = merged_tags(m.tags, obj.get("tags"), drop=m.drop)
-        assert _tag_set(m.tags, m.scopes) == _tag_set(merged, m.scopes)
+        assert m.compared == tag_set(m.tags, m.scopes) == tag_set(merged, m.scopes)
