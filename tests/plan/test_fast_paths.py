@@ -1,7 +1,8 @@
 """The planner's shortcuts for a large no-change plan agree with the general rules they skip:
 the whole-path regex with path_problem's segment rule, the guard's answer per collection with
-the ancestor walk, managed() (and the own tags it shares between objects) with the computation
-it replaced, and the tag comparison without merging with the one on the merged body."""
+the ancestor walk, the sorted order with the ordering walk, managed() (and the own tags it
+shares between objects) with the computation it replaced, and the tag comparison without
+merging with the one on the merged body."""
 
 from __future__ import annotations
 
@@ -32,7 +33,9 @@ from nsxplan.nsx.guard import (
 from nsxplan.nsx.objects import OWNER_SCOPE
 from nsxplan.plan.desired import Desired
 from nsxplan.plan.managed import OwnTags, managed, own_tags, tag_set
+from nsxplan.plan.model import CREATE, DELETE, NOOP, UPDATE, Action
 from nsxplan.plan.normalize import merged_tags
+from nsxplan.plan.order import _order, _sorted_if_topological, _walk
 
 # --- paths ---------------------------------------------------------------------------------
 
@@ -75,7 +78,7 @@ ASKED = st.sampled_from([
     "/infra/tier-1s/a/locale-services/default/interfaces/i", "/infra/tier-1s/c/static-routes/r"])
 
 
-def _walk(path: str, lookup: Any) -> tuple[str, str] | None:
+def _ancestor_walk(path: str, lookup: Any) -> tuple[str, str] | None:
     for parent in ancestors(path):
         obj = lookup(parent)
         why = _ancestor_protection(obj) if obj else None
@@ -92,7 +95,7 @@ def test_guard_ancestor_agrees_with_the_walk(objects: dict[str, dict[str, Any]],
             for p, o in objects.items()}
     guard = Guard(live.get)
     for path in asked:
-        assert guard.ancestor(path) == _walk(path, live.get)
+        assert guard.ancestor(path) == _ancestor_walk(path, live.get)
 
 
 # --- managed() --------------------------------------------------------------------------------
@@ -179,3 +182,41 @@ def test_own_tag_set_is_the_merged_bodys_tag_set(
         m = managed(d, obj, "o", ignored, own)
         merged = merged_tags(m.tags, obj.get("tags"), drop=m.drop)
         assert m.compared == tag_set(m.tags, m.scopes) == tag_set(merged, m.scopes)
+
+
+# --- ordering: sorted outright when the sorted order is topological ----------------------------
+
+ADDRS = [f"a{i}" for i in range(7)]
+
+
+@st.composite
+def graphs(draw: Any) -> dict[str, tuple[Action, tuple[str, ...]]]:
+    """Actions on paths below each other, with edges to earlier ones (a DAG) and now and then
+    one that points forward, at a delete, or at an action not in the plan."""
+    addrs = draw(st.lists(st.sampled_from(ADDRS), min_size=1, max_size=7, unique=True))
+    graph: dict[str, tuple[Action, tuple[str, ...]]] = {}
+    for i, addr in enumerate(addrs):
+        path = draw(st.sampled_from(["/infra/t/a", "/infra/t/a/r", "/infra/t/b", "/infra/s/x",
+                                     "/infra/t/a/r/z"]))
+        op = draw(st.sampled_from([CREATE, UPDATE, NOOP, DELETE]))
+        edges = draw(st.lists(st.sampled_from(addrs[:i]), unique=True)) if i else []
+        graph[addr] = (Action(address=addr, kind="Tier1", path=path, action=op),
+                       tuple(sorted(edges)))
+    return graph
+
+
+@settings(max_examples=800, deadline=None)
+@given(graphs())
+def test_sorted_order_is_the_walk_when_it_is_topological(
+        graph: dict[str, tuple[Action, tuple[str, ...]]]) -> None:
+    presorted = _sorted_if_topological(graph)
+    if presorted is not None:
+        assert presorted == _walk(graph)
+
+
+def test_sorted_order_steps_aside_for_an_edge_backwards() -> None:
+    late = Action(address="b", kind="Tier1", path="/infra/z", action=CREATE)
+    early = Action(address="a", kind="Tier1", path="/infra/a", action=CREATE)
+    graph = {"a": (early, ("b",)), "b": (late, ())}
+    assert _sorted_if_topological(graph) is None
+    assert _order(graph) == (late, early)
