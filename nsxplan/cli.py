@@ -274,7 +274,8 @@ def plan(path: str, out: str | None, fmt: str, detailed_exitcode: bool, full: bo
     """
     result = commands.plan(Path(path), conn_opts, adopt_all=adopt, note=_note,
                            progress=progress, ignores=ignores,
-                           unchanged_bodies=full and (fmt == "json" or out is not None))
+                           unchanged_bodies=full and (fmt == "json" or out is not None),
+                           early=True)
     _keep(result)
     _emit(commands.render(result.plan, fmt, color=color, full=full))
     why = commands.mass_change(result.plan)
@@ -318,7 +319,7 @@ def drift(path: str, fmt: str, full: bool, metrics: str | None, ignores: tuple[s
     or a rogue object (made by hand inside a gateway the configuration manages); 1 error.
     """
     result = commands.drift(Path(path), conn_opts, note=_note, progress=progress,
-                            ignores=ignores, unchanged_bodies=full and fmt == "json")
+                            ignores=ignores, unchanged_bodies=full and fmt == "json", early=True)
     _emit(commands.render(result.plan, fmt, color=color, full=full))
     if metrics:
         commands.write_drift_metrics(result.plan, Path(metrics))

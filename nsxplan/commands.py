@@ -28,7 +28,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from nsxplan.config.model import Config, Tier0, Tier1
+from nsxplan.config.model import Config, Target, Tier0, Tier1
 from nsxplan.errors import PlanError, Problem, Source, StalePlanError, UsageError
 from nsxplan.plan.model import Check, Plan
 
@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from nsxplan.apply.report import Reporter
     from nsxplan.connect import Connection
     from nsxplan.live.state import LiveState
+    from nsxplan.prefetch import Prefetch
 
 Note = Callable[[str], None]
 
@@ -70,18 +71,27 @@ def connect(opts: ConnectOptions, config: Config | None = None, *, fallback: str
     (a saved plan's or journal's target), then the embedded simulator."""
     from nsxplan.connect import connect as open_target
 
+    manager, how = target_args(opts, config.target if config is not None else None,
+                               fallback=fallback, note=note)
+    return open_target(manager, **how)
+
+
+def target_args(opts: ConnectOptions, target: Target | None, *, fallback: str | None = None,
+                note: Note = _quiet) -> tuple[str, dict[str, Any]]:
+    """The manager and connect.connect's keyword arguments for these options and the
+    configuration's `target:` (asking for a password through `opts.prompt` if one is needed)."""
     manager = opts.manager
     auth = "basic"
     verify = True
     ca_bundle = opts.ca_bundle
     # A relative sim:FILE from the flag is relative to the working directory; the loader has
     # already resolved one from the YAML against the file that declares it.
-    if not manager and config is not None and config.target.manager:
-        manager = config.target.manager
-    if config is not None:
-        auth = config.target.auth
-        verify = config.target.verify_tls
-        ca_bundle = ca_bundle or _beside(config.target.ca_bundle, config.target.source)
+    if not manager and target is not None and target.manager:
+        manager = target.manager
+    if target is not None:
+        auth = target.auth
+        verify = target.verify_tls
+        ca_bundle = ca_bundle or _beside(target.ca_bundle, target.source)
     if not manager:
         manager = fallback or DEFAULT_TARGET
         if manager == DEFAULT_TARGET:
@@ -98,12 +108,10 @@ def connect(opts: ConnectOptions, config: Config | None = None, *, fallback: str
         raise UsageError(f"no credentials for {manager}",
                          hint="set NSX_USERNAME and NSX_PASSWORD, or NSX_CLIENT_CERT and "
                               "NSX_CLIENT_KEY (credentials are never read from the YAML)")
-    extra: dict[str, Any] = {}
+    how: dict[str, Any] = {}
     if opts.rate_limit is not None:
-        extra["rate_limit"] = opts.rate_limit
-    return open_target(
-        manager,
-        **extra,
+        how["rate_limit"] = opts.rate_limit
+    how.update(
         username=opts.username,
         password=password,
         client_cert=opts.client_cert,
@@ -113,6 +121,7 @@ def connect(opts: ConnectOptions, config: Config | None = None, *, fallback: str
         auth="certificate" if opts.client_cert else auth,
         record_http=opts.record_http,
     )
+    return manager, how
 
 
 def _beside(path: str | None, source: Source | None) -> str | None:
@@ -187,8 +196,13 @@ class PlanResult:
 def _make_plan(config: Config, conn: Connection, *, adopt_all: bool,
                progress: Reporter | None = None, unchanged_bodies: bool = True
                ) -> tuple[Plan, LiveState, tuple[Check, ...]]:
+    live = _refresh(conn, progress)
+    return _plan_live(config, live, conn.label, adopt_all=adopt_all,
+                      unchanged_bodies=unchanged_bodies)
+
+
+def _refresh(conn: Connection, progress: Reporter | None) -> LiveState:
     from nsxplan.live.read import read_live
-    from nsxplan.perf import Beside
 
     if progress is not None:
         progress.refresh_started(conn.label)
@@ -198,15 +212,21 @@ def _make_plan(config: Config, conn: Connection, *, adopt_all: bool,
     # plan's memory, and a thread allocates from an arena of its own that the rest would not
     # reuse.)
     live = read_live(conn.client, alongside=_planning_modules)
-    from nsxplan.checks import both_runs, judge_plan
-    from nsxplan.plan.planner import make_plan
-
     if progress is not None:
         progress.refresh_finished(len(live.objects), live.requests, time.monotonic() - began)
+    return live
+
+
+def _plan_live(config: Config, live: LiveState, label: str, *, adopt_all: bool,
+               unchanged_bodies: bool = True) -> tuple[Plan, LiveState, tuple[Check, ...]]:
+    from nsxplan.checks import both_runs, judge_plan
+    from nsxplan.perf import Beside
+    from nsxplan.plan.planner import make_plan
+
     # The checks need the configuration and NSX's state, not the plan: on a second core they
     # run while this process plans (perf.py; in-process where forking is not safe).
     with Beside(lambda: both_runs(config, live)) as checks:
-        plan = make_plan(config, live, target=conn.label, adopt_all=adopt_all,
+        plan = make_plan(config, live, target=label, adopt_all=adopt_all,
                          now=datetime.now(timezone.utc), unchanged_bodies=unchanged_bodies)
         runs = checks.result()
     plan = replace(plan, checks=judge_plan(config, runs, plan.actions))
@@ -229,14 +249,14 @@ def with_ignores(config: Config, ignores: Sequence[str]) -> Config:
 
 def drift(path: Path, opts: ConnectOptions, *, note: Note = _quiet,
           progress: Reporter | None = None, ignores: Sequence[str] = (),
-          unchanged_bodies: bool = True) -> PlanResult:
+          unchanged_bodies: bool = True, early: bool = False) -> PlanResult:
     """The plan that would bring NSX back to the configuration, with the dependency checks
     judged on NSX as it is now: drift reports the live state (a REFLEXIVE rule disabled in the
     UI fails its egress check here, although the plan would fix it)."""
     from nsxplan.checks.baseline import apply_waivers, restored_by_apply, unused_waivers
 
     result = plan(path, opts, note=note, progress=progress, ignores=ignores,
-                  unchanged_bodies=unchanged_bodies)
+                  unchanged_bodies=unchanged_bodies, early=early)
     live = apply_waivers(restored_by_apply(result.baseline_checks, result.plan.checks),
                          result.config.waivers)
     checks = (*live, *unused_waivers(live, result.config.waivers))
@@ -281,34 +301,86 @@ def drift_findings(plan: Plan) -> list[str]:
 
 def plan(path: Path, opts: ConnectOptions, *, adopt_all: bool = False,
          note: Note = _quiet, progress: Reporter | None = None,
-         ignores: Sequence[str] = (), unchanged_bodies: bool = True) -> PlanResult:
+         ignores: Sequence[str] = (), unchanged_bodies: bool = True,
+         early: bool = False) -> PlanResult:
     """`progress` hears about the refresh (the CLI's live status on a terminal); `ignores` adds
     `--ignore` patterns to the configuration's `ignore:` list; `unchanged_bodies=False` leaves
-    out the `after` bodies of no-op actions (only a `--full` JSON plan shows them)."""
+    out the `after` bodies of no-op actions (only a `--full` JSON plan shows them); `early`:
+    NSX may be read while the configuration is (prefetch.py; the CLI's plan and drift)."""
+    from contextlib import nullcontext
+
     from nsxplan.config import load_config_beside
 
-    # The configuration's semantic rules may still be running on another core (where one is
-    # idle): they are heard before anything planned from it is returned, and their errors come
-    # first, before any error of the connection or the refresh.
-    config, rules = load_config_beside(path)
-    with rules:
-        try:
-            config = with_ignores(config, ignores)
-            if opts.prompt is not None and not opts.password:
-                # Never ask for a password for a configuration that is about to be refused.
-                rules.check()
-            conn = connect(opts, config, note=note)
+    with (_prefetch(path, opts) if early else None) or nullcontext() as prefetch:
+        # The configuration's semantic rules may still be running on another core (where one
+        # is idle): they are heard before anything planned from it is returned, and their
+        # errors come first, before any error of the connection or the refresh.
+        config, rules = load_config_beside(path)
+        with rules:
             try:
-                made, live, baseline = _make_plan(config, conn, adopt_all=adopt_all,
-                                                  progress=progress,
-                                                  unchanged_bodies=unchanged_bodies)
-            finally:
-                conn.close()
-        except Exception:
+                config = with_ignores(config, ignores)
+                if opts.prompt is not None and not opts.password:
+                    # Never ask for a password for a configuration that is about to be refused.
+                    rules.check()
+                manager, how = target_args(opts, config.target, note=note)
+                made = _plan_prefetched(prefetch, manager, how, config, adopt_all=adopt_all,
+                                        progress=progress, unchanged_bodies=unchanged_bodies)
+                if made is None:
+                    from nsxplan.connect import connect as open_target
+
+                    conn = open_target(manager, **how)
+                    try:
+                        made = _make_plan(config, conn, adopt_all=adopt_all, progress=progress,
+                                          unchanged_bodies=unchanged_bodies)
+                    finally:
+                        conn.close()
+            except Exception:
+                rules.check()
+                raise
             rules.check()
-            raise
-        rules.check()
-    return PlanResult(made, config, live, baseline)
+    plan_made, live, baseline = made
+    if config.digest != rules.digest:       # hashed beside, with the rules
+        config = replace(config, digest=rules.digest)
+        plan_made = replace(plan_made, config_digest=rules.digest)
+    return PlanResult(plan_made, config, live, baseline)
+
+
+def _prefetch(path: Path, opts: ConnectOptions) -> Prefetch | None:
+    """The refresh started now, before the configuration is read, where nothing it needs is
+    still unknown: the credentials at hand (no prompt), TLS verified, no recording."""
+    if not (opts.password or opts.client_cert) or opts.insecure or opts.record_http:
+        return None
+    from nsxplan.errors import NsxplanError
+    from nsxplan.prefetch import Prefetch, scan_target
+
+    target = scan_target(path)
+    if target is None:
+        return None
+    try:
+        manager, how = target_args(opts, target)
+    except NsxplanError:
+        return None                 # said again, in its place, once the YAML is read
+    return Prefetch.start(manager, how)
+
+
+def _plan_prefetched(prefetch: Prefetch | None, manager: str, how: dict[str, Any],
+                     config: Config, *, adopt_all: bool, progress: Reporter | None,
+                     unchanged_bodies: bool) -> tuple[Plan, LiveState, tuple[Check, ...]] | None:
+    """The plan from the prefetched refresh, if it read NSX for exactly this connection."""
+    if prefetch is None:
+        return None
+    if progress is not None:
+        from nsxplan.redact import manager_label
+
+        progress.refresh_started(manager_label(manager))
+    fetched = prefetch.take(manager, how)
+    if fetched is None:
+        return None
+    if progress is not None:
+        progress.refresh_finished(len(fetched.live.objects), fetched.live.requests,
+                                  fetched.seconds)
+    return _plan_live(config, fetched.live, fetched.label, adopt_all=adopt_all,
+                      unchanged_bodies=unchanged_bodies)
 
 
 def mass_change(plan: Plan) -> str | None:

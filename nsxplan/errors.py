@@ -97,6 +97,20 @@ class NsxplanError(Exception):
     def format(self) -> str:
         return "\n".join(p.format() for p in self.problems)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Whole across a process boundary (a refresh read in a forked child, prefetch.py):
+        # Exception's default would call the subclass with the joined message as its only
+        # argument, which NsxApiError (and anything with other arguments) cannot take.
+        return (_rebuilt, (type(self), self.problems, dict(self.__dict__)))
+
+
+def _rebuilt(cls: type[NsxplanError], problems: list[Problem],
+             state: dict[str, Any]) -> NsxplanError:
+    error = cls.__new__(cls)
+    NsxplanError.__init__(error, problems)
+    error.__dict__.update(state)
+    return error
+
 
 class UsageError(NsxplanError):
     """Bad flags or arguments."""

@@ -100,6 +100,7 @@ class Beside(Generic[T]):
             _answer(write, fn)
         os.close(write)
         self._pid, self._read, self.forked = pid, read, True
+        _MINE.add(pid)
         if fallback is not None:
             self._fn = fallback   # fn's inputs may be freed here: the child has its own copy
 
@@ -145,6 +146,7 @@ class Beside(Generic[T]):
                 os.waitpid(self._pid, 0)
             except ChildProcessError:
                 pass
+            _MINE.discard(self._pid)
             self._pid = None
 
     def __enter__(self) -> Beside[T]:
@@ -177,7 +179,26 @@ def spare_core() -> bool:
             running = int(fh.read().split()[3].split("/")[0])
     except (AttributeError, OSError, ValueError, IndexError):
         return False
-    return cores >= 2 and running < cores
+    return cores >= 2 and running - _running(_MINE) < cores
+
+
+# This process's forked children not yet reaped. One of them running (the refresh read while
+# the configuration is parsed, prefetch.py) does not make the machine busy: it is this
+# command's own work, about to end, and what is forked next (the configuration's rules, whose
+# answer is not needed until the plan is made) fills the gaps it leaves.
+_MINE: set[int] = set()
+
+
+def _running(pids: set[int]) -> int:
+    count = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
+                # "pid (comm) S ...": the state follows the command name's closing parenthesis
+                count += fh.read().rsplit(")", 1)[1].split()[0] == "R"
+        except (OSError, IndexError):
+            pass
+    return count
 
 
 def _answer(fd: int, fn: Callable[[], object]) -> NoReturn:

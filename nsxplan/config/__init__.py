@@ -51,20 +51,23 @@ def _load_config(path: str | Path, today: date | None, with_digest: bool) -> Con
     return _finish(files, problems, merged, today, with_digest)
 
 
-def _rules_again(path: str | Path, today: date | None) -> list[Problem]:
-    """The semantic problems of the configuration at `path`, read again (every problem, as
-    load_config finds them, if the files changed meanwhile)."""
+def _rules_again(path: str | Path, today: date | None) -> tuple[list[Problem], str]:
+    """What the rules' child answers, from the files read again (every problem, as load_config
+    finds them, if the files changed meanwhile)."""
     files, problems, merged = _documents(path)
-    if merged is not None:
-        problems.extend(semantic_problems(merged, today))
-    return problems
+    if merged is None:
+        return problems, ""
+    problems.extend(semantic_problems(merged, today))
+    return problems, digest(merged)
 
 
-def _documents(path: str | Path) -> tuple[list[Any], list[Problem], MDict | None]:
-    """Files, their schema and merge problems, and the merged document (None without files)."""
+def _documents(path: str | Path, *, schema: bool = True
+               ) -> tuple[list[Any], list[Problem], MDict | None]:
+    """Files, their schema (unless not `schema`) and merge problems, and the merged document
+    (None without files)."""
     files, problems = load_files(path)
-    for loaded in files:
-        problems.extend(schema_problems(loaded.document, loaded.document.source))
+    if schema:
+        problems.extend(_schema_problems(files))
     merged = None
     if files:
         merged, merge_problems = merge_documents(files)
@@ -73,6 +76,11 @@ def _documents(path: str | Path) -> tuple[list[Any], list[Problem], MDict | None
             if key not in merged:
                 problems.append(Problem(f"missing required key `{key}`", merged.source, hint=hint))
     return files, problems, merged
+
+
+def _schema_problems(files: list[Any]) -> list[Problem]:
+    return [p for loaded in files
+            for p in schema_problems(loaded.document, loaded.document.source)]
 
 
 def _finish(files: list[Any], problems: list[Problem], merged: MDict | None,
@@ -90,17 +98,22 @@ def _build(files: list[Any], merged: MDict, with_digest: bool = True) -> Config:
 
 
 class PendingRules:
-    """The semantic rules of a configuration whose model is already built, still running in a
-    forked child (perf.Beside). `check()` joins them and raises their ConfigError; a caller
-    must call it before it shows or acts on anything built from the configuration. As a
-    context manager it reaps the child when the caller leaves without asking (an interrupt)."""
+    """The schema check, the semantic rules and the digest of a configuration whose model is
+    already built (without its digest), still running in a forked child (perf.Beside).
+    `check()` joins them and raises their ConfigError; a caller must call it before it shows
+    or acts on anything built from the configuration, and then take the configuration (and
+    what it planned) with `digest`. As a context manager it reaps the child when the caller
+    leaves without asking (an interrupt)."""
 
-    def __init__(self, job: Beside[list[Problem]] | None) -> None:
+    def __init__(self, job: Beside[tuple[list[Problem], str]] | None, digest: str) -> None:
         self._job = job
+        self.digest = digest
 
     def check(self) -> None:
         job, self._job = self._job, None
-        found = job.result() if job is not None else []
+        if job is None:
+            return
+        found, self.digest = job.result()
         if found:
             raise ConfigError(sort_problems(found))
 
@@ -116,10 +129,12 @@ class PendingRules:
 def load_config_beside(path: str | Path, *,
                        today: date | None = None) -> tuple[Config, PendingRules]:
     """load_config for a command that goes on to read NSX (`plan`): where a core is idle, the
-    semantic rules run on it while the caller connects and refreshes, and `pending.check()`
-    reports them afterwards, with exactly the problems load_config would raise. File, YAML and
-    schema problems are still raised here, with the rules' findings beside them. Elsewhere,
-    this is load_config (and `pending.check()` finds nothing)."""
+    schema check, the semantic rules and the digest run on it while the caller builds the
+    model, connects and refreshes; `pending.check()` reports exactly the problems load_config
+    would raise, and `pending.digest` is the configuration's digest after it (the Config
+    returned has none until then). File, YAML and merge problems are still raised here, with
+    the child's findings beside them. Elsewhere, this is load_config (`pending.check()` finds
+    nothing, `pending.digest` is the Config's)."""
     with paused_gc():
         try:
             return _load_config_beside(path, today)
@@ -129,29 +144,39 @@ def load_config_beside(path: str | Path, *,
 
 def _load_config_beside(path: str | Path,
                         today: date | None) -> tuple[Config, PendingRules]:
-    files, problems, merged = _documents(path)
+    files, problems, merged = _documents(path, schema=False)
     if problems or merged is None or not spare_core():
-        return _finish(files, problems, merged, today), PendingRules(None)
+        problems.extend(_schema_problems(files))
+        config = _finish(files, problems, merged, today)
+        return config, PendingRules(None, config.digest)
     document = merged
-    # Should the child fail, the rules are run again from the files: holding the merged YAML
-    # document until the plan is done (to run them on it) would keep ~80 MB of a 50,000-object
+
+    def child() -> tuple[list[Problem], str]:
+        found = _schema_problems(files)
+        found.extend(semantic_problems(document, today))
+        return found, digest(document)
+
+    # Should the child fail, it is all done again from the files: holding the merged YAML
+    # document until the plan is done (to check it then) would keep ~80 MB of a 50,000-object
     # configuration alive beside the live state and the plan.
-    job: Beside[list[Problem]] = Beside(lambda: semantic_problems(document, today),
-                                        fallback=lambda: _rules_again(path, today))
+    job: Beside[tuple[list[Problem], str]] = Beside(
+        child, fallback=lambda: _rules_again(path, today))
     if not job.forked:
         job.__exit__()
-        return _finish(files, problems, merged, today), PendingRules(None)
+        problems.extend(_schema_problems(files))
+        config = _finish(files, problems, merged, today)
+        return config, PendingRules(None, config.digest)
     try:
-        # Built before the rules have spoken: a configuration they would refuse may fail to
-        # build, and then their findings are the error to report.
-        config = _build(files, merged)
+        # Built before the schema and the rules have spoken: a configuration they would
+        # refuse may fail to build, and then their findings are the error to report.
+        config = _build(files, merged, with_digest=False)
     except Exception:
         with job:
-            found = job.result()
+            found, _ = job.result()
         if found:
             raise ConfigError(sort_problems(found)) from None
         raise
-    return config, PendingRules(job)
+    return config, PendingRules(job, "")
 
 
 def digest(document: Any) -> str:
