@@ -59,7 +59,8 @@ class Desired:
     def recorded(self) -> frozenset[str]:
         """The recorded fields this configuration sets (see nsx/fields.py)."""
         names = RECORDED.get(self.kind, {})
-        return frozenset(f for f in names if self.body.get(f) is not None)
+        body = self.body
+        return frozenset([f for f in names if body.get(f) is not None])
 
 
 def desired_objects(config: Config) -> list[Desired]:
