@@ -3,7 +3,7 @@
 Reading NSX does not depend on the configuration, only on where NSX is and how to reach it:
 the tree of every type nsxplan manages is read in one GET whatever the YAML says. When the
 command line (--manager or NSX_MANAGER, or a `target:` block found by a plain text scan of
-the files) already names an https:// or loopback http:// manager and the credentials are at
+the files) already names a manager (not the embedded simulator) and the credentials are at
 hand, a forked child (perf.Beside: Linux, one thread, an idle core) connects and reads the
 tree while this process parses and validates the YAML. On NSX the GET takes seconds at scale
 and the YAML a few tenths: the two overlap instead of adding up.
@@ -63,8 +63,8 @@ class Prefetch:
     @classmethod
     def start(cls, manager: str, how: dict[str, Any]) -> Prefetch | None:
         """None where no child can run beside this process (then the refresh runs as usual)."""
-        if not manager.startswith(("https://", "http://")) or how.get("record_http"):
-            return None
+        if manager == "sim" or manager.startswith("sim:") or how.get("record_http"):
+            return None             # the embedded simulator: nothing to wait for
         job: Beside[_Answer] = Beside(lambda: _fetch(manager, how), fallback=lambda: None)
         if not job.forked:
             job.__exit__()
