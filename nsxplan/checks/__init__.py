@@ -54,7 +54,7 @@ def _run_checks(config: Config, live: LiveState | None, baseline: bool,
         scope |= {t.path for t in topo.relevant_tier0s()}
     egress = egress_checks(topo, planner, scope if live is not None else None)
     dns = dns_checks(config, topo, planner)
-    conflicts = conflict_checks(topo) if live is not None else []
+    conflicts = conflict_checks(topo, index.conflicts) if live is not None else []
     routing = routing_checks(topo, scope if live is not None else None)
     return (*dns, *egress, *routing, *forwarder_checks(config, topo), *conflicts)
 

@@ -17,6 +17,7 @@ Each failure names the other object, who last changed it, and how to take it ove
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from nsxplan.checks.topology import (
     InterfaceView,
@@ -39,20 +40,43 @@ NEXT_HOP_ID = "route.next-hop"
 _SOURCE_SIDE = frozenset({"SNAT", "REFLEXIVE", "NO_SNAT"})
 
 
-def conflict_checks(topo: Topology) -> list[Check]:
+def conflict_checks(topo: Topology, earlier: dict[str, Any] | None = None) -> list[Check]:
+    """`earlier`: a dict kept across the two runs of one plan (checks.both_runs): a gateway
+    whose rule and route views are the very objects of the other run's (the baseline shares
+    the views of what NSX holds as configured, topology.LiveIndex) has the same checks, taken
+    from there instead of being worked out again."""
     out: list[Check] = []
     gateways: list[Tier0View | Tier1View] = [*topo.tier0s.values(), *topo.tier1s.values()]
     for gw in gateways:
         if gw.config is None:
             continue
         kind = "Tier-0" if gw.path.startswith("/infra/tier-0s/") else "Tier-1"
-        out += _nat_checks(kind, gw.id, gw.nat)
-        out += _duplicate_routes(kind, gw.id, gw.routes)
         connected = [s for i in gw.interfaces for _, s in i.addresses]
         if isinstance(gw, Tier1View):
             connected += list(gw.segment_subnets)
-        out += _next_hops(kind, gw.id, gw.routes, gw.interfaces, connected)
+        inputs = (kind, gw.id, gw.nat, gw.routes, gw.interfaces, connected)
+        known = earlier.get(gw.path) if earlier is not None else None
+        if known is not None and _same_inputs(known[0], inputs):
+            out += known[1]
+            continue
+        checks = _nat_checks(kind, gw.id, gw.nat)
+        checks += _duplicate_routes(kind, gw.id, gw.routes)
+        checks += _next_hops(kind, gw.id, gw.routes, gw.interfaces, connected)
+        if earlier is not None:
+            earlier[gw.path] = (inputs, checks)
+        out += checks
     return out
+
+
+def _same_inputs(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
+    """The same gateway, the same rule and route view objects in the same order, equal
+    interfaces and connected subnets: _nat_checks and the route checks give the same."""
+    return (a[0] == b[0] and a[1] == b[1] and _same_objects(a[2], b[2])
+            and _same_objects(a[3], b[3]) and a[4] == b[4] and a[5] == b[5])
+
+
+def _same_objects(a: Sequence[object], b: Sequence[object]) -> bool:
+    return len(a) == len(b) and all(x is y for x, y in zip(a, b, strict=True))
 
 
 # --- NAT ---------------------------------------------------------------------------------------

@@ -31,7 +31,14 @@ from nsxplan.checks.topology_routing import (
 from nsxplan.config.model import Config, NatRule, StaticRoute, Tier0, Tier1
 from nsxplan.errors import Source
 from nsxplan.live.state import LiveState
-from nsxplan.nsx.addresses import IPAddress, IPNetwork, as_network, as_networks, covers
+from nsxplan.nsx.addresses import (
+    IPAddress,
+    IPNetwork,
+    as_network,
+    as_network_uncached,
+    as_networks,
+    covers,
+)
 from nsxplan.nsx.kinds import nat_section_path, path_of
 from nsxplan.nsx.objects import OWNER_SCOPE, modified_by
 
@@ -269,9 +276,20 @@ class LiveIndex:
     def __init__(self, live: LiveState | None, owner: str) -> None:
         self.live = live
         self._under: dict[tuple[str, str, object], list[Mapping[str, Any]]] = {}
+        # The same, without the owner's objects: all the run after the plan reads of them (the
+        # plan replaces or deletes every one), and most of a large estate.
+        self._theirs: dict[tuple[str, str, object], list[Mapping[str, Any]]] = {}
         self._segments: dict[str, list[Mapping[str, Any]]] = {}
         self._ours: set[int] = set()        # id() of the objects below gateways owner tags
         self._modified: dict[tuple[object, ...], str] = {}
+        self._networks: dict[str, IPNetwork | None] = {}
+        # The run after the plan records its views of configured rules and routes by path; the
+        # baseline run then takes the same view for a rule of ours that NSX holds exactly as
+        # configured (a no-change plan: all of them) instead of building an equal one, and the
+        # conflict checks of a gateway whose views are all shared are not worked out twice.
+        self.configured_nat: dict[str, tuple[NatView, object, object]] = {}
+        self.configured_routes: dict[str, RouteView] = {}
+        self.conflicts: dict[str, Any] = {}
         self.paths: dict[str, list[str]] = {"Tier0": [], "Tier1": []}
         for path in sorted(live.objects) if live else ():
             assert live is not None
@@ -285,9 +303,12 @@ class LiveIndex:
                         self._segments.setdefault(str(key), []).append(obj)
             parts = path.split("/", 5)     # the gateway and its collection are all it needs
             if len(parts) > 4 and parts[2] in ("tier-0s", "tier-1s"):
-                self._under.setdefault(("/".join(parts[:4]), parts[4], rt), []).append(obj)
+                key = ("/".join(parts[:4]), parts[4], rt)
+                self._under.setdefault(key, []).append(obj)
                 if _owned_by(obj, owner):
                     self._ours.add(id(obj))
+                else:
+                    self._theirs.setdefault(key, []).append(obj)
         self.segments_read = bool(self._segments)
 
     def get(self, path: str) -> Mapping[str, Any] | None:
@@ -298,6 +319,11 @@ class LiveIndex:
         """Objects of a type below `gw_path/collection/` (by path: snapshots disagree on what the
         parent_path of a static route or NAT rule is). Shared lists: callers only read them."""
         return self._under.get((gw_path, collection, resource_type), [])
+
+    def theirs(self, gw_path: str, collection: str, resource_type: str
+               ) -> list[Mapping[str, Any]]:
+        """under() without the objects that carry the owner's tag."""
+        return self._theirs.get((gw_path, collection, resource_type), [])
 
     def ours(self, obj: Mapping[str, Any]) -> bool:
         """Does `obj` (one of under()'s) carry the owner's tag? (The objects live as long as
@@ -314,6 +340,14 @@ class LiveIndex:
             found = self._modified[key] = modified_by(obj)
         return found
 
+    def network(self, text: str) -> IPNetwork | None:
+        """as_network(text), once per distinct text for both runs: a configured route's
+        network and the live route's are the same text, read in one run each."""
+        found = self._networks.get(text, self)
+        if found is self:
+            found = self._networks[text] = as_network_uncached(text)
+        return found    # type: ignore[return-value]
+
     def segments(self, t1_path: str) -> list[Mapping[str, Any]]:
         return self._segments.get(t1_path, [])
 
@@ -325,27 +359,56 @@ def _sequence(value: Any) -> int:
 def _live_nat(idx: LiveIndex, gw_path: str, declared: set[str],
               baseline: Mapping[str, Source | None] | None) -> list[NatView]:
     """Live rules; with `baseline` (ids -> config sources), the live state as it is: this
-    owner's rules count as the configuration's and are not replaced by it."""
+    owner's rules count as the configuration's and are not replaced by it. Who changed a rule
+    is said only of rules that are not the configuration's (the checks name no one else)."""
     out = []
-    for obj in idx.under(gw_path, "nat", "PolicyNatRule"):
+    # After the plan, rules of ours are replaced by the config's or, no longer declared, deleted.
+    live = (idx.under if baseline is not None else idx.theirs)(gw_path, "nat", "PolicyNatRule")
+    for obj in live:
         if not _enabled(obj):
             continue
         path = str(obj.get("path"))
         ours = idx.ours(obj)
-        if baseline is None and (ours or path in declared):
-            # replaced by the config's rule, or ours and no longer declared: the plan deletes it
-            continue
+        if baseline is None and path in declared:
+            continue    # replaced by the config's rule
+        if ours and baseline is not None:
+            configured = idx.configured_nat.get(path)
+            if configured is not None and _as_configured(configured, obj, gw_path, baseline):
+                out.append(configured[0])
+                continue
         translated = obj.get("translated_network")
+        from_config = ours and baseline is not None
         out.append(NatView(
             id=str(obj.get("id")), gateway_path=gw_path, path=path,
             action=str(obj.get("action", "")), source=as_networks(obj.get("source_network")),
             destination=as_networks(obj.get("destination_network")),
             translated_text=translated, translated=as_networks(translated) or None,
-            from_config=ours and baseline is not None,
+            from_config=from_config,
             config_source=baseline.get(str(obj.get("id"))) if ours and baseline else None,
             sequence=_sequence(obj.get("sequence_number")), service=obj.get("service") or None,
-            translated_ports=obj.get("translated_ports") or None, modified=idx.modified(obj)))
+            translated_ports=obj.get("translated_ports") or None,
+            modified=None if from_config else idx.modified(obj)))
     return out
+
+
+def _as_configured(configured: tuple[NatView, object, object], obj: Mapping[str, Any],
+                   gw_path: str, sources: Mapping[str, Source | None]) -> bool:
+    """Would _live_nat's view of `obj` (ours, in the baseline) equal the configured rule's
+    view? Field by field, from the texts both are parsed from."""
+    view, source_text, destination_text = configured
+    return (view.gateway_path == gw_path and view.id == str(obj.get("id"))
+            and view.action == str(obj.get("action", ""))
+            and obj.get("source_network") == source_text
+            and obj.get("destination_network") == destination_text
+            and obj.get("translated_network") == view.translated_text
+            and view.sequence == _sequence(obj.get("sequence_number"))
+            and view.service == (obj.get("service") or None)
+            and view.translated_ports == (obj.get("translated_ports") or None)
+            and _same(view.config_source, sources.get(view.id)))
+
+
+def _same(a: object, b: object) -> bool:
+    return a is b or a == b     # the same Source object, as a rule's own: no field compare
 
 
 def _child_prefix(resource_type: str, parent: str) -> str:
@@ -354,24 +417,32 @@ def _child_prefix(resource_type: str, parent: str) -> str:
     return path_of(resource_type, "", parent)
 
 
-def _config_nat(rules: Iterable[NatRule], gw_path: str) -> list[NatView]:
+def _config_nat(idx: LiveIndex, rules: Iterable[NatRule], gw_path: str) -> list[NatView]:
     prefix = _child_prefix("PolicyNatRule", nat_section_path(gw_path))
-    return [NatView(
-        id=r.id, gateway_path=gw_path, path=prefix + r.id,
-        action=r.action, source=as_networks(r.source_network),
-        destination=as_networks(r.destination_network),
-        translated_text=r.translated_network,
-        translated=as_networks(r.translated_network) or None,
-        from_config=True, config_source=r.source, sequence=r.sequence_number or 0,
-        service=r.service, translated_ports=r.translated_ports)
-        for r in rules if r.enabled is not False]
+    record = idx.live is not None   # offline (`validate`) has no baseline run to share with
+    out = []
+    for r in rules:
+        if r.enabled is False:
+            continue
+        view = NatView(
+            id=r.id, gateway_path=gw_path, path=prefix + r.id,
+            action=r.action, source=as_networks(r.source_network),
+            destination=as_networks(r.destination_network),
+            translated_text=r.translated_network,
+            translated=as_networks(r.translated_network) or None,
+            from_config=True, config_source=r.source, sequence=r.sequence_number or 0,
+            service=r.service, translated_ports=r.translated_ports)
+        if record:
+            idx.configured_nat[view.path] = (view, r.source_network, r.destination_network)
+        out.append(view)
+    return out
 
 
 def _nat(idx: LiveIndex, gw_path: str, cfg: Sequence[NatRule],
          baseline: bool) -> tuple[NatView, ...]:
     if baseline:
         return tuple(_live_nat(idx, gw_path, set(), {r.id: r.source for r in cfg}))
-    nat = _config_nat(cfg, gw_path)
+    nat = _config_nat(idx, cfg, gw_path)
     return tuple(nat + _live_nat(idx, gw_path, {n.path for n in nat}, None))
 
 
@@ -379,20 +450,34 @@ def _routes(idx: LiveIndex, gw_path: str, cfg: Sequence[StaticRoute],
             baseline: bool) -> tuple[RouteView, ...]:
     sources = {r.id: r.source for r in cfg}
     prefix = _child_prefix("StaticRoutes", gw_path)
+    # Offline (`validate`) there is one run, and loading has parsed every text already.
+    network = idx.network if idx.live is not None else as_network
     out = [] if baseline else [
-        RouteView(r.id, as_network(r.network), r.network, tuple(h.ip for h in r.next_hops),
+        RouteView(r.id, network(r.network), r.network, tuple(h.ip for h in r.next_hops),
                   True, prefix + r.id, r.source) for r in cfg]
-    for obj in idx.under(gw_path, "static-routes", "StaticRoutes"):
+    for view in out if idx.live is not None else ():
+        idx.configured_routes[view.path] = view     # see LiveIndex.configured_nat
+    # As in _live_nat: after the plan, none of the owner's routes is left as it is.
+    for obj in (idx.under if baseline else idx.theirs)(gw_path, "static-routes", "StaticRoutes"):
         ours = idx.ours(obj)
-        if not baseline and (ours or obj.get("id") in sources) or not _enabled(obj):
+        if not baseline and obj.get("id") in sources or not _enabled(obj):
             continue
         hops = tuple(str(h.get("ip_address")) for h in obj.get("next_hops") or ()
                      if isinstance(h, Mapping) and h.get("ip_address"))
-        network = str(obj.get("network", ""))
-        out.append(RouteView(str(obj.get("id")), as_network(network), network, hops,
-                             ours and baseline, str(obj.get("path")),
-                             sources.get(str(obj.get("id"))) if ours else None,
-                             idx.modified(obj)))
+        text = str(obj.get("network", ""))
+        route_id, path = str(obj.get("id")), str(obj.get("path"))
+        if ours and baseline:
+            # A route of ours exactly as configured: the after run's view of it (as _live_nat).
+            configured = idx.configured_routes.get(path)
+            if (configured is not None and configured.id == route_id
+                    and configured.network_text == text and configured.next_hops == hops
+                    and _same(configured.source, sources.get(route_id))):
+                out.append(configured)
+                continue
+        out.append(RouteView(route_id, network(text), text, hops,
+                             ours and baseline, path,
+                             sources.get(route_id) if ours else None,
+                             None if ours and baseline else idx.modified(obj)))
     return tuple(out)
 
 

@@ -75,3 +75,27 @@ def test_owner_tag_test_is_the_plain_any(tags: list[object] | None) -> None:
     expected = any(isinstance(t, dict) and t.get("scope") == "nsxplan/owner"
                    and t.get("tag") == "me" for t in tags or ())
     assert topology._owned_by(obj, "me") == expected
+
+
+octet = st.one_of(st.integers(0, 255).map(str), st.sampled_from(["256", "01", "00", "999", ""]))
+plain_v4 = st.builds(lambda a, b, c, d: f"{a}.{b}.{c}.{d}", octet, octet, octet, octet)
+address_text = st.one_of(
+    plain_v4,
+    st.builds(lambda ip, p: f"{ip}/{p}", plain_v4, st.one_of(st.integers(0, 33).map(str),
+                                                           st.sampled_from(["", "x", "08"]))),
+    st.builds(lambda ip: f" {ip} ", plain_v4),
+    st.builds(lambda a, b: f"{a}-{b}", plain_v4, plain_v4),
+    st.builds(lambda a, b: f"{a},{b}", plain_v4, plain_v4),
+    st.sampled_from(["", "any", "ANY", "2001:db8::1", "2001:db8::/64", "::/0", "10.0.0.0/8",
+                     "0.0.0.0/0", "not-an-ip", "10.0.0.1/32", "1.2.3"]),
+    st.text(max_size=12))
+
+
+@settings(max_examples=500, deadline=None)
+@given(address_text)
+def test_plain_ipv4_networks_are_the_general_parse(text: str) -> None:
+    from nsxplan.nsx import addresses
+
+    assert addresses._as_networks(text) == addresses._parsed_networks(text)
+    fast, general = addresses.as_network_uncached(text), addresses.as_network(text)
+    assert fast == general and type(fast) is type(general)
