@@ -18,12 +18,15 @@ refresh alone.
 
     python benchmarks/bench_plan.py [--objects 10000] [--latency-ms 20] [--threads 10]
                                     [--server process|thread] [--planner-runs N]
-                                    [--no-per-object]
+                                    [--no-per-object] [--workload]
 
 `--planner-runs N` also times make_plan alone, N times over the state read (the innermost loop:
 no network, no configuration loading; no-op bodies left out as `nsxplan plan` does), and prints
 the median and the fastest run. `--no-per-object` skips the per-object refresh (24 s at 10,000
-objects) when only that figure is wanted.
+objects) when only that figure is wanted. `--workload` plans bench_commands.py's workload
+(benchmarks/workload.py: its YAML loaded as `nsxplan plan` loads it, its state as written there,
+without record tags) instead of the configuration built here, whose applied state carries the
+record tag an apply writes on each NAT rule (its sequence number).
 """
 
 from __future__ import annotations
@@ -42,8 +45,12 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import workload  # noqa: E402
 
 from nsxplan.client import NsxClient  # noqa: E402
+from nsxplan.config import load_config  # noqa: E402
 from nsxplan.config.model import Config, NatRule, NextHop, StaticRoute, Tier0, Tier1  # noqa: E402
 from nsxplan.connect import connect  # noqa: E402
 from nsxplan.live.read import read_live  # noqa: E402
@@ -146,12 +153,21 @@ def main() -> int:
     parser.add_argument("--server", choices=("process", "thread"), default="process")
     parser.add_argument("--planner-runs", type=int, default=0)
     parser.add_argument("--no-per-object", action="store_true")
+    parser.add_argument("--workload", action="store_true")
     args = parser.parse_args()
 
-    config = build_config(args.objects)
-    greenfield = make_plan(config, LiveState(), target="bench")
-    paths = [a.path for a in greenfield.actions]
-    with served(applied_state(greenfield), args.latency_ms, args.server) as url:
+    if args.workload:
+        with tempfile.TemporaryDirectory() as tmp:
+            work = workload.write(Path(tmp) / "w", args.objects)
+            config = load_config(work.config)
+            state = json.loads(work.state.read_text(encoding="utf-8"))
+            paths = work.paths.read_text(encoding="utf-8").split()
+    else:
+        config = build_config(args.objects)
+        greenfield = make_plan(config, LiveState(), target="bench")
+        paths = [a.path for a in greenfield.actions]
+        state = applied_state(greenfield)
+    with served(state, args.latency_ms, args.server) as url:
         conn = connect(url, rate_limit=None, max_in_flight=max(args.threads, 20))
         client = conn.client
         try:
