@@ -95,11 +95,22 @@ def _nets(nets: Sequence[IPNetwork] | None) -> tuple[tuple[int, int, int], ...] 
     an address is most of the work of the key, for every rule of every gateway, twice a plan."""
     if nets is None:
         return None
+    if len(nets) == 1:      # most rules: nothing to sort
+        n = nets[0]
+        return ((n.version, int(n.network_address), n.prefixlen),)
     return tuple(sorted([(n.version, int(n.network_address), n.prefixlen) for n in nets]))
 
 
 def _translation(rule: NatView) -> tuple[object, ...]:
     return (rule.action, _nets(rule.translated), rule.translated_ports or None)
+
+
+def _facts(rule: NatView) -> tuple[bool, str, tuple[object, ...], tuple[object, ...]]:
+    """(from_config, _side, _translation, _match) of a rule, its side worked out once."""
+    side = "source" if rule.action in _SOURCE_SIDE else "destination"
+    return (rule.from_config, side,
+            (rule.action, _nets(rule.translated), rule.translated_ports or None),
+            (side, _nets(rule.source), _nets(rule.destination), rule.service or None))
 
 
 def _describe(rule: NatView) -> str:
@@ -128,7 +139,7 @@ def _adopt_hint(kind: str, gw_id: str, mine: NatView, live: NatView) -> str:
 
 def _nat_checks(kind: str, gw_id: str, rules: Iterable[NatView]) -> list[Check]:
     rules = list(rules)
-    facts = [(r.from_config, _side(r), _translation(r), _match(r)) for r in rules]
+    facts = [_facts(r) for r in rules]
     out: list[Check] = []
     for i, j in _candidate_pairs(rules, facts):
         a, b = rules[i], rules[j]

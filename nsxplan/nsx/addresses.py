@@ -20,6 +20,7 @@ import enum
 import functools
 import ipaddress
 import re
+import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final, Literal
@@ -60,7 +61,7 @@ _OCTET = r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 _PLAIN_V4 = re.compile(rf"{_OCTET}\.{_OCTET}\.{_OCTET}\.{_OCTET}(?:/(3[0-2]|[12]?[0-9]))?\Z")
 
 
-def _v4(text: str) -> tuple[int, int | None] | None:
+def _v4_by_regex(text: str) -> tuple[int, int | None] | None:
     """(address as an int, prefix length or None) of a plain IPv4 address or CIDR."""
     m = _PLAIN_V4.match(text)
     if m is None:
@@ -68,6 +69,49 @@ def _v4(text: str) -> tuple[int, int | None] | None:
     a, b, c, d, prefix = m.groups()
     return ((int(a) << 24) | (int(b) << 16) | (int(c) << 8) | int(d),
             None if prefix is None else int(prefix))
+
+
+_PREFIXES = {str(p): p for p in range(33)}     # what _PLAIN_V4 takes after the `/`
+_AF_INET = socket.AF_INET
+_inet_pton = socket.inet_pton
+_from_bytes = int.from_bytes
+
+
+def _v4_by_inet_pton(text: str) -> tuple[int, int | None] | None:
+    """_v4_by_regex's answer, the address read by the C library's strict dotted-quad parser
+    (no leading zeros, four decimal parts of 0-255): a third of the time, and a large plan
+    reads tens of thousands of addresses. Used only where it agrees (see _V4_CASES)."""
+    address, slash, prefix_text = text.partition("/")
+    if slash:
+        prefix = _PREFIXES.get(prefix_text)
+        if prefix is None:
+            return None
+    else:
+        prefix = None
+    try:
+        packed = _inet_pton(_AF_INET, address)
+    except (OSError, ValueError):   # not an address; a NUL or a non-ASCII character
+        return None
+    return _from_bytes(packed, "big"), prefix
+
+
+# Where the C libraries differ (some take leading zeros, octal or fewer parts, as
+# inet_aton does): any difference on these and the regex is used.
+_V4_CASES = ("0.0.0.0", "255.255.255.255", "10.1.2.3/24", "1.2.3.4/0", "1.2.3.4/32", "01.2.3.4",
+             "1.2.3.04", "1.2.3.00", "00.0.0.0", "1.2.3", "1.2.3.4.5", "256.1.1.1", "1.2.3.4 ",
+             " 1.2.3.4", "1.2.3.4/33", "1.2.3.4/08", "1.2.3.4/", "0x1.2.3.4", "1.2.3.-4",
+             "1..2.3", "1.2.3.4\n", "1.2.3.4\x00", "١.2.3.4", "1.2.3.4/²", "+1.2.3.4",
+             "1.2.3.4/-1", "", "/24", "4294967295", "::1", "1.2.3.4-1.2.3.5")
+
+
+def _inet_pton_agrees() -> bool:
+    try:
+        return all(_v4_by_inet_pton(t) == _v4_by_regex(t) for t in _V4_CASES)
+    except Exception:   # noqa: BLE001 - anything unexpected: keep the regex
+        return False
+
+
+_v4 = _v4_by_inet_pton if _inet_pton_agrees() else _v4_by_regex
 
 
 # IPv4 objects of values already known valid (the regex above, an address's own integer),

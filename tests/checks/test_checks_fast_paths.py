@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -99,3 +100,36 @@ def test_plain_ipv4_networks_are_the_general_parse(text: str) -> None:
     assert addresses._as_networks(text) == addresses._parsed_networks(text)
     fast, general = addresses.as_network_uncached(text), addresses.as_network(text)
     assert fast == general and type(fast) is type(general)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(["SNAT", "DNAT", "REFLEXIVE", "NO_SNAT", "FORWARD"]), networks, networks,
+       networks, st.sampled_from([None, "", "80"]), st.sampled_from([None, "", "/x"]),
+       st.booleans())
+def test_rule_facts_are_side_translation_and_match(action: str, src: Any, dst: Any,
+                                                   translated: Any, ports: str | None,
+                                                   service: str | None, config: bool) -> None:
+    rule = topology.NatView(id="r", gateway_path="/infra/tier-1s/t", path="/p", action=action,
+                            source=src, destination=dst, translated_text=None,
+                            translated=translated, from_config=config, service=service,
+                            translated_ports=ports)
+    assert conflicts._facts(rule) == (config, conflicts._side(rule),
+                                      conflicts._translation(rule), conflicts._match(rule))
+
+
+dotted = st.one_of(
+    st.text(st.sampled_from("0123456789./ -x:\n٣"), max_size=20),
+    st.builds(lambda parts, prefix: ".".join(parts) + prefix,
+              st.lists(st.one_of(st.integers(0, 300).map(str), st.sampled_from(["0", "00", "01",
+                                                                               "007", ""])),
+                       min_size=3, max_size=5),
+              st.sampled_from(["", "/", "/0", "/8", "/08", "/32", "/33", "/24/1"])))
+
+
+@settings(max_examples=800, deadline=None)
+@given(st.one_of(dotted, address_text))
+def test_address_reader_is_the_regex(text: str) -> None:
+    from nsxplan.nsx import addresses
+
+    assert addresses._v4_by_inet_pton(text) == addresses._v4_by_regex(text) or (
+        addresses._v4 is addresses._v4_by_regex)
