@@ -73,7 +73,7 @@ def _with_dependencies(drafts: dict[str, Action], desired: list[Desired],
             continue
         # Most actions have one edge (their parent): nothing to sort then.
         ordered = tuple(sorted(edges)) if len(edges) > 1 else tuple(edges)
-        depends = tuple(e for e in ordered if drafts[e].action != NOOP)
+        depends = tuple([e for e in ordered if drafts[e].action != NOOP])
         out[addr] = (_replace_deps(a, depends), ordered)
     return out
 
