@@ -67,9 +67,14 @@ class OnThread(Generic[T]):
 # configuration and the live state, not the plan, and their answer is a few dozen small records:
 # they can run in a forked child while this process plans (so can the configuration's semantic
 # rules while it connects and reads NSX). The child starts with everything
-# already in memory (copy-on-write, nothing serialized on the way in) and pickles only its small
-# answer back through a pipe. Where forking is unsafe or unavailable the step simply runs in this
+# already in memory (copy-on-write, nothing serialized on the way in) and pickles only its
+# answer back. Where forking is unsafe or unavailable the step simply runs in this
 # process when its result is asked for: the answer is the same either way.
+#
+# The answer goes through an anonymous in-memory file (memfd), read once the child has exited:
+# through a pipe, a large answer (the live tree a prefetch reads: 3.6 MB at 10,000 objects)
+# crossed in 64 KB turns, each waiting for the other process to be scheduled (20-60 ms on a
+# busy machine, measured, against about 1 ms).
 
 NO_FORK_ENV = "NSXPLAN_NO_FORK"     # set (to anything but "" or "0") to run everything in-process
 
@@ -84,22 +89,22 @@ class Beside(Generic[T]):
     def __init__(self, fn: Callable[[], T], *, fallback: Callable[[], T] | None = None) -> None:
         self._fn = fn
         self._pid: int | None = None
-        self._read: int | None = None
+        self._answer: int | None = None
         self.forked = False
         if not _may_fork():
             return
-        read, write = os.pipe()
+        try:
+            answer = os.memfd_create("nsxplan-beside", os.MFD_CLOEXEC)
+        except (AttributeError, OSError):   # no memfd (a kernel before 3.17): run it here later
+            return
         try:
             pid = os.fork()
         except OSError:          # out of processes or memory: just run it here later
-            os.close(read)
-            os.close(write)
+            os.close(answer)
             return
         if pid == 0:             # the child: compute, answer, and leave without cleanup
-            os.close(read)
-            _answer(write, fn)
-        os.close(write)
-        self._pid, self._read, self.forked = pid, read, True
+            _answer(answer, fn)
+        self._pid, self._answer, self.forked = pid, answer, True
         _MINE.add(pid)
         if fallback is not None:
             self._fn = fallback   # fn's inputs may be freed here: the child has its own copy
@@ -107,7 +112,7 @@ class Beside(Generic[T]):
     def result(self) -> T:
         if self._pid is None:
             return self._fn()
-        data = self._drain()
+        data = self._wait()
         if not data:             # the child failed, died or was killed: compute it here
             return self._fn()
         # here, not at the top: every command imports this module
@@ -118,24 +123,36 @@ class Beside(Generic[T]):
         except Exception:  # noqa: BLE001 - a truncated answer: compute it here
             return self._fn()
 
-    def _drain(self) -> bytes:
-        assert self._read is not None and self._pid is not None
-        chunks = []
+    def _wait(self) -> bytes:
+        """The child's answer once it has exited; empty if it did not finish cleanly."""
+        assert self._answer is not None and self._pid is not None
         try:
-            while chunk := os.read(self._read, 1 << 20):
-                chunks.append(chunk)
+            _, status = os.waitpid(self._pid, 0)
         except BaseException:
             # Interrupted while waiting (a SIGTERM sent to this process alone): the answer is
             # not needed any more, the child is not waited for.
             self._reap(kill=True)
             raise
-        self._reap(kill=False)
-        return b"".join(chunks)
+        _MINE.discard(self._pid)
+        self._pid = None
+        fd, self._answer = self._answer, None
+        try:
+            if not os.WIFEXITED(status) or os.WEXITSTATUS(status) != 0:
+                return b""
+            size = os.fstat(fd).st_size
+            chunks = []
+            offset = 0
+            while offset < size and (chunk := os.pread(fd, size - offset, offset)):
+                chunks.append(chunk)
+                offset += len(chunk)
+            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        finally:
+            os.close(fd)
 
     def _reap(self, *, kill: bool) -> None:
-        if self._read is not None:
-            os.close(self._read)
-            self._read = None
+        if self._answer is not None:
+            os.close(self._answer)
+            self._answer = None
         if self._pid is not None:
             if kill:
                 try:
@@ -202,6 +219,7 @@ def _running(pids: set[int]) -> int:
 
 
 def _answer(fd: int, fn: Callable[[], object]) -> NoReturn:
+    code = 1
     try:
         try:
             import pickle
@@ -212,7 +230,8 @@ def _answer(fd: int, fn: Callable[[], object]) -> NoReturn:
         view = memoryview(payload)
         while view:
             view = view[os.write(fd, view):]
+        code = 0
     finally:
         # No atexit handlers, no flushing of the parent's buffered output a second time.
-        os._exit(0)
+        os._exit(code)
 

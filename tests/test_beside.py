@@ -55,6 +55,29 @@ def test_a_child_that_dies_is_replaced_by_computing_here() -> None:
         assert job.result() == "computed here"
 
 
+def test_a_large_answer_comes_back_whole() -> None:
+    # Megabytes (a prefetched live tree): through the in-memory file, not a pipe's 64 KB turns.
+    blob = bytes(range(256)) * (80 * 1024)
+    with Beside(lambda: (os.getpid(), blob)) as job:
+        pid, back = job.result()
+    assert back == blob and (pid != os.getpid()) is LINUX
+
+
+def test_a_child_killed_while_answering_is_replaced_by_computing_here() -> None:
+    import signal
+
+    parent = os.getpid()
+
+    def killed_in_child() -> str:
+        if os.getpid() != parent:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return "computed here"
+
+    with Beside(killed_in_child) as job:
+        assert job.result() == "computed here"
+    assert not perf._MINE
+
+
 def test_an_unpicklable_answer_is_computed_here() -> None:
     lock = threading.Lock()
     with Beside(lambda: lock) as job:
@@ -117,6 +140,15 @@ def test_a_core_to_spare(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, cores:
     monkeypatch.setattr("builtins.open", lambda f, *a, **k: real_open(
         loadavg if f == "/proc/loadavg" else f, *a, **k))
     assert perf.spare_core() is spare
+    # A child of this command's own that is running does not count: it is this command's work.
+    stat = tmp_path / "stat"
+    stat.write_text("4242 (python (x)) R 1 2 3\n", encoding="ascii")
+    monkeypatch.setattr("builtins.open", lambda f, *a, **k: real_open(
+        loadavg if f == "/proc/loadavg" else stat if f == "/proc/4242/stat" else f, *a, **k))
+    monkeypatch.setattr(perf, "_MINE", {4242})
+    assert perf.spare_core() is (running - 1 < cores and cores >= 2)
+    stat.write_text("4242 (python) S 1 2 3\n", encoding="ascii")     # asleep: it counts as not
+    assert perf.spare_core() is spare                                  # running anyway
     monkeypatch.undo()
     monkeypatch.setattr(perf, "spare_core", lambda: False)
     with Beside(os.getpid) as job:
