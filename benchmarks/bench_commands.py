@@ -212,6 +212,16 @@ def machine() -> str:
             f"Python {platform.python_version()}")
 
 
+def installed() -> str:
+    """Where the measured nsxplan comes from: an editable install (a checkout) imports through
+    a finder hook every Python start pays for, floor included; `pip install .` does not."""
+    where = subprocess.run([sys.executable, "-c", "import nsxplan; print(nsxplan.__file__)"],
+                           capture_output=True, text=True, cwd=tempfile.gettempdir()
+                           ).stdout.strip()
+    return ("installed (site-packages)" if "site-packages" in where
+            else f"from a checkout ({where or 'not importable'})")
+
+
 def version() -> str:
     try:
         return subprocess.run(["git", "describe", "--always", "--dirty"], capture_output=True,
@@ -248,7 +258,8 @@ def main() -> int:
         stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
         with args.append.open("a", encoding="utf-8") as fh:
             fh.write(f"\n### {stamp}, nsxplan {version()}\n\n"
-                     f"Machine: {machine()}. Simulator latency {args.latency_ms:g} ms/request, "
+                     f"Machine: {machine()}. nsxplan {installed()}. "
+                     f"Simulator latency {args.latency_ms:g} ms/request, "
                      f"per-object refresh over {args.threads} threads, medians of {args.runs} "
                      f"runs ({args.baseline_runs} for the per-object refresh).\n\n"
                      f"    {command}\n\n{text}\n")
