@@ -462,8 +462,8 @@ def _routes(idx: LiveIndex, gw_path: str, cfg: Sequence[StaticRoute],
         ours = idx.ours(obj)
         if not baseline and obj.get("id") in sources or not _enabled(obj):
             continue
-        hops = tuple(str(h.get("ip_address")) for h in obj.get("next_hops") or ()
-                     if isinstance(h, Mapping) and h.get("ip_address"))
+        hops = tuple([str(h.get("ip_address")) for h in obj.get("next_hops") or ()
+                      if (type(h) is dict or isinstance(h, Mapping)) and h.get("ip_address")])
         text = str(obj.get("network", ""))
         route_id, path = str(obj.get("id")), str(obj.get("path"))
         if ours and baseline:
