@@ -291,6 +291,7 @@ class LiveIndex:
         self.configured_routes: dict[str, RouteView] = {}
         self.conflicts: dict[str, Any] = {}
         self.paths: dict[str, list[str]] = {"Tier0": [], "Tier1": []}
+        run = ("", "", "")      # (".../tier-1s/gw/collection/", gateway path, collection)
         for path in sorted(live.objects) if live else ():
             assert live is not None
             obj = live.objects[path]
@@ -301,14 +302,21 @@ class LiveIndex:
                 for key in {obj.get("connectivity_path"), obj.get("parent_path")}:
                     if key:
                         self._segments.setdefault(str(key), []).append(obj)
-            parts = path.split("/", 5)     # the gateway and its collection are all it needs
-            if len(parts) > 4 and parts[2] in ("tier-0s", "tier-1s"):
-                key = ("/".join(parts[:4]), parts[4], rt)
-                self._under.setdefault(key, []).append(obj)
-                if _owned_by(obj, owner):
-                    self._ours.add(id(obj))
-                else:
-                    self._theirs.setdefault(key, []).append(obj)
+            if run[0] and path.startswith(run[0]):
+                # Sorted paths: a gateway's collection comes as one run, split only once.
+                gateway, collection = run[1], run[2]
+            else:
+                parts = path.split("/", 5)     # the gateway and its collection are all it needs
+                if len(parts) <= 4 or parts[2] not in ("tier-0s", "tier-1s"):
+                    continue
+                gateway, collection = "/".join(parts[:4]), parts[4]
+                run = (f"{gateway}/{collection}/", gateway, collection)
+            key = (gateway, collection, rt)
+            self._under.setdefault(key, []).append(obj)
+            if _owned_by(obj, owner):
+                self._ours.add(id(obj))
+            else:
+                self._theirs.setdefault(key, []).append(obj)
         self.segments_read = bool(self._segments)
 
     def get(self, path: str) -> Mapping[str, Any] | None:

@@ -133,3 +133,35 @@ def test_address_reader_is_the_regex(text: str) -> None:
 
     assert addresses._v4_by_inet_pton(text) == addresses._v4_by_regex(text) or (
         addresses._v4 is addresses._v4_by_regex)
+
+
+# Gateways whose ids, and collections whose names, are prefixes of one another; empty parts.
+head = st.sampled_from(["/infra/tier-1s/a", "/infra/tier-1s/ab", "/infra/tier-0s/a",
+                        "/global-infra/tier-1s/a", "/infra/segments", "/infra", "infra/tier-1s/a"])
+segment = st.sampled_from(["nat", "natx", "static-routes", "", "USER", "x"])
+live_path = st.builds(lambda h, rest: h + "".join("/" + r for r in rest), head,
+                      st.lists(segment, max_size=3))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(live_path, max_size=25, unique=True), st.lists(st.booleans(), min_size=25,
+                                                                max_size=25))
+def test_live_index_groups_as_splitting_each_path(paths: list[str], mine: list[bool]) -> None:
+    from nsxplan.live.state import LiveState
+
+    objects = {p: {"resource_type": "PolicyNatRule" if len(p) % 2 else "StaticRoutes",
+                   "path": p, "tags": [{"scope": "nsxplan/owner", "tag": "me"}] if m else []}
+               for p, m in zip(paths, mine, strict=False)}
+    index = topology.LiveIndex(LiveState(objects=objects, nsx_version="4.1", requests=1), "me")
+    expected: dict[tuple[str, str, object], list[str]] = {}
+    for path in sorted(objects):
+        parts = path.split("/")
+        if len(parts) > 4 and parts[2] in ("tier-0s", "tier-1s"):
+            key = ("/".join(parts[:4]), parts[4], objects[path]["resource_type"])
+            expected.setdefault(key, []).append(path)
+    for (gateway, collection, rt), want in expected.items():
+        got = index.under(gateway, collection, str(rt))
+        assert [o["path"] for o in got] == want
+        assert [o["path"] for o in index.theirs(gateway, collection, str(rt))] == [
+            p for p in want if not objects[p]["tags"]]
+    assert sum(len(v) for v in index._under.values()) == sum(len(v) for v in expected.values())
