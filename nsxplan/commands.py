@@ -373,6 +373,9 @@ def _plan_prefetched(prefetch: Prefetch | None, manager: str, how: dict[str, Any
         from nsxplan.redact import manager_label
 
         progress.refresh_started(manager_label(manager))
+    # What the plan needs next is loaded while the child may still be reading (a small
+    # configuration is read long before NSX has answered).
+    _planning_modules()
     fetched = prefetch.take(manager, how)
     if fetched is None:
         return None

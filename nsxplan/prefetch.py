@@ -68,6 +68,7 @@ class Prefetch:
         job: Beside[_Answer] = Beside(lambda: _fetch(manager, how), fallback=lambda: None)
         if not job.forked:
             job.__exit__()
+            log.debug("NSX is read after the configuration: no idle core (or forking is off)")
             return None
         return cls(manager, how, job)
 
