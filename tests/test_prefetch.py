@@ -56,6 +56,26 @@ def manager() -> Iterator[str]:
         proc.stdout.close()
 
 
+@pytest.fixture(scope="module")
+def tls_manager() -> Iterator[tuple[str, str]]:
+    """`sim serve --tls`: its URL and the CA bundle that verifies it."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nsxplan", "sim", "serve", "--port", "0", "--tls",
+         "--username", USER, "--password", PASSWORD],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert proc.stdout is not None
+        url = proc.stdout.readline().strip()
+        ca = proc.stdout.readline().strip().split(": ", 1)[1]
+        assert url.startswith("https://127.0.0.1:") and Path(ca).is_file(), (url, ca)
+        yield url, ca
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)
+        assert proc.stdout is not None
+        proc.stdout.close()
+
+
 @pytest.fixture
 def idle(monkeypatch: pytest.MonkeyPatch) -> None:
     """A core to spare, whatever the machine running the tests is doing."""
@@ -147,6 +167,36 @@ def test_the_configurations_own_target_is_found_by_the_scan(
     early, early_pids, usual, _ = _both(lab, _opts(None), connects)
     _same_plan(early, usual)
     assert len(early_pids) == 1 and early_pids[0] != os.getpid()
+
+
+def test_a_ca_bundle_in_the_target_block_is_the_trust_the_prefetch_uses(
+        tmp_path: Path, tls_manager: tuple[str, str], idle: None, connects: Path) -> None:
+    url, ca = tls_manager
+    shutil.copy(ca, tmp_path / "nsx-ca.pem")
+    # Relative to the file that names it, as the loader resolves it.
+    lab = _lab(tmp_path, target=f"target:\n  manager: {url}\n  ca_bundle: ../nsx-ca.pem\n")
+    early, early_pids, usual, usual_pids = _both(lab, _opts(None), connects)
+    _same_plan(early, usual)
+    assert len(early_pids) == 1 and early_pids[0] != os.getpid()
+    # Without it, the manager's certificate is not trusted: the prefetch fails the handshake
+    # exactly as the usual refresh does.
+    bare = _lab(tmp_path / "bare", target=f"target:\n  manager: {url}\n")
+    with pytest.raises(TransportError) as early_err:
+        commands.plan(bare, _opts(None), early=True)
+    with pytest.raises(TransportError) as usual_err:
+        commands.plan(bare, _opts(None))
+    assert early_err.value.format() == usual_err.value.format()
+
+
+def test_a_ca_bundle_the_scan_cannot_read_means_no_prefetch(
+        tmp_path: Path, tls_manager: tuple[str, str], idle: None, connects: Path) -> None:
+    url, ca = tls_manager
+    # Through an alias defined outside the block: only the whole YAML knows the trust.
+    lab = _lab(tmp_path, target=f"x-ca: &ca {ca}\ntarget:\n  manager: {url}\n  ca_bundle: *ca\n")
+    assert scan_target(lab) is None
+    early, early_pids, usual, _ = _both(lab, _opts(None), connects)
+    _same_plan(early, usual)
+    assert early_pids == [os.getpid()]        # read after the configuration, as usual
 
 
 def test_a_connection_the_configuration_does_not_ask_for_is_thrown_away(
