@@ -181,11 +181,7 @@ def test_a_ca_bundle_in_the_target_block_is_the_trust_the_prefetch_uses(
     # Without it, the manager's certificate is not trusted: the prefetch fails the handshake
     # exactly as the usual refresh does.
     bare = _lab(tmp_path / "bare", target=f"target:\n  manager: {url}\n")
-    with pytest.raises(TransportError) as early_err:
-        commands.plan(bare, _opts(None), early=True)
-    with pytest.raises(TransportError) as usual_err:
-        commands.plan(bare, _opts(None))
-    assert early_err.value.format() == usual_err.value.format()
+    _same_error(bare, _opts(None), TransportError, connects)
 
 
 def test_a_ca_bundle_the_scan_cannot_read_means_no_prefetch(
@@ -210,20 +206,27 @@ def test_a_connection_the_configuration_does_not_ask_for_is_thrown_away(
     assert not perf._MINE
 
 
-def test_a_wrong_password_is_reported_as_usual_and_tried_once(
-        tmp_path: Path, manager: str, idle: None, connects: Path) -> None:
-    lab = _lab(tmp_path)
-    opts = _opts(manager, password="wrong")
-    with pytest.raises(NsxApiError) as early:
+def _same_error(lab: Path, opts: commands.ConnectOptions, kind: type[NsxplanError],
+                log: Path) -> NsxplanError:
+    """The error of a plan read early is the usual refresh's, word for word, and NSX was asked
+    once, by the child (the log of connections says which process)."""
+    with pytest.raises(kind) as early:
         commands.plan(lab, opts, early=True)
-    early_pids = _pids(connects)
-    with pytest.raises(NsxApiError) as usual:
+    early_pids = _pids(log)
+    with pytest.raises(kind) as usual:
         commands.plan(lab, opts)
     assert early.value.format() == usual.value.format()
-    assert early.value.status == 401 and "NSX 401" in early.value.format()
-    # Once, in the child: a second try would count twice against NSX's account lockout.
     assert len(early_pids) == 1 and early_pids[0] != os.getpid()
     assert not perf._MINE
+    return early.value
+
+
+def test_a_wrong_password_is_reported_as_usual_and_tried_once(
+        tmp_path: Path, manager: str, idle: None, connects: Path) -> None:
+    # Once, in the child: a second try would count twice against NSX's account lockout.
+    error = _same_error(_lab(tmp_path), _opts(manager, password="wrong"), NsxApiError, connects)
+    assert isinstance(error, NsxApiError) and error.status == 401
+    assert "NSX 401" in error.format()
 
 
 def test_an_unreachable_manager_is_reported_as_usual(tmp_path: Path, idle: None,
@@ -239,15 +242,7 @@ def test_an_unreachable_manager_is_reported_as_usual(tmp_path: Path, idle: None,
     with socket.socket() as s:          # a port nothing listens on
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    lab = _lab(tmp_path)
-    opts = _opts(f"http://127.0.0.1:{port}")
-    with pytest.raises(TransportError) as early:
-        commands.plan(lab, opts, early=True)
-    early_pids = _pids(connects)
-    with pytest.raises(TransportError) as usual:
-        commands.plan(lab, opts)
-    assert early.value.format() == usual.value.format()
-    assert len(early_pids) == 1 and early_pids[0] != os.getpid()
+    _same_error(_lab(tmp_path), _opts(f"http://127.0.0.1:{port}"), TransportError, connects)
 
 
 @pytest.mark.parametrize("command", ["plan", "drift"])
@@ -284,12 +279,9 @@ def test_the_configurations_errors_come_first_and_the_child_is_reaped(
 # --- the scan ----------------------------------------------------------------------------------
 
 
-def _write(tmp_path: Path, text: str | bytes, name: str = "a.yaml") -> Path:
-    path = tmp_path / name
-    if isinstance(text, bytes):
-        path.write_bytes(text)
-    else:
-        path.write_text(text, encoding="utf-8")
+def _write(tmp_path: Path, text: str, name: str = "a.yaml") -> Path:
+    """A configuration directory with one file of `text`."""
+    (tmp_path / name).write_text(text, encoding="utf-8")
     return tmp_path
 
 
@@ -318,8 +310,8 @@ def test_the_scan_gives_up_where_it_cannot_be_sure(tmp_path: Path, text: str) ->
 
 
 def test_the_scan_gives_up_on_utf16_and_missing_paths(tmp_path: Path) -> None:
-    utf16 = "target:\n  manager: https://nsx.lab\n".encode("utf-16")
-    assert scan_target(_write(tmp_path, utf16)) is None
+    (tmp_path / "a.yaml").write_bytes("target:\n  manager: https://nsx.lab\n".encode("utf-16"))
+    assert scan_target(tmp_path) is None
     assert scan_target(tmp_path / "missing") is None
 
 
