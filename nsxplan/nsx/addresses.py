@@ -27,7 +27,7 @@ from _socket import AF_INET as _AF_INET
 from _socket import inet_pton as _inet_pton
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Final, Literal
+from typing import Any, Final, Literal, TypeVar
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -234,6 +234,7 @@ _NETWORK_TYPES = (ipaddress.IPv4Network, ipaddress.IPv6Network)
 # checks can look without adding (see _as_networks). Bounded for safety: past this many texts
 # (far above a 50,000-object configuration) answers are computed and not kept.
 _CACHE_SIZE = 1 << 18
+T = TypeVar("T")
 _BLOCKS: dict[str, Block | AddressError] = {}
 _LISTS: dict[str, Addresses | AddressError] = {}         # parse_addresses, lists allowed
 _SINGLES: dict[str, Addresses | AddressError] = {}       # parse_addresses, one block only
@@ -244,9 +245,15 @@ def parse_block(text: str) -> Block | AddressError:
     """One IP, CIDR or range `a-b` (same family, first <= last). Cached: see _CACHE_SIZE."""
     found = _BLOCKS.get(text)
     if found is None:
-        found = _parse_block(text)
-        if len(_BLOCKS) < _CACHE_SIZE:
-            _BLOCKS[text] = found
+        return _remember(_BLOCKS, text, _parse_block(text))
+    return found
+
+
+def _remember(cache: dict[str, Any], text: str, found: T) -> T:
+    """`found` for `text`, kept in `cache` while it is under _CACHE_SIZE (only on a miss: a hit
+    costs one dict lookup and nothing else)."""
+    if len(cache) < _CACHE_SIZE:
+        cache[text] = found
     return found
 
 
@@ -319,9 +326,7 @@ def parse_addresses(text: str | None, *, allow_list: bool = True) -> Addresses |
     cache = _LISTS if allow_list else _SINGLES
     found = cache.get(text)
     if found is None:
-        found = ANY if is_any(text) else _parse_list(text, allow_list)
-        if len(cache) < _CACHE_SIZE:
-            cache[text] = found
+        return _remember(cache, text, ANY if is_any(text) else _parse_list(text, allow_list))
     return found
 
 
@@ -395,9 +400,7 @@ def match_key(text: str | None) -> tuple[str, ...] | None:
         return _ANY_KEY
     found = _MATCH_KEYS.get(text, _MATCH_KEYS)
     if found is _MATCH_KEYS:    # not known yet (None is an answer: unparsable)
-        found = _match_key(text)
-        if len(_MATCH_KEYS) < _CACHE_SIZE:
-            _MATCH_KEYS[text] = found
+        return _remember(_MATCH_KEYS, text, _match_key(text))
     return found    # type: ignore[return-value]
 
 
@@ -442,9 +445,7 @@ def as_networks(text: str | None) -> tuple[IPNetwork, ...] | None:
         return ()
     found = _NETWORKS.get(text, _NETWORKS)
     if found is _NETWORKS:      # not known yet (None is an answer: Any)
-        found = _as_networks(text)
-        if len(_NETWORKS) < _CACHE_SIZE:
-            _NETWORKS[text] = found
+        return _remember(_NETWORKS, text, _as_networks(text))
     return found    # type: ignore[return-value]
 
 
